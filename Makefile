@@ -1,0 +1,51 @@
+# shoplist build. Every target installs what it needs on a fresh Debian machine.
+GO      ?= go
+BIN     := bin
+CMDS    := client proxy server service
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo NOT_ROOT)
+APT_PKGS := libzmq3-dev pkg-config tmux
+
+.PHONY: all deps build run test vet fuzz clean
+
+all: build
+
+# deps checks for libzmq (cgo, for pebbe/zmq4) and tmux (the TUI's end-to-end
+# test); when either is missing it installs them with apt-get if we are root,
+# and otherwise stops with the exact command to run.
+deps:
+	@if pkg-config --exists libzmq 2>/dev/null && command -v tmux >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ -z "$(SUDO)" ]; then \
+		echo "deps: installing $(APT_PKGS) with apt-get"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); \
+	else \
+		echo "deps: libzmq or tmux is missing; run: sudo apt-get update && sudo apt-get install -y $(APT_PKGS)" >&2; \
+		exit 1; \
+	fi
+
+build: deps
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(CMDS))
+
+# run is the main job. Until the service exists it builds the binaries.
+run: build
+
+vet: deps
+	$(GO) vet ./...
+
+test: deps vet
+	$(GO) test -race -count=1 ./...
+
+# fuzz runs every fuzz target for FUZZTIME each (default 30s).
+FUZZTIME ?= 30s
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf $(BIN)

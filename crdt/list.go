@@ -1,0 +1,369 @@
+package crdt
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// register is a last-writer-wins string.
+type register struct {
+	value string
+	at    Timestamp
+}
+
+func (r *register) merge(o register) {
+	if c := o.at.Compare(r.at); c > 0 || (c == 0 && o.value > r.value) {
+		*r = o
+	}
+}
+
+// List is one replica's state of a shopping list. The zero List is not
+// usable; make one with [New], [Empty] or [Decode]. A List is not safe for
+// concurrent use: its owner serialises edits and merges.
+type List struct {
+	id    uuid.UUID
+	name  register
+	items map[string]*item // by key
+	max   Timestamp        // newest stamp anywhere in the list
+}
+
+// ItemView is the read-only view of a present item.
+type ItemView struct {
+	Key       string // normalised name
+	Name      string // displayed name
+	Wanted    int64
+	Bought    int64
+	Remaining int64 // max(0, Wanted - Bought)
+	Acquired  bool  // Remaining == 0
+	Modified  Timestamp
+}
+
+// New creates a list with a fresh random (v4) ID, stamped by c.
+func New(c *Clock, name string) (*List, error) {
+	l := Empty(uuid.New())
+	if err := l.Rename(c, name); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Empty returns a list with the given ID and no state: the bottom element
+// that any state of that list merges into.
+func Empty(id uuid.UUID) *List { return &List{id: id, items: map[string]*item{}} }
+
+// ID returns the list's ID.
+func (l *List) ID() uuid.UUID { return l.id }
+
+// Name returns the list's name.
+func (l *List) Name() string { return l.name.value }
+
+// MaxStamp returns the newest stamp in the list; a replica's clock should
+// observe it (edits do so themselves).
+func (l *List) MaxStamp() Timestamp { return l.max }
+
+// Len returns the number of items in the state, tombstones included.
+func (l *List) Len() int { return len(l.items) }
+
+// tick returns a fresh stamp after everything in the list.
+func (l *List) tick(c *Clock) Timestamp {
+	c.Observe(l.max)
+	t := c.Now()
+	l.max = t
+	return t
+}
+
+// Rename sets the list's name.
+func (l *List) Rename(c *Clock, name string) error {
+	name, err := checkName(name)
+	if err != nil {
+		return err
+	}
+	l.name = register{value: name, at: l.tick(c)}
+	return nil
+}
+
+// Add adds qty of the named item. If the item is present its wanted count
+// grows by qty; otherwise it starts a new life with qty wanted and none bought.
+func (l *List) Add(c *Clock, name string, qty int64) error {
+	display, err := checkName(name)
+	if err != nil {
+		return err
+	}
+	if err := checkQuantity(qty); err != nil {
+		return err
+	}
+	key := Normalize(display)
+	it := l.items[key]
+	if it == nil {
+		if len(l.items) >= MaxItems {
+			return fmt.Errorf("%w: a list holds at most %d items", ErrTooLarge, MaxItems)
+		}
+		it = &item{key: key}
+	}
+	fresh := !it.present()
+	ts, err := l.edit(it, c, wantAdd, qty)
+	if err != nil {
+		return err
+	}
+	if fresh {
+		it.display, it.displayAt = display, ts
+	}
+	l.items[key] = it
+	return nil
+}
+
+// SetWanted sets the wanted quantity of a present item to qty (≥ 1), as a
+// counter change, so it composes with concurrent adds.
+func (l *List) SetWanted(c *Clock, name string, qty int64) error {
+	it, err := l.present(name)
+	if err != nil {
+		return err
+	}
+	if err := checkQuantity(qty); err != nil {
+		return err
+	}
+	wanted, _ := it.totals()
+	switch delta := qty - wanted; {
+	case delta > 0:
+		_, err = l.edit(it, c, wantAdd, delta)
+	case delta < 0:
+		_, err = l.edit(it, c, wantRm, -delta)
+	}
+	return err
+}
+
+// Buy marks n of a present item as bought. Buying more than remains is
+// ErrOverBuy and changes nothing.
+func (l *List) Buy(c *Clock, name string, n int64) error {
+	it, err := l.present(name)
+	if err != nil {
+		return err
+	}
+	if err := checkQuantity(n); err != nil {
+		return err
+	}
+	if v := view(it); n > v.Remaining {
+		return fmt.Errorf("%w: %d of %q remain, cannot buy %d", ErrOverBuy, v.Remaining, it.display, n)
+	}
+	_, err = l.edit(it, c, buyAdd, n)
+	return err
+}
+
+// Unbuy takes back n bought of a present item (unchecking it).
+func (l *List) Unbuy(c *Clock, name string, n int64) error {
+	it, err := l.present(name)
+	if err != nil {
+		return err
+	}
+	if err := checkQuantity(n); err != nil {
+		return err
+	}
+	if v := view(it); n > v.Bought {
+		return fmt.Errorf("%w: only %d of %q bought, cannot unbuy %d", ErrInvalidQuantity, v.Bought, it.display, n)
+	}
+	_, err = l.edit(it, c, buyRm, n)
+	return err
+}
+
+// Remove removes a present item. It stays as a tombstone.
+func (l *List) Remove(c *Clock, name string) error {
+	it, err := l.present(name)
+	if err != nil {
+		return err
+	}
+	it.removed = l.tick(c)
+	it.dropDead()
+	return nil
+}
+
+// counter selects one of a slot's four counters.
+type counter func(*slot) *uint64
+
+var (
+	wantAdd counter = func(s *slot) *uint64 { return &s.wantAdd }
+	wantRm  counter = func(s *slot) *uint64 { return &s.wantRm }
+	buyAdd  counter = func(s *slot) *uint64 { return &s.buyAdd }
+	buyRm   counter = func(s *slot) *uint64 { return &s.buyRm }
+)
+
+// edit adds n to one counter of the clock's replica's slot and stamps the
+// item, after checking the limits: on error nothing has changed.
+func (l *List) edit(it *item, c *Clock, field counter, n int64) (Timestamp, error) {
+	var cur slot
+	if s, ok := it.slot(c.Replica()); ok {
+		cur = *s
+	} else if len(it.slots) >= MaxReplicas {
+		return Timestamp{}, fmt.Errorf("%w: an item holds at most %d replicas' counters", ErrTooLarge, MaxReplicas)
+	}
+	if *field(&cur)+uint64(n) > MaxCounter {
+		return Timestamp{}, fmt.Errorf("%w: counter would pass %d", ErrTooLarge, int64(MaxCounter))
+	}
+	ts := l.tick(c)
+	s := it.slotFor(ts.Replica)
+	*field(s) += uint64(n)
+	s.stamp = ts
+	it.added = ts
+	return ts, nil
+}
+
+func (l *List) present(name string) (*item, error) {
+	it := l.items[Normalize(name)]
+	if it == nil || !it.present() {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, TrimName(name))
+	}
+	return it, nil
+}
+
+// Lookup returns the view of the named item if it is present.
+func (l *List) Lookup(name string) (ItemView, bool) {
+	it, err := l.present(name)
+	if err != nil {
+		return ItemView{}, false
+	}
+	return view(it), true
+}
+
+// Items returns the present items, ordered by key.
+func (l *List) Items() []ItemView {
+	out := make([]ItemView, 0, len(l.items))
+	for _, k := range slices.Sorted(maps.Keys(l.items)) {
+		if it := l.items[k]; it.present() {
+			out = append(out, view(it))
+		}
+	}
+	return out
+}
+
+func view(it *item) ItemView {
+	w, b := it.totals()
+	w, b = max(w, 0), max(b, 0)
+	rem := max(w-b, 0)
+	return ItemView{Key: it.key, Name: it.display, Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified()}
+}
+
+// Clone returns a deep copy of l.
+func (l *List) Clone() *List {
+	c := &List{id: l.id, name: l.name, max: l.max, items: make(map[string]*item, len(l.items))}
+	for k, it := range l.items {
+		c.items[k] = it.clone()
+	}
+	return c
+}
+
+// Merge joins o into l. It never aliases o: l may be edited afterwards
+// without changing o. Lists with different IDs do not merge.
+func (l *List) Merge(o *List) error {
+	if l.id != o.id {
+		return fmt.Errorf("%w: %s and %s", ErrIDMismatch, l.id, o.id)
+	}
+	for k, oit := range o.items {
+		if it := l.items[k]; it != nil {
+			it.merge(oit)
+		} else {
+			if len(l.items) >= MaxItems {
+				return fmt.Errorf("%w: merged list would hold more than %d items", ErrTooLarge, MaxItems)
+			}
+			l.items[k] = oit.clone()
+		}
+	}
+	l.name.merge(o.name)
+	l.max = maxStamp(l.max, o.max)
+	return nil
+}
+
+// Join returns the merge of a and b as a new list, changing neither.
+func Join(a, b *List) (*List, error) {
+	c := a.Clone()
+	if err := c.Merge(b); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Delta returns the part of l changed after since: the name if it was set
+// after since, and every item with a stamp after since. It merges into any
+// replica exactly as the full state would for those parts; Delta(Timestamp{})
+// is a copy of the whole list.
+func (l *List) Delta(since Timestamp) *List {
+	d := Empty(l.id)
+	if l.name.at.After(since) {
+		d.name = l.name
+	}
+	for k, it := range l.items {
+		if it.modified().After(since) {
+			d.items[k] = it.clone()
+		}
+	}
+	d.max = d.computeMax()
+	return d
+}
+
+// Split cuts l into one list holding only the name and one list per item,
+// each a valid state of l that merges like a delta. Storage keeps the parts
+// under separate keys so that merging a small delta touches only its items.
+// The first part is the name part; item parts follow in key order.
+func (l *List) Split() []*List {
+	parts := make([]*List, 0, len(l.items)+1)
+	head := Empty(l.id)
+	head.name, head.max = l.name, l.name.at
+	parts = append(parts, head)
+	for _, k := range slices.Sorted(maps.Keys(l.items)) {
+		p := Empty(l.id)
+		p.items[k] = l.items[k].clone()
+		p.max = p.computeMax()
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// ItemKeys returns the keys of every item in the state, tombstones included,
+// in order.
+func (l *List) ItemKeys() []string { return slices.Sorted(maps.Keys(l.items)) }
+
+func (l *List) computeMax() Timestamp {
+	m := l.name.at
+	for _, it := range l.items {
+		m = maxStamp(m, it.modified())
+	}
+	return m
+}
+
+// checkName trims the name and checks it is non-empty, valid UTF-8, free of
+// control characters and at most MaxNameBytes long.
+func checkName(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidName)
+	}
+	name = TrimName(name)
+	if hasControl(name) {
+		return "", fmt.Errorf("%w: contains a control character", ErrInvalidName)
+	}
+	switch {
+	case name == "":
+		return "", fmt.Errorf("%w: empty", ErrInvalidName)
+	case len(name) > MaxNameBytes:
+		return "", fmt.Errorf("%w: %d bytes long, at most %d allowed", ErrInvalidName, len(name), MaxNameBytes)
+	case len(Normalize(name)) > MaxNameBytes*3:
+		return "", fmt.Errorf("%w: normalises to over %d bytes", ErrInvalidName, MaxNameBytes*3)
+	}
+	return name, nil
+}
+
+// hasControl reports whether s holds a control character other than the
+// plain space; names reach people's terminals, so escapes are refused.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
+}
+
+func checkQuantity(n int64) error {
+	if n < 1 || n > MaxQuantity {
+		return fmt.Errorf("%w: %d (must be 1 to %d)", ErrInvalidQuantity, n, MaxQuantity)
+	}
+	return nil
+}

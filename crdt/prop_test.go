@@ -1,0 +1,199 @@
+package crdt
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+var names = []string{"milk", "Milk", " milk ", "eggs", "EGGS", "bread", "jam", "tea", "Äpfel", "äpfel", "Straße", "STRASSE", "ﬁsh"}
+
+// sim is a seeded random history of edits and message deliveries on a few
+// replicas of one list.
+type sim struct {
+	t        *testing.T
+	rng      *rand.Rand
+	replicas []*replica
+	inflight []message
+}
+
+type message struct {
+	to    int
+	state *List
+}
+
+func newSim(t *testing.T, seed uint64) *sim {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	n := 3 + rng.IntN(3)
+	s := &sim{t: t, rng: rng}
+	for i := 0; i < n; i++ {
+		skew := time.Duration(rng.IntN(7200)-3600) * time.Second
+		s.replicas = append(s.replicas, newReplica(byte(i+1), skew))
+	}
+	return s
+}
+
+// edit applies one random edit at replica r; refused edits (over-buy, absent
+// item) are part of the game.
+func (s *sim) edit(r *replica) {
+	if s.rng.IntN(3) > 0 {
+		r.time.advance(time.Duration(s.rng.IntN(1500)) * time.Millisecond)
+	}
+	name := names[s.rng.IntN(len(names))]
+	l, c := r.list, r.clock
+	switch s.rng.IntN(8) {
+	case 0, 1, 2:
+		_ = l.Add(c, name, int64(1+s.rng.IntN(3)))
+	case 3:
+		_ = l.SetWanted(c, name, int64(1+s.rng.IntN(5)))
+	case 4:
+		if v, ok := l.Lookup(name); ok && v.Remaining > 0 {
+			_ = l.Buy(c, name, 1+s.rng.Int64N(v.Remaining))
+		}
+	case 5:
+		_ = l.Unbuy(c, name, 1)
+	case 6:
+		_ = l.Remove(c, name)
+	case 7:
+		_ = l.Rename(c, names[s.rng.IntN(len(names))]+" list")
+	}
+}
+
+// send queues some state of replica i for replica j: the full state, a delta
+// since a random earlier stamp, or one part of it.
+func (s *sim) send(i, j int) {
+	l := s.replicas[i].list
+	var st *List
+	switch s.rng.IntN(3) {
+	case 0:
+		st = l.Clone()
+	case 1:
+		since := Timestamp{Wall: l.MaxStamp().Wall - int64(s.rng.IntN(5000))}
+		st = l.Delta(since)
+	case 2:
+		parts := l.Split()
+		st = parts[s.rng.IntN(len(parts))]
+	}
+	s.inflight = append(s.inflight, message{to: j, state: st})
+}
+
+// deliver delivers a random in-flight message, sometimes keeping it to be
+// delivered again (duplication).
+func (s *sim) deliver() {
+	k := s.rng.IntN(len(s.inflight))
+	m := s.inflight[k]
+	if s.rng.IntN(4) > 0 {
+		s.inflight = append(s.inflight[:k], s.inflight[k+1:]...)
+	}
+	s.replicas[m.to].receive(s.t, m.state)
+}
+
+func (s *sim) run(steps int) {
+	n := len(s.replicas)
+	for step := 0; step < steps; step++ {
+		switch r := s.rng.IntN(10); {
+		case r < 5:
+			s.edit(s.replicas[s.rng.IntN(n)])
+		case r < 8:
+			s.send(s.rng.IntN(n), s.rng.IntN(n))
+		case len(s.inflight) > 0:
+			s.deliver()
+		}
+	}
+	// Some messages are lost for good; the final anti-entropy round sends
+	// full states both ways, in random order, twice.
+	s.rng.Shuffle(len(s.inflight), func(a, b int) { s.inflight[a], s.inflight[b] = s.inflight[b], s.inflight[a] })
+	for _, m := range s.inflight[:len(s.inflight)/2] {
+		s.replicas[m.to].receive(s.t, m.state)
+	}
+	for range 2 {
+		for _, i := range s.rng.Perm(n) {
+			for _, j := range s.rng.Perm(n) {
+				s.replicas[j].receive(s.t, s.replicas[i].list)
+			}
+		}
+	}
+}
+
+func TestRandomHistoriesConvergeToIdenticalBytes(t *testing.T) {
+	for seed := uint64(1); seed <= 300; seed++ {
+		s := newSim(t, seed)
+		s.run(200)
+		want := s.replicas[0].list.Encode()
+		for i, r := range s.replicas[1:] {
+			if got := r.list.Encode(); !bytes.Equal(got, want) {
+				t.Fatalf("seed %d: replica %d diverged:\n%x\nvs replica 0:\n%x", seed, i+1, got, want)
+			}
+		}
+		back, err := Decode(want)
+		if err != nil {
+			t.Fatalf("seed %d: converged state does not decode: %v", seed, err)
+		}
+		sameBytes(t, "decode round trip", back, s.replicas[0].list)
+	}
+}
+
+// randomStates returns three states of one list from a random history,
+// taken before full convergence so they differ.
+func randomStates(t *testing.T, seed uint64) (a, b, c *List) {
+	s := newSim(t, seed)
+	for step := 0; step < 120; step++ {
+		s.edit(s.replicas[s.rng.IntN(len(s.replicas))])
+		if s.rng.IntN(6) == 0 {
+			s.send(s.rng.IntN(len(s.replicas)), s.rng.IntN(len(s.replicas)))
+			s.deliver()
+		}
+	}
+	return s.replicas[0].list, s.replicas[1].list, s.replicas[2].list
+}
+
+func join(t *testing.T, a, b *List) *List {
+	t.Helper()
+	j, err := Join(a, b)
+	must(t, err)
+	return j
+}
+
+func TestMergeIsAJoin(t *testing.T) {
+	for seed := uint64(1); seed <= 200; seed++ {
+		a, b, c := randomStates(t, seed)
+		sameBytes(t, "commutative", join(t, a, b), join(t, b, a))
+		sameBytes(t, "associative", join(t, join(t, a, b), c), join(t, a, join(t, b, c)))
+		sameBytes(t, "idempotent", join(t, a, a), a)
+		ab := join(t, a, b)
+		sameBytes(t, "absorbs its part", join(t, ab, b), ab)
+	}
+}
+
+func TestDeltaMergesLikeTheFullState(t *testing.T) {
+	for seed := uint64(1); seed <= 200; seed++ {
+		a, b, _ := randomStates(t, seed)
+		// b has seen a's state up to a point; a edits on; shipping the delta
+		// since that point must be as good as shipping everything.
+		point := a.MaxStamp()
+		b2 := join(t, b, a)
+		a2 := a.Clone()
+		r := &replica{clock: NewClockWith(replicaID(9), newFakeTime(time.Hour).now)}
+		must(t, a2.Add(r.clock, "late item", 2))
+		must(t, a2.Rename(r.clock, "renamed"))
+		_ = a2.Remove(r.clock, "milk")
+		sameBytes(t, "delta vs full", join(t, b2, a2.Delta(point)), join(t, b2, a2))
+		sameBytes(t, "delta of everything", a2.Delta(Timestamp{}), a2)
+	}
+}
+
+func TestSplitPartsMergeBackToTheWhole(t *testing.T) {
+	for seed := uint64(1); seed <= 100; seed++ {
+		a, _, _ := randomStates(t, seed)
+		parts := a.Split()
+		if len(parts) != a.Len()+1 {
+			t.Fatalf("seed %d: %d parts for %d items", seed, len(parts), a.Len())
+		}
+		whole := Empty(a.ID())
+		for _, i := range rand.Perm(len(parts)) {
+			must(t, whole.Merge(parts[i]))
+		}
+		sameBytes(t, "split and merge", whole, a)
+	}
+}
