@@ -44,7 +44,6 @@ func (r *replica) receive(t *testing.T, o *List) {
 	}
 }
 
-
 func mustItem(t *testing.T, l *List, name string) ItemView {
 	t.Helper()
 	v, ok := l.Lookup(name)

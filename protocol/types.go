@@ -1,0 +1,166 @@
+package protocol
+
+import "strconv"
+
+// Type is a message type: the second field of every header.
+type Type uint8
+
+// Message types. Values are part of the wire format and never reused.
+// Client types are 1-31, server types 32-63.
+const (
+	// TypeHello (client → proxy) greets the proxy and doubles as the
+	// client's ping. Empty body; answered by Welcome.
+	TypeHello Type = 1
+	// TypeWelcome (proxy → client) answers Hello. Body: WelcomeBody. The
+	// header's Epoch is the proxy's current ring epoch.
+	TypeWelcome Type = 2
+	// TypePush (client → proxy) carries a list state or delta to merge.
+	// Body: list bytes. Answered by OK or Error.
+	TypePush Type = 3
+	// TypePull (client → proxy) asks for a list's state. Empty body;
+	// answered by PullReply or Error.
+	TypePull Type = 4
+	// TypePullReply (proxy → client) carries the list's state, or an empty
+	// body when no replica read has the list.
+	TypePullReply Type = 5
+	// TypeSubscribe (client → proxy) declares interest in lists. Body:
+	// SubscribeBody. Answered by OK or Error.
+	TypeSubscribe Type = 6
+	// TypeUnsubscribe (client → proxy) withdraws interest. Body:
+	// SubscribeBody. Answered by OK or Error.
+	TypeUnsubscribe Type = 7
+	// TypeLiveUpdate (proxy PUB → clients) carries a list state or delta
+	// that some client pushed. Body: list bytes. Never answered.
+	TypeLiveUpdate Type = 8
+	// TypeOK (any reply) reports success. Empty body.
+	TypeOK Type = 9
+	// TypeError (any reply) reports failure. Body: ErrorBody.
+	TypeError Type = 10
+
+	// TypeServerHello (server → proxy) registers a storage server. Body:
+	// ServerHelloBody; the header's Epoch is the latest ring epoch the
+	// server has adopted. Answered by ServerWelcome or Error.
+	TypeServerHello Type = 32
+	// TypeServerWelcome (proxy → server) accepts a server. Empty body; the
+	// header's Epoch is the proxy's current ring epoch.
+	TypeServerWelcome Type = 33
+	// TypeHeartbeat (proxy ↔ server) proves liveness. Empty body; never
+	// answered.
+	TypeHeartbeat Type = 34
+	// TypeStore (proxy → server) asks the server to merge a list state
+	// into its replica. Body: list bytes. Answered by StoreReply or Error.
+	TypeStore Type = 35
+	// TypeStoreReply (server → proxy) acknowledges a durable Store,
+	// HintedStore or Handoff. Empty body.
+	TypeStoreReply Type = 36
+	// TypeFetch (proxy → server) asks for a server's replica of a list.
+	// Empty body; answered by FetchReply or Error.
+	TypeFetch Type = 37
+	// TypeFetchReply (server → proxy) carries the replica, or an empty body
+	// when the server holds no state for the list.
+	TypeFetchReply Type = 38
+	// TypeHintedStore (proxy → fallback server) is a sloppy-quorum write:
+	// keep this state for its intended owner until it can be handed off.
+	// Body: HintBody. Answered by StoreReply or Error.
+	TypeHintedStore Type = 39
+	// TypeHandoff (fallback server → proxy) delivers a hinted state to its
+	// owner through the proxy. Body: HintBody. Answered by StoreReply once
+	// the owner has stored it, or Error.
+	TypeHandoff Type = 40
+	// TypeEpochAnnounce (proxy → server) announces a ring epoch. Body:
+	// EpochBody. With a nonzero request ID it is answered by OK once the
+	// server has adopted the epoch, or Error (StaleEpoch).
+	TypeEpochAnnounce Type = 41
+)
+
+// listRule says whether a type's header carries a list ID.
+type listRule uint8
+
+const (
+	listNone     listRule = iota // ListID must be absent (nil)
+	listRequired                 // ListID must be a version 4 UUID
+	listOptional                 // either
+)
+
+// bodyRule says what a type's body frame holds.
+type bodyRule uint8
+
+const (
+	bodyEmpty       bodyRule = iota // zero bytes
+	bodyList                        // 1..MaxListSize bytes of list
+	bodyListOrEmpty                 // a list, or zero bytes for not found
+	bodyControl                     // 1..MaxControlBodySize bytes, typed
+	bodyHint                        // 1..MaxHintBodySize bytes, HintBody
+)
+
+// reqRule says which request IDs a type may carry.
+type reqRule uint8
+
+const (
+	reqNonZero reqRule = iota // requests and their replies
+	reqZero                   // notifications: nobody answers them
+	reqAny                    // Error (0 when the request was unreadable), EpochAnnounce
+)
+
+type spec struct {
+	name string
+	list listRule
+	body bodyRule
+	req  reqRule
+}
+
+var specs = [...]spec{
+	TypeHello:         {"Hello", listNone, bodyEmpty, reqNonZero},
+	TypeWelcome:       {"Welcome", listNone, bodyControl, reqNonZero},
+	TypePush:          {"Push", listRequired, bodyList, reqNonZero},
+	TypePull:          {"Pull", listRequired, bodyEmpty, reqNonZero},
+	TypePullReply:     {"PullReply", listRequired, bodyListOrEmpty, reqNonZero},
+	TypeSubscribe:     {"Subscribe", listNone, bodyControl, reqNonZero},
+	TypeUnsubscribe:   {"Unsubscribe", listNone, bodyControl, reqNonZero},
+	TypeLiveUpdate:    {"LiveUpdate", listRequired, bodyList, reqZero},
+	TypeOK:            {"OK", listOptional, bodyEmpty, reqNonZero},
+	TypeError:         {"Error", listOptional, bodyControl, reqAny},
+	TypeServerHello:   {"ServerHello", listNone, bodyControl, reqNonZero},
+	TypeServerWelcome: {"ServerWelcome", listNone, bodyEmpty, reqNonZero},
+	TypeHeartbeat:     {"Heartbeat", listNone, bodyEmpty, reqZero},
+	TypeStore:         {"Store", listRequired, bodyList, reqNonZero},
+	TypeStoreReply:    {"StoreReply", listRequired, bodyEmpty, reqNonZero},
+	TypeFetch:         {"Fetch", listRequired, bodyEmpty, reqNonZero},
+	TypeFetchReply:    {"FetchReply", listRequired, bodyListOrEmpty, reqNonZero},
+	TypeHintedStore:   {"HintedStore", listRequired, bodyHint, reqNonZero},
+	TypeHandoff:       {"Handoff", listRequired, bodyHint, reqNonZero},
+	TypeEpochAnnounce: {"EpochAnnounce", listNone, bodyControl, reqAny},
+}
+
+// lookup returns the rules of t and whether t is a known type.
+func lookup(t Type) (spec, bool) {
+	if int(t) >= len(specs) || specs[t].name == "" {
+		return spec{}, false
+	}
+	return specs[t], true
+}
+
+// Known reports whether t is a message type of this protocol version.
+func (t Type) Known() bool {
+	_, ok := lookup(t)
+	return ok
+}
+
+// String returns the type's name, such as "Push", or "Type(n)" when unknown.
+func (t Type) String() string {
+	if s, ok := lookup(t); ok {
+		return s.name
+	}
+	return "Type(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Types returns every known message type in ascending order.
+func Types() []Type {
+	var out []Type
+	for i := range specs {
+		if specs[i].name != "" {
+			out = append(out, Type(i))
+		}
+	}
+	return out
+}

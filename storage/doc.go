@@ -1,0 +1,40 @@
+// Package storage keeps lists durably in a per-node directory.
+//
+// A [Store] owns one directory: storage servers use <data>/<server-id>/ and
+// clients their own data directory. Both run the same engine, a Pebble
+// LSM-tree in <dir>/pebble, so there is one storage format, one set of crash
+// guarantees and one set of tests; a client's replica is simply a small store.
+// The directory is locked against a second process (see [ErrLocked]).
+//
+// # Layout
+//
+// A list is cut into parts with crdt.List.Split: one part for the name and one
+// per item, each stored under its own key, so that merging a one-item delta
+// reads and writes one small value instead of the whole list:
+//
+//	'l' | ring position (8, big-endian) | list ID (16) | 0x00            name part
+//	'l' | ring position (8, big-endian) | list ID (16) | 0x01 | item key  item part
+//
+// The ring position is hashring.Position of the list ID, so a range of the
+// hash ring is a range of keys and every list's parts are contiguous. Each
+// value is a format version byte, the CRC-32C (Castagnoli) of the payload and
+// the payload, which is the crdt encoding of the part (see value.go). Other
+// prefixes hold the quarantine ('q'), markers of damaged lists ('d') and
+// store metadata ('m').
+//
+// # Writes and durability
+//
+// [Store.SaveMerge] is the one write: it merges an incoming state into what is
+// stored, part by part, and returns only once the result is durable. See
+// save.go for the locking and sync strategy that lets concurrent writers share
+// fsyncs.
+//
+// # Corruption
+//
+// A value that fails its checksum or does not decode as the part its key names
+// is never served: reads and writes of its list fail with an error matching
+// [ErrCorrupt], the raw bytes are copied into the quarantine, and the list
+// stays refused until an operator runs [Store.Repair] (drop the corrupt parts,
+// keep the rest) or [Store.Discard] (drop the whole list); anti-entropy then
+// rebuilds the list from other replicas. See corrupt.go.
+package storage

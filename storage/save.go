@@ -1,0 +1,179 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble"
+	"github.com/google/uuid"
+
+	"shoplist/crdt"
+)
+
+// SaveMerge merges l into the stored state of its list and returns once the
+// result is durable. changed reports whether the stored state grew; when it
+// did not, SaveMerge still waits until the state it found is durable (it may
+// have been written by a concurrent SaveMerge that has not yet synced), so a
+// nil error always means "l is contained in what a crash would leave".
+//
+// l may be a full state or a delta: it is cut into parts (crdt.List.Split),
+// and each part is merged into the stored part under the same key, so a
+// one-item delta costs one read and at most one write of one small value. l
+// is not modified.
+//
+// SaveMerge fails with an error matching ErrCorrupt if a part it reads is
+// corrupt, or if the list is marked damaged (see Repair); and with
+// crdt.ErrTooLarge if the merge would give the list more than crdt.MaxItems
+// items. On error the list is unchanged (corrupt values are quarantined,
+// though; see corrupt.go).
+//
+// Concurrency: the read-modify-write of a list runs under its stripe lock, so
+// concurrent SaveMerges of one list never lose an update. The commit does not
+// wait for the fsync under that lock; the wait happens after it is released,
+// and is shared with other writers (see syncer).
+func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
+	if err := s.begin(); err != nil {
+		return false, err
+	}
+	defer s.end()
+	id := l.ID()
+	if id.Version() != 4 || id.Variant() != uuid.RFC4122 {
+		// crdt.Decode would refuse to read such a list back.
+		return false, fmt.Errorf("storage: list ID %s is not a version 4 UUID", id)
+	}
+	parts := l.Split()
+	if parts[0].Name() == "" {
+		parts = parts[1:] // no name to merge
+	}
+	k := keyOf(id)
+	st := s.stripeOf(k)
+	st.mu.Lock()
+	ticket, changed, err := s.mergeLocked(k, parts)
+	st.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	if err := s.sync.wait(ticket); err != nil {
+		return false, err
+	}
+	return changed, nil
+}
+
+// mergeLocked merges parts (the name part first, if present, then item parts
+// in key order) into list k and commits the result without syncing. It
+// returns the ticket to wait for. The caller holds k's stripe lock.
+func (s *Store) mergeLocked(k listKey, parts []*crdt.List) (ticket uint64, changed bool, err error) {
+	if s.isDamagedLocked(k) {
+		return 0, false, fmt.Errorf("%w: list %s has quarantined corrupt parts and refuses writes until an operator runs Repair or Discard", ErrCorrupt, k.id())
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	var bad []badValue
+	added := 0 // items not stored before
+	for _, p := range parts {
+		var pk partKey
+		var key []byte
+		if keys := p.ItemKeys(); len(keys) == 0 {
+			pk, key = partKey{list: k, name: true}, k.nameKey()
+		} else {
+			pk, key = partKey{list: k, item: keys[0]}, k.itemKey(keys[0])
+		}
+		raw, closer, err := s.db.Get(key)
+		if errors.Is(err, pebble.ErrNotFound) {
+			if !pk.name {
+				added++
+			}
+			if err := b.Set(key, appendValue(nil, p.Encode()), nil); err != nil {
+				return 0, false, fmt.Errorf("storage: writing %s: %w", describeKey(key), err)
+			}
+			continue
+		} else if err != nil {
+			return 0, false, fmt.Errorf("storage: reading %s: %w", describeKey(key), err)
+		}
+		merged, err := mergePart(pk, raw, p)
+		var corrupt *corruptPartError
+		if errors.As(err, &corrupt) {
+			// Keep going, to quarantine every corrupt part met at once.
+			bad, err = append(bad, newBad(key, raw, corrupt.cause)), nil
+		}
+		closer.Close() // raw is invalid from here on
+		if err != nil {
+			return 0, false, err
+		}
+		if merged != nil {
+			if err := b.Set(key, merged, nil); err != nil {
+				return 0, false, fmt.Errorf("storage: writing %s: %w", describeKey(key), err)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return 0, false, s.markDamagedLocked(k, bad)
+	}
+	if added > 0 {
+		if err := s.checkItemLimit(k, added); err != nil {
+			return 0, false, err
+		}
+	}
+	if b.Empty() {
+		return s.sync.current(), false, nil
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return 0, false, fmt.Errorf("storage: committing list %s: %w", k.id(), err)
+	}
+	return s.sync.ticket(), true, nil
+}
+
+// mergePart merges the incoming part p into the stored value raw of part pk
+// and returns the framed merged value, or nil if the stored value already
+// contains p. A stored value that does not verify is reported as a
+// *corruptPartError.
+func mergePart(pk partKey, raw []byte, p *crdt.List) ([]byte, error) {
+	cur, payload, err := decodePart(pk, raw)
+	if err != nil {
+		return nil, &corruptPartError{err}
+	}
+	if err := cur.Merge(p); err != nil {
+		return nil, fmt.Errorf("storage: merging into list %s: %w", pk.list.id(), err)
+	}
+	enc := cur.Encode()
+	if bytes.Equal(enc, payload) {
+		return nil, nil // canonical encodings: equal bytes, equal states
+	}
+	return appendValue(make([]byte, 0, valueHeaderLen+len(enc)), enc), nil
+}
+
+// corruptPartError tells a stored value that does not verify (cause says
+// why) from a failure of the merge itself.
+type corruptPartError struct{ cause error }
+
+func (e *corruptPartError) Error() string { return e.cause.Error() }
+func (e *corruptPartError) Unwrap() error { return e.cause }
+
+// checkItemLimit fails if list k, which is about to gain added items, would
+// then hold more than crdt.MaxItems (the limit every replica enforces, and
+// Load's merge of the parts would hit). It counts item keys, stopping at the
+// limit, so it reads at most crdt.MaxItems keys; SaveMerge calls it only when
+// an item is new to the store.
+func (s *Store) checkItemLimit(k listKey, added int) error {
+	limit := crdt.MaxItems - added
+	if limit < 0 {
+		return fmt.Errorf("storage: list %s: %w: %d new items", k.id(), crdt.ErrTooLarge, added)
+	}
+	lo := append(k[:], partItem)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: k.end()})
+	if err != nil {
+		return fmt.Errorf("storage: counting items of list %s: %w", k.id(), err)
+	}
+	n := 0
+	for valid := it.First(); valid && n <= limit; valid = it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("storage: counting items of list %s: %w", k.id(), err)
+	}
+	if n > limit {
+		return fmt.Errorf("storage: list %s: %w: more than %d items after the merge", k.id(), crdt.ErrTooLarge, crdt.MaxItems)
+	}
+	return nil
+}
