@@ -37,14 +37,11 @@ func (s *Store) Quarantined() ([]QuarantineEntry, error) {
 // an operator has inspected them, and returns how many it deleted. It does
 // not touch the list itself.
 func (s *Store) ClearQuarantine(id uuid.UUID) (removed int, err error) {
-	if err := s.begin(); err != nil {
+	k, release, err := s.lockList(id)
+	if err != nil {
 		return 0, err
 	}
-	defer s.end()
-	k := keyOf(id)
-	st := s.stripeOf(k)
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	defer release()
 	b := s.db.NewBatch()
 	defer b.Close()
 	var delErr error
@@ -86,18 +83,15 @@ func (s *Store) Discard(id uuid.UUID) (corrupt int, err error) {
 
 // dropCorrupt implements Repair and, with all, Discard.
 func (s *Store) dropCorrupt(id uuid.UUID, all bool) (int, error) {
-	if err := s.begin(); err != nil {
+	k, release, err := s.lockList(id)
+	if err != nil {
 		return 0, err
 	}
-	defer s.end()
-	k := keyOf(id)
-	st := s.stripeOf(k)
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	defer release()
 
 	var bad []badValue
 	var keys [][]byte
-	err := s.scanList(k, func(key, raw []byte) {
+	err = s.scanList(k, func(key, raw []byte) {
 		if _, _, err := checkValue(key, raw); err != nil {
 			bad = append(bad, newBad(key, raw, err))
 		} else if all {
@@ -255,4 +249,16 @@ func (s *Store) scanQuarantine(key, list []byte, fn func(QuarantineEntry)) error
 		return fmt.Errorf("storage: reading the quarantine: %w", err)
 	}
 	return nil
+}
+
+// lockList marks an operation in progress on the open store and takes the
+// list's stripe lock for the whole operation; release undoes both.
+func (s *Store) lockList(id uuid.UUID) (k listKey, release func(), err error) {
+	if err := s.begin(); err != nil {
+		return listKey{}, nil, err
+	}
+	k = keyOf(id)
+	st := s.stripeOf(k)
+	st.mu.Lock()
+	return k, func() { st.mu.Unlock(); s.end() }, nil
 }
