@@ -1,15 +1,20 @@
-// Command proxy is the shoplist proxy role.
-//
-// The role itself is built by the data-path issue; until then this binary says so and
-// exits non-zero rather than pretending to work.
+// Command proxy runs a shoplist proxy: it routes clients' list requests to
+// the storage servers that own each list and publishes live updates. Run
+// `proxy -h` for its flags.
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"shoplist/proxy"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "proxy: not built yet (arrives with the data-path issue); the core libraries are crdt, hashring, protocol and storage")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := proxy.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

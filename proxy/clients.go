@@ -1,0 +1,149 @@
+package proxy
+
+import (
+	"fmt"
+
+	"shoplist/protocol"
+)
+
+// onClient handles one message from a client.
+func (l *loop) onClient(frames [][]byte) {
+	identity := frames[0]
+	m, err := protocol.Parse(frames[1:])
+	if err != nil {
+		l.bad.report(l.log, l.now, "client", identity, err)
+		l.reply(identity, protocol.NewErrorFrom(protocol.RequestIDOf(frames[1:]), err))
+		return
+	}
+	switch m.Type {
+	case protocol.TypeHello:
+		l.onHello(identity, m)
+	case protocol.TypePush, protocol.TypePull:
+		l.onListRequest(identity, m)
+	case protocol.TypeSubscribe, protocol.TypeUnsubscribe:
+		// The SUB socket's own filter does the work; the message declares
+		// interest and is checked like any other.
+		if _, err := protocol.DecodeSubscribeBody(m.Body); err != nil {
+			l.bad.report(l.log, l.now, "client", identity, err)
+			l.reply(identity, protocol.NewErrorFrom(m.RequestID, err))
+			return
+		}
+		l.reply(identity, protocol.NewOK(m.RequestID, m.ListID))
+	default:
+		err := fmt.Errorf("%w: %v is not a client request", protocol.ErrMalformed, m.Type)
+		l.bad.report(l.log, l.now, "client", identity, err)
+		l.reply(identity, protocol.NewErrorFrom(m.RequestID, err))
+	}
+}
+
+// onHello answers a client's Hello with where to subscribe.
+func (l *loop) onHello(identity []byte, m protocol.Message) {
+	w, err := protocol.NewWelcome(m.RequestID, l.view.Epoch, protocol.WelcomeBody{
+		PubEndpoint: l.endpoints.Pub,
+		Endpoints:   []string{l.endpoints.Client},
+		Now:         uint64(l.now.UnixMilli()),
+	})
+	if err != nil {
+		w = protocol.NewErrorFrom(m.RequestID, err)
+	}
+	l.reply(identity, w)
+}
+
+// onListRequest starts a push or a pull on the list's preference list.
+func (l *loop) onListRequest(identity []byte, m protocol.Message) {
+	if l.active >= l.cfg.MaxInFlight {
+		l.stats.failed++
+		l.reply(identity, protocol.NewError(m.RequestID, protocol.CodeUnavailable,
+			fmt.Sprintf("proxy overloaded: %d requests in progress; retry later", l.active)))
+		return
+	}
+	o := &op{
+		identity: identity,
+		reqID:    m.RequestID,
+		list:     m.ListID,
+		deadline: l.now.Add(l.cfg.Timeout),
+	}
+	owners := l.view.Ring.Owners(m.ListID.String(), l.cfg.N)
+	epoch := l.view.Epoch
+	l.active++
+	if m.Type == protocol.TypePush {
+		l.stats.pushes++
+		o.kind, o.need, o.body = opPush, l.cfg.W, m.Body
+		l.start(o, owners, func(id uint64) protocol.Message { return protocol.NewStore(id, epoch, m.ListID, m.Body) })
+		return
+	}
+	l.stats.pulls++
+	o.kind, o.need = opPull, l.cfg.R
+	l.start(o, owners, func(id uint64) protocol.Message { return protocol.NewFetch(id, epoch, m.ListID) })
+}
+
+// succeed answers the client of an op that reached its quorum. A push is
+// then published to subscribers.
+func (l *loop) succeed(o *op) {
+	o.replied = true
+	switch o.kind {
+	case opPush:
+		l.reply(o.identity, protocol.NewOK(o.reqID, o.list))
+		l.publish(o)
+	case opPull:
+		merged, err := mergeAnswers(o.list, o.answers)
+		if err != nil {
+			l.log.Warn("replicas sent lists that do not decode", "list", o.list, "err", err)
+		}
+		l.reply(o.identity, protocol.NewPullReply(o.reqID, o.list, merged))
+	}
+}
+
+// reject answers the client of an op that cannot reach its quorum.
+func (l *loop) reject(o *op) {
+	o.replied = true
+	if o.kind == opRepair {
+		return
+	}
+	l.stats.failed++
+	l.reply(o.identity, o.rejection(l.cfg))
+}
+
+// publish sends a written state to the list's subscribers. PUB never
+// blocks: a subscriber that cannot keep up loses updates and catches up by
+// pulling.
+func (l *loop) publish(o *op) {
+	m := protocol.NewLiveUpdate(o.list, o.body)
+	if _, err := l.pub.SendMessageDontwait(m.PubFrames()); err != nil {
+		l.log.Debug("live update not published", "list", o.list, "err", err)
+		return
+	}
+	l.stats.published++
+}
+
+// repair sends the merged state of a read to every replica whose answer
+// differed from it (read repair).
+func (l *loop) repair(o *op) {
+	if len(o.answers) == 0 {
+		return
+	}
+	merged, err := mergeAnswers(o.list, o.answers)
+	if err != nil || merged == nil {
+		return
+	}
+	var stale []string
+	for _, a := range o.answers {
+		if !equalBytes(a.body, merged) {
+			stale = append(stale, a.server)
+		}
+	}
+	if len(stale) == 0 {
+		return
+	}
+	l.stats.repairs++
+	r := &op{kind: opRepair, list: o.list, body: merged, deadline: l.now.Add(l.cfg.Timeout), replied: true}
+	epoch := l.view.Epoch
+	l.start(r, stale, func(id uint64) protocol.Message { return protocol.NewStore(id, epoch, o.list, merged) })
+	l.log.Debug("read repair", "list", o.list, "stale", stale)
+}
+
+// reply sends m to a client. A client that has gone away, or whose queue
+// is full, loses the reply and retries.
+func (l *loop) reply(identity []byte, m protocol.Message) {
+	l.client.SendMessageDontwait(identity, m.Frames())
+}

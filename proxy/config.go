@@ -1,0 +1,113 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"shoplist/hashring"
+	"shoplist/protocol"
+)
+
+// Defaults for the zero fields of a Config.
+const (
+	DefaultN       = 3
+	DefaultW       = 2
+	DefaultR       = 2
+	DefaultTimeout = 2 * time.Second
+	// DefaultMaxInFlight bounds the client requests the proxy tracks at
+	// once; beyond it a request is refused with Unavailable rather than
+	// queued without bound.
+	DefaultMaxInFlight = 100_000
+)
+
+// ErrConfig means a Config breaks a rule; the message says which.
+var ErrConfig = errors.New("proxy: invalid configuration")
+
+// Config configures a Proxy. The zero value of every field but the
+// endpoints means its default.
+type Config struct {
+	// ClientEndpoint, PubEndpoint and BackendEndpoint are the addresses the
+	// client ROUTER, the PUB and the server ROUTER bind. "tcp://HOST:*"
+	// binds a free port; Endpoints reports what was bound.
+	ClientEndpoint, PubEndpoint, BackendEndpoint string
+	// N is the number of replicas of each list; W the acknowledgements a
+	// write needs; R the answers a read needs. R + W must exceed N.
+	N, W, R int
+	// Heartbeat is the liveness interval (protocol.HeartbeatInterval) and
+	// Liveness the silent intervals after which a server is down
+	// (protocol.HeartbeatLiveness).
+	Heartbeat time.Duration
+	Liveness  int
+	// Timeout is each client request's deadline: a write or read that has
+	// not reached its quorum by then fails with QuorumFailed.
+	Timeout time.Duration
+	// MaxInFlight bounds the client requests in progress (DefaultMaxInFlight).
+	MaxInFlight int
+	// VNodes is the virtual nodes per server (hashring.DefaultVNodes); it
+	// is used only when Membership is nil.
+	VNodes int
+	// Membership decides the ring. Nil means an in-memory Registry.
+	Membership Membership
+	// Logger receives the proxy's log; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with its zero fields set to their defaults, or an
+// error wrapping ErrConfig.
+func (c Config) withDefaults() (Config, error) {
+	if c.N == 0 {
+		c.N = DefaultN
+	}
+	if c.W == 0 {
+		c.W = DefaultW
+	}
+	if c.R == 0 {
+		c.R = DefaultR
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = protocol.HeartbeatInterval
+	}
+	if c.Liveness == 0 {
+		c.Liveness = protocol.HeartbeatLiveness
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.VNodes == 0 {
+		c.VNodes = hashring.DefaultVNodes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if err := checkQuorum(c.N, c.W, c.R); err != nil {
+		return c, err
+	}
+	switch {
+	case c.ClientEndpoint == "" || c.PubEndpoint == "" || c.BackendEndpoint == "":
+		return c, fmt.Errorf("%w: the client, PUB and backend endpoints are all required", ErrConfig)
+	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1 || c.VNodes < 1:
+		return c, fmt.Errorf("%w: heartbeat, liveness, timeout, in-flight limit and vnodes must be positive", ErrConfig)
+	}
+	return c, nil
+}
+
+// checkQuorum enforces 1 <= W, R <= N <= MaxReplication and R + W > N, the
+// condition under which every read quorum overlaps every write quorum.
+func checkQuorum(n, w, r int) error {
+	switch {
+	case n < 1 || n > protocol.MaxReplication:
+		return fmt.Errorf("%w: N = %d, want 1 to %d", ErrConfig, n, protocol.MaxReplication)
+	case w < 1 || w > n:
+		return fmt.Errorf("%w: W = %d, want 1 to N = %d", ErrConfig, w, n)
+	case r < 1 || r > n:
+		return fmt.Errorf("%w: R = %d, want 1 to N = %d", ErrConfig, r, n)
+	case r+w <= n:
+		return fmt.Errorf("%w: R + W = %d + %d = %d must exceed N = %d, or a read may miss an acknowledged write", ErrConfig, r, w, r+w, n)
+	}
+	return nil
+}

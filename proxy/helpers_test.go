@@ -1,0 +1,243 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/crdt"
+	"shoplist/protocol"
+)
+
+// testTimeout bounds every wait in these tests; waits end as soon as their
+// condition holds, so it only matters when a test fails.
+const testTimeout = 5 * time.Second
+
+// testLogger is quiet unless SHOPLIST_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("SHOPLIST_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// startProxy starts a proxy on free loopback ports; edit adjusts its Config.
+func startProxy(t *testing.T, edit func(*Config)) *Proxy {
+	t.Helper()
+	cfg := Config{
+		ClientEndpoint:  "tcp://127.0.0.1:*",
+		PubEndpoint:     "tcp://127.0.0.1:*",
+		BackendEndpoint: "tcp://127.0.0.1:*",
+		Heartbeat:       100 * time.Millisecond,
+		Timeout:         time.Second,
+		Logger:          testLogger(),
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return p
+}
+
+// endpoint is a test's end of a socket: the test goroutine owns it.
+type endpoint struct {
+	t    *testing.T
+	sock *zmq.Socket
+}
+
+func newEndpoint(t *testing.T, typ zmq.Type, identity, addr string) *endpoint {
+	t.Helper()
+	s, err := zmq.NewSocket(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetLinger(0)
+	if identity != "" {
+		if err := s.SetIdentity(identity); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Connect(addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &endpoint{t: t, sock: s}
+}
+
+// sendFrames sends raw frames.
+func (e *endpoint) sendFrames(frames ...[]byte) {
+	e.t.Helper()
+	if _, err := e.sock.SendMessage(frames); err != nil {
+		e.t.Fatalf("send: %v", err)
+	}
+}
+
+func (e *endpoint) send(m protocol.Message) { e.t.Helper(); e.sendFrames(m.Frames()...) }
+
+// recvFrames waits up to d for a message; ok is false if none came.
+func (e *endpoint) recvFrames(d time.Duration) ([][]byte, bool) {
+	e.t.Helper()
+	p := zmq.NewPoller()
+	p.Add(e.sock, zmq.POLLIN)
+	polled, err := p.Poll(d)
+	if err != nil {
+		e.t.Fatalf("poll: %v", err)
+	}
+	if len(polled) == 0 {
+		return nil, false
+	}
+	frames, err := e.sock.RecvMessageBytes(0)
+	if err != nil {
+		e.t.Fatalf("recv: %v", err)
+	}
+	return frames, true
+}
+
+// recv waits for a message and parses it; it fails the test on timeout.
+func (e *endpoint) recv() protocol.Message {
+	e.t.Helper()
+	return e.recvBy(time.Now().Add(testTimeout))
+}
+
+func (e *endpoint) recvBy(deadline time.Time) protocol.Message {
+	e.t.Helper()
+	frames, ok := e.recvFrames(max(time.Until(deadline), 0))
+	if !ok {
+		e.t.Fatalf("no message within %v", testTimeout)
+	}
+	m, err := protocol.Parse(frames)
+	if err != nil {
+		e.t.Fatalf("parse %x: %v", frames, err)
+	}
+	return m
+}
+
+// recvType waits for a message of type want, skipping heartbeats.
+func (e *endpoint) recvType(want protocol.Type) protocol.Message {
+	e.t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for {
+		m := e.recvBy(deadline)
+		if m.Type == protocol.TypeHeartbeat && want != protocol.TypeHeartbeat {
+			continue
+		}
+		if m.Type != want {
+			e.t.Fatalf("got %v (%v), want %v", m.Type, m.Err(), want)
+		}
+		return m
+	}
+}
+
+// silent asserts that nothing but heartbeats arrives within d.
+func (e *endpoint) silent(d time.Duration) {
+	e.t.Helper()
+	until := time.Now().Add(d)
+	for left := time.Until(until); left > 0; left = time.Until(until) {
+		frames, ok := e.recvFrames(left)
+		if !ok {
+			return
+		}
+		if m, err := protocol.Parse(frames); err == nil && m.Type == protocol.TypeHeartbeat {
+			continue
+		}
+		e.t.Fatalf("unexpected message %x", frames)
+	}
+}
+
+// fakeServer is a storage server played by the test.
+type fakeServer struct {
+	*endpoint
+	id string
+}
+
+// joinServer connects a fake server and waits for its welcome.
+func joinServer(t *testing.T, p *Proxy, id string) *fakeServer {
+	t.Helper()
+	s := &fakeServer{endpoint: newEndpoint(t, zmq.DEALER, id, p.Endpoints().Backend), id: id}
+	hello, err := protocol.NewServerHello(1, 0, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.send(hello)
+	s.recvType(protocol.TypeServerWelcome)
+	return s
+}
+
+// heartbeat proves the fake server alive.
+func (s *fakeServer) heartbeat() { s.send(protocol.NewHeartbeat(0)) }
+
+// servers joins fake servers s1..sn.
+func joinServers(t *testing.T, p *Proxy, n int) map[string]*fakeServer {
+	out := map[string]*fakeServer{}
+	for i := 1; i <= n; i++ {
+		id := "s" + string(rune('0'+i))
+		out[id] = joinServer(t, p, id)
+	}
+	return out
+}
+
+// newClient connects a client DEALER.
+func newClient(t *testing.T, p *Proxy) *endpoint {
+	return newEndpoint(t, zmq.DEALER, "", p.Endpoints().Client)
+}
+
+// sampleList returns a list with items, and its encoding.
+func sampleList(t *testing.T, items ...string) (*crdt.List, []byte) {
+	t.Helper()
+	c := crdt.NewClock(uuid.New())
+	l, err := crdt.New(c, "groceries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := l.Add(c, it, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l, l.Encode()
+}
+
+// waitFor polls cond until it holds or the test times out.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, not synchronising on time
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Reset()                      { s.mu.Lock(); defer s.mu.Unlock(); s.b.Reset() }
+
+// waitForOutput waits until w has printed want.
+func waitForOutput(t *testing.T, w *syncBuffer, want string) {
+	t.Helper()
+	waitFor(t, "output "+want, func() bool { return strings.Contains(w.String(), want) })
+}

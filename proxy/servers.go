@@ -1,0 +1,222 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/protocol"
+)
+
+// peer is a storage server that has said hello on the backend socket.
+type peer struct {
+	id       string
+	identity []byte    // its routing identity: the server ID's bytes
+	lastSeen time.Time // last message from it (any message proves it alive)
+	lastSent time.Time // last message to it (heartbeats fill silences)
+	welcomed bool      // in the ring and welcomed: requests may be routed to it
+	down     bool      // silent for Liveness intervals, or unroutable
+	helloReq uint64    // request ID of a hello waiting for its Join, or 0
+}
+
+// usable reports whether requests may be routed to the server.
+func (p *peer) usable() bool { return p.welcomed && !p.down }
+
+// onBackend handles one message from a server.
+func (l *loop) onBackend(frames [][]byte) {
+	identity, id := frames[0], string(frames[0])
+	m, err := protocol.Parse(frames[1:])
+	if err != nil {
+		l.bad.report(l.log, l.now, "backend", identity, err)
+		reqID := protocol.RequestIDOf(frames[1:])
+		if c, ok := l.calls[reqID]; ok && c.server == id {
+			l.resolve(reqID, c, fmt.Sprintf("%s sent an unreadable reply (%v)", id, err), 0)
+			return
+		}
+		l.sendRaw(identity, protocol.NewErrorFrom(reqID, err))
+		return
+	}
+	pr := l.servers[id]
+	if m.Type == protocol.TypeServerHello {
+		l.onServerHello(identity, pr, m)
+		return
+	}
+	if pr == nil || !pr.welcomed {
+		// A server the proxy does not know (it restarted, or the server
+		// never said hello): heartbeats and stray replies are ignored,
+		// requests refused; the server says hello once it notices.
+		if m.RequestID != 0 && !isReply(m.Type) {
+			l.sendRaw(identity, protocol.NewError(m.RequestID, protocol.CodeUnavailable, "unknown server: send ServerHello first"))
+		}
+		return
+	}
+	l.alive(pr)
+	switch m.Type {
+	case protocol.TypeHeartbeat, protocol.TypeOK:
+	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError:
+		l.onReply(pr, m)
+	default:
+		err := fmt.Errorf("%w: %v is not a message servers send to the proxy", protocol.ErrMalformed, m.Type)
+		l.bad.report(l.log, l.now, "backend", identity, err)
+		if m.RequestID != 0 {
+			l.sendRaw(identity, protocol.NewErrorFrom(m.RequestID, err))
+		}
+	}
+}
+
+// isReply reports whether t answers a request.
+func isReply(t protocol.Type) bool {
+	switch t {
+	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError, protocol.TypeOK:
+		return true
+	}
+	return false
+}
+
+// onServerHello registers a server, joining it to the ring if it is new.
+func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
+	id := string(identity)
+	body, err := protocol.DecodeServerHelloBody(m.Body)
+	if err == nil && body.ServerID != id {
+		err = fmt.Errorf("%w: hello names server %q but the socket identity is %q (set ZMQ_IDENTITY to the server ID)", protocol.ErrInvalidID, body.ServerID, id)
+	}
+	if err != nil {
+		l.bad.report(l.log, l.now, "backend", identity, err)
+		l.sendRaw(identity, protocol.NewErrorFrom(m.RequestID, err))
+		return
+	}
+	if pr == nil {
+		pr = &peer{id: id, identity: identity}
+		l.servers[id] = pr
+	} else if pr.welcomed {
+		// A restarted server: what was sent to its previous life will not
+		// be answered.
+		l.failCallsTo(id, "restarted")
+		pr.welcomed = false
+	}
+	pr.lastSeen, pr.down = l.now, false
+	if l.view.Has(id) {
+		l.welcome(pr, m.RequestID)
+		return
+	}
+	pr.helloReq = m.RequestID
+	l.startJoin(id)
+}
+
+// welcome answers a server's hello; from now on requests are routed to it.
+func (l *loop) welcome(pr *peer, reqID uint64) {
+	pr.helloReq = 0
+	if err := l.send(pr, protocol.NewServerWelcome(reqID, l.view.Epoch)); err != nil {
+		return
+	}
+	pr.welcomed = true
+	l.log.Info("server welcomed", "server", pr.id, "epoch", l.view.Epoch, "members", l.view.Ring.Len())
+}
+
+// startJoin asks the membership to add the server, off the loop.
+func (l *loop) startJoin(id string) {
+	if l.joining[id] {
+		return
+	}
+	l.joining[id] = true
+	l.spawn(func(ctx context.Context) {
+		err := l.members.Join(ctx, id)
+		l.post(ctx, func(l *loop) { l.joined(id, err) })
+	})
+}
+
+// joined handles the end of a Join.
+func (l *loop) joined(id string, err error) {
+	delete(l.joining, id)
+	l.refreshView()
+	pr := l.servers[id]
+	if err == nil || pr == nil || pr.helloReq == 0 {
+		return
+	}
+	l.log.Warn("server could not join the ring", "server", id, "err", err)
+	l.send(pr, protocol.NewError(pr.helloReq, protocol.CodeUnavailable, "joining the ring failed: "+err.Error()))
+	pr.helloReq = 0
+}
+
+// refreshView adopts the membership's latest view: it welcomes servers
+// whose join was decided and stops routing to servers that were removed.
+func (l *loop) refreshView() {
+	v := l.members.View()
+	if v.Epoch == l.view.Epoch {
+		return
+	}
+	l.view = v
+	l.published.Store(&v)
+	l.log.Info("ring changed", "epoch", v.Epoch, "members", v.Ring.Servers())
+	for id, pr := range l.servers {
+		in := v.Has(id)
+		switch {
+		case in && pr.helloReq != 0:
+			l.welcome(pr, pr.helloReq)
+		case !in && pr.welcomed:
+			pr.welcomed = false
+			l.failCallsTo(id, "removed from the ring")
+			l.log.Info("server left the ring", "server", id)
+		}
+	}
+}
+
+// alive records a message from the server.
+func (l *loop) alive(pr *peer) {
+	pr.lastSeen = l.now
+	if pr.down {
+		pr.down = false
+		l.log.Info("server is up again", "server", pr.id)
+	}
+}
+
+// markDown stops routing to the server and fails what it owes.
+func (l *loop) markDown(pr *peer, why string) {
+	if pr.down {
+		return
+	}
+	pr.down = true
+	l.log.Warn("server is down", "server", pr.id, "why", why)
+	l.failCallsTo(pr.id, "down ("+why+")")
+}
+
+// sweep marks silent servers down, heartbeats idle ones and forgets
+// servers that said hello but never made it into the ring.
+func (l *loop) sweep() {
+	silence := l.cfg.Heartbeat * time.Duration(l.cfg.Liveness)
+	for id, pr := range l.servers {
+		quiet := l.now.Sub(pr.lastSeen)
+		if !pr.welcomed {
+			if quiet > 10*silence && !l.joining[id] {
+				delete(l.servers, id)
+			}
+			continue
+		}
+		if quiet > silence {
+			l.markDown(pr, fmt.Sprintf("silent for %v", quiet.Round(time.Millisecond)))
+		}
+		if l.now.Sub(pr.lastSent) >= l.cfg.Heartbeat {
+			l.send(pr, protocol.NewHeartbeat(l.view.Epoch))
+		}
+	}
+}
+
+// send sends m to a registered server without blocking. A server the
+// socket cannot route to (disconnected) is marked down at once.
+func (l *loop) send(pr *peer, m protocol.Message) error {
+	_, err := l.backend.SendMessageDontwait(pr.identity, m.Frames())
+	switch {
+	case err == nil:
+		pr.lastSent = l.now
+	case zmq.AsErrno(err) == zmq.EHOSTUNREACH:
+		l.markDown(pr, "disconnected")
+	}
+	return err
+}
+
+// sendRaw answers an identity that is not (or not yet) a registered server.
+func (l *loop) sendRaw(identity []byte, m protocol.Message) {
+	l.backend.SendMessageDontwait(identity, m.Frames())
+}

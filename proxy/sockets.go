@@ -1,0 +1,109 @@
+package proxy
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/protocol"
+)
+
+// Socket limits. A peer whose message exceeds maxMsgClient (client socket)
+// or maxMsgBackend (server socket) is disconnected by ZeroMQ before the
+// proxy sees a byte of it: the largest legal message is a header plus a
+// list body (clients) or a hint body (servers).
+const (
+	frameSlack    = 1 << 10
+	maxMsgClient  = protocol.MaxHeaderSize + protocol.MaxListSize + frameSlack
+	maxMsgBackend = protocol.MaxHeaderSize + protocol.MaxHintBodySize + frameSlack
+	// backendHWM is the backend's send queue per server, in messages: deep
+	// enough for a burst of fan-out, beyond which a send fails at once
+	// (router-mandatory) and counts as that replica's failure.
+	backendHWM = 100_000
+	// clientHWM is the client ROUTER's queue per client; replies beyond it
+	// are dropped (the client retries).
+	clientHWM = 10_000
+)
+
+// bindSockets creates and binds the client ROUTER, the PUB and the backend
+// ROUTER, and resolves the endpoints peers should dial.
+func bindSockets(cfg Config) (client, pub, backend *zmq.Socket, eps Endpoints, err error) {
+	var opened []*zmq.Socket
+	fail := func(e error) (*zmq.Socket, *zmq.Socket, *zmq.Socket, Endpoints, error) {
+		for _, s := range opened {
+			s.SetLinger(0)
+			s.Close()
+		}
+		return nil, nil, nil, Endpoints{}, e
+	}
+	open := func(t zmq.Type, endpoint string, setup func(*zmq.Socket) error) (*zmq.Socket, string, error) {
+		s, err := zmq.NewSocket(t)
+		if err != nil {
+			return nil, "", err
+		}
+		opened = append(opened, s)
+		s.SetLinger(0)
+		if err := setup(s); err != nil {
+			return nil, "", fmt.Errorf("proxy: configuring %s: %w", endpoint, err)
+		}
+		if err := s.Bind(endpoint); err != nil {
+			return nil, "", fmt.Errorf("proxy: bind %s: %w", endpoint, err)
+		}
+		bound, err := s.GetLastEndpoint()
+		if err != nil {
+			return nil, "", fmt.Errorf("proxy: bind %s: %w", endpoint, err)
+		}
+		return s, dialable(bound), nil
+	}
+	client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
+		return firstErr(s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
+	})
+	if err != nil {
+		return fail(err)
+	}
+	pub, eps.Pub, err = open(zmq.PUB, cfg.PubEndpoint, func(s *zmq.Socket) error { return nil })
+	if err != nil {
+		return fail(err)
+	}
+	backend, eps.Backend, err = open(zmq.ROUTER, cfg.BackendEndpoint, func(s *zmq.Socket) error {
+		return firstErr(
+			s.SetMaxmsgsize(maxMsgBackend),
+			s.SetRouterMandatory(1), // unroutable sends fail instead of vanishing
+			s.SetRouterHandover(true), // a restarted server takes over its identity
+			s.SetSndhwm(backendHWM),
+			s.SetRcvhwm(backendHWM),
+		)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return client, pub, backend, eps, nil
+}
+
+// dialable turns a bound endpoint into one a peer can connect to: a
+// wildcard host becomes the loopback address.
+func dialable(endpoint string) string {
+	rest, ok := strings.CutPrefix(endpoint, "tcp://")
+	if !ok {
+		return endpoint
+	}
+	host, port, err := net.SplitHostPort(rest)
+	if err != nil {
+		return endpoint
+	}
+	if host == "0.0.0.0" || host == "*" || host == "::" || host == "" {
+		host = "127.0.0.1"
+	}
+	return "tcp://" + net.JoinHostPort(host, port)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
