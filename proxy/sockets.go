@@ -70,7 +70,7 @@ func bindSockets(cfg Config) (client, pub, backend *zmq.Socket, eps Endpoints, e
 	backend, eps.Backend, err = open(zmq.ROUTER, cfg.BackendEndpoint, func(s *zmq.Socket) error {
 		return firstErr(
 			s.SetMaxmsgsize(maxMsgBackend),
-			s.SetRouterMandatory(1), // unroutable sends fail instead of vanishing
+			s.SetRouterMandatory(1),   // unroutable sends fail instead of vanishing
 			s.SetRouterHandover(true), // a restarted server takes over its identity
 			s.SetSndhwm(backendHWM),
 			s.SetRcvhwm(backendHWM),
