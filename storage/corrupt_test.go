@@ -144,20 +144,25 @@ func TestCorruptionLifecycle(t *testing.T) {
 	}
 }
 
-// TestCorruptionKinds: every way a value can be wrong is caught by Load, by
-// SaveMerge touching the part, and by Discard, which drops the whole list.
-func TestCorruptionKinds(t *testing.T) {
-	c := crdt.NewClock(uuid.New())
+// corruptionCases returns a list of two items, milk and eggs, and every way
+// a stored value of it can be wrong: each case, given a store holding the
+// list, returns a key and the bad value to write there.
+func corruptionCases(t *testing.T, c *crdt.Clock) (*crdt.List, map[string]func(s *Store) (key, value []byte)) {
 	l := newList(t, c, "list", "milk", "eggs")
 	k := keyOf(l.ID())
 	milk, eggs := k.itemKey("milk"), k.itemKey("eggs")
 	foreign := newList(t, c, "foreign", "milk")
-	cases := map[string]func(s *Store) (key, value []byte){
+	return l, map[string]func(s *Store) (key, value []byte){
 		"truncated": func(s *Store) ([]byte, []byte) { return milk, rawGet(t, s, milk)[:3] },
 		"empty":     func(*Store) ([]byte, []byte) { return milk, nil },
 		"version": func(s *Store) ([]byte, []byte) {
 			v := rawGet(t, s, milk)
 			v[0] = 9
+			return milk, v
+		},
+		"flipped bit": func(s *Store) ([]byte, []byte) {
+			v := rawGet(t, s, milk)
+			v[len(v)-2] ^= 0x01
 			return milk, v
 		},
 		"undecodable payload": func(*Store) ([]byte, []byte) { return milk, appendValue(nil, []byte{0x95, 0xc1}) },
@@ -173,6 +178,14 @@ func TestCorruptionKinds(t *testing.T) {
 			return append(k[:], 0x07), rawGet(t, s, milk)
 		},
 	}
+}
+
+// TestCorruptionKinds: every way a value can be wrong is caught by Load, by
+// SaveMerge touching the part, and by Discard, which drops the whole list.
+func TestCorruptionKinds(t *testing.T) {
+	c := crdt.NewClock(uuid.New())
+	l, cases := corruptionCases(t, c)
+	milk := keyOf(l.ID()).itemKey("milk")
 	for name, corrupt := range cases {
 		t.Run(name, func(t *testing.T) {
 			s := openTemp(t)

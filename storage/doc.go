@@ -29,6 +29,15 @@
 // save.go for the locking and sync strategy that lets concurrent writers share
 // fsyncs.
 //
+// # Reads
+//
+// [Store.Load] decodes and merges a list's parts from one snapshot.
+// [Store.LoadEncoded] returns the same state's canonical encoding without
+// decoding it: from a cache of encodings bounded by bytes, which every write
+// invalidates under the list's lock (enccache.go), or, on a miss, by
+// concatenating the verified stored parts (encoded.go). A server answers
+// fetches with it.
+//
 // # Corruption
 //
 // A value that fails its checksum or does not decode as the part its key names

@@ -34,6 +34,10 @@ type Options struct {
 	// at Error (after which the engine panics). Nil means slog.Default(), so
 	// by default only warnings and errors are printed.
 	Logger *slog.Logger
+	// EncodedCacheSize bounds, in bytes, the cache of canonical list
+	// encodings that LoadEncoded serves from; 0 means
+	// DefaultEncodedCacheSize and a negative size disables the cache.
+	EncodedCacheSize int64
 	// Owner describes this process in the directory lock, for the error a
 	// second process gets (e.g. "client" or "server s1"). Empty means the
 	// program name.

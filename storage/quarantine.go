@@ -124,6 +124,7 @@ func (s *Store) dropCorrupt(id uuid.UUID, all bool) (int, error) {
 			return 0, fmt.Errorf("storage: repairing list %s: %w", id, err)
 		}
 	}
+	s.encoded.invalidate(k)
 	s.setDamagedLocked(k, false)
 	if len(bad) > 0 {
 		s.log.Warn("storage: dropped corrupt parts", "list", id, "count", len(bad), "whole_list", all)
@@ -195,6 +196,7 @@ func (s *Store) markDamagedLocked(k listKey, bad []badValue) error {
 	}
 	if n > 0 {
 		s.setDamagedLocked(k, true)
+		s.encoded.invalidate(k)
 	}
 	if added > 0 {
 		s.log.Error("storage: corrupt values quarantined", "list", k.id(), "count", added, "err", badError(bad))

@@ -121,6 +121,7 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List) (ticket uint64, chang
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return 0, false, fmt.Errorf("storage: committing list %s: %w", k.id(), err)
 	}
+	s.encoded.invalidate(k)
 	return s.sync.ticket(), true, nil
 }
 

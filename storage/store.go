@@ -60,6 +60,7 @@ type Store struct {
 	sync syncer
 
 	stripes [stripeCount]stripe // list locks, by ring position
+	encoded *encodedCache       // encodings served by LoadEncoded
 
 	// closeMu guards closed. Every operation holds it shared for its whole
 	// duration and Close holds it exclusively, so Close waits for the
@@ -90,7 +91,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.release()
 		return nil, fmt.Errorf("storage: opening %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock, log: log}
+	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize)}
 	s.sync.db = db
 	if err := s.init(); err != nil {
 		db.Close()

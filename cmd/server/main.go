@@ -1,15 +1,19 @@
-// Command server is the shoplist server role.
-//
-// The role itself is built by the data-path issue; until then this binary says so and
-// exits non-zero rather than pretending to work.
+// Command server is a shoplist storage server: it merges the lists the proxy
+// sends it into its durable store and answers fetches. See package server.
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"shoplist/server"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "server: not built yet (arrives with the data-path issue); the core libraries are crdt, hashring, protocol and storage")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := server.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"shoplist/protocol"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultMaxSkew = 5 * time.Minute // how far ahead of the clock a list may be stamped
+	DefaultWorkers = 64              // goroutines merging and reading lists
+)
+
+// queuePerWorker is how many requests may wait per worker before the server
+// answers "overloaded": enough to absorb the proxy's bursts (64 clients'
+// pipelined requests) without letting latency grow without bound.
+const queuePerWorker = 16
+
+// ErrConfig reports an unusable Config; the error names the field.
+var ErrConfig = errors.New("server: invalid configuration")
+
+// Config configures a Server. Only Dir is required.
+type Config struct {
+	// Dir is the server's data directory: the store, its lock and the
+	// server ID file. Created if missing.
+	Dir string
+	// ID is the server ID to use when Dir has none yet (see
+	// protocol.CheckServerID); empty means a generated "srv-" + 8 hex
+	// digits. Once Dir has an ID, ID must be empty or equal to it.
+	ID string
+	// Proxies are the proxies' backend endpoints. The server keeps one
+	// connection to each (a proxy can only route to servers connected to
+	// it). Empty means protocol.DefaultBackendEndpoint.
+	Proxies []string
+	// Heartbeat is the heartbeat interval; 0 means
+	// protocol.HeartbeatInterval.
+	Heartbeat time.Duration
+	// Liveness is how many silent intervals make a proxy count as gone; 0
+	// means protocol.HeartbeatLiveness.
+	Liveness int
+	// MaxSkew is how far ahead of Now a stored list may be stamped; 0 means
+	// DefaultMaxSkew.
+	MaxSkew time.Duration
+	// Workers is the number of goroutines serving stores and fetches; 0
+	// means DefaultWorkers.
+	Workers int
+	// Logger receives the server's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for the skew guard; nil means time.Now.
+	Now func() time.Time
+
+	// onWelcome, if set, is called by the socket loop each time a proxy
+	// welcomes the server (Main prints the "server ready" line). It must
+	// not block.
+	onWelcome func(id, endpoint string, epoch uint64)
+	// beforeJob, if set, is called by a worker before each request; tests
+	// use it to hold workers busy.
+	beforeJob func()
+}
+
+// withDefaults returns c with its zero fields filled in, or an error
+// wrapping ErrConfig naming the first bad field.
+func (c Config) withDefaults() (Config, error) {
+	if c.Dir == "" {
+		return c, fmt.Errorf("%w: no data directory", ErrConfig)
+	}
+	if c.ID != "" {
+		if err := protocol.CheckServerID(c.ID); err != nil {
+			return c, fmt.Errorf("%w: server ID: %w", ErrConfig, err)
+		}
+	}
+	if len(c.Proxies) == 0 {
+		c.Proxies = []string{protocol.DefaultBackendEndpoint}
+	}
+	seen := map[string]bool{}
+	for _, ep := range c.Proxies {
+		if !strings.Contains(ep, "://") || seen[ep] {
+			return c, fmt.Errorf("%w: proxy endpoint %q is not transport://address, or repeated", ErrConfig, ep)
+		}
+		seen[ep] = true
+	}
+	switch {
+	case c.Heartbeat < 0 || c.Liveness < 0 || c.MaxSkew < 0 || c.Workers < 0:
+		return c, fmt.Errorf("%w: heartbeat %v, liveness %d, max skew %v and workers %d must not be negative",
+			ErrConfig, c.Heartbeat, c.Liveness, c.MaxSkew, c.Workers)
+	case c.Heartbeat > 0 && c.Heartbeat < time.Millisecond:
+		return c, fmt.Errorf("%w: heartbeat %v is under the poll resolution of 1ms", ErrConfig, c.Heartbeat)
+	}
+	orDefault(&c.Heartbeat, protocol.HeartbeatInterval)
+	orDefault(&c.Liveness, protocol.HeartbeatLiveness)
+	orDefault(&c.MaxSkew, DefaultMaxSkew)
+	orDefault(&c.Workers, DefaultWorkers)
+	orDefault(&c.Logger, slog.Default())
+	if c.Now == nil { // funcs are not comparable
+		c.Now = time.Now
+	}
+	return c, nil
+}
+
+// orDefault sets *field to def if it holds its zero value.
+func orDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// silence is how long a proxy may say nothing before it counts as gone.
+func (c Config) silence() time.Duration { return c.Heartbeat * time.Duration(c.Liveness) }
+
+// minBackoff is the first wait before reconnecting. After a proxy has been
+// silent for Liveness intervals the server closes its socket and waits
+// before reconnecting: first a quarter of an interval (250ms by default),
+// doubling after each reconnection that is not welcomed, up to four
+// intervals (4s); a welcome resets it. Each wait is shortened by a random 0-25% so that servers that
+// lost the same proxy do not come back in lock step. The cap is short
+// because the wait adds to the Liveness intervals already spent noticing
+// the silence: a restarted proxy sees every server again within about
+// 3s + 4s at worst.
+func (c Config) minBackoff() time.Duration { return c.Heartbeat / 4 }
+
+// maxBackoff is the longest wait before reconnecting; see minBackoff.
+func (c Config) maxBackoff() time.Duration { return 4 * c.Heartbeat }

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"shoplist/protocol"
+)
+
+// dispatch handles one message from a proxy, in the loop: cheap checks and
+// control messages here, stores and fetches queued for the workers. Nothing
+// here blocks or touches the disk.
+func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
+	m, err := protocol.Parse(frames)
+	if err != nil {
+		l.refuse(lk, frames, err, now)
+		return
+	}
+	switch m.Type {
+	case protocol.TypeHeartbeat:
+		// Alive; readLink has noted it.
+	case protocol.TypeServerWelcome:
+		if lk.welcome(l.s.cfg) {
+			l.dirty = true // no more hellos to poll for
+			l.s.cfg.Logger.Info("welcomed by proxy", "server", l.s.id, "proxy", lk.endpoint, "epoch", m.Epoch)
+			if l.s.cfg.onWelcome != nil {
+				l.s.cfg.onWelcome(l.s.id, lk.endpoint, m.Epoch)
+			}
+		}
+	case protocol.TypeStore, protocol.TypeFetch:
+		l.enqueue(lk, m, now)
+	case protocol.TypeEpochAnnounce:
+		l.announce(lk, m, frames, now)
+	case protocol.TypeError:
+		// The answer to a hello (the proxy could not add the server to
+		// its ring, say): hellos go on once per interval regardless.
+		l.s.log.warn("proxy-error", "server: the proxy reported an error", "proxy", lk.endpoint, "err", m.Err())
+	case protocol.TypeHintedStore:
+		l.reply(lk, protocol.NewError(m.RequestID, protocol.CodeUnavailable,
+			"this server does not keep hinted stores yet; write to another fallback"), now)
+	default:
+		err := fmt.Errorf("%w: %v is not a message a storage server accepts", protocol.ErrMalformed, m.Type)
+		l.refuse(lk, frames, err, now)
+	}
+}
+
+// enqueue hands a store or fetch to the workers, unless it was routed under
+// an epoch older than the server's, or every worker is busy and the queue is
+// full: then it answers at once rather than wait.
+func (l *loop) enqueue(lk *link, m protocol.Message, now time.Time) {
+	if cur := l.s.epoch.Load(); m.Epoch != 0 && m.Epoch < cur {
+		reply := protocol.NewError(m.RequestID, protocol.CodeStaleEpoch,
+			fmt.Sprintf("routed under epoch %d; this server has adopted epoch %d", m.Epoch, cur))
+		reply.ListID = m.ListID
+		l.reply(lk, reply, now)
+		return
+	}
+	if m.Type == protocol.TypeFetch {
+		// Most fetches hit the cache of encodings, which never touches
+		// the disk: answer those here and spare them the trip through a
+		// worker and back (two goroutine switches and nine cgo calls).
+		if enc, ok := l.s.store.CachedEncoded(m.ListID); ok {
+			l.reply(lk, protocol.NewFetchReply(m.RequestID, m.ListID, enc), now)
+			return
+		}
+	}
+	select {
+	case l.s.jobs <- job{link: lk.index, gen: lk.gen, msg: m}:
+	default:
+		l.s.log.warn("overloaded", "server: overloaded; refusing requests", "queued", len(l.s.jobs))
+		reply := protocol.NewError(m.RequestID, protocol.CodeUnavailable,
+			fmt.Sprintf("server overloaded: %d requests queued for %d workers", len(l.s.jobs), l.s.cfg.Workers))
+		reply.ListID = m.ListID
+		l.reply(lk, reply, now)
+	}
+}
+
+// announce adopts a newer ring epoch. A request (nonzero ID) is answered OK,
+// or StaleEpoch if the announced epoch is older than the server's.
+func (l *loop) announce(lk *link, m protocol.Message, frames [][]byte, now time.Time) {
+	b, err := protocol.DecodeEpochBody(m.Body)
+	if err == nil && b.Epoch != m.Epoch {
+		err = fmt.Errorf("%w: epoch body announces %d but the header says %d", protocol.ErrMalformed, b.Epoch, m.Epoch)
+	}
+	if err != nil {
+		l.refuse(lk, frames, err, now)
+		return
+	}
+	cur := l.s.epoch.Load()
+	if b.Epoch < cur {
+		if m.RequestID != 0 {
+			l.reply(lk, protocol.NewError(m.RequestID, protocol.CodeStaleEpoch,
+				fmt.Sprintf("epoch %d is older than this server's epoch %d", b.Epoch, cur)), now)
+		}
+		return
+	}
+	if b.Epoch > cur {
+		l.s.epoch.Store(b.Epoch) // only the loop writes it
+		l.s.cfg.Logger.Info("adopted ring epoch", "server", l.s.id, "epoch", b.Epoch, "members", len(b.Members))
+	}
+	if m.RequestID != 0 {
+		l.reply(lk, protocol.NewOK(m.RequestID, uuid.Nil), now)
+	}
+}
+
+// refuse logs a message the server cannot or will not serve (once per kind
+// and logEvery) and answers it with an Error carrying the request ID as far
+// as it can be read, unless it is a reply or a notification, which nobody
+// answers.
+func (l *loop) refuse(lk *link, frames [][]byte, err error, now time.Time) {
+	code := protocol.CodeOf(err)
+	l.s.log.warn("refused-"+code.String(), "server: refused a message from the proxy", "proxy", lk.endpoint, "code", code, "err", err)
+	if len(frames) > 0 {
+		if h, herr := protocol.ParseHeader(frames[0]); herr == nil && !isRequest(h) {
+			return
+		}
+	}
+	l.reply(lk, protocol.NewErrorFrom(protocol.RequestIDOf(frames), err), now)
+}
+
+// isRequest reports whether a message with header h expects an answer.
+func isRequest(h protocol.Header) bool {
+	switch h.Type {
+	case protocol.TypeWelcome, protocol.TypePullReply, protocol.TypeLiveUpdate, protocol.TypeOK,
+		protocol.TypeError, protocol.TypeServerWelcome, protocol.TypeHeartbeat,
+		protocol.TypeStoreReply, protocol.TypeFetchReply:
+		return false
+	}
+	return h.RequestID != 0 // EpochAnnounce with ID 0 is a notification
+}
+
+// reply sends an answer made by the loop itself.
+func (l *loop) reply(lk *link, m protocol.Message, now time.Time) {
+	if err := lk.send(l.s.stamp(m), now); err != nil {
+		l.s.log.warn("reply-dropped", "server: reply dropped; the proxy will time the request out", "err", err)
+	}
+}

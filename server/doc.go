@@ -1,0 +1,53 @@
+// Package server is a storage server: it merges the list states the proxy
+// sends it (Store) into its durable store and answers with its replica
+// (Fetch). docs/PROTOCOL.md is the contract it speaks; Main is the command
+// line (cmd/server), Start the same server in-process.
+//
+// # Goroutines and sockets
+//
+// Every ZeroMQ socket belongs to exactly one goroutine:
+//
+//   - The socket loop (loop.go) owns one DEALER per proxy backend endpoint
+//     (a link, link.go; a proxy can only route to servers connected to it,
+//     so the server keeps a connection to each proxy rather than failing
+//     over between them) and the PULL end of an inproc address unique to
+//     the Server. It polls them, answers control messages itself (welcome,
+//     heartbeat, EpochAnnounce, refusals of bad input: dispatch.go) and
+//     queues stores and fetches on a channel. It never blocks on anything
+//     but the poll and never touches the disk; when the queue is full it
+//     answers Unavailable ("server overloaded") at once.
+//   - Workers (worker.go, Config.Workers of them) take requests from the
+//     queue, decode, check and merge (storage.SaveMerge, durable and
+//     group-committed) or read (storage.LoadEncoded, served from a cache of
+//     canonical encodings), so one slow list holds up one worker only. Each
+//     owns an inproc PUSH socket connected to the loop's PULL and sends its
+//     reply there, led by a route frame: the link and that link's
+//     connection number. The loop forwards it on the link if the connection
+//     is still the one the request came on, and drops it otherwise (the
+//     request ID would mean nothing to whoever is connected now).
+//   - The waker (loop.go) waits for the context to end and then nudges the
+//     loop out of its poll through a PUSH socket of its own.
+//
+// Close cancels the context; the loop stops reading requests, closes the
+// queue and forwards replies until every worker has returned (queued
+// requests are answered "shutting down"); then the store closes.
+//
+// # Liveness
+//
+// Paranoid Pirate, as in docs/PROTOCOL.md §8: any message from a proxy
+// proves it alive; the server heartbeats a proxy it has sent nothing to for
+// an interval; a proxy silent for Liveness intervals is given up: the DEALER
+// is closed (linger 0) and, after a back-off (see Config.minBackoff),
+// reopened. DEALERs use ZMQ_IMMEDIATE, so nothing queues for a proxy that is
+// not connected, and a DEALER that polls writable is connected: the hello
+// goes out then, and again once per interval until a ServerWelcome comes.
+// Each welcome (the first, and each after a reconnection) is reported by
+// Main as `server ready: id=ID proxy=ENDPOINT epoch=N`.
+//
+// # Identity
+//
+// The server ID is generated once ("srv-" and 8 hex digits, or Config.ID)
+// and kept in <Dir>/server-id, written atomically, under the store's
+// directory lock; it is the DEALER's routing identity, so a restarted
+// server is the same ring member with the same data.
+package server

@@ -1,0 +1,176 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/protocol"
+)
+
+// maxInbound caps a message part from a proxy, beyond which ZeroMQ drops
+// the connection without delivering it: twice the largest legal body, so a
+// slightly oversize request still reaches the server and gets an Error
+// TooLarge reply, while an absurd one costs no memory.
+const maxInbound = 2 * protocol.MaxHintBodySize
+
+// link is the server's connection to one proxy: a DEALER socket and its
+// Paranoid Pirate state. Links belong to the socket loop; nothing else
+// touches them.
+type link struct {
+	index    int
+	endpoint string
+	sock     *zmq.Socket // nil between a silence and the reconnection
+	gen      uint64      // connection number, bumped on each connect
+
+	welcomed bool      // a ServerWelcome came on this connection
+	helloDue bool      // a hello waits for the socket to become writable
+	helloAt  time.Time // when the last hello went out
+	helloID  uint64    // request ID of the last hello
+	lastRecv time.Time // last message from the proxy, or the connect time
+	lastSent time.Time // last message to the proxy, or failed heartbeat
+	retryAt  time.Time // when to reconnect, while sock is nil
+	backoff  time.Duration
+}
+
+// connect opens a new DEALER with the server ID as its identity (set before
+// connecting, so the proxy's ROUTER knows it from the first message) and
+// schedules a hello for when the connection is up. IMMEDIATE is on, so
+// nothing is queued for a proxy that is not connected: sends fail at once
+// instead, and the socket polls writable exactly when a connection is up.
+func (lk *link) connect(id string, now time.Time) error {
+	sock, err := zmq.NewSocket(zmq.DEALER)
+	if err != nil {
+		return fmt.Errorf("server: socket for proxy %s: %w", lk.endpoint, err)
+	}
+	for _, set := range []func() error{
+		func() error { return sock.SetLinger(0) },
+		func() error { return sock.SetIdentity(id) },
+		func() error { return sock.SetImmediate(true) },
+		func() error { return sock.SetMaxmsgsize(maxInbound) },
+		func() error { return sock.Connect(lk.endpoint) },
+	} {
+		if err = set(); err != nil {
+			sock.Close()
+			return fmt.Errorf("server: connecting to proxy %s: %w", lk.endpoint, err)
+		}
+	}
+	lk.sock = sock
+	lk.gen++
+	lk.welcomed, lk.helloDue = false, true
+	lk.lastRecv, lk.lastSent = now, now
+	return nil
+}
+
+// disconnect closes the socket, dropping whatever it still queues, and
+// schedules the reconnection after the back-off, which then doubles.
+func (lk *link) disconnect(cfg Config, now time.Time) {
+	if lk.sock != nil {
+		lk.sock.Close() // linger 0
+		lk.sock = nil
+	}
+	if lk.backoff == 0 {
+		lk.backoff = cfg.minBackoff()
+	}
+	jitter := time.Duration(rand.Int64N(int64(lk.backoff)/4 + 1))
+	lk.retryAt = now.Add(lk.backoff - jitter)
+	lk.backoff = min(2*lk.backoff, cfg.maxBackoff())
+	lk.welcomed, lk.helloDue = false, false
+}
+
+// send sends m without blocking; see sendFrames.
+func (lk *link) send(m protocol.Message, now time.Time) error { return lk.sendFrames(m.Frames(), now) }
+
+// sendFrames sends a message's frames, [header][body], without blocking; it
+// fails when the proxy is not connected or its queue is full, and the caller
+// drops the message (the proxy times the request out and retries).
+func (lk *link) sendFrames(frames [][]byte, now time.Time) error {
+	if lk.sock == nil {
+		return fmt.Errorf("server: proxy %s not connected", lk.endpoint)
+	}
+	if _, err := lk.sock.SendMessageDontwait(frames); err != nil {
+		return fmt.Errorf("server: sending to proxy %s: %w", lk.endpoint, err)
+	}
+	lk.lastSent = now
+	return nil
+}
+
+// sayHello sends a ServerHello, if the socket takes it now; otherwise the
+// hello stays due until the socket polls writable.
+func (lk *link) sayHello(id string, epoch uint64, now time.Time) {
+	lk.helloID++
+	hello, err := protocol.NewServerHello(lk.helloID, epoch, id)
+	if err != nil {
+		panic(err) // the ID passed protocol.CheckServerID when it was loaded
+	}
+	if lk.send(hello, now) == nil {
+		lk.helloDue, lk.helloAt = false, now
+	}
+}
+
+// welcome records a ServerWelcome and reports whether it is the first on
+// this connection.
+func (lk *link) welcome(cfg Config) bool {
+	if lk.welcomed {
+		return false
+	}
+	lk.welcomed, lk.helloDue = true, false
+	lk.backoff = cfg.minBackoff()
+	return true
+}
+
+// tick runs the link's timers and returns the next time it needs a tick.
+// A silent proxy is disconnected; a link that is not welcomed says hello
+// again once per interval; a welcomed one sends a heartbeat after an
+// interval without sending anything.
+func (lk *link) tick(l *loop, now time.Time) time.Time {
+	cfg := l.s.cfg
+	if lk.sock == nil {
+		if now.Before(lk.retryAt) {
+			return lk.retryAt
+		}
+		if err := lk.connect(l.s.id, now); err != nil {
+			l.s.log.error("connect", "server: cannot connect to proxy; retrying", "proxy", lk.endpoint, "err", err)
+			lk.disconnect(cfg, now)
+			return lk.retryAt
+		}
+		l.dirty = true
+	}
+	if quiet := now.Sub(lk.lastRecv); quiet >= cfg.silence() {
+		welcomed := lk.welcomed
+		lk.disconnect(cfg, now)
+		l.s.cfg.Logger.Warn("proxy silent; reconnecting", "server", l.s.id, "proxy", lk.endpoint,
+			"silent", quiet.Round(time.Millisecond), "was_welcomed", welcomed, "in", lk.retryAt.Sub(now).Round(time.Millisecond))
+		l.dirty = true
+		return lk.retryAt
+	}
+	next := lk.lastRecv.Add(cfg.silence())
+	switch {
+	case !lk.welcomed && !lk.helloDue:
+		if now.Sub(lk.helloAt) >= cfg.Heartbeat {
+			lk.helloDue = true
+			l.dirty = true // poll for writable
+		} else {
+			next = earliest(next, lk.helloAt.Add(cfg.Heartbeat))
+		}
+	case lk.welcomed:
+		if now.Sub(lk.lastSent) >= cfg.Heartbeat {
+			// A failed heartbeat is no loss: the next one follows an
+			// interval later, as after a sent one.
+			_ = lk.send(protocol.NewHeartbeat(l.s.epoch.Load()), now)
+			lk.lastSent = now
+		}
+		next = earliest(next, lk.lastSent.Add(cfg.Heartbeat))
+	}
+	return next
+}
+
+// earliest returns the earlier of a and b.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

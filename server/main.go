@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+
+	"shoplist/protocol"
+)
+
+// usage is the one-line synopsis printed with usage errors.
+const usage = "usage: server --data DIR [--proxy tcp://127.0.0.1:5557[,more]] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--log-level info]"
+
+// Main runs the server role with command-line args (without the program
+// name) until ctx is done. It prints `server ready: id=ID proxy=ENDPOINT
+// epoch=N` on stdout each time a proxy welcomes the server, logs to stderr,
+// and returns the exit code: 0 after a clean shutdown, 1 on a failure
+// (with one line on stderr saying why), 2 on a usage error.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	raiseProcs()
+	cfg, level, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "server: %v\n%s\n", err, usage)
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	lines := make(chan string, 256)
+	cfg.onWelcome = func(id, endpoint string, epoch uint64) {
+		select {
+		case lines <- fmt.Sprintf("server ready: id=%s proxy=%s epoch=%d\n", id, endpoint, epoch):
+		default: // nobody reads stdout: the loop must not block on it
+		}
+	}
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "server: %v\n", strings.TrimPrefix(err.Error(), "server: "))
+		return 1
+	}
+	return serveUntilDone(ctx, s, lines, stdout, stderr)
+}
+
+// serveUntilDone prints the ready lines until ctx is done or the server
+// fails, then closes it.
+func serveUntilDone(ctx context.Context, s *Server, lines <-chan string, stdout, stderr io.Writer) int {
+	done, loopErr := s.failed()
+	code := 0
+	for running := true; running; {
+		select {
+		case line := <-lines:
+			io.WriteString(stdout, line)
+		case <-ctx.Done():
+			running = false
+		case <-done:
+			if err := loopErr(); err != nil {
+				fmt.Fprintf(stderr, "server: %v\n", strings.TrimPrefix(err.Error(), "server: "))
+				code = 1
+			}
+			running = false
+		}
+	}
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(stderr, "server: %v\n", strings.TrimPrefix(err.Error(), "server: "))
+		return 1
+	}
+	return code
+}
+
+// parseFlags turns the command line into a Config and a log level.
+func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
+	var cfg Config
+	var proxies, level string
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.Usage = func() {} // errors are reported once, by Main
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.Dir, "data", "", "data `directory` of this server: its store and its server ID (required)")
+	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated; the server connects to each")
+	fs.StringVar(&cfg.ID, "id", "", "server `ID` to use if the data directory has none yet (default: generated)")
+	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", protocol.HeartbeatInterval, "heartbeat interval")
+	fs.IntVar(&cfg.Workers, "workers", DefaultWorkers, "goroutines serving stores and fetches")
+	fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error")
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, usage)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		return cfg, 0, err
+	}
+	if err != nil {
+		return cfg, 0, err
+	}
+	var lv slog.Level
+	switch {
+	case fs.NArg() > 0:
+		return cfg, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case cfg.Dir == "":
+		return cfg, 0, errors.New("--data is required")
+	case cfg.MaxSkew <= 0 || cfg.Heartbeat <= 0 || cfg.Workers <= 0:
+		return cfg, 0, errors.New("--max-skew, --heartbeat and --workers must be positive")
+	case lv.UnmarshalText([]byte(level)) != nil:
+		return cfg, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	if cfg.ID != "" {
+		if err := protocol.CheckServerID(cfg.ID); err != nil {
+			return cfg, 0, fmt.Errorf("--id: %w", err)
+		}
+	}
+	cfg.Proxies = strings.Split(proxies, ",")
+	return cfg, lv, nil
+}
+
+// minProcs is the fewest Ps (GOMAXPROCS) a role runs with. The socket loop
+// parks in zmq_poll, a cgo call that keeps its P until the runtime's monitor
+// takes it back, which can take up to 10 ms in a quiet process; on a 2-core
+// machine that left one P for everything else and cost half the throughput
+// (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
+const minProcs = 8
+
+// raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
+func raiseProcs() {
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {
+		runtime.GOMAXPROCS(minProcs)
+	}
+}

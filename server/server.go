@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"shoplist/protocol"
+	"shoplist/storage"
+)
+
+// replySeq numbers servers in this process, so that each has its own
+// inproc reply address.
+var replySeq atomic.Uint64
+
+// Server is a running storage server. See the package documentation for
+// how its goroutines divide the work.
+type Server struct {
+	cfg       Config
+	id        string
+	store     *storage.Store
+	log       *rateLog
+	replyAddr string // inproc address of the loop's PULL socket
+
+	// epoch is the latest ring epoch adopted (from EpochAnnounce): written
+	// by the loop, read by workers to stamp replies.
+	epoch atomic.Uint64
+	// jobs carries requests from the loop to the workers. The loop is its
+	// only sender and closes it when it stops (Start does, if the loop
+	// never started).
+	jobs chan job
+	// workersLeft counts workers that have not returned yet, so the loop
+	// knows when no reply can come any more.
+	workersLeft atomic.Int32
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the loop, the workers and the waker
+	loopDone chan struct{}  // closed when the loop has returned
+	loopErr  error          // why the loop failed, if it did; read after loopDone
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start opens the store in cfg.Dir, loads or creates the server ID, starts
+// the workers and the socket loop, and returns once the loop has bound its
+// sockets and connected to every proxy (not once a proxy has welcomed it:
+// that happens, and happens again after each reconnection, in the
+// background). The server serves until ctx is done or Close is called;
+// either way the caller calls Close, which releases the store.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server"})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	id, err := loadOrCreateID(cfg.Dir, cfg.ID)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Server{
+		cfg:       cfg,
+		id:        id,
+		store:     store,
+		log:       newRateLog(cfg.Logger.With("server", id)),
+		replyAddr: fmt.Sprintf("inproc://shoplist-server-replies-%d", replySeq.Add(1)),
+		jobs:      make(chan job, cfg.Workers*queuePerWorker),
+		cancel:    cancel,
+		loopDone:  make(chan struct{}),
+	}
+	if err := s.start(ctx); err != nil {
+		cancel()
+		s.wg.Wait()
+		store.Close()
+		return nil, err
+	}
+	cfg.Logger.Info("server started", "server", id, "dir", cfg.Dir, "proxies", cfg.Proxies, "workers", cfg.Workers)
+	return s, nil
+}
+
+// start starts the workers, then the loop and the waker. On error nothing it
+// started is left running once s.wg is waited for.
+func (s *Server) start(ctx context.Context) error {
+	ready := make(chan error, s.cfg.Workers)
+	s.workersLeft.Store(int32(s.cfg.Workers))
+	for range s.cfg.Workers {
+		s.wg.Go(func() { s.work(ctx, ready) })
+	}
+	var errs []error
+	for range s.cfg.Workers {
+		errs = append(errs, <-ready)
+	}
+	if err := errors.Join(errs...); err != nil {
+		close(s.jobs) // the loop never started: the workers stop
+		return err
+	}
+	loopReady := make(chan error, 1)
+	s.wg.Go(func() { s.run(ctx, loopReady) })
+	if err := <-loopReady; err != nil {
+		close(s.jobs)
+		return err
+	}
+	s.wg.Go(func() { s.wake(ctx) })
+	return nil
+}
+
+// ID returns the server's persistent ID.
+func (s *Server) ID() string { return s.id }
+
+// Store returns the server's store, for tests to inspect. Writing to it
+// behind the server's back is allowed (it is safe for concurrent use) but
+// bypasses the skew guard.
+func (s *Server) Store() *storage.Store { return s.store }
+
+// Close stops the server: the loop stops reading requests, the workers
+// finish the ones they hold (their replies still go out, best effort) and
+// answer the queued ones "shutting down", then the store closes. It waits
+// for every goroutine and returns the store's close error. Closing twice
+// does nothing more.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.wg.Wait()
+		if err := s.store.Close(); err != nil {
+			s.closeErr = fmt.Errorf("server: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// failed returns a channel closed when the socket loop has stopped, and the
+// reason it gives if it stopped on its own; read the error only after the
+// channel is closed.
+func (s *Server) failed() (<-chan struct{}, func() error) {
+	return s.loopDone, func() error { return s.loopErr }
+}
+
+// stamp sets a reply's header epoch to the server's current epoch, as every
+// reply carries it.
+func (s *Server) stamp(m protocol.Message) protocol.Message {
+	m.Epoch = s.epoch.Load()
+	return m
+}

@@ -1,0 +1,138 @@
+package storage
+
+import (
+	"container/list"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+)
+
+// DefaultEncodedCacheSize is the default bound, in bytes, of the cache of
+// canonical list encodings behind LoadEncoded: about 13,000 30-item lists.
+const DefaultEncodedCacheSize = 64 << 20
+
+// encodedEntryOverhead is what one cache entry costs besides its bytes (map
+// slot, list element, entry struct), counted against the bound.
+const encodedEntryOverhead = 128
+
+// encodedCache keeps the canonical encodings of recently read lists, bounded
+// by bytes, evicting the least recently used.
+//
+// Correctness under concurrent writes rests on a write generation per list
+// stripe (the same stripes as the list locks). Every write that changes what
+// is stored for a list (a commit by SaveMerge, Delete, Repair or Discard, or
+// marking it damaged) calls invalidate under the list's stripe lock, after
+// the change is visible to readers and before the write returns: that bumps
+// the stripe's generation, then drops the list's entry. A reader that missed
+// the cache notes the generation before its snapshot read and inserts what it
+// read only if the generation is unchanged, checked under mu. So either the
+// reader's insert comes first (and invalidate drops it), or it comes after
+// invalidate's bump and is refused: a stale encoding is never served once the
+// write that changed the list has returned. A write elsewhere in the stripe
+// only costs a refused insert.
+type encodedCache struct {
+	max  int64                      // bound in bytes; 0 disables the cache
+	gens [stripeCount]atomic.Uint64 // write generation per stripe
+
+	// mu guards entries, lru and used, and orders put's generation check
+	// against invalidate's removal.
+	mu      sync.Mutex
+	entries map[uuid.UUID]*list.Element // of *encodedEntry, in lru
+	lru     list.List                   // most recently used first
+	used    int64                       // bytes of the entries, overhead included
+}
+
+// encodedEntry is one cached encoding.
+type encodedEntry struct {
+	id  uuid.UUID
+	enc []byte
+}
+
+// newEncodedCache returns a cache bounded by size bytes (see
+// Options.EncodedCacheSize).
+func newEncodedCache(size int64) *encodedCache {
+	switch {
+	case size == 0:
+		size = DefaultEncodedCacheSize
+	case size < 0:
+		size = 0
+	}
+	return &encodedCache{max: size, entries: make(map[uuid.UUID]*list.Element)}
+}
+
+// gen returns the write generation of list k's stripe.
+func (c *encodedCache) gen(k listKey) *atomic.Uint64 { return &c.gens[k.position()%stripeCount] }
+
+// generation returns the current write generation of list k's stripe; a
+// reader takes it before reading the list, for put.
+func (c *encodedCache) generation(k listKey) uint64 { return c.gen(k).Load() }
+
+// get returns the cached encoding of the list and marks it recently used.
+func (c *encodedCache) get(id uuid.UUID) ([]byte, bool) {
+	if c.max == 0 {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok {
+		return nil, false
+	}
+	c.lru.MoveToFront(e)
+	return e.Value.(*encodedEntry).enc, true
+}
+
+// put caches enc as the encoding of list k, read when the stripe's
+// generation was gen, unless a write has happened in the stripe since or enc
+// is too large to be worth a slot (over an eighth of the bound). enc must not
+// be modified afterwards.
+func (c *encodedCache) put(k listKey, gen uint64, enc []byte) {
+	size := int64(len(enc)) + encodedEntryOverhead
+	if c.max == 0 || size > c.max/8 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen(k).Load() != gen {
+		return // written since the read began: enc may be stale
+	}
+	id := k.id()
+	if e, ok := c.entries[id]; ok {
+		c.remove(e) // a concurrent reader of the same generation: same state
+	}
+	c.entries[id] = c.lru.PushFront(&encodedEntry{id: id, enc: enc})
+	c.used += size
+	for c.used > c.max {
+		c.remove(c.lru.Back())
+	}
+}
+
+// invalidate records a write to list k and drops its entry. The caller holds
+// k's stripe lock, and the write is already visible to readers.
+func (c *encodedCache) invalidate(k listKey) {
+	c.gen(k).Add(1)
+	if c.max == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[k.id()]; ok {
+		c.remove(e)
+	}
+}
+
+// remove drops entry e. The caller holds mu.
+func (c *encodedCache) remove(e *list.Element) {
+	ent := e.Value.(*encodedEntry)
+	c.lru.Remove(e)
+	delete(c.entries, ent.id)
+	c.used -= int64(len(ent.enc)) + encodedEntryOverhead
+}
+
+// usage returns the bytes held and the number of entries.
+func (c *encodedCache) usage() (bytes int64, entries int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used, len(c.entries)
+}

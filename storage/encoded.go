@@ -1,0 +1,180 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"shoplist/crdt"
+)
+
+// LoadEncoded returns the canonical encoding of the stored state of the list:
+// the bytes Load(id) followed by Encode would give, without decoding the list
+// in the steady state. It fails as Load does (ErrNotFound, ErrCorrupt, ...).
+// The returned slice may be shared with other callers and with the cache:
+// callers must not modify it.
+//
+// A state read once is served from a cache of encodings bounded by
+// Options.EncodedCacheSize; writes invalidate it (see encodedCache), so a
+// LoadEncoded that starts after a SaveMerge that changed the list has
+// returned always sees that change. On a miss the encoding is assembled from
+// the stored parts (see assemble): each value's framing and checksum are
+// verified and its bytes are checked to be the part its key names, but the
+// parts are not decoded. Anything that does not verify, and any list marked
+// damaged, is handed to Load, which decodes, quarantines and reports.
+func (s *Store) LoadEncoded(id uuid.UUID) ([]byte, error) {
+	enc, err := s.loadEncoded(id)
+	if !errors.Is(err, errNotAssembled) {
+		return enc, err
+	}
+	l, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	return l.Encode(), nil
+}
+
+// errNotAssembled means that the fast path of LoadEncoded declined a list:
+// it is damaged, or a value failed a check, so Load must judge it.
+var errNotAssembled = errors.New("storage: list not assembled")
+
+// loadEncoded is LoadEncoded's fast path: the cache, else assemble.
+func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	if enc, ok := s.encoded.get(id); ok {
+		return enc, nil
+	}
+	k := keyOf(id)
+	gen := s.encoded.generation(k) // before the snapshot read: see encodedCache
+	st := s.stripeOf(k)
+	st.mu.Lock()
+	damaged := s.isDamagedLocked(k)
+	st.mu.Unlock()
+	if damaged {
+		return nil, errNotAssembled
+	}
+	enc, err := s.assemble(k)
+	if err != nil {
+		return nil, err
+	}
+	s.encoded.put(k, gen, enc)
+	return enc, nil
+}
+
+// assemble builds the canonical encoding of list k from its stored parts,
+// read from one snapshot, without decoding them.
+//
+// It relies on the layout of the crdt encoding (crdt/codec.go):
+//
+//	list = [1, id bin16, name str, nameAt ts, [item...]]
+//
+// A stored part is itself the encoding of a list: the name part holds no
+// items, an item part holds exactly one item and the zero name and stamp.
+// An item encodes the same wherever it is, and the store's keys sort item
+// parts by item key bytewise, which is the order of items in the encoding.
+// So the list's encoding is the name part's bytes up to its empty item array
+// (or, without a name part, the empty list's), then the item count, then each
+// item part's item bytes in key order.
+//
+// Each value's framing and CRC-32C are verified, and its bytes checked to be
+// the part its key names (the list ID, the kind of part, the item key), as
+// decodePart does after decoding; a value that fails makes assemble return
+// errNotAssembled. The item bytes themselves are not decoded: a value whose
+// checksum verifies is what SaveMerge wrote, the encoding of a part it had
+// decoded or merged, so it decodes. It returns ErrNotFound if nothing of the
+// list is stored.
+func (s *Store) assemble(k listKey) ([]byte, error) {
+	id := k.id()
+	empty := crdt.Empty(id).Encode()
+	emptyHead := empty[:len(empty)-1] // without the empty item array
+	fixed := 2 + 2 + len(id)          // [5, 1, bin16 id: the start of every part
+	var head []byte
+	items := make([]byte, 0, 8<<10) // a 30-item list takes about 6 KiB
+	n, bad := 0, false
+	err := s.scanList(k, func(key, raw []byte) {
+		p, ok := parsePartKey(key)
+		payload, err := decodeValue(raw)
+		switch {
+		case bad:
+		case !ok || err != nil || len(payload) < len(emptyHead)+1 || !bytes.Equal(payload[:fixed], empty[:fixed]):
+			bad = true
+		case p.name:
+			// The name part sorts first: [5, 1, id, name, nameAt, []].
+			head = bytes.Clone(payload[:len(payload)-1])
+			bad = payload[len(payload)-1] != empty[len(empty)-1] || !namePartShape(payload[fixed:len(payload)-1])
+		default:
+			// [5, 1, id, "", zero, [item]], item = [key, ...].
+			item := payload[len(emptyHead)+1:]
+			bad = !bytes.Equal(payload[:len(emptyHead)], emptyHead) || payload[len(emptyHead)] != 0x91 ||
+				len(item) == 0 || item[0] != 0x96 || !strHolds(item[1:], p.item)
+			items = append(items, item...)
+			n++
+		}
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case bad:
+		return nil, errNotAssembled
+	case head == nil && n == 0:
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	case head == nil:
+		head = emptyHead
+	}
+	out := make([]byte, 0, len(head)+3+len(items))
+	out = append(out, head...)
+	if n < 16 {
+		out = append(out, 0x90|byte(n)) // fixarray
+	} else {
+		out = binary.BigEndian.AppendUint16(append(out, 0xdc), uint16(n)) // array 16; n ≤ crdt.MaxItems
+	}
+	return append(out, items...), nil
+}
+
+// namePartShape reports whether b, a name part without its leading
+// [5, 1, id and trailing item array, is a non-empty name string followed by a
+// 28-byte stamp: exactly the bytes those two fields take.
+func namePartShape(b []byte) bool {
+	n, h := strHeader(b)
+	return h > 0 && n > 0 && len(b) == h+n+2+28 && b[h+n] == 0xc4 && b[h+n+1] == 28
+}
+
+// strHolds reports whether b starts with the msgpack string s.
+func strHolds(b []byte, s string) bool {
+	n, h := strHeader(b)
+	return h > 0 && n == len(s) && len(b) >= h+n && string(b[h:h+n]) == s
+}
+
+// strHeader reads a msgpack str header at the start of b and returns the
+// string's length and the header's size; the size is 0 if b does not start
+// with one.
+func strHeader(b []byte) (n, size int) {
+	switch {
+	case len(b) >= 1 && b[0]&0xe0 == 0xa0: // fixstr
+		return int(b[0] & 0x1f), 1
+	case len(b) >= 2 && b[0] == 0xd9: // str 8
+		return int(b[1]), 2
+	case len(b) >= 3 && b[0] == 0xda: // str 16
+		return int(binary.BigEndian.Uint16(b[1:])), 3
+	}
+	return 0, 0
+}
+
+// CachedEncoded returns the list's encoding if it is in the cache, without
+// touching the engine: it never blocks on disk, so a socket loop may call it
+// and hand only the misses to workers. It gives the same answer LoadEncoded
+// would (a cached entry is dropped before the SaveMerge that changed the
+// list returns). ok is false on a miss or when the store is closed.
+func (s *Store) CachedEncoded(id uuid.UUID) (enc []byte, ok bool) {
+	if s.begin() != nil {
+		return nil, false
+	}
+	defer s.end()
+	return s.encoded.get(id)
+}
