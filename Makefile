@@ -1,7 +1,7 @@
 # shoplist build. Every target installs what it needs on a fresh Debian machine.
 GO      ?= go
 BIN     := bin
-CMDS    := client proxy server service
+CMDS    := client proxy server service bench
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo NOT_ROOT)
 APT_PKGS := libzmq3-dev pkg-config tmux
 
@@ -28,8 +28,12 @@ build: deps
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(CMDS))
 
-# run is the main job. Until the service exists it builds the binaries.
+# run is the main job: it starts the cluster (one proxy, five storage servers,
+# data in ./data) and stops it on Ctrl-C. SERVICE_FLAGS passes flags, e.g.
+# make run SERVICE_FLAGS="--listen 127.0.0.1:6555 --data /tmp/shoplist".
+SERVICE_FLAGS ?=
 run: build
+	$(BIN)/service $(SERVICE_FLAGS)
 
 vet: deps
 	$(GO) vet ./...

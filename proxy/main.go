@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -21,6 +23,7 @@ import (
 // once its sockets are bound and logs to stderr. It returns the exit code:
 // 0 after a clean stop, 1 when the proxy cannot run, 2 for bad usage.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	raiseProcs()
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:5555", "`HOST:PORT` of the client socket; the PUB and backend sockets take the next two ports (port 0: free ports for all three)")
@@ -124,4 +127,18 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// minProcs is the fewest Ps (GOMAXPROCS) a role runs with. The socket loop
+// parks in zmq_poll, a cgo call that keeps its P until the runtime's monitor
+// takes it back, which can take up to 10 ms in a quiet process; on a 2-core
+// machine that left one P for everything else and cost half the throughput
+// (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
+const minProcs = 8
+
+// raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
+func raiseProcs() {
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {
+		runtime.GOMAXPROCS(minProcs)
+	}
 }

@@ -1,0 +1,49 @@
+package cluster
+
+import (
+	"strings"
+
+	"shoplist/proxy"
+)
+
+// The ready lines the roles print on stdout (see the package doc).
+const (
+	proxyReadyPrefix  = "proxy ready: "
+	serverReadyPrefix = "server ready: "
+)
+
+// readyFields parses the "key=value key=value" part of a ready line that
+// starts with prefix; ok is false for any other line.
+func readyFields(line, prefix string) (fields map[string]string, ok bool) {
+	rest, found := strings.CutPrefix(line, prefix)
+	if !found {
+		return nil, false
+	}
+	fields = map[string]string{}
+	for _, f := range strings.Fields(rest) {
+		if k, v, found := strings.Cut(f, "="); found {
+			fields[k] = v
+		}
+	}
+	return fields, true
+}
+
+// parseProxyReady returns the endpoints of a proxy ready line
+// ("proxy ready: client=tcp://H:P pub=tcp://H:P backend=tcp://H:P").
+func parseProxyReady(line string) (proxy.Endpoints, bool) {
+	f, ok := readyFields(line, proxyReadyPrefix)
+	if !ok || f["client"] == "" || f["pub"] == "" || f["backend"] == "" {
+		return proxy.Endpoints{}, false
+	}
+	return proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"]}, true
+}
+
+// parseServerReady returns the server ID of a server ready line
+// ("server ready: id=ID proxy=ENDPOINT epoch=N").
+func parseServerReady(line string) (id string, ok bool) {
+	f, ok := readyFields(line, serverReadyPrefix)
+	if !ok || f["id"] == "" {
+		return "", false
+	}
+	return f["id"], true
+}

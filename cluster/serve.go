@@ -1,0 +1,51 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Serve runs the service: it launches the cluster, prints
+// "ready: clients connect to tcp://HOST:PORT" on stdout, and runs until ctx
+// ends (the service's SIGINT or SIGTERM), then stops every child and waits
+// for them; it returns nil after a clean shutdown.
+//
+// A server that dies is reported on cfg.Stderr and the service keeps
+// running: every list keeps a write and read quorum while at most one of its
+// three replicas is down, and the server's data waits in its directory for
+// the next start. The proxy dying ends the service, as nothing can reach the
+// servers without it: Serve stops the servers and returns the *ChildError
+// naming the proxy. A start that fails returns Launch's error; a start
+// interrupted by ctx returns nil.
+func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
+	c, err := Launch(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "ready: clients connect to %s\n", c.ClientEndpoint())
+	for {
+		died, err := c.NextExit(ctx)
+		if err != nil {
+			return c.Close()
+		}
+		if died.Child == proxyName {
+			if err := c.Close(); err != nil {
+				c.note(fmt.Sprintf("stopping the servers: %v", err))
+			}
+			return died
+		}
+		running := 0
+		for _, s := range c.Servers() {
+			if s.Running {
+				running++
+			}
+		}
+		// Its stderr is already on cfg.Stderr, just above.
+		c.note(fmt.Sprintf("%s (pid %d): %v; the cluster keeps running with %d of %d servers",
+			died.Child, died.PID, died.Err, running, len(c.Servers())))
+	}
+}

@@ -1,0 +1,128 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"shoplist/crdt"
+	"shoplist/protocol"
+)
+
+// items is the shape shared by every load list: display names and keys.
+type items struct{ names, keys []string }
+
+// client is one simulated client: its own replica (clock), a local state
+// of every list it works on, and one DEALER with one request outstanding
+// at a time. Everything in it belongs to the goroutine running run.
+type client struct {
+	conn    *conn
+	clock   *crdt.Clock
+	lists   []*crdt.List // local replicas of the lists it works on
+	items   items
+	mix     float64 // fraction of operations that are pushes
+	rng     *rand.Rand
+	pending *pending // shared with the subscribers
+
+	ledger     *Ledger
+	push, pull Histogram
+	failures   map[string]int // failed requests by errorKey
+}
+
+// run performs operations until end; operations started before
+// measureFrom are the warm-up and not timed. A request still in flight at
+// end is finished (or times out), so every push is either acknowledged or
+// not before verification starts.
+func (cl *client) run(ctx context.Context, measureFrom, end time.Time) error {
+	for {
+		now := time.Now()
+		if !now.Before(end) {
+			return nil
+		}
+		measured := !now.Before(measureFrom)
+		l := cl.lists[cl.rng.IntN(len(cl.lists))]
+		var err error
+		if cl.rng.Float64() < cl.mix {
+			err = cl.pushOne(ctx, l, measured)
+		} else {
+			err = cl.pullOne(ctx, l, measured)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// pushOne adds one wanted to a random item, or buys one of it when some
+// remain (half the time), and pushes that edit as a one-item delta. It
+// returns an error only when the run must stop (cancelled, or a local
+// bug); a refused push is counted.
+func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) error {
+	k := cl.rng.IntN(len(cl.items.keys))
+	name, key := cl.items.names[k], cl.items.keys[k]
+	prev := l.MaxStamp()
+	var want, buy int64
+	if v, ok := l.Lookup(key); ok && v.Remaining > 0 && cl.rng.IntN(2) == 0 {
+		buy = 1
+		if err := l.Buy(cl.clock, name, 1); err != nil {
+			return fmt.Errorf("loadgen: local buy: %w", err)
+		}
+	} else {
+		want = 1
+		if err := l.Add(cl.clock, name, 1); err != nil {
+			return fmt.Errorf("loadgen: local add: %w", err)
+		}
+	}
+	body := l.Delta(prev).Encode()
+	cl.ledger.Attempt(l.ID(), key, want, buy)
+	start := time.Now()
+	cl.pending.add(body, start, measured)
+	_, err := cl.conn.expect(ctx, protocol.NewPush(0, l.ID(), body), protocol.TypeOK)
+	elapsed := time.Since(start)
+	if err != nil {
+		cl.pending.drop(body)
+		return cl.failed(ctx, err)
+	}
+	cl.pending.ack(body)
+	cl.ledger.Ack(l.ID(), key, want, buy)
+	if measured {
+		cl.push.Record(elapsed)
+	}
+	return nil
+}
+
+// pullOne reads the list and merges the reply into the local replica. The
+// latency is the request's round trip; decoding and merging come after.
+func (cl *client) pullOne(ctx context.Context, l *crdt.List, measured bool) error {
+	start := time.Now()
+	reply, err := cl.conn.expect(ctx, protocol.NewPull(0, l.ID()), protocol.TypePullReply)
+	elapsed := time.Since(start)
+	if err != nil {
+		return cl.failed(ctx, err)
+	}
+	if measured {
+		cl.pull.Record(elapsed)
+	}
+	if len(reply.Body) == 0 {
+		return nil
+	}
+	state, err := crdt.Decode(reply.Body)
+	if err == nil {
+		err = l.Merge(state)
+	}
+	if err != nil {
+		cl.failures["Decode"]++
+	}
+	return nil
+}
+
+// failed counts a failed request, or returns the context's error when the
+// run was cancelled.
+func (cl *client) failed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	cl.failures[errorKey(err)]++
+	return nil
+}

@@ -1,0 +1,46 @@
+// Package loadgen is the load benchmark of a shoplist cluster (command
+// bench): simulated clients that speak the real protocol to a proxy,
+// latency histograms per operation type, live-update latency, a plain
+// ZeroMQ ceiling to compare against, and a verification that every
+// acknowledged write can be read back.
+//
+// # Workload
+//
+// Each simulated client has its own replica ID and clock, a local replica
+// of every list it works on, and one DEALER socket owned by its goroutine,
+// with one request outstanding at a time. Clients come in households
+// (Config.Group); a fraction of the load lists (Config.Shared) is shared by
+// a household, the others are private to one client. A push adds one
+// wanted to a random item, or buys one of it, and sends only that item as a
+// delta (List.Delta since the replica's previous newest stamp); a pull
+// reads the list and merges the reply into the local replica. Latency is
+// the request's round trip.
+//
+// # Live updates
+//
+// Subscribers hold SUB sockets subscribed to the load lists' topics. The
+// proxy publishes exactly the bytes that were pushed, and each pushed delta
+// is unique (it carries a fresh HLC stamp), so a live update is matched to
+// its push by its body; its latency runs from the push being sent to the
+// update arriving. Before the load each subscriber pushes a probe list
+// until its update comes back, so the subscriptions are known to be in
+// place.
+//
+// # Verification
+//
+// The benchmark only ever increments counters, so for each item of each
+// list it knows how many increments of wanted and bought were acknowledged
+// (a lower bound for the stored state) and how many were sent at all (an
+// upper bound: a push carries the replica's running totals, so a failed
+// push may still land through a later one). After the load, every list is
+// read back with Pull, a quorum read, and checked against both bounds: an
+// acknowledged increment missing is lost, one beyond what was sent is
+// invented. Either is reported and makes bench exit 1.
+//
+// # Raw ceiling
+//
+// RunRaw runs the same clients against a proxy-like ROUTER that forwards
+// each request to 3 echo workers and answers after 2: no disk, no
+// decoding, the same request pattern. The cluster's throughput is reported
+// as a ratio of it.
+package loadgen
