@@ -137,6 +137,9 @@ func (c *Cluster) sawExit(ch *child, err error) {
 // needed SIGKILL, or exited with an error, after SIGTERM.
 func (c *Cluster) stop(ch *child, sig syscall.Signal) error {
 	if err := ch.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		// Never leave it running: kill it and wait for it all the same.
+		ch.cmd.Process.Kill()
+		<-ch.done
 		return fmt.Errorf("cluster: signalling %s: %w", ch.name, err)
 	}
 	if sig == syscall.SIGKILL {

@@ -22,6 +22,8 @@ type Cluster struct {
 	sink *lineWriter
 	wg   sync.WaitGroup // every child's output readers and reaper
 
+	// mu guards the fields below it and the state fields of every child
+	// (exited, exitErr, stopping, readiness); waiters block on changed.
 	mu      sync.Mutex
 	changed chan struct{}   // closed and replaced whenever a child's state changes
 	eps     proxy.Endpoints // the proxy's endpoints, from its first ready line

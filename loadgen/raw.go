@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
@@ -146,6 +147,9 @@ func rawRouter(ctx context.Context, front, back *zmq.Socket, ready chan<- struct
 	for ctx.Err() == nil {
 		polled, err := poller.Poll(recvSlice)
 		if err != nil {
+			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // a signal: poll again
+				continue
+			}
 			return fmt.Errorf("loadgen: raw poll: %w", err)
 		}
 		for _, p := range polled {

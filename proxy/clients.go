@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"fmt"
 
 	"shoplist/protocol"
@@ -88,7 +89,13 @@ func (l *loop) succeed(o *op) {
 	case opPull:
 		merged, err := mergeAnswers(o.list, o.answers)
 		if err != nil {
-			l.log.Warn("replicas sent lists that do not decode", "list", o.list, "err", err)
+			l.bad.report(l.log, l.now, "backend", []byte("replicas of "+o.list.String()), err)
+		}
+		if errors.Is(err, errUndecodable) {
+			l.stats.failed++
+			l.reply(o.identity, protocol.NewError(o.reqID, protocol.CodeInternal,
+				fmt.Sprintf("pull of list %s: %v", o.list, err)))
+			return
 		}
 		l.reply(o.identity, protocol.NewPullReply(o.reqID, o.list, merged))
 	}

@@ -37,9 +37,12 @@ func startProxy(t *testing.T, edit func(*Config)) *Proxy {
 		ClientEndpoint:  "tcp://127.0.0.1:*",
 		PubEndpoint:     "tcp://127.0.0.1:*",
 		BackendEndpoint: "tcp://127.0.0.1:*",
-		Heartbeat:       100 * time.Millisecond,
-		Timeout:         time.Second,
-		Logger:          testLogger(),
+		// Long enough that fake servers, which heartbeat only when a test
+		// says so, are never marked down by accident on a loaded machine;
+		// the tests of liveness set their own.
+		Heartbeat: 2 * time.Second,
+		Timeout:   time.Second,
+		Logger:    testLogger(),
 	}
 	if edit != nil {
 		edit(&cfg)

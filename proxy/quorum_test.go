@@ -60,7 +60,7 @@ func TestPushIsAcknowledgedAfterWDurableAcksAndNotBefore(t *testing.T) {
 }
 
 func TestPushFailsNamingHowManyReplicasAcknowledged(t *testing.T) {
-	p := startProxy(t, func(c *Config) { c.Timeout = 150 * time.Millisecond }) // shorter than liveness (300ms)
+	p := startProxy(t, func(c *Config) { c.Timeout = 150 * time.Millisecond })
 	fakes := joinServers(t, p, 3)
 	c := newClient(t, p)
 	l, body := sampleList(t, "eggs")
@@ -86,7 +86,7 @@ func TestPushFailsNamingHowManyReplicasAcknowledged(t *testing.T) {
 }
 
 func TestPushFailsAtOnceWhenTwoReplicasAreDown(t *testing.T) {
-	p := startProxy(t, nil)
+	p := startProxy(t, func(c *Config) { c.Heartbeat = 100 * time.Millisecond })
 	fakes := joinServers(t, p, 3)
 	l, body := sampleList(t, "bread")
 	own := owners(t, p, fakes, l.ID())
@@ -114,7 +114,7 @@ func TestPushFailsAtOnceWhenTwoReplicasAreDown(t *testing.T) {
 }
 
 func TestWriteSkipsADownServer(t *testing.T) {
-	p := startProxy(t, nil)
+	p := startProxy(t, func(c *Config) { c.Heartbeat = 100 * time.Millisecond })
 	fakes := joinServers(t, p, 3)
 	l, body := sampleList(t, "tea")
 	own := owners(t, p, fakes, l.ID())
@@ -303,5 +303,21 @@ func TestOwnersAreThreeDistinctServers(t *testing.T) {
 		if len(o) != 3 || o[0] == o[1] || o[1] == o[2] || o[0] == o[2] {
 			t.Fatalf("owners %v", o)
 		}
+	}
+}
+
+func TestGarbageFromEveryReplicaIsAnErrorNotAnEmptyList(t *testing.T) {
+	p := startProxy(t, nil)
+	fakes := joinServers(t, p, 3)
+	id := uuid.New()
+	c := newClient(t, p)
+	c.send(protocol.NewPull(13, id))
+	for i, s := range owners(t, p, fakes, id) {
+		m := s.recvType(protocol.TypeFetch)
+		s.send(protocol.NewFetchReply(m.RequestID, id, []byte{0xc1, byte(i)})) // 0xc1: never valid msgpack
+	}
+	eb := c.recvType(protocol.TypeError).Err().(protocol.ErrorBody)
+	if eb.Code != protocol.CodeInternal || !strings.Contains(eb.Message, "readable") {
+		t.Fatalf("error %v", eb)
 	}
 }

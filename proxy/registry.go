@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,8 +15,16 @@ import (
 	"shoplist/protocol"
 )
 
-// ErrNotMember means a server named in a removal is not in the ring.
-var ErrNotMember = errors.New("proxy: not a ring member")
+// Sentinel errors of membership changes.
+var (
+	// ErrNotMember means a server named in a removal is not in the ring.
+	ErrNotMember = errors.New("proxy: not a ring member")
+	// ErrRemoved means a server asked to join after it was removed: a
+	// removed server stays out, so that a still-running one does not
+	// rejoin on its next hello. It rejoins under a new ID (a fresh data
+	// directory).
+	ErrRemoved = errors.New("proxy: server was removed from the ring")
+)
 
 // Registry is the Membership of a single proxy: a server joins the ring when
 // it says hello and stays until it is removed. With a file it survives a
@@ -28,10 +37,11 @@ type Registry struct {
 	vnodes int
 	ch     chan struct{}
 
-	// mu guards view and serialises changes with their file writes, so
-	// the file always holds the latest view.
-	mu   sync.Mutex
-	view View
+	// mu guards view and removed, and serialises changes with their file
+	// writes, so the file always holds the latest state.
+	mu      sync.Mutex
+	view    View
+	removed map[string]bool // servers removed from the ring, refused if they say hello again
 }
 
 // registryFile is the persisted form of a Registry.
@@ -39,6 +49,7 @@ type registryFile struct {
 	Epoch   uint64   `json:"epoch"`
 	VNodes  int      `json:"vnodes"`
 	Members []string `json:"members"`
+	Removed []string `json:"removed,omitempty"`
 }
 
 // NewRegistry returns a Registry with vnodes virtual nodes per server, kept
@@ -48,7 +59,7 @@ func NewRegistry(path string, vnodes int) (*Registry, error) {
 	if vnodes < 1 || vnodes > protocol.MaxVNodes {
 		return nil, fmt.Errorf("%w: vnodes = %d, want 1 to %d", ErrConfig, vnodes, protocol.MaxVNodes)
 	}
-	r := &Registry{path: path, vnodes: vnodes, ch: make(chan struct{}, 1)}
+	r := &Registry{path: path, vnodes: vnodes, ch: make(chan struct{}, 1), removed: map[string]bool{}}
 	r.view = View{Ring: hashring.New(nil, hashring.WithVNodes(vnodes))}
 	if path == "" {
 		return r, nil
@@ -62,7 +73,7 @@ func NewRegistry(path string, vnodes int) (*Registry, error) {
 	}
 	var f registryFile
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("proxy: membership file %s is damaged (%v); move it away to start with an empty ring", path, err)
+		return nil, fmt.Errorf("proxy: membership file %s is damaged; move it away to start with an empty ring: %w", path, err)
 	}
 	if f.VNodes != vnodes {
 		return nil, fmt.Errorf("%w: membership file %s has %d virtual nodes per server, the proxy was started with %d", ErrConfig, path, f.VNodes, vnodes)
@@ -73,6 +84,9 @@ func NewRegistry(path string, vnodes int) (*Registry, error) {
 		}
 	}
 	r.view = View{Ring: hashring.New(f.Members, hashring.WithVNodes(vnodes)), Epoch: f.Epoch}
+	for _, id := range f.Removed {
+		r.removed[id] = true
+	}
 	return r, nil
 }
 
@@ -91,12 +105,17 @@ func (r *Registry) Join(_ context.Context, id string) error {
 	if err := protocol.CheckServerID(id); err != nil {
 		return err
 	}
-	return r.change(func(v View) (*hashring.Ring, bool) {
-		if v.Has(id) {
+	var removed bool
+	err := r.change(func(v View) (*hashring.Ring, bool) {
+		if removed = r.removed[id]; removed || v.Has(id) {
 			return nil, false
 		}
 		return v.Ring.With(id), true
 	})
+	if err == nil && removed {
+		return fmt.Errorf("%w: %s; start it with a fresh data directory (a new ID) to rejoin", ErrRemoved, id)
+	}
+	return err
 }
 
 // Remove takes id out of the ring and persists the change.
@@ -107,6 +126,7 @@ func (r *Registry) Remove(_ context.Context, id string) error {
 			missing = true
 			return nil, false
 		}
+		r.removed[id] = true // kept only if the change is saved; see change
 		return v.Ring.Without(id), true
 	})
 	if err == nil && missing {
@@ -126,6 +146,12 @@ func (r *Registry) change(edit func(View) (*hashring.Ring, bool)) error {
 	}
 	next := View{Ring: ring, Epoch: r.view.Epoch + 1}
 	if err := r.save(next); err != nil {
+		for id := range r.removed { // undo a removal that was not saved
+			if !r.view.Has(id) || next.Has(id) {
+				continue
+			}
+			delete(r.removed, id)
+		}
 		return err
 	}
 	r.view = next
@@ -143,9 +169,10 @@ func (r *Registry) save(v View) error {
 		return nil
 	}
 	members := slices.Sorted(slices.Values(v.Ring.Servers()))
-	raw, err := json.MarshalIndent(registryFile{Epoch: v.Epoch, VNodes: r.vnodes, Members: members}, "", "  ")
+	removed := slices.Sorted(maps.Keys(r.removed))
+	raw, err := json.MarshalIndent(registryFile{Epoch: v.Epoch, VNodes: r.vnodes, Members: members, Removed: removed}, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("proxy: saving membership: %w", err)
 	}
 	dir := filepath.Dir(r.path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

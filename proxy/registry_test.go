@@ -136,3 +136,35 @@ func TestMainReportsUsageAndBindErrors(t *testing.T) {
 		t.Fatal("Main did not stop")
 	}
 }
+
+func TestARemovedServerStaysOutOfTheRing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "members.json")
+	reg, _ := NewRegistry(path, 3)
+	p := startProxy(t, func(c *Config) { c.Membership = reg })
+	fakes := joinServers(t, p, 4)
+	if err := p.Remove("s2"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "s2 out of the ring", func() bool { return len(p.Members()) == 3 })
+	// The removed server, still running, says hello again (as it does
+	// when the proxy stops talking to it): it is refused and stays out.
+	hello, _ := protocol.NewServerHello(2, 0, "s2")
+	fakes["s2"].send(hello)
+	eb := fakes["s2"].recvType(protocol.TypeError).Err().(protocol.ErrorBody)
+	if eb.Code != protocol.CodeUnavailable || !strings.Contains(eb.Message, "removed") {
+		t.Fatalf("hello of a removed server: %v", eb)
+	}
+	for _, m := range p.Members() {
+		if m.ID == "s2" {
+			t.Fatal("a removed server rejoined the ring")
+		}
+	}
+	// And the removal survives a restart of the proxy.
+	reg2, err := NewRegistry(path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg2.Join(context.Background(), "s2"); !errors.Is(err, ErrRemoved) {
+		t.Fatalf("join of a removed server after a restart: %v", err)
+	}
+}

@@ -92,9 +92,10 @@ func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
 		l.servers[id] = pr
 	} else if pr.welcomed {
 		// A restarted server: what was sent to its previous life will not
-		// be answered.
-		l.failCallsTo(id, "restarted")
+		// be answered. Not welcomed while those calls fail, so a read
+		// repair they trigger is not sent to it.
 		pr.welcomed = false
+		l.failCallsTo(id, "restarted")
 	}
 	pr.lastSeen, pr.down = l.now, false
 	if l.view.Has(id) {
@@ -135,8 +136,8 @@ func (l *loop) joined(id string, err error) {
 	if err == nil || pr == nil || pr.helloReq == 0 {
 		return
 	}
-	l.log.Warn("server could not join the ring", "server", id, "err", err)
-	l.send(pr, protocol.NewError(pr.helloReq, protocol.CodeUnavailable, "joining the ring failed: "+err.Error()))
+	l.bad.report(l.log, l.now, "backend", pr.identity, fmt.Errorf("server could not join the ring: %w", err))
+	l.sendRaw(pr.identity, protocol.NewError(pr.helloReq, protocol.CodeUnavailable, "joining the ring failed: "+err.Error()))
 	pr.helloReq = 0
 }
 

@@ -107,6 +107,9 @@ func (l *loop) serve(ctx context.Context) error {
 		wait = (wait + time.Millisecond - 1).Truncate(time.Millisecond)
 		polled, err := l.poller.Poll(wait)
 		if err != nil {
+			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // a signal: poll again
+				continue
+			}
 			return fmt.Errorf("server: polling: %w", err)
 		}
 		for _, p := range polled {
@@ -218,7 +221,9 @@ func (l *loop) drain() {
 		if err == nil {
 			continue
 		}
-		if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) || l.s.workersLeft.Load() == 0 {
+		switch errno := zmq.AsErrno(err); {
+		case errno == zmq.Errno(syscall.EINTR):
+		case errno != zmq.Errno(syscall.EAGAIN) || l.s.workersLeft.Load() == 0:
 			return
 		}
 	}
