@@ -218,8 +218,12 @@ func rawWorker(ctx context.Context, backend, id string) error {
 	}
 	for ctx.Err() == nil {
 		frames, err := recvFrames(ctx, s, time.Now())
-		if err != nil {
-			continue // a timeout slice, or the context ending
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrTimeout), ctx.Err() != nil, errors.Is(err, zmq.Errno(syscall.EINTR)):
+			continue // a timeout slice, a signal, or the context ending
+		default:
+			return fmt.Errorf("loadgen: raw worker: %w", err)
 		}
 		if _, err := s.SendMessage(frames); err != nil {
 			return fmt.Errorf("loadgen: raw worker: %w", err)
