@@ -69,6 +69,7 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 	l.active++
 	if m.Type == protocol.TypePush {
 		l.stats.pushes++
+		l.writing[m.ListID]++
 		o.kind, o.need, o.body = opPush, l.cfg.W, m.Body
 		l.start(o, owners, func(id uint64) protocol.Message { return protocol.NewStore(id, epoch, m.ListID, m.Body) })
 		return
@@ -124,9 +125,17 @@ func (l *loop) publish(o *op) {
 }
 
 // repair sends the merged state of a read to every replica whose answer
-// differed from it (read repair).
+// differed from it (read repair). It skips a list that a push is still being
+// written to: replicas then differ mostly by that push, whose own Stores are
+// on their way, and repairing would ship the whole list to a replica that is
+// one item behind. A replica that is behind for another reason (it was down)
+// is repaired by the first read of the list that meets no write in progress.
 func (l *loop) repair(o *op) {
 	if len(o.answers) == 0 {
+		return
+	}
+	if l.writing[o.list] > 0 {
+		l.stats.repairsSkipped++
 		return
 	}
 	merged, err := mergeAnswers(o.list, o.answers)

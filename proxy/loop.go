@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 )
 
@@ -38,12 +39,13 @@ type loop struct {
 	view      View
 	published *atomic.Pointer[View] // view, for Proxy.Owners
 
-	servers map[string]*peer // servers that said hello, by ID
-	joining map[string]bool  // servers whose Join is in progress
-	calls   map[uint64]call  // backend requests awaiting a reply, by request ID
-	queue   deadlineQueue    // ops in deadline order
-	active  int              // client requests in progress
-	nextID  uint64           // last backend request ID used
+	servers map[string]*peer  // servers that said hello, by ID
+	joining map[string]bool   // servers whose Join is in progress
+	calls   map[uint64]call   // backend requests awaiting a reply, by request ID
+	queue   deadlineQueue     // ops in deadline order
+	active  int               // client requests in progress
+	writing map[uuid.UUID]int // pushes in progress, by list (see repair)
+	nextID  uint64            // last backend request ID used
 
 	bad       badPeers
 	now       time.Time // time of the current iteration
@@ -53,7 +55,7 @@ type loop struct {
 
 // stats counts what the loop did, for its log and tests.
 type stats struct {
-	pushes, pulls, failed, published, repairs uint64
+	pushes, pulls, failed, published, repairs, repairsSkipped uint64
 }
 
 // newLoop binds the sockets.
@@ -74,6 +76,7 @@ func newLoop(cfg Config) (*loop, error) {
 		servers:   map[string]*peer{},
 		joining:   map[string]bool{},
 		calls:     map[uint64]call{},
+		writing:   map[uuid.UUID]int{},
 	}, nil
 }
 
@@ -126,7 +129,8 @@ func (l *loop) run(ctx context.Context) error {
 		}
 	}
 	l.log.Info("proxy stopped", "pushes", l.stats.pushes, "pulls", l.stats.pulls,
-		"failed", l.stats.failed, "published", l.stats.published, "repairs", l.stats.repairs)
+		"failed", l.stats.failed, "published", l.stats.published, "repairs", l.stats.repairs,
+		"repairs_skipped", l.stats.repairsSkipped)
 	return nil
 }
 

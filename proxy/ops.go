@@ -200,6 +200,9 @@ func (l *loop) finish(o *op) {
 		l.repair(o)
 	case opPush:
 		l.active--
+		if l.writing[o.list]--; l.writing[o.list] <= 0 {
+			delete(l.writing, o.list)
+		}
 	case opRepair:
 		if len(o.failures) > 0 {
 			l.log.Debug("read repair incomplete", "list", o.list, "failures", o.failures)

@@ -321,3 +321,49 @@ func TestGarbageFromEveryReplicaIsAnErrorNotAnEmptyList(t *testing.T) {
 		t.Fatalf("error %v", eb)
 	}
 }
+
+func TestReadRepairWaitsWhileAPushToTheListIsInFlight(t *testing.T) {
+	p := startProxy(t, func(c *Config) { c.R = 3 })
+	fakes := joinServers(t, p, 3)
+	clock := crdt.NewClock(uuid.New())
+	a, _ := crdt.New(clock, "busy")
+	a.Add(clock, "rice", 1)
+	b := a.Clone()
+	b.Add(clock, "beans", 1)
+	own := owners(t, p, fakes, a.ID())
+	c := newClient(t, p)
+	// A push is in flight: the owners received it and have not answered.
+	c.send(protocol.NewPush(1, a.ID(), b.Encode()))
+	var stores []protocol.Message
+	for _, s := range own {
+		stores = append(stores, s.recvType(protocol.TypeStore))
+	}
+	// A pull meets one replica that already has the push: the client gets
+	// the merge, but nobody is repaired, since the push will do it.
+	pull := func(reqID uint64) {
+		c.send(protocol.NewPull(reqID, a.ID()))
+		states := [][]byte{b.Encode(), a.Encode(), a.Encode()}
+		for i, s := range own {
+			m := s.recvType(protocol.TypeFetch)
+			s.send(protocol.NewFetchReply(m.RequestID, a.ID(), states[i]))
+		}
+		if got := c.recvType(protocol.TypePullReply); !bytes.Equal(got.Body, b.Encode()) {
+			t.Fatal("pull did not return the merged state")
+		}
+	}
+	pull(2)
+	for _, s := range own {
+		s.silent(100 * time.Millisecond)
+	}
+	// Once the push has ended, the same divergence is repaired.
+	for i, s := range own {
+		s.send(protocol.NewStoreReply(stores[i].RequestID, a.ID()))
+	}
+	c.recvType(protocol.TypeOK)
+	pull(3)
+	for _, s := range own[1:] {
+		if m := s.recvType(protocol.TypeStore); !bytes.Equal(m.Body, b.Encode()) {
+			t.Fatalf("%s repaired with the wrong state", s.id)
+		}
+	}
+}
