@@ -109,7 +109,7 @@ func (l *loop) reject(o *op) {
 		return
 	}
 	l.stats.failed++
-	l.reply(o.identity, o.rejection(l.cfg))
+	l.reply(o.identity, o.rejection())
 }
 
 // publish sends a written state to the list's subscribers. PUB never

@@ -215,7 +215,7 @@ func (l *loop) finish(o *op) {
 // reason that is about the request itself (a bad list, a skewed clock),
 // that reason is passed on; otherwise it is a quorum failure naming how
 // many replicas were reached and why the others were not.
-func (o *op) rejection(cfg Config) protocol.Message {
+func (o *op) rejection() protocol.Message {
 	if o.replicas == 0 {
 		return protocol.NewError(o.reqID, protocol.CodeUnavailable, "no storage server has joined the ring yet")
 	}

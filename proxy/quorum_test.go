@@ -212,11 +212,7 @@ func TestADeadServerDoesNotStallRequestsThatDoNotNeedIt(t *testing.T) {
 func TestPullMergesDivergedReplicasAndRepairsTheStaleOnes(t *testing.T) {
 	p := startProxy(t, func(c *Config) { c.R = 3 })
 	fakes := joinServers(t, p, 3)
-	clock := crdt.NewClock(uuid.New())
-	a, _ := crdt.New(clock, "shared")
-	a.Add(clock, "apples", 2)
-	b := a.Clone()
-	b.Add(clock, "pears", 1)
+	a, b := diverged(t)
 	merged, _ := crdt.Join(a, b)
 	c := newClient(t, p)
 	c.send(protocol.NewPull(11, a.ID()))
@@ -325,11 +321,7 @@ func TestGarbageFromEveryReplicaIsAnErrorNotAnEmptyList(t *testing.T) {
 func TestReadRepairWaitsWhileAPushToTheListIsInFlight(t *testing.T) {
 	p := startProxy(t, func(c *Config) { c.R = 3 })
 	fakes := joinServers(t, p, 3)
-	clock := crdt.NewClock(uuid.New())
-	a, _ := crdt.New(clock, "busy")
-	a.Add(clock, "rice", 1)
-	b := a.Clone()
-	b.Add(clock, "beans", 1)
+	a, b := diverged(t) // b holds all of a, and one item more
 	own := owners(t, p, fakes, a.ID())
 	c := newClient(t, p)
 	// A push is in flight: the owners received it and have not answered.
@@ -366,4 +358,23 @@ func TestReadRepairWaitsWhileAPushToTheListIsInFlight(t *testing.T) {
 			t.Fatalf("%s repaired with the wrong state", s.id)
 		}
 	}
+}
+
+// diverged returns two states of one list, as two replicas might hold them:
+// b is a plus one more item.
+func diverged(t *testing.T) (a, b *crdt.List) {
+	t.Helper()
+	clock := crdt.NewClock(uuid.New())
+	a, err := crdt.New(clock, "shared")
+	if err == nil {
+		err = a.Add(clock, "apples", 2)
+	}
+	b = a.Clone()
+	if err == nil {
+		err = b.Add(clock, "pears", 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
 }
