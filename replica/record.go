@@ -136,4 +136,3 @@ func decodeRecord(id uuid.UUID, data []byte) (*record, error) {
 	}
 	return r, nil
 }
-
