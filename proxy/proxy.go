@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
+
+	"shoplist/doorbell"
 )
 
 // ErrClosed means the proxy has stopped.
@@ -22,7 +24,7 @@ type Proxy struct {
 	n         int
 	members   Membership
 	cmds      chan command
-	bell      *doorbell
+	bell      *doorbell.Doorbell
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the loop and its helpers have returned
 	wg        sync.WaitGroup
@@ -75,21 +77,21 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
-	bell, err := newDoorbell()
+	bell, err := doorbell.New("proxy")
 	if err != nil {
 		l.close()
 		cancel()
 		return nil, err
 	}
 	p.bell = bell
-	l.cmds, l.bell, l.published, l.wake, l.wg = p.cmds, bell.pull, &p.view, bell.ring, &p.wg
+	l.cmds, l.bell, l.published, l.wake, l.wg = p.cmds, bell.Socket(), &p.view, bell.Ring, &p.wg
 	v := l.view
 	p.view.Store(&v)
 
 	p.wg.Add(2)
 	go func() {
 		defer p.wg.Done()
-		bell.run(ctx, cfg.Membership.Changes())
+		bell.Run(ctx, cfg.Membership.Changes())
 	}()
 	go func() {
 		defer p.wg.Done()
@@ -160,7 +162,7 @@ func (p *Proxy) do(ctx context.Context, fn func(*loop)) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	p.bell.ring() // the loop may be parked in Poll
+	p.bell.Ring() // the loop may be parked in Poll
 	select {
 	case <-ran:
 		return nil

@@ -1,0 +1,93 @@
+// Package doorbell wakes a ZeroMQ socket loop from other goroutines.
+package doorbell
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	zmq "github.com/pebbe/zmq4"
+)
+
+// seq numbers doorbells, so each has its own inproc address.
+var seq atomic.Uint64
+
+// Doorbell wakes a socket loop from other goroutines without touching its
+// sockets: they call Ring, which never blocks; the doorbell's own goroutine
+// (Run) owns an inproc PUSH socket and sends one empty frame per ring; the
+// loop polls the PULL end (Socket) and drains it (Drain). Rings that arrive
+// while one is pending merge into it.
+type Doorbell struct {
+	pull  *zmq.Socket // owned by the loop once started
+	push  *zmq.Socket // owned by Run once started
+	rings chan struct{}
+}
+
+// New creates both ends and connects them. name goes into the inproc
+// address, for debugging.
+func New(name string) (*Doorbell, error) {
+	addr := fmt.Sprintf("inproc://shoplist-doorbell-%s-%d", name, seq.Add(1))
+	pull, err := zmq.NewSocket(zmq.PULL)
+	if err != nil {
+		return nil, fmt.Errorf("doorbell: %w", err)
+	}
+	push, err := zmq.NewSocket(zmq.PUSH)
+	if err == nil {
+		err = pull.Bind(addr)
+	}
+	if err == nil {
+		err = push.Connect(addr)
+	}
+	if err != nil {
+		pull.SetLinger(0)
+		pull.Close()
+		if push != nil {
+			push.Close()
+		}
+		return nil, fmt.Errorf("doorbell: %w", err)
+	}
+	pull.SetLinger(0)
+	push.SetLinger(0)
+	return &Doorbell{pull: pull, push: push, rings: make(chan struct{}, 1)}, nil
+}
+
+// Socket returns the PULL end, for the loop to poll for POLLIN. It belongs
+// to the loop, which closes it when it stops.
+func (d *Doorbell) Socket() *zmq.Socket { return d.pull }
+
+// Drain receives every pending wake-up from the PULL end without blocking.
+// Only the loop that owns Socket may call it.
+func (d *Doorbell) Drain() {
+	for {
+		if _, err := d.pull.RecvBytes(zmq.DONTWAIT); err != nil {
+			return
+		}
+	}
+}
+
+// Ring asks the loop to wake up. It never blocks and is safe from any
+// goroutine.
+func (d *Doorbell) Ring() {
+	select {
+	case d.rings <- struct{}{}:
+	default:
+	}
+}
+
+// Run owns the PUSH end until ctx is done, then closes it. It sends a
+// wake-up for every ring and every value received on changes (nil: none),
+// and once more when ctx is done, so the loop notices.
+func (d *Doorbell) Run(ctx context.Context, changes <-chan struct{}) {
+	push := d.push
+	defer push.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			push.Send("", zmq.DONTWAIT)
+			return
+		case <-d.rings:
+		case <-changes:
+		}
+		push.Send("", zmq.DONTWAIT) // a full pipe already holds a wake-up
+	}
+}
