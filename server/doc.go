@@ -11,22 +11,25 @@
 //     (a link, link.go; a proxy can only route to servers connected to it,
 //     so the server keeps a connection to each proxy rather than failing
 //     over between them) and the PULL end of an inproc address unique to
-//     the Server. It polls them, answers control messages itself (welcome,
-//     heartbeat, EpochAnnounce, refusals of bad input: dispatch.go) and
-//     queues stores and fetches on a channel. It never blocks on anything
+//     the Server, which the doorbell rings. It polls them, answers control
+//     messages itself (welcome, heartbeat, EpochAnnounce, refusals of bad
+//     input: dispatch.go) and queues stores and fetches on a channel. It never blocks on anything
 //     but the poll and never touches the disk; when the queue is full it
 //     answers Unavailable ("server overloaded") at once.
 //   - Workers (worker.go, Config.Workers of them) take requests from the
 //     queue, decode, check and merge (storage.SaveMerge, durable and
 //     group-committed) or read (storage.LoadEncoded, served from a cache of
-//     canonical encodings), so one slow list holds up one worker only. Each
-//     owns an inproc PUSH socket connected to the loop's PULL and sends its
-//     reply there, led by a route frame: the link and that link's
-//     connection number. The loop forwards it on the link if the connection
-//     is still the one the request came on, and drops it otherwise (the
-//     request ID would mean nothing to whoever is connected now).
-//   - The waker (loop.go) waits for the context to end and then nudges the
-//     loop out of its poll through a PUSH socket of its own.
+//     canonical encodings), so one slow list holds up one worker only. They
+//     own no socket: each reply goes on a queue in memory (replies.go) with
+//     a route: the link and that link's connection number. The loop
+//     forwards it on the link if the connection is still the one the
+//     request came on, and drops it otherwise (the request ID would mean
+//     nothing to whoever is connected now).
+//   - The doorbell (replies.go) owns an inproc PUSH socket connected to the
+//     loop's PULL. The first reply queued after the loop last emptied the
+//     queue asks it to ring, so under load one wake-up carries many
+//     replies; it also rings once when the context ends, to get the loop
+//     out of its poll.
 //
 // Close cancels the context; the loop stops reading requests, closes the
 // queue and forwards replies until every worker has returned (queued

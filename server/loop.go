@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"syscall"
 	"time"
@@ -19,15 +18,15 @@ const batch = 256
 const drainWait = 50 * time.Millisecond
 
 // loop is the socket loop's state. It belongs to the loop goroutine (run),
-// which owns every socket in it: the PULL socket that workers' replies and
-// the waker's nudge arrive on, and each proxy link's DEALER.
+// which owns every socket in it: the PULL socket the doorbell rings, and
+// each proxy link's DEALER.
 type loop struct {
-	s      *Server
-	pull   *zmq.Socket
-	links  []*link
-	poller *zmq.Poller
-	dirty  bool // the poller no longer matches the sockets and events wanted
-	byes   int  // workers that said they stopped
+	s       *Server
+	pull    *zmq.Socket
+	links   []*link
+	poller  *zmq.Poller
+	dirty   bool    // the poller no longer matches the sockets and events wanted
+	replies []reply // the last batch taken from the reply queue, for reuse
 }
 
 // run is the loop goroutine. It binds the reply socket and connects to every
@@ -114,7 +113,7 @@ func (l *loop) serve(ctx context.Context) error {
 		}
 		for _, p := range polled {
 			if p.Socket == l.pull {
-				l.readReplies(zmq.DONTWAIT)
+				l.readRings(zmq.DONTWAIT)
 				continue
 			}
 			lk := l.linkOf(p.Socket)
@@ -129,6 +128,9 @@ func (l *loop) serve(ctx context.Context) error {
 				l.dirty = l.dirty || !lk.helloDue
 			}
 		}
+		// Every turn empties the reply queue, rung or not: replies that
+		// came while the loop was busy go out without another wake-up.
+		l.forwardReplies()
 	}
 	return nil
 }
@@ -175,37 +177,39 @@ func (l *loop) readLink(lk *link) {
 	}
 }
 
-// readReplies reads what the workers and the waker sent, up to a batch, and
-// forwards each reply to the connection its request came on. flags is
-// DONTWAIT while serving; 0 while draining, with a receive timeout set.
-func (l *loop) readReplies(flags zmq.Flag) error {
+// readRings reads the doorbell's rings, up to a batch; they carry nothing
+// but the wake-up. flags is DONTWAIT while serving; 0 while draining, with a
+// receive timeout set.
+func (l *loop) readRings(flags zmq.Flag) error {
 	for range batch {
-		frames, err := l.pull.RecvMessageBytes(flags)
-		if err != nil {
-			return err
+		if _, err := l.pull.RecvBytes(flags); err != nil {
+			return err // EAGAIN: no more rings for now
 		}
-		if len(frames) == 1 {
-			if string(frames[0]) == byeFrame {
-				l.byes++
-			}
-			continue // or the waker's nudge: the loop checks ctx anyway
-		}
-		if len(frames) != 3 || len(frames[0]) != routeLen {
-			continue // only workers write here
-		}
-		i := int(binary.BigEndian.Uint32(frames[0]))
-		gen := binary.BigEndian.Uint64(frames[0][4:])
-		lk := l.links[i]
-		if lk.gen != gen || lk.sock == nil {
+		flags = zmq.DONTWAIT // one ring is enough to wait for
+	}
+	return nil
+}
+
+// forwardReplies takes the workers' queued replies and sends each to the
+// connection its request came on.
+func (l *loop) forwardReplies() {
+	l.replies = l.s.replies.take(l.replies)
+	if len(l.replies) == 0 {
+		return
+	}
+	now := time.Now()
+	for _, r := range l.replies {
+		lk := l.links[r.link]
+		if lk.gen != r.gen || lk.sock == nil {
 			// The request came on a connection since closed; its
 			// request ID means nothing to whoever is there now.
 			continue
 		}
-		if err := lk.sendFrames(frames[1:], time.Now()); err != nil {
+		if err := lk.send(r.msg, now); err != nil {
 			l.s.log.warn("reply-dropped", "server: reply dropped; the proxy will time the request out", "err", err)
 		}
 	}
-	return nil
+	clear(l.replies) // drop the bodies before the slice is reused
 }
 
 // drain runs once the loop stops serving: it closes the job queue and
@@ -216,31 +220,18 @@ func (l *loop) drain() {
 		l.s.cfg.Logger.Error("server: cannot wait for the workers' last replies", "err", err)
 		return
 	}
-	for l.byes < l.s.cfg.Workers {
-		err := l.readReplies(0)
-		if err == nil {
-			continue
+	for {
+		// Read workersLeft before taking the queue: a worker queues its
+		// last reply before it counts itself out.
+		last := l.s.workersLeft.Load() == 0
+		l.forwardReplies()
+		if last {
+			return
 		}
-		switch errno := zmq.AsErrno(err); {
-		case errno == zmq.Errno(syscall.EINTR):
-		case errno != zmq.Errno(syscall.EAGAIN) || l.s.workersLeft.Load() == 0:
+		err := l.readRings(0)
+		if errno := zmq.AsErrno(err); err != nil && errno != zmq.Errno(syscall.EINTR) && errno != zmq.Errno(syscall.EAGAIN) {
+			l.s.cfg.Logger.Error("server: cannot wait for the workers' last replies", "err", err)
 			return
 		}
 	}
-}
-
-// wake is the waker goroutine: once ctx is done it nudges the loop out of
-// its poll through a PUSH socket of its own, so that Close does not wait for
-// a poll timeout. It keeps the socket until the loop has returned.
-func (s *Server) wake(ctx context.Context) {
-	<-ctx.Done()
-	sock, err := zmq.NewSocket(zmq.PUSH)
-	if err != nil {
-		return // the loop notices at its next timer
-	}
-	defer sock.Close()
-	if sock.SetLinger(0) == nil && sock.Connect(s.replyAddr) == nil {
-		sock.SendBytes(nil, zmq.DONTWAIT)
-	}
-	<-s.loopDone
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -22,7 +21,8 @@ type Server struct {
 	id        string
 	store     *storage.Store
 	log       *rateLog
-	replyAddr string // inproc address of the loop's PULL socket
+	replyAddr string // inproc address of the loop's PULL socket, which the doorbell rings
+	replies   *replyQueue
 
 	// epoch is the latest ring epoch adopted (from EpochAnnounce): written
 	// by the loop, read by workers to stamp replies.
@@ -36,7 +36,7 @@ type Server struct {
 	workersLeft atomic.Int32
 
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the loop, the workers and the waker
+	wg       sync.WaitGroup // the loop, the workers and the doorbell
 	loopDone chan struct{}  // closed when the loop has returned
 	loopErr  error          // why the loop failed, if it did; read after loopDone
 
@@ -71,6 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		store:     store,
 		log:       newRateLog(cfg.Logger.With("server", id)),
 		replyAddr: fmt.Sprintf("inproc://shoplist-server-replies-%d", replySeq.Add(1)),
+		replies:   newReplyQueue(),
 		jobs:      make(chan job, cfg.Workers*queuePerWorker),
 		cancel:    cancel,
 		loopDone:  make(chan struct{}),
@@ -85,29 +86,26 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// start starts the workers, then the loop and the waker. On error nothing it
+// start starts the workers, the doorbell and the loop. On error nothing it
 // started is left running once s.wg is waited for.
 func (s *Server) start(ctx context.Context) error {
-	ready := make(chan error, s.cfg.Workers)
 	s.workersLeft.Store(int32(s.cfg.Workers))
 	for range s.cfg.Workers {
-		s.wg.Go(func() { s.work(ctx, ready) })
+		s.wg.Go(func() { s.work(ctx) })
 	}
-	var errs []error
-	for range s.cfg.Workers {
-		errs = append(errs, <-ready)
-	}
-	if err := errors.Join(errs...); err != nil {
+	// The doorbell connects before the loop binds: inproc allows it, and
+	// its rings wait in the pipe until the loop has bound.
+	ready := make(chan error, 1)
+	s.wg.Go(func() { s.doorbell(ctx, ready) })
+	if err := <-ready; err != nil {
 		close(s.jobs) // the loop never started: the workers stop
 		return err
 	}
-	loopReady := make(chan error, 1)
-	s.wg.Go(func() { s.run(ctx, loopReady) })
-	if err := <-loopReady; err != nil {
+	s.wg.Go(func() { s.run(ctx, ready) })
+	if err := <-ready; err != nil {
 		close(s.jobs)
 		return err
 	}
-	s.wg.Go(func() { s.wake(ctx) })
 	return nil
 }
 

@@ -210,7 +210,7 @@ func TestEpochs(t *testing.T) {
 }
 
 // TestCloseIsPrompt: Close does not wait for a poll timeout or a heartbeat
-// interval: the waker gets the loop out of its poll.
+// interval: the doorbell gets the loop out of its poll.
 func TestCloseIsPrompt(t *testing.T) {
 	p := newFakeProxy(t)
 	s, err := Start(t.Context(), Config{Dir: t.TempDir(), Proxies: []string{p.endpoint},

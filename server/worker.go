@@ -2,12 +2,9 @@ package server
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
-
-	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
 	"shoplist/protocol"
@@ -21,61 +18,29 @@ type job struct {
 	msg  protocol.Message
 }
 
-// routeLen is the length of the route frame that leads a worker's reply to
-// the loop: link index (4 bytes) and connection number (8), big-endian.
-const routeLen = 4 + 8
-
-// byeFrame is the one-frame message a worker sends when it stops; an empty
-// one-frame message is the waker's.
-const byeFrame = "bye"
-
-// work is a worker goroutine. It owns one inproc PUSH socket connected to
-// the loop's PULL socket and sends each reply there as [route][header][body],
-// never touching the proxy sockets. It reports on ready whether its socket
-// is up, then serves jobs until the loop closes the queue; jobs still queued
-// once ctx is done are answered "shutting down" rather than served.
-func (s *Server) work(ctx context.Context, ready chan<- error) {
-	defer s.workersLeft.Add(-1)
-	sock, err := zmq.NewSocket(zmq.PUSH)
-	if err == nil {
-		err = sock.SetLinger(0)
-		if err == nil {
-			err = sock.Connect(s.replyAddr)
-		}
-		if err != nil {
-			sock.Close()
-		}
-	}
-	if err != nil {
-		ready <- fmt.Errorf("server: worker reply socket: %w", err)
-		return
-	}
-	ready <- nil
+// work is a worker goroutine. It serves jobs until the loop closes the
+// queue, handing each reply to the loop through the reply queue (it owns no
+// socket); jobs still queued once ctx is done are answered "shutting down"
+// rather than served. The last worker to return rings the doorbell, so that
+// a draining loop notices at once.
+func (s *Server) work(ctx context.Context) {
 	defer func() {
-		// Best effort: the loop also stops waiting once every worker
-		// has returned.
-		sock.SendMessageDontwait(byeFrame)
-		sock.Close()
+		if s.workersLeft.Add(-1) == 0 {
+			s.replies.nudge()
+		}
 	}()
-	route := make([]byte, routeLen)
 	for j := range s.jobs {
-		var reply protocol.Message
+		var m protocol.Message
 		if ctx.Err() != nil {
-			reply = protocol.NewError(j.msg.RequestID, protocol.CodeUnavailable, "server shutting down")
+			m = protocol.NewError(j.msg.RequestID, protocol.CodeUnavailable, "server shutting down")
 		} else {
 			if s.cfg.beforeJob != nil {
 				s.cfg.beforeJob()
 			}
-			reply = s.serve(j.msg)
+			m = s.serve(j.msg)
 		}
-		reply.ListID = j.msg.ListID
-		binary.BigEndian.PutUint32(route, uint32(j.link))
-		binary.BigEndian.PutUint64(route[4:], j.gen)
-		// Blocking: the loop drains this socket until every worker is
-		// done, so a full pipe only slows the worker down.
-		if _, err := sock.SendMessage(route, s.stamp(reply).Frames()); err != nil {
-			s.log.warn("reply-socket", "server: cannot hand a reply to the socket loop", "err", err)
-		}
+		m.ListID = j.msg.ListID
+		s.replies.put(reply{link: j.link, gen: j.gen, msg: s.stamp(m)})
 	}
 }
 
