@@ -1,3 +1,18 @@
-// Package tui is the terminal user interface of the shoplist client, built
-// on Bubble Tea; it arrives with the local-first client issue.
+// Package tui is the terminal user interface of the shoplist client.
+//
+// It is a Bubble Tea (v1) program with bubbles and lipgloss. The root model
+// (model.go) owns what every screen shares — the replica store, the sync
+// engine, the terminal size, the sync status, the open dialog and the
+// notice line — and routes messages to one sub-model per screen: the lists
+// screen (lists.go) and the list screen (list.go). Dialogs (dialog.go) are
+// small boxes above the status bar that take every key while open.
+//
+// Nothing in Update or View does I/O. Store reads and edits run in commands
+// through a queue that runs one at a time and in order (commands.go), so a
+// slow disk or a held lock never freezes the screen and an older read never
+// overwrites a newer one. Joins wait on the network in their own command.
+// Engine events arrive through a command that waits on the event channel,
+// and a tick polls Store.Generation to notice edits by other processes on
+// the same data directory; both reload what is on screen, and rows that
+// changed under the user are highlighted for a moment.
 package tui

@@ -1,0 +1,84 @@
+package tui
+
+import (
+	"github.com/google/uuid"
+
+	"shoplist/replica"
+	"shoplist/syncer"
+)
+
+// The messages below carry the results of commands back to Update. Results
+// of store operations arrive wrapped in ioDoneMsg (see ioQueue).
+
+// listsLoadedMsg is the result of reading every local list.
+type listsLoadedMsg struct {
+	entries []replica.Entry
+	err     error
+}
+
+// listLoadedMsg is the result of reading one list.
+type listLoadedMsg struct {
+	id    uuid.UUID
+	entry replica.Entry
+	err   error
+}
+
+// editedMsg is the result of a local edit of a list.
+type editedMsg struct {
+	id     uuid.UUID
+	entry  replica.Entry
+	keys   []string // the keys the edit changed ("" = the name)
+	err    error
+	done   string // notice to show on success
+	toggle bool   // a check / uncheck: the cursor keeps its row, not its item
+}
+
+// createdMsg is the result of creating a list.
+type createdMsg struct {
+	entry replica.Entry
+	err   error
+}
+
+// forgottenMsg is the result of forgetting a list.
+type forgottenMsg struct {
+	id   uuid.UUID
+	name string
+	err  error
+}
+
+// joinedMsg is the result of joining a list by its ID.
+type joinedMsg struct {
+	id  uuid.UUID
+	err error
+}
+
+// engineEventMsg is one event from the sync engine.
+type engineEventMsg struct{ ev syncer.Event }
+
+// engineClosedMsg says the engine closed its event channel.
+type engineClosedMsg struct{}
+
+// statusMsg is a fresh sync status.
+type statusMsg struct{ status syncer.Status }
+
+// pollMsg asks for the next poll of the store generation and engine status.
+type pollMsg struct{}
+
+// polledMsg is the result of a poll.
+type polledMsg struct {
+	gen    uint64
+	err    error
+	status syncer.Status
+}
+
+// highlightDoneMsg ends the highlight of the rows tagged seq on a screen.
+type highlightDoneMsg struct {
+	screen screen
+	seq    int
+}
+
+// noticeDoneMsg clears the notice tagged seq.
+type noticeDoneMsg struct{ seq int }
+
+// copiedMsg is the result of sending text to the terminal's clipboard.
+type copiedMsg struct{ err error }
