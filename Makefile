@@ -5,7 +5,7 @@ CMDS    := client proxy server service bench
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo NOT_ROOT)
 APT_PKGS := libzmq3-dev pkg-config tmux
 
-.PHONY: all deps build run test vet fuzz clean
+.PHONY: all deps build run service test vet fuzz clean
 
 all: build
 
@@ -29,10 +29,17 @@ build: deps
 	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(CMDS))
 
 # run is the main job: it starts the cluster (one proxy, five storage servers,
-# data in ./data) and stops it on Ctrl-C. SERVICE_FLAGS passes flags, e.g.
-# make run SERVICE_FLAGS="--listen 127.0.0.1:6555 --data /tmp/shoplist".
+# data in ./data, log in ./data/service.log) in the background and opens the
+# terminal UI on the default client data directory; quitting the UI stops the
+# cluster. SERVICE_FLAGS and CLIENT_FLAGS pass flags, e.g.
+# make run SERVICE_FLAGS="--listen 127.0.0.1:6555" CLIENT_FLAGS="--data /tmp/alice".
 SERVICE_FLAGS ?=
+CLIENT_FLAGS  ?=
 run: build
+	@BIN=$(BIN) SERVICE_FLAGS="$(SERVICE_FLAGS)" CLIENT_FLAGS="$(CLIENT_FLAGS)" ./scripts/run.sh
+
+# service runs the cluster alone in the foreground; Ctrl-C stops it.
+service: build
 	$(BIN)/service $(SERVICE_FLAGS)
 
 vet: deps

@@ -1,15 +1,19 @@
-// Command client is the shoplist client role.
-//
-// The role itself is built by the local-first client issue; until then this binary says so and
-// exits non-zero rather than pretending to work.
+// Command client is the shoplist client: the terminal UI when run without a
+// command, and a scriptable command line otherwise (see package cli).
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"shoplist/cli"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "client: not built yet (arrives with the local-first client issue); the core libraries are crdt, hashring, protocol and storage")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
