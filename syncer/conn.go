@@ -27,6 +27,8 @@ type conn struct {
 	endpoint    string      // in use, or being tried
 	dealer      *zmq.Socket // nil while offline
 	sub         *zmq.Socket // nil until a Welcome names the PUB endpoint
+	subMon      *zmq.Socket // PAIR receiving sub's connection events (submonitor.go)
+	subConnects int         // connections sub has made since it was opened
 	pubEndpoint string      // what sub is connected to
 
 	lastRecv time.Time // last message on the DEALER, or the connect time
@@ -194,7 +196,12 @@ func (l *loop) openSub(ep string) error {
 		sock.Close()
 		return err
 	}
-	l.sub, l.pubEndpoint, l.pollerStale = sock, ep, true
+	mon, err := openSubMonitor(sock)
+	if err != nil {
+		sock.Close()
+		return err
+	}
+	l.sub, l.subMon, l.subConnects, l.pubEndpoint, l.pollerStale = sock, mon, 0, ep, true
 	for _, ls := range l.lists {
 		l.subscribeTopic(ls)
 	}
@@ -328,7 +335,8 @@ func (l *loop) closeSub() {
 		return
 	}
 	l.sub.Close()
-	l.sub, l.pubEndpoint, l.pollerStale = nil, "", true
+	l.subMon.Close()
+	l.sub, l.subMon, l.pubEndpoint, l.pollerStale = nil, nil, "", true
 	for _, ls := range l.lists {
 		ls.subscribed = false
 	}

@@ -22,6 +22,7 @@ type fakeProxy struct {
 	router, pub *zmq.Socket // owned by run
 	bell        *doorbell.Doorbell
 	toPublish   chan [][]byte
+	restartPub  chan chan struct{} // closes and rebinds the PUB on its port; the inner channel says done
 
 	mu         sync.Mutex // guards identities and types
 	identities map[string]bool
@@ -32,7 +33,7 @@ type fakeProxy struct {
 // ends.
 func startFake(t *testing.T, handle func(f *fakeProxy, m protocol.Message) [][][]byte) *fakeProxy {
 	t.Helper()
-	f := &fakeProxy{handle: handle, toPublish: make(chan [][]byte, 64),
+	f := &fakeProxy{handle: handle, toPublish: make(chan [][]byte, 64), restartPub: make(chan chan struct{}, 1),
 		identities: map[string]bool{}, types: map[protocol.Type]int{}}
 	var err error
 	f.router, f.endpoint = bind(t, zmq.ROUTER)
@@ -101,6 +102,44 @@ func (f *fakeProxy) run(ctx context.Context) {
 		for len(f.toPublish) > 0 {
 			f.pub.SendMessageDontwait(<-f.toPublish)
 		}
+		select {
+		case done := <-f.restartPub:
+			f.rebindPub(ctx)
+			close(done)
+		default:
+		}
+	}
+}
+
+// rebindPub closes the PUB and binds a new one on the same endpoint, as a
+// restarted proxy would; the port may take a moment to come free.
+func (f *fakeProxy) rebindPub(ctx context.Context) {
+	f.pub.Close()
+	for ctx.Err() == nil {
+		s, err := zmq.NewSocket(zmq.PUB)
+		if err != nil {
+			continue
+		}
+		s.SetLinger(0)
+		if err := s.Bind(f.pubEndpoint); err == nil {
+			f.pub = s
+			return
+		}
+		s.Close()
+		time.Sleep(10 * time.Millisecond) // the old socket's port is being released
+	}
+}
+
+// restartPubSocket restarts the fake's PUB and waits until it is bound again.
+func (f *fakeProxy) restartPubSocket(t *testing.T) {
+	t.Helper()
+	done := make(chan struct{})
+	f.restartPub <- done
+	f.bell.Ring()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fake proxy did not rebind its PUB")
 	}
 }
 

@@ -127,6 +127,8 @@ func (l *loop) run(ctx context.Context) error {
 				l.drain(l.dealer, l.onReply)
 			case l.sub != nil && p.Socket == l.sub:
 				l.drain(l.sub, l.onLive)
+			case l.subMon != nil && p.Socket == l.subMon:
+				l.onSubEvents()
 			}
 		}
 		l.runCommands()
@@ -151,6 +153,7 @@ func (l *loop) buildPoller() {
 	}
 	if l.sub != nil {
 		l.poller.Add(l.sub, zmq.POLLIN)
+		l.poller.Add(l.subMon, zmq.POLLIN)
 	}
 	l.pollerStale = false
 }
