@@ -326,6 +326,17 @@ func (l *List) Split() []*List {
 // in order.
 func (l *List) ItemKeys() []string { return slices.Sorted(maps.Keys(l.items)) }
 
+// NamesUsed returns the displayed name of every item in the state, removed
+// ones included, in key order: what a person has ever called the items of
+// this list, for completion.
+func (l *List) NamesUsed() []string {
+	names := make([]string, 0, len(l.items))
+	for _, k := range l.ItemKeys() {
+		names = append(names, l.items[k].display)
+	}
+	return names
+}
+
 func (l *List) computeMax() Timestamp {
 	m := l.name.at
 	for _, it := range l.items {

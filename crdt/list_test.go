@@ -338,3 +338,22 @@ func TestTooManyItemsIsRefused(t *testing.T) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
 	}
 }
+
+func TestNamesUsedKeepsRemovedItemsDisplayNames(t *testing.T) {
+	c := NewClock(replicaID(1))
+	l, err := New(c, "L")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Oat Milk", "bread"} {
+		if err := l.Add(c, n, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Remove(c, "oat milk"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(l.NamesUsed(), ","); got != "bread,Oat Milk" {
+		t.Fatalf("NamesUsed %q, want bread,Oat Milk (key order, removed kept, as displayed)", got)
+	}
+}

@@ -234,24 +234,13 @@ func (m *listModel) addPrompt() tea.Cmd {
 	return cmd
 }
 
-// suggestions are the names used in this list: present items by their
-// displayed name, removed ones by their key (the only name kept for them).
+// suggestions are the names used in this list, removed items included, as
+// they were displayed.
 func (m *listModel) suggestions() []string {
 	if !m.has {
 		return nil
 	}
-	var out []string
-	present := map[string]bool{}
-	for _, it := range m.entry.List.Items() {
-		out = append(out, it.Name)
-		present[it.Key] = true
-	}
-	for _, k := range m.entry.List.ItemKeys() {
-		if !present[k] {
-			out = append(out, k)
-		}
-	}
-	return out
+	return m.entry.List.NamesUsed()
 }
 
 // parseAdd splits "milk 2" into a name and a quantity (default 1).
