@@ -1,0 +1,151 @@
+package membership
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"shoplist/hashring"
+	"shoplist/protocol"
+)
+
+// Defaults for the zero fields of a Config.
+const (
+	DefaultN              = 3
+	DefaultApplyTimeout   = 10 * time.Second
+	defaultSnapshotRetain = 2
+)
+
+// Voter is one member of the Raft group: its ID and Raft address.
+type Voter struct {
+	ID   string
+	Addr string
+}
+
+// Timeouts are Raft's timers; zero fields keep raft.DefaultConfig's. Tests
+// shorten them to elect a leader in milliseconds.
+type Timeouts struct {
+	Heartbeat   time.Duration // follower's wait for the leader before a candidacy
+	Election    time.Duration // candidate's wait for a vote
+	LeaderLease time.Duration // leader's wait for contact before stepping down; at most Heartbeat
+	Commit      time.Duration // longest wait before an idle leader sends a heartbeat with new commits
+}
+
+// Snapshots says when Raft snapshots the state and compacts its log; zero
+// fields keep raft.DefaultConfig's.
+type Snapshots struct {
+	Threshold uint64        // log entries since the last snapshot that call for a new one
+	Interval  time.Duration // how often that is checked
+	Trailing  uint64        // log entries kept after a snapshot, for slow followers
+	Retain    int           // snapshots kept on disk (2)
+}
+
+// Config configures a Node. Zero fields take their defaults; ID and either
+// Bind or Transport are required.
+type Config struct {
+	// ID is this proxy's Raft server ID, stable across restarts.
+	ID string
+	// Bind is the TCP address Raft listens on (host:port; the host must be
+	// one peers can reach). Ignored when Transport is set.
+	Bind string
+	// Transport replaces the TCP transport (tests use
+	// raft.NewInmemTransport). The Node closes it, if it can be closed.
+	Transport raft.Transport
+	// Dir holds Raft's log and stable store (raft.db) and its snapshots
+	// (snapshots/); the proxy passes a directory of its own data
+	// directory. "" keeps everything in memory, for tests.
+	Dir string
+	// Voters is the initial Raft group, used only when Dir holds no Raft
+	// state yet. Empty means this node alone, a single-voter group. With
+	// several proxies every one is given the same list.
+	Voters []Voter
+	// NoBootstrap starts without a group: the node waits for a leader to
+	// add it (AddVoter). Voters is then ignored.
+	NoBootstrap bool
+	// N and VNodes are the ring's replication factor and virtual nodes per
+	// server that a leader commits if none are committed yet (DefaultN and
+	// hashring.DefaultVNodes). Once committed they are the ring's, whatever
+	// a later Config says.
+	N, VNodes int
+	// Forwarder passes a change from a follower to the leader. Nil means a
+	// follower's Join and Remove fail with ErrNotLeader.
+	Forwarder Forwarder
+	// ApplyTimeout bounds a change whose context has no deadline
+	// (DefaultApplyTimeout).
+	ApplyTimeout time.Duration
+	Timeouts     Timeouts
+	Snapshots    Snapshots
+	// Logger receives the Node's log and Raft's; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with its zero fields set, or an error wrapping
+// ErrConfig.
+func (c Config) withDefaults() (Config, error) {
+	if c.ID == "" {
+		return c, fmt.Errorf("%w: empty node ID", ErrConfig)
+	}
+	if c.Transport == nil && c.Bind == "" {
+		return c, fmt.Errorf("%w: neither a bind address nor a transport", ErrConfig)
+	}
+	if c.N == 0 {
+		c.N = DefaultN
+	}
+	if c.VNodes == 0 {
+		c.VNodes = hashring.DefaultVNodes
+	}
+	if c.N < 1 || c.N > protocol.MaxReplication {
+		return c, fmt.Errorf("%w: N = %d, want 1 to %d", ErrConfig, c.N, protocol.MaxReplication)
+	}
+	if c.VNodes < 1 || c.VNodes > protocol.MaxVNodes {
+		return c, fmt.Errorf("%w: vnodes = %d, want 1 to %d", ErrConfig, c.VNodes, protocol.MaxVNodes)
+	}
+	if len(c.Voters) > 0 && !c.NoBootstrap {
+		self := false
+		for _, v := range c.Voters {
+			if v.ID == "" || v.Addr == "" {
+				return c, fmt.Errorf("%w: voter %q at %q: empty ID or address", ErrConfig, v.ID, v.Addr)
+			}
+			self = self || v.ID == c.ID
+		}
+		if !self {
+			return c, fmt.Errorf("%w: voters do not include this node (%s)", ErrConfig, c.ID)
+		}
+	}
+	if c.ApplyTimeout == 0 {
+		c.ApplyTimeout = DefaultApplyTimeout
+	}
+	if c.Snapshots.Retain == 0 {
+		c.Snapshots.Retain = defaultSnapshotRetain
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+// raftConfig returns Raft's configuration for c.
+func (c Config) raftConfig() *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(c.ID)
+	rc.Logger = newHCLog(c.Logger, "raft")
+	set := func(dst *time.Duration, v time.Duration) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	set(&rc.HeartbeatTimeout, c.Timeouts.Heartbeat)
+	set(&rc.ElectionTimeout, c.Timeouts.Election)
+	set(&rc.LeaderLeaseTimeout, c.Timeouts.LeaderLease)
+	set(&rc.CommitTimeout, c.Timeouts.Commit)
+	set(&rc.SnapshotInterval, c.Snapshots.Interval)
+	if c.Snapshots.Threshold > 0 {
+		rc.SnapshotThreshold = c.Snapshots.Threshold
+	}
+	if c.Snapshots.Trailing > 0 {
+		rc.TrailingLogs = c.Snapshots.Trailing
+	}
+	return rc
+}

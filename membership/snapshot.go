@@ -1,0 +1,139 @@
+package membership
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/raft"
+
+	"shoplist/protocol"
+)
+
+// SnapshotVersion is the version of the snapshot encoding this code writes
+// and the only one it restores.
+const SnapshotVersion = 1
+
+// maxSnapshotSize bounds a snapshot read back: the largest state Apply can
+// produce (MaxMembers members and MaxRemoved removed IDs of
+// MaxServerIDLen bytes) encodes to well under it.
+const maxSnapshotSize = 8 << 20
+
+// encodeState returns s's one encoding:
+// [version uint, epoch uint, n uint, vnodes uint, [[id str, state uint]...], [removed str...]],
+// members and removed IDs sorted, so equal states encode to equal bytes.
+func encodeState(s *state) []byte {
+	w := newWriter()
+	w.array(6)
+	w.uint(SnapshotVersion)
+	w.uint(s.epoch)
+	w.uint(uint64(s.n))
+	w.uint(uint64(s.vnodes))
+	members := s.sortedMembers()
+	w.array(len(members))
+	for _, m := range members {
+		w.array(2)
+		w.str(m.ID)
+		w.uint(uint64(m.State))
+	}
+	removed := s.sortedRemoved()
+	w.array(len(removed))
+	for _, id := range removed {
+		w.str(id)
+	}
+	return w.bytes()
+}
+
+// decodeState decodes and checks a snapshot: the limits Apply keeps, known
+// states, valid IDs, no duplicates, and no server both member and removed.
+func decodeState(p []byte) (*state, error) {
+	if len(p) > maxSnapshotSize {
+		return nil, fmt.Errorf("%w: snapshot is over %d bytes", ErrMalformed, maxSnapshotSize)
+	}
+	r := newReader(p)
+	if n := r.array("snapshot", 6); r.err == nil && n != 6 {
+		r.fail("snapshot: %d elements, want 6", n)
+	}
+	if v := r.uint("snapshot version", 1<<32); r.err == nil && v != SnapshotVersion {
+		return nil, fmt.Errorf("%w: snapshot version %d, want %d", ErrUnknownVersion, v, SnapshotVersion)
+	}
+	s := newState()
+	s.epoch = r.uint("epoch", 1<<63)
+	s.n = int(r.uint("n", protocol.MaxReplication))
+	s.vnodes = int(r.uint("vnodes", protocol.MaxVNodes))
+	if r.err == nil && (s.n == 0) != (s.vnodes == 0) {
+		r.fail("snapshot: n = %d, vnodes = %d; both or neither must be set", s.n, s.vnodes)
+	}
+	id := func(what string) string {
+		v := r.str(what, protocol.MaxServerIDLen)
+		if r.err == nil {
+			if err := protocol.CheckServerID(v); err != nil {
+				r.fail("snapshot %s: %v", what, err)
+			}
+		}
+		return v
+	}
+	members := r.array("members", MaxMembers)
+	for i := 0; i < members && r.err == nil; i++ {
+		if n := r.array("member", 2); r.err == nil && n != 2 {
+			r.fail("member: %d elements, want 2", n)
+		}
+		m, st := id("member ID"), State(r.uint("member state", 255))
+		switch {
+		case r.err != nil:
+		case st != Active && st != Leaving:
+			r.fail("member %s: unknown state %d", m, st)
+		case s.members[m] != 0:
+			r.fail("member %s listed twice", m)
+		}
+		s.members[m] = st
+	}
+	removed := r.array("removed", MaxRemoved)
+	for i := 0; i < removed && r.err == nil; i++ {
+		m := id("removed ID")
+		switch {
+		case r.err != nil:
+		case s.removed[m]:
+			r.fail("removed %s listed twice", m)
+		case s.members[m] != 0:
+			r.fail("%s is both a member and removed", m)
+		}
+		s.removed[m] = true
+	}
+	if r.err == nil && !s.configured() && (len(s.members) > 0 || s.epoch > 0) {
+		r.fail("snapshot: members or epoch %d without a configuration", s.epoch)
+	}
+	if err := r.end("snapshot"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readState reads a snapshot of at most maxSnapshotSize bytes.
+func readState(src io.Reader) (*state, error) {
+	p, err := io.ReadAll(io.LimitReader(src, maxSnapshotSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("membership: reading snapshot: %w", err)
+	}
+	return decodeState(p)
+}
+
+// fsmSnapshot is a copy of the state taken by fsm.Snapshot; raft persists
+// it from another goroutine while Apply goes on.
+type fsmSnapshot struct {
+	st *state
+}
+
+// Persist writes the snapshot to sink and closes it, or cancels it on error.
+func (f *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(encodeState(f.st)); err != nil {
+		_ = sink.Cancel()
+		return fmt.Errorf("membership: writing snapshot: %w", err)
+	}
+	if err := sink.Close(); err != nil {
+		return fmt.Errorf("membership: closing snapshot: %w", err)
+	}
+	return nil
+}
+
+// Release does nothing: the snapshot holds only its own copy.
+func (f *fsmSnapshot) Release() {}

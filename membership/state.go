@@ -1,0 +1,171 @@
+package membership
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"shoplist/hashring"
+	"shoplist/protocol"
+	"shoplist/proxy"
+)
+
+// Limits of the replicated state, enforced by Apply so that every state a
+// log can produce is one a snapshot can hold.
+const (
+	// MaxMembers bounds the ring's members (the protocol's EpochAnnounce
+	// limit).
+	MaxMembers = protocol.MaxMembers
+	// MaxRemoved bounds the remembered removed servers.
+	MaxRemoved = 1 << 16
+)
+
+// State is a member server's state in the replicated membership.
+type State uint8
+
+// Member states. Values are part of the log and snapshot encodings.
+const (
+	// Active: the server owns its virtual nodes and serves them.
+	Active State = 1
+	// Leaving: the server keeps its place and serves while its ranges are
+	// handed over; a later Remove takes it out.
+	Leaving State = 2
+)
+
+// String returns "active" or "leaving".
+func (s State) String() string {
+	switch s {
+	case Active:
+		return "active"
+	case Leaving:
+		return "leaving"
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Protocol returns the state's wire value in an EpochAnnounce.
+func (s State) Protocol() protocol.MemberState {
+	if s == Leaving {
+		return protocol.MemberLeaving
+	}
+	return protocol.MemberUp
+}
+
+// Member is one server of the ring and its state.
+type Member struct {
+	ID    string
+	State State
+}
+
+// state is the replicated state. Its methods are pure: apply depends only
+// on the state and the command, which is what makes the FSM deterministic.
+// It is not safe for concurrent use; fsm guards it.
+type state struct {
+	epoch   uint64
+	n       int // replicas per list; 0 until configured
+	vnodes  int // virtual nodes per server; 0 until configured
+	members map[string]State
+	removed map[string]bool
+}
+
+func newState() *state {
+	return &state{members: map[string]State{}, removed: map[string]bool{}}
+}
+
+// clone returns a deep copy.
+func (s *state) clone() *state {
+	c := *s
+	c.members = maps.Clone(s.members)
+	c.removed = maps.Clone(s.removed)
+	return &c
+}
+
+func (s *state) configured() bool { return s.n > 0 }
+
+// apply executes c. It returns whether the state changed (and so the epoch
+// grew by one), or the error that rejects c, in which case nothing changed:
+// every check comes before the first write.
+func (s *state) apply(c command) (bool, error) {
+	if c.op == opConfigure {
+		switch {
+		case !s.configured():
+			s.n, s.vnodes = c.n, c.vnodes
+			s.epoch++
+			return true, nil
+		case s.n == c.n && s.vnodes == c.vnodes:
+			return false, nil
+		}
+		return false, fmt.Errorf("%w: committed n = %d, vnodes = %d; asked n = %d, vnodes = %d",
+			ErrConfigMismatch, s.n, s.vnodes, c.n, c.vnodes)
+	}
+	if !s.configured() {
+		return false, fmt.Errorf("%w: %s %s", ErrNotConfigured, c.op, c.id)
+	}
+	_, member := s.members[c.id]
+	switch c.op {
+	case opJoin:
+		switch {
+		case member:
+			return false, nil
+		case s.removed[c.id]:
+			return false, fmt.Errorf("%w: %s; start it with a fresh data directory (a new ID) to rejoin", proxy.ErrRemoved, c.id)
+		case len(s.members) >= MaxMembers:
+			return false, fmt.Errorf("%w: %d members, at most %d allowed", ErrFull, len(s.members), MaxMembers)
+		}
+		s.members[c.id] = Active
+	case opLeave:
+		switch {
+		case !member:
+			return false, fmt.Errorf("%w: %s", proxy.ErrNotMember, c.id)
+		case s.members[c.id] == Leaving:
+			return false, nil
+		}
+		s.members[c.id] = Leaving
+	case opRemove:
+		switch {
+		case !member:
+			return false, fmt.Errorf("%w: %s", proxy.ErrNotMember, c.id)
+		case len(s.removed) >= MaxRemoved:
+			return false, fmt.Errorf("%w: %d removed servers remembered, at most %d allowed", ErrFull, len(s.removed), MaxRemoved)
+		}
+		delete(s.members, c.id)
+		s.removed[c.id] = true
+	default:
+		return false, fmt.Errorf("%w: %d", ErrUnknownOp, uint8(c.op))
+	}
+	s.epoch++
+	return true, nil
+}
+
+// sortedMembers returns the members sorted by ID.
+func (s *state) sortedMembers() []Member {
+	out := make([]Member, 0, len(s.members))
+	for _, id := range slices.Sorted(maps.Keys(s.members)) {
+		out = append(out, Member{ID: id, State: s.members[id]})
+	}
+	return out
+}
+
+// sortedRemoved returns the removed server IDs, sorted.
+func (s *state) sortedRemoved() []string { return slices.Sorted(maps.Keys(s.removed)) }
+
+// view builds the ring of the state: every member, active or leaving (a
+// leaving server keeps its place until it is removed). Before the state is
+// configured the ring is empty with defaultVNodes.
+func (s *state) view(defaultVNodes int) proxy.View {
+	vnodes := s.vnodes
+	if !s.configured() {
+		vnodes = defaultVNodes
+	}
+	ids := slices.Collect(maps.Keys(s.members))
+	return proxy.View{Ring: hashring.New(ids, hashring.WithVNodes(vnodes)), Epoch: s.epoch}
+}
+
+// epochBody is the state as the protocol announces it to servers.
+func (s *state) epochBody() protocol.EpochBody {
+	b := protocol.EpochBody{Epoch: s.epoch, N: uint8(s.n), VNodes: uint16(s.vnodes)}
+	for _, m := range s.sortedMembers() {
+		b.Members = append(b.Members, protocol.Member{ID: m.ID, State: m.State.Protocol()})
+	}
+	return b
+}
