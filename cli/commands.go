@@ -147,9 +147,14 @@ func (e *env) ship(id uuid.UUID) {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, editSync)
 	defer cancel()
-	if err := e.syncLists(ctx, id); err != nil {
+	err := e.syncLists(ctx, id)
+	switch {
+	case err == nil:
+	case errors.Is(err, syncer.ErrOffline), errors.Is(err, context.DeadlineExceeded):
 		e.log.Debug("push did not complete", "list", id, "err", err)
 		fmt.Fprintln(e.stderr, "saved locally; will sync when online")
+	default: // the cluster answered, with a refusal: say which
+		fmt.Fprintf(e.stderr, "saved locally; not synced yet: %s\n", strings.TrimPrefix(err.Error(), "syncer: "))
 	}
 }
 
@@ -223,25 +228,22 @@ func (e *env) cmdForget(args []string) error {
 	if err != nil {
 		return describe(err, "")
 	}
-	en, err := e.store.Get(id)
-	if err != nil {
-		return err
-	}
-	if en.Pending && !force {
-		if !e.opts.offline {
+	if !force && !e.opts.offline {
+		// Give unpushed changes a chance to reach the cluster first.
+		if en, err := e.store.Get(id); err == nil && en.Pending {
 			ctx, cancel := context.WithTimeout(e.ctx, editSync)
 			e.syncLists(ctx, id)
 			cancel()
-			en, err = e.store.Get(id)
-			if err != nil {
-				return err
-			}
-		}
-		if en.Pending {
-			return fmt.Errorf("%q has changes the cluster does not have yet; run `client sync` first, or `client forget %s --force` to drop them", en.List.Name(), id)
 		}
 	}
-	return describe(e.store.Forget(id), "")
+	// Forget itself checks again, under the replica's lock.
+	if err := e.store.Forget(id, force); errors.Is(err, replica.ErrPending) {
+		en, _ := e.store.Get(id)
+		return fmt.Errorf("%q has changes the cluster does not have yet; run `client sync` first, or `client forget %s --force` to drop them", en.List.Name(), id)
+	} else if err != nil {
+		return describe(err, "")
+	}
+	return nil
 }
 
 // quantity parses a QTY argument.

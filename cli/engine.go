@@ -48,7 +48,19 @@ func (e *env) syncLists(ctx context.Context, ids ...uuid.UUID) error {
 	defer cancel()
 	defer eng.Close()
 	eng.Kick(ids...)
-	return eng.WaitSynced(ctx, ids...)
+	return withCause(ctx, eng.WaitSynced(ctx, ids...))
+}
+
+// withCause returns why ctx was cancelled (no proxy answered in time)
+// instead of err, when that is what ended the wait.
+func withCause(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && errors.Is(cause, syncer.ErrOffline) {
+		return cause
+	}
+	return err
 }
 
 // connect starts a one-shot engine and returns it with a context that is
@@ -92,7 +104,7 @@ func (e *env) join(ctx context.Context, id uuid.UUID) error {
 	}
 	defer cancel()
 	defer eng.Close()
-	switch err := eng.Join(ctx, id); {
+	switch err := withCause(ctx, eng.Join(ctx, id)); {
 	case errors.Is(err, syncer.ErrNotFound):
 		return fmt.Errorf("the cluster has no list %s (check the ID; lists are shared by their full ID)", id)
 	case errors.Is(err, syncer.ErrOffline):

@@ -23,10 +23,18 @@ func (e *env) cmdLists(args []string) error {
 	}
 	for _, en := range all {
 		items := en.List.Items()
-		fmt.Fprintf(e.stdout, "%s\t%s\t%d items\t%d remaining\t%s\n",
-			en.List.ID(), en.List.Name(), len(items), remaining(items), syncState(en, time.Now()))
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%d remaining\t%s\n",
+			en.List.ID(), en.List.Name(), plural(len(items), "item"), remaining(items), syncState(en, time.Now()))
 	}
 	return nil
+}
+
+// plural says "1 item", "2 items".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // remaining counts the items not yet fully bought.

@@ -72,6 +72,16 @@ func (x *tmux) keys(session string, keys ...string) {
 	x.cmd(append([]string{"send-keys", "-t", session}, keys...)...)
 }
 
+// add opens the add prompt, waits for it (keys typed together can reach
+// the UI as one message), types the item and confirms.
+func (x *tmux) add(session, item string) {
+	x.t.Helper()
+	x.keys(session, "a")
+	x.waitFor(session, "Add to")
+	x.text(session, item)
+	x.keys(session, "Enter")
+}
+
 // text types text literally.
 func (x *tmux) text(session, text string) {
 	x.t.Helper()
@@ -97,15 +107,11 @@ func TestTwoTerminalUIsSeeEachOthersEdits(t *testing.T) {
 	x.waitFor("alice", "No items yet")
 	x.waitFor("bob", "No items yet")
 
-	x.keys("alice", "a")
-	x.text("alice", "apples 3")
-	x.keys("alice", "Enter")
+	x.add("alice", "apples 3")
 	x.waitFor("alice", "apples")
 	x.waitFor("bob", "apples") // live, no key pressed in bob's window
 
-	x.keys("bob", "a")
-	x.text("bob", "pears")
-	x.keys("bob", "Enter")
+	x.add("bob", "pears")
 	x.waitFor("alice", "pears")
 
 	// The cluster goes away; both keep editing; it comes back; both
@@ -113,12 +119,8 @@ func TestTwoTerminalUIsSeeEachOthersEdits(t *testing.T) {
 	c.StopProxy()
 	x.waitFor("alice", "connecting")
 	x.waitFor("bob", "connecting")
-	x.keys("alice", "a")
-	x.text("alice", "bread")
-	x.keys("alice", "Enter")
-	x.keys("bob", "a")
-	x.text("bob", "milk 2")
-	x.keys("bob", "Enter")
+	x.add("alice", "bread")
+	x.add("bob", "milk 2")
 	x.waitFor("alice", "bread", "1 list pending")
 	x.waitFor("bob", "milk", "1 list pending")
 	c.StartProxy()

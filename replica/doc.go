@@ -3,8 +3,8 @@
 // # Layout
 //
 //	<dir>/replica-id        the client's persistent replica ID (a UUID), made on first use
-//	<dir>/lock              flock(2) target: held for the length of one read-modify-write
-//	<dir>/generation        a counter bumped by every write, so readers notice other processes
+//	<dir>/lock              flock(2) target, held for the length of one read-modify-write; its
+//	                        first 8 bytes count the writes, so readers notice other processes
 //	<dir>/lists/<list ID>   one record per list: its CRDT state and its sync bookkeeping
 //	<dir>/corrupt/          records that failed to decode, moved aside with a timestamp
 //

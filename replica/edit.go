@@ -174,8 +174,20 @@ func (s *Store) Synced(id uuid.UUID) error {
 }
 
 // Forget deletes the local copy of list id; the shared list is untouched.
-func (s *Store) Forget(id uuid.UUID) error {
+// A list with unpushed changes is kept, with ErrPending, unless force is
+// set: the check and the deletion are one step under the lock, so an edit
+// made after the caller last looked is never deleted unseen.
+func (s *Store) Forget(id uuid.UUID, force bool) error {
 	return s.update(func() (bool, error) {
+		if !force {
+			r, err := s.load(id)
+			if err != nil {
+				return false, err
+			}
+			if len(r.dirty) > 0 {
+				return false, fmt.Errorf("%w: %s has %d unpushed parts", ErrPending, id, len(r.dirty))
+			}
+		}
 		if err := s.remove(id); err != nil {
 			return false, err
 		}

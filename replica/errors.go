@@ -12,6 +12,9 @@ var (
 	// ErrCorrupt is a list record that cannot be decoded; it has been
 	// moved to <dir>/corrupt/.
 	ErrCorrupt = errors.New("replica: corrupt list record")
+	// ErrPending is a Forget of a list with changes the cluster does not
+	// have yet.
+	ErrPending = errors.New("replica: list has unpushed changes")
 	// ErrClosed is a call on a closed Store.
 	ErrClosed = errors.New("replica: store closed")
 )

@@ -68,8 +68,8 @@ func (s *Store) All() ([]Entry, error) {
 	return out, errors.Join(errs...)
 }
 
-// Resolve maps a reference to a local list: its full ID, a unique prefix
-// of its ID, or its exact name. A reference that matches no list is
+// Resolve maps a reference to a local list: its exact name, else its full
+// ID or a unique prefix of its ID. A reference that matches no list is
 // ErrNotFound; one that matches several is ErrAmbiguous, and the error
 // names every candidate as "ID (name)".
 func (s *Store) Resolve(ref string) (uuid.UUID, error) {
@@ -81,11 +81,20 @@ func (s *Store) Resolve(ref string) (uuid.UUID, error) {
 	if err != nil && all == nil {
 		return uuid.Nil, err
 	}
-	lower := strings.ToLower(ref)
+	// Exact names win over ID prefixes, so a list called "cafe" is never
+	// ambiguous with a list whose ID happens to start with those letters.
 	var hits []Entry
 	for _, e := range all {
-		if strings.HasPrefix(e.List.ID().String(), lower) || e.List.Name() == ref {
+		if e.List.Name() == ref {
 			hits = append(hits, e)
+		}
+	}
+	if len(hits) == 0 {
+		lower := strings.ToLower(ref)
+		for _, e := range all {
+			if strings.HasPrefix(e.List.ID().String(), lower) {
+				hits = append(hits, e)
+			}
 		}
 	}
 	switch len(hits) {

@@ -268,6 +268,11 @@ func TestResolve(t *testing.T) {
 	if _, err := s.Resolve("weekly"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("wrong-case name: %v, want ErrNotFound (names match exactly)", err)
 	}
+	// A name that is also a prefix of another list's ID means the named list.
+	prefixNamed := create(t, s, milk.String()[:4])
+	if id, err := s.Resolve(milk.String()[:4]); err != nil || id != prefixNamed {
+		t.Fatalf("name that is an ID prefix: %s, %v; want the list of that name", id, err)
+	}
 	if _, err := s.Resolve(uuid.NewString()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown ID: %v", err)
 	}
@@ -277,17 +282,28 @@ func TestForget(t *testing.T) {
 	s := open(t, t.TempDir())
 	id := create(t, s, "L")
 	keep := create(t, s, "M")
-	if err := s.Forget(id); err != nil {
+	other := create(t, s, "N")
+	if err := s.Forget(id, false); !errors.Is(err, ErrPending) {
+		t.Fatalf("Forget of an unpushed list: %v, want ErrPending", err)
+	}
+	_, tok, _, _ := s.Unpushed(id)
+	if err := s.Pushed(id, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Forget(keep, true); err != nil { // force drops unpushed changes
+		t.Fatal(err)
+	}
+	if err := s.Forget(id, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get after Forget: %v", err)
 	}
 	all, err := s.All()
-	if err != nil || len(all) != 1 || all[0].List.ID() != keep {
+	if err != nil || len(all) != 1 || all[0].List.ID() != other {
 		t.Fatalf("All after Forget: %d lists, %v", len(all), err)
 	}
-	if err := s.Forget(id); !errors.Is(err, ErrNotFound) {
+	if err := s.Forget(id, true); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second Forget: %v", err)
 	}
 }

@@ -58,6 +58,7 @@ func (l *loop) onSubEvents() {
 		case zmq.EVENT_CONNECTED:
 			l.subConnects++
 			if l.subConnects == 1 {
+				l.log.Debug("live updates connected", "pub", addr)
 				continue // the first connection: going online pulls everything
 			}
 			l.log.Info("live updates reconnected; pulling every list for what was missed", "pub", addr)

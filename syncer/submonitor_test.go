@@ -26,7 +26,7 @@ func TestPubReconnectPullsEveryList(t *testing.T) {
 	id := a.create("watched")
 	a.waitConn(syncer.Online)
 	eventually(t, "the first sync", func() bool { return !a.get(id).Pending && f.count(protocol.TypePull) >= 1 })
-	eventually(t, "the SUB connected", func() bool { return a.log.contains("online") })
+	eventually(t, "the SUB connected", func() bool { return a.log.contains("live updates connected") })
 	before := f.count(protocol.TypePull)
 
 	f.restartPubSocket(t)

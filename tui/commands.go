@@ -61,6 +61,19 @@ func (q *ioQueue) push(op ioOp) tea.Cmd {
 	return q.next()
 }
 
+// dropReads forgets the queued reads (ops with a key), keeping the writes,
+// and reports whether anything is still running or queued.
+func (q *ioQueue) dropReads() bool {
+	kept := q.ops[:0]
+	for _, op := range q.ops {
+		if op.key == "" {
+			kept = append(kept, op)
+		}
+	}
+	q.ops = kept
+	return q.busy || len(q.ops) > 0
+}
+
 // done records that the running op finished and returns the next one's command.
 func (q *ioQueue) done() tea.Cmd {
 	q.busy = false
@@ -117,9 +130,9 @@ func createOp(store *replica.Store, eng Engine, name string) ioOp {
 }
 
 // forgetOp deletes the local copy of a list.
-func forgetOp(store *replica.Store, id uuid.UUID, name string) ioOp {
+func forgetOp(store *replica.Store, id uuid.UUID, name string, force bool) ioOp {
 	return ioOp{run: func() tea.Msg {
-		return forgottenMsg{id: id, name: name, err: store.Forget(id)}
+		return forgottenMsg{id: id, name: name, err: store.Forget(id, force)}
 	}}
 }
 

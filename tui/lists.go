@@ -230,7 +230,8 @@ func (m *listsModel) forgetConfirm(e replica.Entry) *confirm {
 		lines = append(lines, styles.errNotice.Render("It has unpushed changes that were never synced: they will be lost."))
 	}
 	return &confirm{title: "Forget “" + name + "”?", lines: lines, yes: func() tea.Cmd {
-		return m.sh.io(forgetOp(m.sh.store, id, name))
+		// The user agreed to lose unpushed changes only if warned of them.
+		return m.sh.io(forgetOp(m.sh.store, id, name, e.Pending))
 	}}
 }
 

@@ -214,3 +214,23 @@ func TestFitsSmallTerminals(t *testing.T) {
 	h.waitText(id.String()[:30])
 	h.waitFor("50×14 frame with a dialog", fits(50, 14))
 }
+
+// TestForgetKeepsAListEditedAfterTheWarning: a list shown as synced when
+// the user confirmed, but edited meanwhile, is not deleted.
+func TestForgetKeepsAListEditedAfterTheWarning(t *testing.T) {
+	m, _ := newTestModel(t)
+	store := m.sh.store
+	e, err := store.Create("Fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Pending = false // as a synced entry on screen would say
+	confirm := m.lists.forgetConfirm(e)
+	msg := confirm.yes()().(ioDoneMsg).msg.(forgottenMsg)
+	if !errors.Is(msg.err, replica.ErrPending) {
+		t.Fatalf("forget of a list with unpushed changes confirmed without a warning: %v, want ErrPending", msg.err)
+	}
+	if _, err := store.Get(e.List.ID()); err != nil {
+		t.Fatalf("the list was deleted: %v", err)
+	}
+}

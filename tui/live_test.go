@@ -97,7 +97,7 @@ func TestOtherProcessEditAppears(t *testing.T) {
 	h.waitLine("Home", "2 / 2")
 	created := mustCreate(t, cli, "From the CLI")
 	h.waitLine("From the CLI", "empty")
-	if err := cli.Forget(created); err != nil {
+	if err := cli.Forget(created, true); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("forgotten list gone", func(s string) bool { return !strings.Contains(s, "From the CLI") })

@@ -86,6 +86,7 @@ type model struct {
 	help     help.Model
 	gen      uint64 // last Store.Generation seen
 	genKnown bool
+	quitting bool // quit was asked for; waiting for queued edits to be saved
 }
 
 func newModel(store *replica.Store, eng Engine, opts Options) *model {
@@ -121,9 +122,18 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Width = msg.Width
 		return m, nil
 	case tea.KeyMsg:
+		if m.quitting {
+			if key.Matches(msg, globalKeys.ForceQuit) {
+				return m, tea.Quit // a second ctrl+c does not wait
+			}
+			return m, nil
+		}
 		return m, m.key(msg)
 	case ioDoneMsg:
 		next := m.sh.queue.done()
+		if m.quitting && next == nil {
+			return m, tea.Quit // every queued edit is saved
+		}
 		return m, tea.Batch(m.result(msg.msg), next)
 	case engineEventMsg:
 		return m, tea.Batch(m.event(msg.ev), waitEventCmd(m.sh.ctx, m.events))
@@ -210,9 +220,17 @@ func (m *model) typing() bool {
 	return m.sh.dialog != nil || (m.screen == screenLists && m.lists.filtering)
 }
 
+// quit ends the program once the edits already queued are saved: the user
+// pressed enter and then q, and expects the edit kept. Queued reads are
+// dropped; keys are ignored meanwhile (a second ctrl+c quits at once).
 func (m *model) quit() tea.Cmd {
 	m.cancel()
-	return tea.Quit
+	if !m.sh.queue.dropReads() {
+		return tea.Quit
+	}
+	m.quitting = true
+	m.sh.notice = "saving your last edit before quitting…"
+	return nil
 }
 
 // open shows list id; e, when known, is shown until the load finishes.

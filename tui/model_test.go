@@ -312,3 +312,42 @@ func TestFriendlyErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestQuitWaitsForQueuedEdits: an edit queued behind a slow one is saved
+// before the program quits; queued reads are not waited for.
+func TestQuitWaitsForQueuedEdits(t *testing.T) {
+	m, _ := newTestModel(t)
+	isQuit := func(cmd tea.Cmd) bool {
+		if cmd == nil {
+			return false
+		}
+		_, ok := cmd().(tea.QuitMsg)
+		return ok
+	}
+	var ran []string
+	op := func(name string) ioOp {
+		return ioOp{run: func() tea.Msg { ran = append(ran, name); return nil }}
+	}
+	first := m.sh.queue.push(op("slow edit")) // running
+	m.sh.queue.push(op("queued edit"))
+	m.sh.queue.push(ioOp{key: "lists", run: func() tea.Msg { ran = append(ran, "read"); return nil }})
+
+	if isQuit(m.key(tea.KeyMsg{Type: tea.KeyCtrlC})) {
+		t.Fatal("quit while an edit was running and another queued")
+	}
+	if cmd := m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")}); cmd != nil {
+		t.Fatal("a key was handled while quitting")
+	}
+	_, next := m.Update(first())
+	msg := next() // runs the queued edit
+	if _, ok := msg.(tea.QuitMsg); ok {
+		t.Fatal("quit before the queued edit ran")
+	}
+	_, last := m.Update(msg)
+	if !isQuit(last) {
+		t.Fatal("did not quit once every queued edit was saved")
+	}
+	if got := strings.Join(ran, ","); got != "slow edit,queued edit" {
+		t.Fatalf("ran %q, want both edits and not the read", got)
+	}
+}

@@ -103,6 +103,8 @@ func friendly(err error) string {
 		return errMinQuantity.Error()
 	case errors.Is(err, replica.ErrNotFound):
 		return "that list is no longer on this device"
+	case errors.Is(err, replica.ErrPending):
+		return "not forgotten: it has new changes that are not synced yet (press d again to see them counted)"
 	case errors.Is(err, replica.ErrCorrupt):
 		return "the list file is damaged: " + err.Error()
 	case errors.Is(err, crdt.ErrOverBuy), errors.Is(err, crdt.ErrInvalidName),
