@@ -64,6 +64,10 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 		list:     m.ListID,
 		deadline: l.now.Add(l.cfg.Timeout),
 	}
+	// Sloppy quorum: an owner that is down is stood in for by the next
+	// usable server clockwise (route), which a push reaches with a
+	// HintedStore naming the owner and a pull with a Fetch (a fallback
+	// serves what it keeps for the owner from its ordinary store).
 	owners := l.view.Ring.Owners(m.ListID.String(), l.cfg.N)
 	epoch := l.view.Epoch
 	l.active++
@@ -71,12 +75,20 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 		l.stats.pushes++
 		l.writing[m.ListID]++
 		o.kind, o.need, o.body = opPush, l.cfg.W, m.Body
-		l.start(o, owners, func(id uint64) protocol.Message { return protocol.NewStore(id, epoch, m.ListID, m.Body) })
+		l.start(o, l.route(o, owners, true), func(id uint64, t target) (protocol.Message, error) {
+			if t.forOwn == "" {
+				return protocol.NewStore(id, epoch, m.ListID, m.Body), nil
+			}
+			l.stats.hinted++
+			return protocol.NewHintedStore(id, epoch, m.ListID, t.forOwn, m.Body)
+		})
 		return
 	}
 	l.stats.pulls++
 	o.kind, o.need = opPull, l.cfg.R
-	l.start(o, owners, func(id uint64) protocol.Message { return protocol.NewFetch(id, epoch, m.ListID) })
+	l.start(o, l.route(o, owners, true), func(id uint64, _ target) (protocol.Message, error) {
+		return protocol.NewFetch(id, epoch, m.ListID), nil
+	})
 }
 
 // succeed answers the client of an op that reached its quorum. A push is
@@ -87,6 +99,8 @@ func (l *loop) succeed(o *op) {
 	case opPush:
 		l.reply(o.identity, protocol.NewOK(o.reqID, o.list))
 		l.publish(o)
+	case opHandoff:
+		l.handoffDelivered(o)
 	case opPull:
 		merged, err := mergeAnswers(o.list, o.answers)
 		if err != nil {
@@ -105,7 +119,12 @@ func (l *loop) succeed(o *op) {
 // reject answers the client of an op that cannot reach its quorum.
 func (l *loop) reject(o *op) {
 	o.replied = true
-	if o.kind == opRepair {
+	switch o.kind {
+	case opRepair:
+		return
+	case opHandoff:
+		l.stats.handoffsFailed++
+		l.sendRaw(o.identity, o.rejection())
 		return
 	}
 	l.stats.failed++
@@ -142,9 +161,11 @@ func (l *loop) repair(o *op) {
 	if err != nil || merged == nil {
 		return
 	}
+	// Only owners are repaired: a fallback keeps only what is hinted for
+	// an owner, and its copy goes once the hint is delivered.
 	var stale []string
 	for _, a := range o.answers {
-		if !equalBytes(a.body, merged) {
+		if !a.fallback && !equalBytes(a.body, merged) {
 			stale = append(stale, a.server)
 		}
 	}
@@ -154,7 +175,9 @@ func (l *loop) repair(o *op) {
 	l.stats.repairs++
 	r := &op{kind: opRepair, list: o.list, body: merged, deadline: l.now.Add(l.cfg.Timeout), replied: true}
 	epoch := l.view.Epoch
-	l.start(r, stale, func(id uint64) protocol.Message { return protocol.NewStore(id, epoch, o.list, merged) })
+	l.start(r, l.route(r, stale, false), func(id uint64, _ target) (protocol.Message, error) {
+		return protocol.NewStore(id, epoch, o.list, merged), nil
+	})
 	l.log.Debug("read repair", "list", o.list, "stale", stale)
 }
 

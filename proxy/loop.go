@@ -56,6 +56,7 @@ type loop struct {
 // stats counts what the loop did, for its log and tests.
 type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped uint64
+	hinted, handoffs, handoffsFailed                          uint64
 }
 
 // newLoop binds the sockets.
@@ -130,7 +131,8 @@ func (l *loop) run(ctx context.Context) error {
 	}
 	l.log.Info("proxy stopped", "pushes", l.stats.pushes, "pulls", l.stats.pulls,
 		"failed", l.stats.failed, "published", l.stats.published, "repairs", l.stats.repairs,
-		"repairs_skipped", l.stats.repairsSkipped)
+		"repairs_skipped", l.stats.repairsSkipped, "hinted_stores", l.stats.hinted,
+		"handoffs", l.stats.handoffs, "handoffs_failed", l.stats.handoffsFailed)
 	return nil
 }
 

@@ -14,13 +14,14 @@ import (
 type opKind uint8
 
 const (
-	opPush   opKind = iota + 1 // a client's write: Store on the owners, W acks
-	opPull                     // a client's read: Fetch from the owners, R answers
-	opRepair                   // read repair: Store the merged state on stale replicas
+	opPush    opKind = iota + 1 // a client's write: Store on the owners, W acks
+	opPull                      // a client's read: Fetch from the owners, R answers
+	opRepair                    // read repair: Store the merged state on stale replicas
+	opHandoff                   // a fallback's Handoff: Store on the owner it names, 1 ack
 )
 
 func (k opKind) String() string {
-	return [...]string{opPush: "push", opPull: "pull", opRepair: "read repair"}[k]
+	return [...]string{opPush: "push", opPull: "pull", opRepair: "read repair", opHandoff: "handoff"}[k]
 }
 
 // op is one request in progress: the backend calls it made and what came
@@ -29,8 +30,8 @@ func (k opKind) String() string {
 // becomes impossible, which may be earlier.
 type op struct {
 	kind     opKind
-	identity []byte // the client's routing identity; nil for repairs
-	reqID    uint64 // the client's request ID
+	identity []byte // the client's (handoff: the fallback server's) routing identity; nil for repairs
+	reqID    uint64 // the client's (handoff: the fallback's) request ID
 	list     uuid.UUID
 	body     []byte // push: the state pushed; repair: the merged state
 	deadline time.Time
@@ -45,48 +46,108 @@ type op struct {
 	codes    []protocol.ErrorCode
 	replied  bool // the client has its answer (always true for repairs)
 	closed   bool // ended: calls forgotten, queue entry dead
+
+	holderOwns bool // handoff: the fallback is itself an owner of the list
 }
 
 // answer is one replica's reply to a Fetch; body is nil for "not found".
 type answer struct {
-	server string
-	body   []byte
+	server   string
+	body     []byte
+	fallback bool // from a server standing in for a down owner
 }
 
 // call is one backend request in flight.
 type call struct {
 	op     *op
 	server string
+	forOwn string // the down owner the server stands in for, or ""
 }
 
-// start routes op to the usable servers among owners and sends each the
-// message build returns. The client is answered at once if the quorum is
-// out of reach before anything is sent, so nothing is half-done.
-func (l *loop) start(o *op, owners []string, build func(reqID uint64) protocol.Message) {
+// label names a call's server in failure messages.
+func (c call) label() string {
+	if c.forOwn != "" {
+		return c.server + " (for " + c.forOwn + ")"
+	}
+	return c.server
+}
+
+// target is a server a request goes to: an owner (forOwn "") or a fallback
+// standing in for the down owner forOwn.
+type target struct {
+	pr     *peer
+	forOwn string
+}
+
+// route picks the servers for a request on a list with preference list
+// owners: every usable owner and, when sloppy, for each owner that is down
+// or not connected the next usable server clockwise on the ring beyond the
+// preference list that is not already a target (sloppy quorum). Owners left
+// without a stand-in are recorded as failures.
+func (l *loop) route(o *op, owners []string, sloppy bool) []target {
 	o.replicas = len(owners)
-	var targets []*peer
+	type absent struct{ id, why string }
+	var targets []target
+	var missing []absent
 	for _, id := range owners {
 		pr := l.servers[id]
 		switch {
 		case pr == nil || !pr.welcomed:
-			o.failures = append(o.failures, id+": not connected")
+			missing = append(missing, absent{id, "not connected"})
 		case pr.down:
-			o.failures = append(o.failures, id+": down")
+			missing = append(missing, absent{id, "down"})
 		default:
-			targets = append(targets, pr)
+			targets = append(targets, target{pr: pr})
 		}
 	}
+	var walk []string // the servers beyond the preference list, clockwise
+	if sloppy && len(missing) > 0 {
+		walk = l.view.Ring.Owners(o.list.String(), l.view.Ring.Len())[len(owners):]
+	}
+	for _, a := range missing {
+		for len(walk) > 0 && !l.usable(walk[0]) {
+			walk = walk[1:]
+		}
+		if len(walk) == 0 {
+			why := a.id + ": " + a.why
+			if sloppy {
+				why += ", and no fallback server is up"
+			}
+			o.failures = append(o.failures, why)
+			continue
+		}
+		targets = append(targets, target{pr: l.servers[walk[0]], forOwn: a.id})
+		walk = walk[1:]
+	}
+	return targets
+}
+
+// usable reports whether requests may be routed to the server id.
+func (l *loop) usable(id string) bool {
+	pr := l.servers[id]
+	return pr != nil && pr.usable()
+}
+
+// start sends each target the message build returns for it. The client is
+// answered at once if the quorum is out of reach before anything is sent,
+// so nothing is half-done.
+func (l *loop) start(o *op, targets []target, build func(reqID uint64, t target) (protocol.Message, error)) {
 	if len(targets) < o.need {
 		l.finish(o)
 		return
 	}
-	for _, pr := range targets {
+	for _, t := range targets {
 		l.nextID++
-		if err := l.send(pr, build(l.nextID)); err != nil {
-			o.failures = append(o.failures, fmt.Sprintf("%s: send failed (%v)", pr.id, err))
+		c := call{op: o, server: t.pr.id, forOwn: t.forOwn}
+		m, err := build(l.nextID, t)
+		if err == nil {
+			err = l.send(t.pr, m)
+		}
+		if err != nil {
+			o.failures = append(o.failures, fmt.Sprintf("%s: send failed (%v)", c.label(), err))
 			continue
 		}
-		l.calls[l.nextID] = call{op: o, server: pr.id}
+		l.calls[l.nextID] = c
 		o.calls = append(o.calls, l.nextID)
 		o.pending++
 	}
@@ -103,7 +164,7 @@ func (l *loop) resolve(reqID uint64, c call, why string, code protocol.ErrorCode
 	if why == "" {
 		o.ok++
 	} else {
-		o.failures = append(o.failures, c.server+": "+why)
+		o.failures = append(o.failures, c.label()+": "+why)
 		if code != 0 {
 			o.codes = append(o.codes, code)
 		}
@@ -129,7 +190,7 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 	case m.ListID != o.list:
 		l.resolve(m.RequestID, c, fmt.Sprintf("answered for list %s", m.ListID), 0)
 	case m.Type == protocol.TypeFetchReply && o.kind == opPull:
-		o.answers = append(o.answers, answer{server: pr.id, body: m.Body})
+		o.answers = append(o.answers, answer{server: pr.id, body: m.Body, fallback: c.forOwn != ""})
 		l.resolve(m.RequestID, c, "", 0)
 	case m.Type == protocol.TypeStoreReply && o.kind != opPull:
 		l.resolve(m.RequestID, c, "", 0)
@@ -203,6 +264,8 @@ func (l *loop) finish(o *op) {
 		if l.writing[o.list]--; l.writing[o.list] <= 0 {
 			delete(l.writing, o.list)
 		}
+	case opHandoff:
+		l.active--
 	case opRepair:
 		if len(o.failures) > 0 {
 			l.log.Debug("read repair incomplete", "list", o.list, "failures", o.failures)
@@ -218,6 +281,14 @@ func (l *loop) finish(o *op) {
 func (o *op) rejection() protocol.Message {
 	if o.replicas == 0 {
 		return protocol.NewError(o.reqID, protocol.CodeUnavailable, "no storage server has joined the ring yet")
+	}
+	if o.kind == opHandoff {
+		code, ok := sameRefusal(o.codes)
+		if !ok {
+			code = protocol.CodeUnavailable
+		}
+		return protocol.NewError(o.reqID, code, fmt.Sprintf("handoff of list %s failed: %s; keep the hint and retry",
+			o.list, strings.Join(o.failures, "; ")))
 	}
 	if code, ok := sameRefusal(o.codes); ok && o.ok == 0 && len(o.codes) == len(o.failures) {
 		return protocol.NewError(o.reqID, code, fmt.Sprintf("%s of list %s refused by the replicas: %s", o.kind, o.list, o.failures[0]))

@@ -57,6 +57,8 @@ func (l *loop) onBackend(frames [][]byte) {
 	case protocol.TypeHeartbeat, protocol.TypeOK:
 	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError:
 		l.onReply(pr, m)
+	case protocol.TypeHandoff:
+		l.onHandoff(pr, m)
 	default:
 		err := fmt.Errorf("%w: %v is not a message servers send to the proxy", protocol.ErrMalformed, m.Type)
 		l.bad.report(l.log, l.now, "backend", identity, err)

@@ -14,6 +14,12 @@ import (
 const (
 	DefaultMaxSkew = 5 * time.Minute // how far ahead of the clock a list may be stamped
 	DefaultWorkers = 64              // goroutines merging and reading lists
+	// DefaultHandoffInterval is how often a server tries to deliver the
+	// hinted lists it keeps for down owners.
+	DefaultHandoffInterval = time.Second
+	// DefaultHandoffTimeout is how long a server waits for the proxy's
+	// answer to a Handoff before it tries again in a later round.
+	DefaultHandoffTimeout = 5 * time.Second
 )
 
 // queuePerWorker is how many requests may wait per worker before the server
@@ -49,6 +55,17 @@ type Config struct {
 	// Workers is the number of goroutines serving stores and fetches; 0
 	// means DefaultWorkers.
 	Workers int
+	// HandoffInterval is how often hinted lists are offered to their owners
+	// (also at once after a welcome or an adopted epoch); 0 means
+	// DefaultHandoffInterval.
+	HandoffInterval time.Duration
+	// HandoffTimeout bounds the wait for the proxy's answer to a Handoff; 0
+	// means DefaultHandoffTimeout.
+	HandoffTimeout time.Duration
+	// MaxHints bounds the hints kept for down owners; 0 means
+	// storage.DefaultMaxHints. Beyond it HintedStores are refused with
+	// Unavailable.
+	MaxHints int
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for the skew guard; nil means time.Now.
@@ -88,6 +105,9 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Heartbeat < 0 || c.Liveness < 0 || c.MaxSkew < 0 || c.Workers < 0:
 		return c, fmt.Errorf("%w: heartbeat %v, liveness %d, max skew %v and workers %d must not be negative",
 			ErrConfig, c.Heartbeat, c.Liveness, c.MaxSkew, c.Workers)
+	case c.HandoffInterval < 0 || c.HandoffTimeout < 0 || c.MaxHints < 0:
+		return c, fmt.Errorf("%w: handoff interval %v, handoff timeout %v and max hints %d must not be negative",
+			ErrConfig, c.HandoffInterval, c.HandoffTimeout, c.MaxHints)
 	case c.Heartbeat > 0 && c.Heartbeat < time.Millisecond:
 		return c, fmt.Errorf("%w: heartbeat %v is under the poll resolution of 1ms", ErrConfig, c.Heartbeat)
 	}
@@ -95,6 +115,8 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.Liveness, protocol.HeartbeatLiveness)
 	orDefault(&c.MaxSkew, DefaultMaxSkew)
 	orDefault(&c.Workers, DefaultWorkers)
+	orDefault(&c.HandoffInterval, DefaultHandoffInterval)
+	orDefault(&c.HandoffTimeout, DefaultHandoffTimeout)
 	orDefault(&c.Logger, slog.Default())
 	if c.Now == nil { // funcs are not comparable
 		c.Now = time.Now

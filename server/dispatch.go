@@ -28,18 +28,21 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 			if l.s.cfg.onWelcome != nil {
 				l.s.cfg.onWelcome(l.s.id, lk.endpoint, m.Epoch)
 			}
+			l.s.kickHandoff() // a (re)connection: deliver what is kept
 		}
-	case protocol.TypeStore, protocol.TypeFetch:
+	case protocol.TypeStore, protocol.TypeFetch, protocol.TypeHintedStore:
 		l.enqueue(lk, m, now)
+	case protocol.TypeStoreReply, protocol.TypeOK:
+		l.handoffAnswered(lk, m, nil) // false: a stray reply, dropped
 	case protocol.TypeEpochAnnounce:
 		l.announce(lk, m, frames, now)
 	case protocol.TypeError:
+		if l.handoffAnswered(lk, m, m.Err()) {
+			return
+		}
 		// The answer to a hello (the proxy could not add the server to
 		// its ring, say): hellos go on once per interval regardless.
 		l.s.log.warn("proxy-error", "server: the proxy reported an error", "proxy", lk.endpoint, "err", m.Err())
-	case protocol.TypeHintedStore:
-		l.reply(lk, protocol.NewError(m.RequestID, protocol.CodeUnavailable,
-			"this server does not keep hinted stores yet; write to another fallback"), now)
 	default:
 		err := fmt.Errorf("%w: %v is not a message a storage server accepts", protocol.ErrMalformed, m.Type)
 		l.refuse(lk, frames, err, now)
@@ -98,7 +101,9 @@ func (l *loop) announce(lk *link, m protocol.Message, frames [][]byte, now time.
 	}
 	if b.Epoch > cur {
 		l.s.epoch.Store(b.Epoch) // only the loop writes it
+		l.s.adoptRing(b)
 		l.s.cfg.Logger.Info("adopted ring epoch", "server", l.s.id, "epoch", b.Epoch, "members", len(b.Members))
+		l.s.kickHandoff() // owners may be back, or hints may now belong elsewhere
 	}
 	if m.RequestID != 0 {
 		l.reply(lk, protocol.NewOK(m.RequestID, uuid.Nil), now)

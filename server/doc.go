@@ -1,6 +1,7 @@
 // Package server is a storage server: it merges the list states the proxy
-// sends it (Store) into its durable store and answers with its replica
-// (Fetch). docs/PROTOCOL.md is the contract it speaks; Main is the command
+// sends it (Store, and HintedStore when it stands in for a down owner) into
+// its durable store, answers with its replica (Fetch), and hands hinted
+// states back to their owners (Handoff). docs/PROTOCOL.md is the contract it speaks; Main is the command
 // line (cmd/server), Start the same server in-process.
 //
 // # Goroutines and sockets
@@ -25,6 +26,12 @@
 //     forwards it on the link if the connection is still the one the
 //     request came on, and drops it otherwise (the request ID would mean
 //     nothing to whoever is connected now).
+//   - The handoff goroutine (handoff.go) owns no socket either: it reads the
+//     hints this server keeps for down owners (HintedStore) and queues a
+//     Handoff for each on the same queue; the loop sends it on a welcomed
+//     link and passes the proxy's answer back on a channel, and the
+//     goroutine then drops the hint and, if this server does not own the
+//     list, its copy.
 //   - The doorbell (replies.go) owns an inproc PUSH socket connected to the
 //     loop's PULL. The first reply queued after the loop last emptied the
 //     queue asks it to ring, so under load one wake-up carries many

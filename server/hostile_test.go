@@ -15,9 +15,12 @@ import (
 // it can be read, or are dropped when they are replies or notifications;
 // none stops the server from serving the good request sent after each.
 func TestHostileFrames(t *testing.T) {
-	_, p := startWelcomed(t, nil)
+	srv, p := startWelcomed(t, nil)
 	l := newList(t, time.Now, "milk")
 	list := l.ID()
+	hinted := func(reqID uint64, body []byte) [][]byte {
+		return [][]byte{protocol.Header{Version: protocol.Version, Type: protocol.TypeHintedStore, RequestID: reqID, ListID: list}.Encode(), body}
+	}
 	header := func(version, typ byte, id uint64) []byte {
 		h := protocol.Header{Version: protocol.Version, Type: protocol.Type(typ), RequestID: id, ListID: list}.Encode()
 		h[1] = version
@@ -46,7 +49,12 @@ func TestHostileFrames(t *testing.T) {
 		{"server hello sent to a server", mustMsg(protocol.NewServerHello(19, 0, "x")).Frames(), 19, protocol.CodeBadRequest},
 		{"undecodable epoch body", badEpoch.Frames(), 77, protocol.CodeBadRequest},
 		{"heartbeat with a request ID", [][]byte{protocol.Header{Version: 1, Type: protocol.TypeHeartbeat, RequestID: 20}.Encode(), nil}, 20, protocol.CodeBadRequest},
-		{"hinted store", mustMsg(protocol.NewHintedStore(21, 0, list, "s2", l.Encode())).Frames(), 21, protocol.CodeUnavailable},
+		{"hinted store with a garbage body", hinted(21, []byte{0x92, 0xc1}), 21, protocol.CodeBadRequest},
+		{"hinted store naming a bad owner", hinted(24, append([]byte{0x92, 0xa2, ' ', '!'}, 0xc4, 1, 1)), 24, protocol.CodeBadRequest},
+		{"hinted store naming this server", mustMsg(protocol.NewHintedStore(25, 0, list, srv.ID(), l.Encode())).Frames(), 25, protocol.CodeBadRequest},
+		{"hinted store of another list", mustMsg(protocol.NewHintedStore(26, 0, uuid.New(), "s2", l.Encode())).Frames(), 26, protocol.CodeInvalidList},
+		{"hinted store of garbage", mustMsg(protocol.NewHintedStore(27, 0, list, "s2", []byte{0xc1})).Frames(), 27, protocol.CodeInvalidList},
+		{"handoff sent to a server", mustMsg(protocol.NewHandoff(28, 0, list, "s2", l.Encode())).Frames(), 28, protocol.CodeBadRequest},
 		{"a reply", protocol.NewStoreReply(22, list).Frames(), 0, 0},
 		{"an error with a bad body", [][]byte{protocol.NewError(23, protocol.CodeInternal, "x").Header.Encode(), {0xc1}}, 0, 0},
 		{"a notification epoch", mustMsg(protocol.NewEpochAnnounce(0, protocol.EpochBody{Epoch: 2, N: 1, VNodes: 1})).Frames(), 0, 0},
@@ -75,6 +83,9 @@ func TestHostileFrames(t *testing.T) {
 	}
 	if r := p.call(protocol.NewFetch(p.id(), 0, list)); !bytes.Equal(r.Body, l.Encode()) {
 		t.Fatalf("a good fetch after the barrage: %v", r.Type)
+	}
+	if n := srv.Store().HintCount(); n != 0 {
+		t.Fatalf("refused hinted stores left %d hints", n)
 	}
 }
 

@@ -27,6 +27,9 @@ type loop struct {
 	poller  *zmq.Poller
 	dirty   bool    // the poller no longer matches the sockets and events wanted
 	replies []reply // the last batch taken from the reply queue, for reuse
+
+	pending     map[uint64]pendingHandoff // Handoffs sent, by request ID
+	nextHandoff uint64                    // last Handoff request ID used
 }
 
 // run is the loop goroutine. It binds the reply socket and connects to every
@@ -49,7 +52,7 @@ func (s *Server) run(ctx context.Context, ready chan<- error) {
 
 // newLoop creates the loop's sockets.
 func (s *Server) newLoop() (*loop, error) {
-	l := &loop{s: s, dirty: true}
+	l := &loop{s: s, dirty: true, pending: map[uint64]pendingHandoff{}, nextHandoff: firstHandoffID}
 	pull, err := zmq.NewSocket(zmq.PULL)
 	if err == nil {
 		l.pull = pull
@@ -97,6 +100,7 @@ func (l *loop) serve(ctx context.Context) error {
 		for _, lk := range l.links {
 			next = earliest(next, lk.tick(l, now))
 		}
+		next = earliest(next, l.expireHandoffs(now))
 		if l.dirty {
 			l.rebuildPoller()
 		}
@@ -191,13 +195,17 @@ func (l *loop) readRings(flags zmq.Flag) error {
 }
 
 // forwardReplies takes the workers' queued replies and sends each to the
-// connection its request came on.
+// connection its request came on, and sends the queued Handoffs.
 func (l *loop) forwardReplies() {
-	l.replies = l.s.replies.take(l.replies)
+	var handoffs []handoffReq
+	l.replies, handoffs = l.s.replies.take(l.replies)
+	now := time.Now()
+	if len(handoffs) > 0 {
+		l.sendHandoffs(handoffs, now)
+	}
 	if len(l.replies) == 0 {
 		return
 	}
-	now := time.Now()
 	for _, r := range l.replies {
 		lk := l.links[r.link]
 		if lk.gen != r.gen || lk.sock == nil {

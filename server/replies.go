@@ -24,9 +24,10 @@ type reply struct {
 // under load one wake-up of the loop carries many replies, and a reply costs
 // a mutex and an append instead of a cgo send plus a cgo receive.
 type replyQueue struct {
-	mu      sync.Mutex
-	queued  []reply
-	pending bool // the doorbell was rung since the loop last emptied the queue
+	mu       sync.Mutex
+	queued   []reply
+	handoffs []handoffReq // Handoffs queued by the handoff goroutine
+	pending  bool         // the doorbell was rung since the loop last emptied the queue
 
 	// ring asks the doorbell goroutine to wake the loop; its buffer of one
 	// coalesces rings that come while one is waiting.
@@ -51,6 +52,18 @@ func (q *replyQueue) put(r reply) {
 	}
 }
 
+// putHandoff queues a Handoff for the loop to send, ringing as put does.
+func (q *replyQueue) putHandoff(h handoffReq) {
+	q.mu.Lock()
+	q.handoffs = append(q.handoffs, h)
+	ring := !q.pending
+	q.pending = true
+	q.mu.Unlock()
+	if ring {
+		q.nudge()
+	}
+}
+
 // nudge rings the doorbell without blocking; a ring already waiting covers
 // this one.
 func (q *replyQueue) nudge() {
@@ -60,16 +73,17 @@ func (q *replyQueue) nudge() {
 	}
 }
 
-// take returns the queued replies and empties the queue; the next put rings
-// again. done is the slice the previous take returned, cleared by the caller
-// and reused, so a steady flow of replies allocates nothing here.
-func (q *replyQueue) take(done []reply) []reply {
+// take returns the queued replies and Handoffs and empties the queue; the
+// next put rings again. done is the slice the previous take returned,
+// cleared by the caller and reused, so a steady flow of replies allocates
+// nothing here.
+func (q *replyQueue) take(done []reply) ([]reply, []handoffReq) {
 	q.mu.Lock()
-	out := q.queued
-	q.queued = done[:0]
+	out, handoffs := q.queued, q.handoffs
+	q.queued, q.handoffs = done[:0], nil
 	q.pending = false
 	q.mu.Unlock()
-	return out
+	return out, handoffs
 }
 
 // doorbell is the doorbell goroutine. It owns an inproc PUSH socket

@@ -31,11 +31,11 @@ func TestReplyQueueRingsOncePerTake(t *testing.T) {
 	if n := rings(q); n != 1 {
 		t.Fatalf("3 replies rang %d times, want 1", n)
 	}
-	got := q.take(nil)
+	got, _ := q.take(nil)
 	if len(got) != 3 || got[0].link != 0 || got[2].link != 2 {
 		t.Fatalf("took %+v, want links 0, 1, 2 in order", got)
 	}
-	if again := q.take(nil); len(again) != 0 {
+	if again, _ := q.take(nil); len(again) != 0 {
 		t.Fatalf("second take returned %d replies, want none", len(again))
 	}
 	clear(got)
@@ -44,7 +44,7 @@ func TestReplyQueueRingsOncePerTake(t *testing.T) {
 	if n := rings(q); n != 1 {
 		t.Fatalf("a reply after a take rang %d times, want 1", n)
 	}
-	if again := q.take(nil); len(again) != 1 || again[0].link != 7 || &again[0] != &got[0] {
+	if again, _ := q.take(nil); len(again) != 1 || again[0].link != 7 || &again[0] != &got[0] {
 		t.Fatalf("took %+v, want link 7 in the reused slice", again)
 	}
 }

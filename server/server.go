@@ -31,6 +31,13 @@ type Server struct {
 	// only sender and closes it when it stops (Start does, if the loop
 	// never started).
 	jobs chan job
+	// ring is the ring of the latest adopted epoch (nil before the first
+	// EpochAnnounce): written by the loop, read by the handoff goroutine.
+	ring atomic.Pointer[ownerRing]
+	// kick asks the handoff goroutine for a round now; handoffResults
+	// carries the outcome of each Handoff from the loop to it.
+	kick           chan struct{}
+	handoffResults chan handoffResult
 	// workersLeft counts workers that have not returned yet, so the loop
 	// knows when no reply can come any more.
 	workersLeft atomic.Int32
@@ -55,7 +62,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server"})
+	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server", MaxHints: cfg.MaxHints})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -73,8 +80,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		replyAddr: fmt.Sprintf("inproc://shoplist-server-replies-%d", replySeq.Add(1)),
 		replies:   newReplyQueue(),
 		jobs:      make(chan job, cfg.Workers*queuePerWorker),
-		cancel:    cancel,
-		loopDone:  make(chan struct{}),
+		kick:      make(chan struct{}, 1),
+
+		handoffResults: make(chan handoffResult, handoffBatch),
+		cancel:         cancel,
+		loopDone:       make(chan struct{}),
 	}
 	if err := s.start(ctx); err != nil {
 		cancel()
@@ -106,6 +116,7 @@ func (s *Server) start(ctx context.Context) error {
 		close(s.jobs)
 		return err
 	}
+	s.wg.Go(func() { s.handoffLoop(ctx) })
 	return nil
 }
 

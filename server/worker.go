@@ -51,6 +51,8 @@ func (s *Server) serve(m protocol.Message) protocol.Message {
 		return s.storeList(m)
 	case protocol.TypeFetch:
 		return s.fetchList(m)
+	case protocol.TypeHintedStore:
+		return s.storeHinted(m)
 	}
 	// The loop queues nothing else.
 	return protocol.NewError(m.RequestID, protocol.CodeInternal, fmt.Sprintf("%v reached a worker", m.Type))
@@ -59,24 +61,66 @@ func (s *Server) serve(m protocol.Message) protocol.Message {
 // storeList decodes the list, checks it and merges it into the store; it
 // acknowledges only once the merge is durable.
 func (s *Server) storeList(m protocol.Message) protocol.Message {
-	l, err := crdt.Decode(m.Body)
-	if err != nil {
-		s.log.warn("store-undecodable", "server: refused an undecodable list", "list", m.ListID, "err", err)
-		return protocol.NewErrorFrom(m.RequestID, fmt.Errorf("list body: %w", err))
-	}
-	if l.ID() != m.ListID {
-		s.log.warn("store-id-mismatch", "server: refused a list under another list's ID", "header", m.ListID, "body", l.ID())
-		return protocol.NewError(m.RequestID, protocol.CodeInvalidList,
-			fmt.Sprintf("the list body is list %s but the header names %s", l.ID(), m.ListID))
-	}
-	if err := s.checkSkew(l); err != nil {
-		s.log.warn("store-clock-skew", "server: refused a list stamped in the future", "list", m.ListID, "err", err)
-		return protocol.NewError(m.RequestID, protocol.CodeClockSkew, err.Error())
+	l, refusal := s.checkList(m, m.Body)
+	if l == nil {
+		return refusal
 	}
 	if _, err := s.store.SaveMerge(l); err != nil {
 		return s.storageError(m, "store", err)
 	}
 	return protocol.NewStoreReply(m.RequestID, m.ListID)
+}
+
+// storeHinted serves a HintedStore: this server stands in for a down owner
+// of the list (sloppy quorum). It checks the list as a Store, merges it
+// into its store and records a durable hint naming the owner, in one
+// atomic write, and acknowledges only once both are durable. A full hint
+// store refuses with Unavailable, so the proxy does not count this server.
+func (s *Server) storeHinted(m protocol.Message) protocol.Message {
+	hb, err := protocol.DecodeHintBody(m.Body)
+	if err != nil {
+		s.log.warn("hint-undecodable", "server: refused an undecodable hinted store", "list", m.ListID, "err", err)
+		return protocol.NewErrorFrom(m.RequestID, fmt.Errorf("hinted store body: %w", err))
+	}
+	if hb.Owner == s.id {
+		s.log.warn("hint-for-self", "server: refused a hinted store naming this server as the owner", "list", m.ListID)
+		return protocol.NewError(m.RequestID, protocol.CodeBadRequest,
+			fmt.Sprintf("hinted store of list %s names this server (%s) as the owner; send it a Store", m.ListID, s.id))
+	}
+	l, refusal := s.checkList(m, hb.List)
+	if l == nil {
+		return refusal
+	}
+	if _, err := s.store.SaveHinted(l, hb.Owner); err != nil {
+		if errors.Is(err, storage.ErrHintsFull) {
+			s.log.error("hints-full", "server: hint store full; refusing hinted stores until hints are delivered", "list", m.ListID, "owner", hb.Owner, "hints", s.store.HintCount())
+			return protocol.NewError(m.RequestID, protocol.CodeUnavailable, "hint store full: "+err.Error())
+		}
+		return s.storageError(m, "hinted store", err)
+	}
+	s.kickHandoff() // a new hint: its owner may already be back
+	return protocol.NewStoreReply(m.RequestID, m.ListID)
+}
+
+// checkList decodes a list body carried by m and checks it: it decodes,
+// its ID is the header's and it is not stamped too far in the future. It
+// returns the list, or nil and the refusal to send.
+func (s *Server) checkList(m protocol.Message, body []byte) (*crdt.List, protocol.Message) {
+	l, err := crdt.Decode(body)
+	if err != nil {
+		s.log.warn("store-undecodable", "server: refused an undecodable list", "list", m.ListID, "err", err)
+		return nil, protocol.NewErrorFrom(m.RequestID, fmt.Errorf("list body: %w", err))
+	}
+	if l.ID() != m.ListID {
+		s.log.warn("store-id-mismatch", "server: refused a list under another list's ID", "header", m.ListID, "body", l.ID())
+		return nil, protocol.NewError(m.RequestID, protocol.CodeInvalidList,
+			fmt.Sprintf("the list body is list %s but the header names %s", l.ID(), m.ListID))
+	}
+	if err := s.checkSkew(l); err != nil {
+		s.log.warn("store-clock-skew", "server: refused a list stamped in the future", "list", m.ListID, "err", err)
+		return nil, protocol.NewError(m.RequestID, protocol.CodeClockSkew, err.Error())
+	}
+	return l, protocol.Message{}
 }
 
 // checkSkew refuses a list stamped more than MaxSkew ahead of the clock: one

@@ -19,8 +19,8 @@
 // hash ring is a range of keys and every list's parts are contiguous. Each
 // value is a format version byte, the CRC-32C (Castagnoli) of the payload and
 // the payload, which is the crdt encoding of the part (see value.go). Other
-// prefixes hold the quarantine ('q'), markers of damaged lists ('d') and
-// store metadata ('m').
+// prefixes hold the quarantine ('q'), markers of damaged lists ('d'), hints
+// for down owners ('h', hints.go) and store metadata ('m').
 //
 // # Writes and durability
 //

@@ -16,6 +16,7 @@ const (
 	prefixDamaged    = 'd' // damaged-list markers: 'd' | position | ID
 	prefixQuarantine = 'q' // quarantined values: 'q' | original key | time
 	prefixMeta       = 'm' // store metadata
+	prefixHint       = 'h' // hint records: 'h' | list ID | owner server ID
 )
 
 // Part tags, the byte after a list prefix.

@@ -20,6 +20,9 @@ const (
 	DefaultCacheSize    = 256 << 20 // bytes of block cache per store
 	DefaultMemTableSize = 16 << 20  // bytes per memtable (Pebble keeps up to two)
 	defaultMaxOpenFiles = 500       // per store; five stores stay well under 4096
+	// DefaultMaxHints bounds a store's hint records: a server standing in
+	// for down owners keeps at most this many (list, owner) hints.
+	DefaultMaxHints = 100_000
 )
 
 // Options configures a Store. The zero value is ready to use.
@@ -38,6 +41,10 @@ type Options struct {
 	// encodings that LoadEncoded serves from; 0 means
 	// DefaultEncodedCacheSize and a negative size disables the cache.
 	EncodedCacheSize int64
+	// MaxHints bounds the hint records (one per list and intended owner)
+	// that SaveHinted keeps; 0 means DefaultMaxHints. A full store refuses
+	// new hints with ErrHintsFull.
+	MaxHints int
 	// Owner describes this process in the directory lock, for the error a
 	// second process gets (e.g. "client" or "server s1"). Empty means the
 	// program name.

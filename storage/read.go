@@ -97,18 +97,7 @@ func (s *Store) Delete(id uuid.UUID) error {
 func (s *Store) deleteLocked(k listKey) (uint64, error) {
 	b := s.db.NewBatch()
 	defer b.Close()
-	var err error
-	scanErr := s.scanList(k, func(key, _ []byte) {
-		if err == nil {
-			err = b.Delete(key, nil)
-		}
-	})
-	if err == nil && s.isDamagedLocked(k) {
-		err = b.Delete(k.damagedKey(), nil)
-	}
-	if err == nil {
-		err = scanErr
-	}
+	err := s.addListDeletesLocked(b, k)
 	if err == nil && b.Empty() {
 		return s.sync.current(), nil
 	}
@@ -121,6 +110,25 @@ func (s *Store) deleteLocked(k listKey) (uint64, error) {
 	s.encoded.invalidate(k)
 	s.setDamagedLocked(k, false)
 	return s.sync.ticket(), nil
+}
+
+// addListDeletesLocked adds to b the deletion of every key of list k,
+// including its damaged marker. The caller holds k's stripe lock and, once
+// b is committed, invalidates the cache and clears the damaged mark.
+func (s *Store) addListDeletesLocked(b *pebble.Batch, k listKey) error {
+	var err error
+	scanErr := s.scanList(k, func(key, _ []byte) {
+		if err == nil {
+			err = b.Delete(key, nil)
+		}
+	})
+	if err == nil && s.isDamagedLocked(k) {
+		err = b.Delete(k.damagedKey(), nil)
+	}
+	if err == nil {
+		err = scanErr
+	}
+	return err
 }
 
 // scanList calls fn with each key and value stored under list k, in key

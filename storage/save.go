@@ -49,7 +49,7 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 	k := keyOf(id)
 	st := s.stripeOf(k)
 	st.mu.Lock()
-	ticket, changed, err := s.mergeLocked(k, parts)
+	ticket, changed, err := s.mergeLocked(k, parts, nil)
 	st.mu.Unlock()
 	if err != nil {
 		return false, err
@@ -62,8 +62,10 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 
 // mergeLocked merges parts (the name part first, if present, then item parts
 // in key order) into list k and commits the result without syncing. It
-// returns the ticket to wait for. The caller holds k's stripe lock.
-func (s *Store) mergeLocked(k listKey, parts []*crdt.List) (ticket uint64, changed bool, err error) {
+// returns the ticket to wait for. extra, if not nil, adds writes of its own
+// to the same batch (a hint record), so they commit atomically with the
+// merge; changed then also covers them. The caller holds k's stripe lock.
+func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
 	if s.isDamagedLocked(k) {
 		return 0, false, fmt.Errorf("%w: list %s has quarantined corrupt parts and refuses writes until an operator runs Repair or Discard", ErrCorrupt, k.id())
 	}
@@ -112,6 +114,11 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List) (ticket uint64, chang
 	}
 	if added > 0 {
 		if err := s.checkItemLimit(k, added); err != nil {
+			return 0, false, err
+		}
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
 			return 0, false, err
 		}
 	}

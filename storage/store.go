@@ -61,6 +61,7 @@ type Store struct {
 
 	stripes [stripeCount]stripe // list locks, by ring position
 	encoded *encodedCache       // encodings served by LoadEncoded
+	hints   hintCounter         // hint records: how many, the cap, the last sequence number
 
 	// closeMu guards closed. Every operation holds it shared for its whole
 	// duration and Close holds it exclusively, so Close waits for the
@@ -92,6 +93,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: opening %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize)}
+	s.hints.max = int64(opts.MaxHints)
+	if s.hints.max <= 0 {
+		s.hints.max = DefaultMaxHints
+	}
 	s.sync.db = db
 	if err := s.init(); err != nil {
 		db.Close()
@@ -137,7 +142,7 @@ func (s *Store) init() error {
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("storage: reading damaged markers: %w", err)
 	}
-	return nil
+	return s.loadHintCounter()
 }
 
 // Close waits for operations in flight, closes the engine and releases the

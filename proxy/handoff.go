@@ -1,0 +1,75 @@
+package proxy
+
+import (
+	"fmt"
+	"slices"
+
+	"shoplist/protocol"
+)
+
+// Hinted handoff, the proxy's side. A fallback server that took a
+// HintedStore for a down owner offers the list back with a Handoff naming
+// the owner. The proxy stores it on that owner as an ordinary Store (an op
+// of kind opHandoff that needs one acknowledgement) and answers the
+// fallback once the owner has made it durable: StoreReply when the fallback
+// does not own the list on the proxy's ring (it may drop its copy), OK when
+// it does (it keeps its copy and drops only the hint). Otherwise it answers
+// an Error and the fallback keeps the hint: Unavailable while the owner is
+// down (or the proxy overloaded), NotFound when the owner is no longer a
+// ring member, the owner's own refusal (InvalidList, ClockSkew…) if it
+// refused the state.
+
+// onHandoff starts the delivery of a fallback's Handoff to its owner.
+func (l *loop) onHandoff(holder *peer, m protocol.Message) {
+	refuse := func(code protocol.ErrorCode, format string, args ...any) {
+		reply := protocol.NewError(m.RequestID, code, fmt.Sprintf(format, args...))
+		reply.ListID = m.ListID
+		l.stats.handoffsFailed++
+		l.send(holder, reply)
+	}
+	hb, err := protocol.DecodeHintBody(m.Body)
+	if err != nil {
+		l.bad.report(l.log, l.now, "backend", holder.identity, err)
+		l.send(holder, protocol.NewErrorFrom(m.RequestID, fmt.Errorf("handoff body: %w", err)))
+		return
+	}
+	switch owner := l.servers[hb.Owner]; {
+	case hb.Owner == holder.id:
+		refuse(protocol.CodeBadRequest, "handoff of list %s names its sender %s as the owner", m.ListID, holder.id)
+	case !l.view.Has(hb.Owner):
+		refuse(protocol.CodeNotFound, "handoff of list %s: %s is not a ring member; hand the list to its current owners", m.ListID, hb.Owner)
+	case owner == nil || !owner.usable():
+		refuse(protocol.CodeUnavailable, "handoff of list %s: owner %s is down; retry later", m.ListID, hb.Owner)
+	case l.active >= l.cfg.MaxInFlight:
+		refuse(protocol.CodeUnavailable, "proxy overloaded: %d requests in progress; retry later", l.active)
+	default:
+		o := &op{
+			kind:       opHandoff,
+			identity:   holder.identity,
+			reqID:      m.RequestID,
+			list:       m.ListID,
+			body:       hb.List,
+			need:       1,
+			replicas:   1,
+			deadline:   l.now.Add(l.cfg.Timeout),
+			holderOwns: slices.Contains(l.view.Ring.Owners(m.ListID.String(), l.cfg.N), holder.id),
+		}
+		l.active++
+		epoch := l.view.Epoch
+		l.start(o, []target{{pr: owner}}, func(id uint64, _ target) (protocol.Message, error) {
+			return protocol.NewStore(id, epoch, m.ListID, hb.List), nil
+		})
+	}
+}
+
+// handoffDelivered answers the fallback of a Handoff its owner acknowledged.
+func (l *loop) handoffDelivered(o *op) {
+	l.stats.handoffs++
+	reply := protocol.NewStoreReply(o.reqID, o.list)
+	if o.holderOwns {
+		reply = protocol.NewOK(o.reqID, o.list)
+	}
+	reply.Epoch = l.view.Epoch
+	l.sendRaw(o.identity, reply)
+	l.log.Debug("hinted handoff delivered", "list", o.list, "holder", string(o.identity), "holder_owns", o.holderOwns)
+}

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"shoplist/hashring"
+	"shoplist/protocol"
+	"shoplist/storage"
+)
+
+// Hinted handoff, the holder's side. A server that took a HintedStore for a
+// down owner keeps the state in its store with a durable hint
+// (storage.SaveHinted). The handoff goroutine (handoffLoop) delivers every
+// hint periodically (Config.HandoffInterval) and at once after a welcome, an
+// adopted epoch or a new hint: it reads the hints, then each list's state,
+// and hands Handoff requests to the socket loop, which sends them to a
+// proxy and routes each answer back. On StoreReply (the owner made the state
+// durable and the proxy says this server does not own the list) it drops the
+// hint and its copy of the list; on OK (delivered, but this server is itself
+// an owner) only the hint. On an Error the hint stays for the next round;
+// an Unavailable owner is skipped for the rest of the round.
+
+// handoffBatch is how many Handoffs are in flight at once.
+const handoffBatch = 16
+
+// handoffReq is a Handoff on its way from the handoff goroutine to the loop.
+type handoffReq struct {
+	hint storage.Hint
+	msg  protocol.Message // request ID and epoch are set by the loop
+}
+
+// handoffResult is the outcome of one Handoff, from the loop.
+type handoffResult struct {
+	hint storage.Hint
+	owns bool  // the proxy answered OK: this server owns the list
+	err  error // nil: delivered durably to the owner
+}
+
+// pendingHandoff is a Handoff the loop has sent and awaits an answer to.
+type pendingHandoff struct {
+	hint     storage.Hint
+	link     int
+	gen      uint64
+	deadline time.Time
+}
+
+// firstHandoffID is where the loop's handoff request IDs start: far from
+// the hello IDs of links, so that an Error answering one is not taken for
+// the other.
+const firstHandoffID = 1 << 40
+
+// ownerRing is the ring of the latest adopted epoch, to tell whether this
+// server owns a list.
+type ownerRing struct {
+	ring *hashring.Ring
+	n    int
+}
+
+// adoptRing keeps the ring an EpochAnnounce describes. Every member keeps
+// its place on the ring whatever its state (a down server's lists wait for
+// it), so all of them are placed.
+func (s *Server) adoptRing(b protocol.EpochBody) {
+	ids := make([]string, len(b.Members))
+	for i, m := range b.Members {
+		ids[i] = m.ID
+	}
+	s.ring.Store(&ownerRing{ring: hashring.New(ids, hashring.WithVNodes(int(b.VNodes))), n: int(b.N)})
+}
+
+// ownsByRing reports whether the latest adopted ring makes this server an
+// owner of the list; false when no ring has been announced.
+func (s *Server) ownsByRing(h storage.Hint) bool {
+	r := s.ring.Load()
+	return r != nil && slices.Contains(r.ring.Owners(h.List.String(), r.n), s.id)
+}
+
+// kickHandoff asks the handoff goroutine for a round now, without blocking.
+func (s *Server) kickHandoff() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// handoffLoop is the handoff goroutine: a round each interval or kick,
+// until ctx ends or the loop stops.
+func (s *Server) handoffLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.HandoffInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.loopDone:
+			return
+		case <-tick.C:
+		case <-s.kick:
+		}
+		s.handoffRound(ctx)
+	}
+}
+
+// handoffRound tries to deliver every hint once.
+func (s *Server) handoffRound(ctx context.Context) {
+	hints, err := s.store.Hints()
+	if err != nil {
+		s.log.error("hints-unreadable", "server: cannot read hints", "err", err)
+		return
+	}
+	skip := map[string]bool{} // owners found unavailable in this round
+	for len(hints) > 0 {
+		sent := 0
+		for len(hints) > 0 && sent < handoffBatch {
+			h := hints[0]
+			hints = hints[1:]
+			if !skip[h.Owner] && s.queueHandoff(h) {
+				sent++
+			}
+		}
+		for range sent {
+			select {
+			case r := <-s.handoffResults:
+				s.handoffDone(r, skip)
+			case <-ctx.Done():
+				return
+			case <-s.loopDone:
+				return
+			}
+		}
+	}
+}
+
+// queueHandoff reads the hinted list and queues its Handoff for the loop.
+// The state is read after the hint (Hints), from the engine rather than the
+// cache of encodings, so it contains every write up to the hint's sequence
+// number.
+func (s *Server) queueHandoff(h storage.Hint) bool {
+	l, err := s.store.Load(h.List)
+	if errors.Is(err, storage.ErrNotFound) {
+		// A hint is written with its data; nothing to deliver.
+		if _, _, err := s.store.DropHint(h, false); err != nil {
+			s.log.error("hint-drop", "server: cannot drop a hint", "list", h.List, "owner", h.Owner, "err", err)
+		}
+		return false
+	}
+	if err != nil {
+		s.log.error("hint-load", "server: cannot read a hinted list; its hint stays", "list", h.List, "owner", h.Owner, "err", err)
+		return false
+	}
+	m, err := protocol.NewHandoff(0, 0, h.List, h.Owner, l.Encode())
+	if err != nil {
+		s.log.error("hint-encode", "server: cannot hand a list off", "list", h.List, "owner", h.Owner, "err", err)
+		return false
+	}
+	s.replies.putHandoff(handoffReq{hint: h, msg: m})
+	return true
+}
+
+// handoffDone applies a Handoff's outcome. The copy is dropped only after
+// the owner's durable acknowledgement, and only when neither the proxy nor
+// the latest adopted ring makes this server an owner.
+func (s *Server) handoffDone(r handoffResult, skip map[string]bool) {
+	if r.err != nil {
+		var eb protocol.ErrorBody
+		if errors.As(r.err, &eb) && eb.Code == protocol.CodeUnavailable {
+			skip[r.hint.Owner] = true
+		}
+		s.log.warn("handoff-failed", "server: hinted handoff not delivered; retrying later", "list", r.hint.List, "owner", r.hint.Owner, "err", r.err)
+		return
+	}
+	dropList := !r.owns && !s.ownsByRing(r.hint)
+	hintDropped, listDropped, err := s.store.DropHint(r.hint, dropList)
+	if err != nil {
+		s.log.error("hint-drop", "server: cannot drop a delivered hint; it will be delivered again", "list", r.hint.List, "owner", r.hint.Owner, "err", err)
+		return
+	}
+	s.cfg.Logger.Info("hinted handoff delivered", "server", s.id, "list", r.hint.List, "owner", r.hint.Owner,
+		"hint_dropped", hintDropped, "copy_dropped", listDropped)
+}
+
+// sendHandoffs sends the Handoffs the handoff goroutine queued, on the
+// first welcomed link; each gets a result, now or when answered or timed
+// out.
+func (l *loop) sendHandoffs(reqs []handoffReq, now time.Time) {
+	for _, r := range reqs {
+		lk := l.welcomedLink()
+		if lk == nil {
+			l.handoffResult(handoffResult{hint: r.hint, err: errors.New("no proxy has welcomed this server")})
+			continue
+		}
+		l.nextHandoff++
+		m := r.msg
+		m.RequestID = l.nextHandoff
+		if err := lk.send(l.s.stamp(m), now); err != nil {
+			l.handoffResult(handoffResult{hint: r.hint, err: err})
+			continue
+		}
+		l.pending[m.RequestID] = pendingHandoff{hint: r.hint, link: lk.index, gen: lk.gen, deadline: now.Add(l.s.cfg.HandoffTimeout)}
+	}
+}
+
+// welcomedLink returns a link whose proxy has welcomed the server, or nil.
+func (l *loop) welcomedLink() *link {
+	for _, lk := range l.links {
+		if lk.welcomed && lk.sock != nil {
+			return lk
+		}
+	}
+	return nil
+}
+
+// handoffAnswered routes a proxy's StoreReply, OK or Error (err) to the
+// Handoff it answers; false if it answers none.
+func (l *loop) handoffAnswered(lk *link, m protocol.Message, err error) bool {
+	p, ok := l.pending[m.RequestID]
+	if !ok || p.link != lk.index || p.gen != lk.gen {
+		return false
+	}
+	delete(l.pending, m.RequestID)
+	r := handoffResult{hint: p.hint, err: err}
+	switch {
+	case err != nil:
+	case m.ListID != p.hint.List:
+		r.err = fmt.Errorf("the proxy answered the handoff of list %s for list %s", p.hint.List, m.ListID)
+	case m.Type == protocol.TypeOK:
+		r.owns = true
+	}
+	l.handoffResult(r)
+	return true
+}
+
+// expireHandoffs fails the Handoffs past their deadline and returns the
+// next deadline (now + an interval when none is pending).
+func (l *loop) expireHandoffs(now time.Time) time.Time {
+	next := now.Add(l.s.cfg.Heartbeat)
+	for id, p := range l.pending {
+		if !now.Before(p.deadline) {
+			delete(l.pending, id)
+			l.handoffResult(handoffResult{hint: p.hint, err: fmt.Errorf("no answer from the proxy within %v", l.s.cfg.HandoffTimeout)})
+			continue
+		}
+		next = earliest(next, p.deadline)
+	}
+	return next
+}
+
+// handoffResult passes a result to the handoff goroutine. The channel has
+// room for a whole batch, and the goroutine queues no more until it has
+// taken a batch's results, so this never blocks.
+func (l *loop) handoffResult(r handoffResult) {
+	select {
+	case l.s.handoffResults <- r:
+	default:
+		l.s.log.error("handoff-result", "server: handoff result dropped", "list", r.hint.List)
+	}
+}
