@@ -24,6 +24,7 @@ type child struct {
 
 	ready    int             // ready lines printed so far
 	eps      proxy.Endpoints // the proxy's endpoints, from its ready line
+	raft     string          // the proxy's Raft address, from its ready line
 	exited   bool
 	exitErr  error // cmd.Wait's result, once exited
 	stopping bool  // the launcher asked it to stop, so its exit is expected
@@ -100,11 +101,11 @@ func (c *Cluster) sawStdout(ch *child, line string) {
 	defer c.mu.Unlock()
 	switch ch.role {
 	case RoleProxy:
-		eps, ok := parseProxyReady(line)
+		eps, raft, ok := parseProxyReady(line)
 		if !ok {
 			return
 		}
-		ch.eps = eps
+		ch.eps, ch.raft = eps, raft
 	case RoleServer:
 		id, ok := parseServerReady(line)
 		if !ok {

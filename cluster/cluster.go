@@ -27,6 +27,7 @@ type Cluster struct {
 	mu      sync.Mutex
 	changed chan struct{}   // closed and replaced whenever a child's state changes
 	eps     proxy.Endpoints // the proxy's endpoints, from its first ready line
+	raft    string          // the proxy's Raft address, from its first ready line
 	proxy   *child          // the current proxy process
 	servers []*member       // sorted by ID
 	exits   []*ChildError   // unexpected exits NextExit has not returned yet
@@ -81,7 +82,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	c.eps = p.eps
+	c.eps, c.raft = p.eps, p.raft
 	want := map[*child]int{}
 	for _, m := range c.servers {
 		if err = c.spawnServerLocked(m); err != nil {

@@ -25,8 +25,8 @@ type Config struct {
 	// Servers found under Data are all restarted, even if they are more.
 	Servers int
 	// Listen is the proxy's client HOST:PORT (default 127.0.0.1:5555); the
-	// proxy derives its PUB and backend ports from it (PORT+1, PORT+2), and
-	// port 0 makes it bind free ports for all three.
+	// proxy derives its PUB, backend and Raft ports from it (PORT+1,
+	// PORT+2, PORT+3), and port 0 makes it bind free ports for all four.
 	Listen string
 	// Exe is the binary re-executed in each role (default os.Executable()).
 	// Its main must call RunChild first.
@@ -90,8 +90,8 @@ func checkListen(hostPort string) error {
 		return fmt.Errorf("%w: --listen %q: %w", ErrConfig, hostPort, err)
 	}
 	p, err := strconv.Atoi(port)
-	if err != nil || p < 0 || p > 65535-2 {
-		return fmt.Errorf("%w: --listen %q: port must be 0 to 65533", ErrConfig, hostPort)
+	if err != nil || p < 0 || p > 65535-3 {
+		return fmt.Errorf("%w: --listen %q: port must be 0 to 65532", ErrConfig, hostPort)
 	}
 	if host == "" {
 		return fmt.Errorf("%w: --listen %q: no host", ErrConfig, hostPort)

@@ -120,7 +120,11 @@ func (c *Cluster) respawnProxyLocked() error {
 	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return fmt.Errorf("cluster: proxy client endpoint %q: %w", c.eps.Client, err)
 	}
-	p, err := c.spawn(proxyName, RoleProxy, c.proxyArgs("--listen", listen, "--pub", c.eps.Pub, "--backend", c.eps.Backend))
+	eps := []string{"--listen", listen, "--pub", c.eps.Pub, "--backend", c.eps.Backend}
+	if c.raft != "" { // the same Raft address: the one its Raft configuration records
+		eps = append(eps, "--raft", c.raft)
+	}
+	p, err := c.spawn(proxyName, RoleProxy, c.proxyArgs(eps...))
 	if err != nil {
 		return err
 	}

@@ -28,14 +28,15 @@ func readyFields(line, prefix string) (fields map[string]string, ok bool) {
 	return fields, true
 }
 
-// parseProxyReady returns the endpoints of a proxy ready line
-// ("proxy ready: client=tcp://H:P pub=tcp://H:P backend=tcp://H:P").
-func parseProxyReady(line string) (proxy.Endpoints, bool) {
+// parseProxyReady returns the endpoints and the Raft address (empty if
+// the line has none) of a proxy ready line ("proxy ready:
+// client=tcp://H:P pub=tcp://H:P backend=tcp://H:P raft=H:P").
+func parseProxyReady(line string) (eps proxy.Endpoints, raft string, ok bool) {
 	f, ok := readyFields(line, proxyReadyPrefix)
 	if !ok || f["client"] == "" || f["pub"] == "" || f["backend"] == "" {
-		return proxy.Endpoints{}, false
+		return proxy.Endpoints{}, "", false
 	}
-	return proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"]}, true
+	return proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"]}, f["raft"], true
 }
 
 // parseServerReady returns the server ID of a server ready line

@@ -7,7 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/proxy"
+	"shoplist/proxynode"
 	"shoplist/server"
 )
 
@@ -38,7 +38,7 @@ func RunChild() (ran bool, code int) {
 	defer stop()
 	switch role {
 	case RoleProxy:
-		return true, proxy.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		return true, proxynode.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	case RoleServer:
 		return true, server.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	}

@@ -10,8 +10,9 @@ import (
 // and the only one it applies.
 const CommandVersion = 1
 
-// MaxCommandSize bounds an encoded command; anything larger is malformed
-// before a byte of it is decoded.
+// MaxCommandSize bounds an encoded command other than an import; anything
+// larger is malformed. An import carries a whole state and is bounded by
+// the snapshot limit instead; no input larger than that is decoded at all.
 const MaxCommandSize = 256
 
 // op names a command's operation. Values are part of the log's encoding:
@@ -27,6 +28,11 @@ const (
 	opLeave op = 3
 	// opRemove takes a member out for good: [1, 4, id str].
 	opRemove op = 4
+	// opImport seeds an unconfigured state with a whole state (a ring
+	// kept by an earlier membership, such as the proxy's members.json):
+	// [1, 5, state], state encoded as a snapshot is (see encodeState). It
+	// is refused once the state is configured.
+	opImport op = 5
 )
 
 // String returns the operation's name.
@@ -40,6 +46,8 @@ func (o op) String() string {
 		return "leave"
 	case opRemove:
 		return "remove"
+	case opImport:
+		return "import"
 	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
@@ -49,12 +57,19 @@ type command struct {
 	op        op
 	id        string // join, leave, remove
 	n, vnodes int    // configure
+	// seed is an import's state, as encodeState encodes it (one encoding
+	// per state, so decoded commands compare equal).
+	seed string
 }
 
 func configureCommand(n, vnodes int) command { return command{op: opConfigure, n: n, vnodes: vnodes} }
 func joinCommand(id string) command          { return command{op: opJoin, id: id} }
 func leaveCommand(id string) command         { return command{op: opLeave, id: id} }
 func removeCommand(id string) command        { return command{op: opRemove, id: id} }
+
+// importCommand seeds the state with st, which must be configured and have
+// an epoch of at least 1.
+func importCommand(st *state) command { return command{op: opImport, seed: string(encodeState(st))} }
 
 // encode returns the command's one encoding (shortest msgpack forms).
 func (c command) encode() []byte {
@@ -66,6 +81,11 @@ func (c command) encode() []byte {
 		w.uint(uint64(c.op))
 		w.uint(uint64(c.n))
 		w.uint(uint64(c.vnodes))
+	case opImport:
+		w.array(3)
+		w.uint(CommandVersion)
+		w.uint(uint64(c.op))
+		return append(w.bytes(), c.seed...) // a msgpack value nests as it is
 	default:
 		w.array(3)
 		w.uint(CommandVersion)
@@ -79,8 +99,8 @@ func (c command) encode() []byte {
 // before the arity is checked, so a command of a later version with other
 // arguments is reported as ErrUnknownVersion, not as malformed.
 func decodeCommand(p []byte) (command, error) {
-	if len(p) > MaxCommandSize {
-		return command{}, fmt.Errorf("%w: command is %d bytes, at most %d allowed", ErrMalformed, len(p), MaxCommandSize)
+	if len(p) > maxImportSize {
+		return command{}, fmt.Errorf("%w: command is %d bytes, at most %d allowed", ErrMalformed, len(p), maxImportSize)
 	}
 	r := newReader(p)
 	n := r.array("command", 16)
@@ -102,6 +122,9 @@ func decodeCommand(p []byte) (command, error) {
 		return command{}, fmt.Errorf("%w: %d", ErrUnknownOp, o)
 	}
 	c := command{op: op(o)}
+	if c.op != opImport && len(p) > MaxCommandSize {
+		return command{}, fmt.Errorf("%w: %s command is %d bytes, at most %d allowed", ErrMalformed, c.op, len(p), MaxCommandSize)
+	}
 	switch c.op {
 	case opConfigure:
 		if n != 4 {
@@ -121,6 +144,17 @@ func decodeCommand(p []byte) (command, error) {
 			if err := protocol.CheckServerID(c.id); err != nil {
 				r.fail("%s: %v", c.op, err)
 			}
+		}
+	case opImport:
+		if n != 3 {
+			return command{}, fmt.Errorf("%w: import has %d elements, want 3", ErrMalformed, n)
+		}
+		st := readStateFrom(r)
+		if r.err == nil && (!st.configured() || st.epoch == 0) {
+			r.fail("import: n = %d, vnodes = %d, epoch = %d; an imported state must be configured with an epoch of at least 1", st.n, st.vnodes, st.epoch)
+		}
+		if r.err == nil {
+			c.seed = string(encodeState(st))
 		}
 	default:
 		return command{}, fmt.Errorf("%w: %d", ErrUnknownOp, uint8(c.op))

@@ -40,6 +40,7 @@ func FuzzDecodeCommand(f *testing.F) {
 	for _, c := range []command{configureCommand(3, 3), joinCommand("s1"), leaveCommand("s-1.x_y"), removeCommand("s1")} {
 		f.Add(c.encode())
 	}
+	f.Add(importCommand(seedState()).encode())
 	f.Add([]byte{0x93, 0x02, 0x02, 0xa2, 's', '1'})
 	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{0x93, 0x01, 0x02, 0xdb, 0xff, 0xff, 0xff, 0xff})

@@ -69,6 +69,11 @@ type Config struct {
 	// hashring.DefaultVNodes). Once committed they are the ring's, whatever
 	// a later Config says.
 	N, VNodes int
+	// Seed, if not nil, is the ring a leader commits instead of an empty
+	// one with N and VNodes, when none is committed yet (an import
+	// command): the way a proxy keeps the ring an earlier membership
+	// recorded. Once a ring is committed it is ignored.
+	Seed *Seed
 	// Forwarder passes a change from a follower to the leader. Nil means a
 	// follower's Join and Remove fail with ErrNotLeader.
 	Forwarder Forwarder
@@ -79,6 +84,38 @@ type Config struct {
 	Snapshots    Snapshots
 	// Logger receives the Node's log and Raft's; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// Seed is a ring to start the replicated state from (Config.Seed). Its
+// members are active; zero N and VNodes take the Config's.
+type Seed struct {
+	Epoch     uint64 // at least 1
+	N, VNodes int
+	Members   []string
+	Removed   []string
+}
+
+// state returns the seed as a state, checked as a snapshot is.
+func (s Seed) state() (*state, error) {
+	st := newState()
+	st.epoch, st.n, st.vnodes = s.Epoch, s.N, s.VNodes
+	for _, id := range s.Members {
+		st.members[id] = Active
+	}
+	for _, id := range s.Removed {
+		st.removed[id] = true
+	}
+	switch {
+	case len(st.members) != len(s.Members) || len(st.removed) != len(s.Removed):
+		return nil, fmt.Errorf("%w: seed lists a server twice", ErrConfig)
+	case s.Epoch == 0:
+		return nil, fmt.Errorf("%w: seed epoch 0, want at least 1", ErrConfig)
+	}
+	back, err := decodeState(encodeState(st))
+	if err != nil {
+		return nil, fmt.Errorf("%w: seed: %w", ErrConfig, err)
+	}
+	return back, nil
 }
 
 // withDefaults returns c with its zero fields set, or an error wrapping
@@ -101,6 +138,19 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.VNodes < 1 || c.VNodes > protocol.MaxVNodes {
 		return c, fmt.Errorf("%w: vnodes = %d, want 1 to %d", ErrConfig, c.VNodes, protocol.MaxVNodes)
+	}
+	if c.Seed != nil {
+		seed := *c.Seed
+		if seed.N == 0 {
+			seed.N = c.N
+		}
+		if seed.VNodes == 0 {
+			seed.VNodes = c.VNodes
+		}
+		if _, err := seed.state(); err != nil {
+			return c, err
+		}
+		c.Seed = &seed
 	}
 	if len(c.Voters) > 0 && !c.NoBootstrap {
 		self := false

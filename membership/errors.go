@@ -24,6 +24,9 @@ var (
 	// ErrConfigMismatch means a configure command disagrees with the
 	// configuration already committed; the committed one stays.
 	ErrConfigMismatch = errors.New("membership: configuration differs from the committed one")
+	// ErrAlreadyConfigured means an import arrived after the state was
+	// configured: a ring is seeded only once, before anything else.
+	ErrAlreadyConfigured = errors.New("membership: ring already configured; import refused")
 	// ErrNotLeader means a change reached a node that is not the leader
 	// and could not be passed on; the message names the leader if known.
 	ErrNotLeader = errors.New("membership: not the leader")

@@ -18,19 +18,21 @@ import (
 type fsm struct {
 	defaultVNodes int           // the empty ring's virtual nodes before the state is configured
 	changes       chan struct{} // one pending value stands for any number of changes
+	ready         chan struct{} // closed once the state is configured
 	view          atomic.Pointer[proxy.View]
 
 	// mu guards st. Apply and Restore replace or change it under mu and
 	// publish the view before releasing mu, so views are published in
 	// the order of the changes; Snapshot and the readers copy under mu.
-	mu sync.Mutex
-	st *state
+	mu        sync.Mutex
+	st        *state
+	readyShut bool // ready is closed
 }
 
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM(defaultVNodes int) *fsm {
-	f := &fsm{defaultVNodes: defaultVNodes, changes: make(chan struct{}, 1), st: newState()}
+	f := &fsm{defaultVNodes: defaultVNodes, changes: make(chan struct{}, 1), ready: make(chan struct{}), st: newState()}
 	v := f.st.view(defaultVNodes)
 	f.view.Store(&v)
 	return f
@@ -84,6 +86,10 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 func (f *fsm) publish() {
 	v := f.st.view(f.defaultVNodes)
 	f.view.Store(&v)
+	if f.st.configured() && !f.readyShut {
+		f.readyShut = true
+		close(f.ready)
+	}
 	select {
 	case f.changes <- struct{}{}:
 	default:

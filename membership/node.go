@@ -130,9 +130,13 @@ func (n *Node) watch() {
 				n.log.Warn("membership: committing the ring configuration", "err", err)
 				continue
 			}
-			if cn, cv, _ := n.fsm.configured(); cn != n.cfg.N || cv != n.cfg.VNodes {
+			wantN, wantV := n.cfg.N, n.cfg.VNodes
+			if n.cfg.Seed != nil {
+				wantN, wantV = n.cfg.Seed.N, n.cfg.Seed.VNodes
+			}
+			if cn, cv, _ := n.fsm.configured(); cn != wantN || cv != wantV {
 				n.log.Warn("membership: the committed ring configuration differs from this proxy's; the committed one is used",
-					"n", cn, "vnodes", cv, "configured_n", n.cfg.N, "configured_vnodes", n.cfg.VNodes)
+					"n", cn, "vnodes", cv, "configured_n", wantN, "configured_vnodes", wantV)
 			}
 		}
 	}
@@ -143,6 +147,15 @@ func (n *Node) View() proxy.View { return n.fsm.current() }
 
 // Changes returns the channel that receives after each applied change.
 func (n *Node) Changes() <-chan struct{} { return n.fsm.changes }
+
+// Configured returns a channel closed once this node holds a committed ring
+// configuration (N and virtual nodes), from the log or a snapshot; from
+// then on EpochBody reports the committed N and VNodes.
+func (n *Node) Configured() <-chan struct{} { return n.fsm.ready }
+
+// Addr returns the Raft address this node listens on (the bound one, when
+// Bind asked for port 0).
+func (n *Node) Addr() string { return string(n.trans.LocalAddr()) }
 
 // EpochBody returns the committed state as an EpochAnnounce carries it.
 func (n *Node) EpochBody() protocol.EpochBody { return n.fsm.epochBody() }
@@ -295,6 +308,14 @@ func (n *Node) ensureConfigured(ctx context.Context) error {
 	}
 	if _, _, ok := n.fsm.configured(); ok {
 		return nil
+	}
+	if n.cfg.Seed != nil {
+		st, err := n.cfg.Seed.state() // checked by Open
+		if err != nil {
+			return err
+		}
+		n.log.Info("membership: seeding the ring", "epoch", st.epoch, "members", len(st.members), "removed", len(st.removed))
+		return n.commit(ctx, importCommand(st).encode())
 	}
 	return n.commit(ctx, configureCommand(n.cfg.N, n.cfg.VNodes).encode())
 }

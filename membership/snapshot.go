@@ -18,6 +18,9 @@ const SnapshotVersion = 1
 // MaxServerIDLen bytes) encodes to well under it.
 const maxSnapshotSize = 8 << 20
 
+// maxImportSize bounds an import command: a snapshot and its header.
+const maxImportSize = maxSnapshotSize + 16
+
 // encodeState returns s's one encoding:
 // [version uint, epoch uint, n uint, vnodes uint, [[id str, state uint]...], [removed str...]],
 // members and removed IDs sorted, so equal states encode to equal bytes.
@@ -50,11 +53,22 @@ func decodeState(p []byte) (*state, error) {
 		return nil, fmt.Errorf("%w: snapshot is over %d bytes", ErrMalformed, maxSnapshotSize)
 	}
 	r := newReader(p)
+	s := readStateFrom(r)
+	if err := r.end("snapshot"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readStateFrom reads an encoded state from r and checks it as decodeState
+// says; the first error is left in r.err.
+func readStateFrom(r *reader) *state {
 	if n := r.array("snapshot", 6); r.err == nil && n != 6 {
 		r.fail("snapshot: %d elements, want 6", n)
 	}
 	if v := r.uint("snapshot version", 1<<32); r.err == nil && v != SnapshotVersion {
-		return nil, fmt.Errorf("%w: snapshot version %d, want %d", ErrUnknownVersion, v, SnapshotVersion)
+		r.err = fmt.Errorf("%w: snapshot version %d, want %d", ErrUnknownVersion, v, SnapshotVersion)
+		return newState()
 	}
 	s := newState()
 	s.epoch = r.uint("epoch", 1<<63)
@@ -102,10 +116,7 @@ func decodeState(p []byte) (*state, error) {
 	if r.err == nil && !s.configured() && (len(s.members) > 0 || s.epoch > 0) {
 		r.fail("snapshot: members or epoch %d without a configuration", s.epoch)
 	}
-	if err := r.end("snapshot"); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s
 }
 
 // readState reads a snapshot of at most maxSnapshotSize bytes.

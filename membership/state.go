@@ -83,9 +83,23 @@ func (s *state) clone() *state {
 func (s *state) configured() bool { return s.n > 0 }
 
 // apply executes c. It returns whether the state changed (and so the epoch
-// grew by one), or the error that rejects c, in which case nothing changed:
-// every check comes before the first write.
+// grew by one, or was set by an import), or the error that rejects c, in
+// which case nothing changed: every check comes before the first write.
 func (s *state) apply(c command) (bool, error) {
+	if c.op == opImport {
+		if s.configured() {
+			return false, fmt.Errorf("%w: epoch %d", ErrAlreadyConfigured, s.epoch)
+		}
+		seed, err := decodeState([]byte(c.seed))
+		if err != nil { // decodeCommand checked it; a command built otherwise may not be
+			return false, err
+		}
+		if !seed.configured() || seed.epoch == 0 {
+			return false, fmt.Errorf("%w: import of an unconfigured state", ErrMalformed)
+		}
+		*s = *seed
+		return true, nil
+	}
 	if c.op == opConfigure {
 		switch {
 		case !s.configured():

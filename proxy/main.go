@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,11 +17,45 @@ import (
 	"shoplist/protocol"
 )
 
+// MembershipOptions are what Main passes to its MembershipOpener, from its
+// flags.
+type MembershipOptions struct {
+	// Data is the proxy's data directory (--data); "" keeps the
+	// membership in memory.
+	Data string
+	// Raft is the HOST:PORT the membership's consensus listens on
+	// (--raft; port 0: a free port).
+	Raft string
+	// N and VNodes are the replication factor and virtual nodes asked for
+	// (--n, --vnodes); a ring already committed keeps its own.
+	N, VNodes int
+	Logger    *slog.Logger
+}
+
+// OpenedMembership is a membership a MembershipOpener opened for Main.
+type OpenedMembership struct {
+	Membership Membership
+	// N is the ring's committed replication factor, which the proxy
+	// routes with (it may differ from MembershipOptions.N).
+	N int
+	// Addr, if not empty, is reported on the ready line as raft=Addr.
+	Addr string
+	// Close, if not nil, releases the membership; Main calls it after
+	// the proxy has closed.
+	Close func() error
+}
+
+// MembershipOpener opens the membership Main runs the proxy with. It is a
+// parameter because the consensus-backed membership (package membership)
+// imports this package: package proxynode passes it in.
+type MembershipOpener func(ctx context.Context, o MembershipOptions) (OpenedMembership, error)
+
 // Main runs the proxy command with args (without the program name) until
-// ctx is done. It prints "proxy ready: client=… pub=… backend=…" on stdout
-// once its sockets are bound and logs to stderr. It returns the exit code:
-// 0 after a clean stop, 1 when the proxy cannot run, 2 for bad usage.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// ctx is done, with the membership open returns. It prints "proxy ready:
+// client=… pub=… backend=… [raft=…]" on stdout once its sockets are bound
+// and logs to stderr. It returns the exit code: 0 after a clean stop, 1
+// when the proxy cannot run, 2 for bad usage.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open MembershipOpener) int {
 	raiseProcs()
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -30,6 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pubEP := fs.String("pub", "", "PUB `endpoint` (default: tcp://HOST:PORT+1)")
 	backendEP := fs.String("backend", "", "server `endpoint` (default: tcp://HOST:PORT+2)")
 	data := fs.String("data", "", "`directory` that keeps the ring membership across restarts (empty: memory only)")
+	raftAddr := fs.String("raft", "", "`HOST:PORT` of the membership's Raft transport (default: HOST:PORT+3 of --listen; port 0: a free port)")
 	n := fs.Int("n", DefaultN, "replicas per list (N)")
 	w := fs.Int("w", DefaultW, "acknowledgements a write needs (W)")
 	r := fs.Int("r", DefaultR, "answers a read needs (R); R + W must exceed N")
@@ -58,6 +92,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg, err := endpointsFrom(*listen, *pubEP, *backendEP)
+	if err == nil && *raftAddr == "" {
+		*raftAddr, err = raftFrom(*listen)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
 		return 2
@@ -68,29 +105,66 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 2
 	}
-	if *data != "" {
-		reg, err := NewRegistry(filepath.Join(*data, "members.json"), *vnodes)
-		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return 1
-		}
-		cfg.Membership = reg
-	}
-	p, err := Start(ctx, cfg)
+	m, err := open(ctx, MembershipOptions{Data: *data, Raft: *raftAddr, N: *n, VNodes: *vnodes, Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "proxy ready: %s\n", p.Endpoints())
+	closeMembership := func() error {
+		if m.Close == nil {
+			return nil
+		}
+		return m.Close()
+	}
+	cfg.Membership, cfg.N = m.Membership, m.N
+	if err := checkQuorum(cfg.N, cfg.W, cfg.R); err != nil {
+		fmt.Fprintf(stderr, "proxy: the ring's committed N is %d: %v\n", cfg.N, errors.Join(err, closeMembership()))
+		return 1
+	}
+	p, err := Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", errors.Join(err, closeMembership()))
+		return 1
+	}
+	ready := p.Endpoints().String()
+	if m.Addr != "" {
+		ready += " raft=" + m.Addr
+	}
+	fmt.Fprintf(stdout, "proxy ready: %s\n", ready)
 	select {
 	case <-ctx.Done():
 	case <-p.Done():
 	}
-	if err := p.Close(); err != nil {
+	// The proxy first (its Join and Remove goroutines are done then), the
+	// membership after.
+	if err := errors.Join(p.Close(), closeMembership()); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// raftFrom derives the default --raft address from --listen: its host and
+// PORT+3, or port 0 when --listen asks for free ports. Raft advertises the
+// address it binds, so a wildcard host (all interfaces) becomes loopback:
+// enough for a single-voter group; proxies that reach each other give
+// --raft.
+func raftFrom(listen string) (string, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("--listen %q: want HOST:PORT", listen)
+	}
+	if ip := net.ParseIP(host); host == "" || host == "*" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	port, err := strconv.Atoi(portText)
+	switch {
+	case err != nil || port < 0 || port > 65532:
+		return "", fmt.Errorf("--listen %q: port must be 0 to 65532 (PORT+3 is the Raft port; or give --raft)", listen)
+	case port == 0:
+		return net.JoinHostPort(host, "0"), nil
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port+3)), nil
 }
 
 // endpointsFrom derives the three bind endpoints from --listen, --pub and

@@ -64,16 +64,12 @@ func NewRegistry(path string, vnodes int) (*Registry, error) {
 	if path == "" {
 		return r, nil
 	}
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return r, nil
-	}
+	f, ok, err := ReadRegistryFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: reading membership: %w", err)
+		return nil, err
 	}
-	var f registryFile
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("proxy: membership file %s is damaged; move it away to start with an empty ring: %w", path, err)
+	if !ok {
+		return r, nil
 	}
 	if f.VNodes != vnodes {
 		return nil, fmt.Errorf("%w: membership file %s has %d virtual nodes per server, the proxy was started with %d", ErrConfig, path, f.VNodes, vnodes)
@@ -88,6 +84,49 @@ func NewRegistry(path string, vnodes int) (*Registry, error) {
 		r.removed[id] = true
 	}
 	return r, nil
+}
+
+// RegistryFile is the name of a Registry's file in a proxy's data
+// directory.
+const RegistryFile = "members.json"
+
+// OpenRegistry is a MembershipOpener for Main that keeps the ring in a
+// Registry, in RegistryFile of the data directory (memory only without
+// one); it ignores o.Raft.
+func OpenRegistry(_ context.Context, o MembershipOptions) (OpenedMembership, error) {
+	path := ""
+	if o.Data != "" {
+		path = filepath.Join(o.Data, RegistryFile)
+	}
+	reg, err := NewRegistry(path, o.VNodes)
+	if err != nil {
+		return OpenedMembership{}, err
+	}
+	return OpenedMembership{Membership: reg, N: o.N}, nil
+}
+
+// RegistryState is what a Registry's file holds.
+type RegistryState struct {
+	Epoch            uint64
+	VNodes           int
+	Members, Removed []string
+}
+
+// ReadRegistryFile reads a Registry's file, for a membership that takes
+// the ring over from it; ok is false if there is no file.
+func ReadRegistryFile(path string) (st RegistryState, ok bool, err error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return RegistryState{}, false, nil
+	}
+	if err != nil {
+		return RegistryState{}, false, fmt.Errorf("proxy: reading membership: %w", err)
+	}
+	var f registryFile
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return RegistryState{}, false, fmt.Errorf("proxy: membership file %s is damaged; move it away to start with an empty ring: %w", path, err)
+	}
+	return RegistryState{Epoch: f.Epoch, VNodes: f.VNodes, Members: f.Members, Removed: f.Removed}, true, nil
 }
 
 // View returns the current membership.

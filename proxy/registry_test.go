@@ -110,21 +110,23 @@ func TestQuorumRuleIsEnforcedAtStart(t *testing.T) {
 
 func TestMainReportsUsageAndBindErrors(t *testing.T) {
 	var out, errOut syncBuffer
-	if code := Main(context.Background(), []string{"--w", "1"}, &out, &errOut); code != 2 ||
+	if code := Main(context.Background(), []string{"--w", "1"}, &out, &errOut, OpenRegistry); code != 2 ||
 		!strings.Contains(errOut.String(), "must exceed N") {
 		t.Fatalf("W=1: exit %d, stderr %q", code, errOut.String())
 	}
 	p := startProxy(t, nil)
 	errOut.Reset()
 	busy := strings.TrimPrefix(p.Endpoints().Client, "tcp://")
-	if code := Main(context.Background(), []string{"--listen", busy}, &out, &errOut); code != 1 ||
+	if code := Main(context.Background(), []string{"--listen", busy}, &out, &errOut, OpenRegistry); code != 1 ||
 		!strings.Contains(errOut.String(), "bind") || !strings.Contains(errOut.String(), "in use") {
 		t.Fatalf("port in use: exit %d, stderr %q", code, errOut.String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	out.Reset()
-	go func() { done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--log-level", "error"}, &out, &errOut) }()
+	go func() {
+		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--log-level", "error"}, &out, &errOut, OpenRegistry)
+	}()
 	waitForOutput(t, &out, "proxy ready: client=tcp://127.0.0.1:")
 	cancel()
 	select {

@@ -9,12 +9,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/proxy"
+	"shoplist/proxynode"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := proxy.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := proxynode.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -26,7 +26,7 @@ func main() {
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
 	fs.StringVar(&cfg.Data, "data", "./data", "data `directory`: data/proxy/ and data/server-<id>/")
 	fs.IntVar(&cfg.Servers, "servers", cluster.DefaultServers, "number of storage servers (at least: every server already in --data is restarted)")
-	fs.StringVar(&cfg.Listen, "listen", cluster.DefaultListen, "the proxy's client `HOST:PORT` (PUB and backend use PORT+1, PORT+2; port 0 = free ports)")
+	fs.StringVar(&cfg.Listen, "listen", cluster.DefaultListen, "the proxy's client `HOST:PORT` (PUB, backend and Raft use PORT+1, PORT+2, PORT+3; port 0 = free ports)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
