@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 
+	"shoplist/atomicfile"
 	"shoplist/hashring"
 	"shoplist/protocol"
 )
@@ -233,20 +234,10 @@ func (r *Registry) save(v View) error {
 		err = os.Rename(tmp.Name(), r.path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = atomicfile.SyncDir(dir)
 	}
 	if err != nil {
 		return fmt.Errorf("proxy: saving membership: %w", err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

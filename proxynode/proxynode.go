@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"shoplist/atomicfile"
 	"shoplist/membership"
 	"shoplist/protocol"
 	"shoplist/proxy"
@@ -166,40 +167,10 @@ func loadOrCreateID(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(path, []byte(id+"\n")); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(id+"\n")); err != nil {
 		return "", fmt.Errorf("proxynode: recording the proxy ID: %w", err)
 	}
 	return id, nil
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old file or the new one, complete. It is server/identity.go's, which this
-// package cannot import (server is no dependency of a proxy).
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
 }
 
 // renameDurably renames from to to and syncs the directory.
@@ -207,14 +178,5 @@ func renameDurably(from, to string) error {
 	if err := os.Rename(from, to); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(to))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.SyncDir(filepath.Dir(to))
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"shoplist/atomicfile"
 )
 
 // listsDir and corruptDir are the subdirectories of a replica.
@@ -63,7 +65,7 @@ func (s *Store) save(r *record) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(s.dir, listsDir), s.path(r.list.ID()), data); err != nil {
+	if err := atomicfile.WriteFile(s.path(r.list.ID()), data); err != nil {
 		return fmt.Errorf("replica: saving list %s: %w", r.list.ID(), err)
 	}
 	return nil
@@ -77,7 +79,7 @@ func (s *Store) remove(id uuid.UUID) error {
 		}
 		return fmt.Errorf("replica: removing list %s: %w", id, err)
 	}
-	return syncDir(filepath.Join(s.dir, listsDir))
+	return atomicfile.SyncDir(filepath.Join(s.dir, listsDir))
 }
 
 // readBounded reads a file of at most max bytes.
@@ -99,45 +101,4 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
-}
-
-// writeFileAtomic replaces path (in dir) with data: a temporary file in the
-// same directory, fsynced, renamed over path, then the directory fsynced, so
-// a crash leaves either the old or the new content, never a mix.
-func writeFileAtomic(dir, path string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory, making renames and removals in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shoplist/atomicfile"
 	"shoplist/crdt"
 )
 
@@ -95,7 +96,7 @@ func loadOrCreateID(dir string) (uuid.UUID, error) {
 		return uuid.Nil, fmt.Errorf("replica: reading replica ID: %w", err)
 	}
 	id := uuid.New()
-	if err := writeFileAtomic(dir, path, []byte(id.String()+"\n")); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(id.String()+"\n")); err != nil {
 		return uuid.Nil, fmt.Errorf("replica: saving replica ID: %w", err)
 	}
 	return id, nil

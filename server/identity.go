@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"shoplist/atomicfile"
 	"shoplist/protocol"
 )
 
@@ -48,43 +49,8 @@ func loadOrCreateID(dir, want string) (string, error) {
 		}
 		id = "srv-" + hex.EncodeToString(b[:])
 	}
-	if err := writeFileAtomic(path, []byte(id+"\n")); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(id+"\n")); err != nil {
 		return "", fmt.Errorf("server: recording the server ID: %w", err)
 	}
 	return id, nil
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old file or the new one, complete: it writes a temporary file beside it,
-// syncs it, renames it over path and syncs the directory.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

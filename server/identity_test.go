@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"shoplist/atomicfile"
 	"shoplist/protocol"
 )
 
@@ -92,8 +93,8 @@ func TestIDFileProblems(t *testing.T) {
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
-	must(t, writeFileAtomic(path, []byte("one")))
-	must(t, writeFileAtomic(path, []byte("two")))
+	must(t, atomicfile.WriteFile(path, []byte("one")))
+	must(t, atomicfile.WriteFile(path, []byte("two")))
 	got, err := os.ReadFile(path)
 	if err != nil || string(got) != "two" {
 		t.Fatalf("file holds %q (%v)", got, err)
