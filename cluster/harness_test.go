@@ -3,9 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 
 	"shoplist/proxy"
 	"shoplist/server"
+	"shoplist/testcluster"
 )
 
 // Liveness settings of every cluster in these tests: a dead server is
@@ -167,33 +166,4 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // testLogger returns a logger whose output is shown only if the test fails.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &failureLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", w.take())
-		}
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// failureLog keeps log output in memory.
-type failureLog struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (w *failureLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	return len(p), nil
-}
-
-func (w *failureLog) take() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.buf)
-}
-
-var _ io.Writer = (*failureLog)(nil)
+func testLogger(t *testing.T) *slog.Logger { return testcluster.FailureLogger(t) }

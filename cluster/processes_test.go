@@ -16,6 +16,7 @@ import (
 	"shoplist/hashring"
 	"shoplist/server"
 	"shoplist/storage"
+	"shoplist/testcluster"
 )
 
 // launchReal launches a cluster of real roles, each its own process (this
@@ -23,10 +24,10 @@ import (
 // with short heartbeats. Its output is shown if the test fails.
 func launchReal(t *testing.T, servers int) *Cluster {
 	t.Helper()
-	logs := &failureLog{}
+	logs := &testcluster.FailureLog{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("cluster output:\n%s", logs.take())
+			t.Logf("cluster output:\n%s", logs.String())
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)

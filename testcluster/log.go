@@ -6,32 +6,35 @@ import (
 	"testing"
 )
 
-// failureLogger returns a logger whose output is shown only if the test
-// fails.
-func failureLogger(t testing.TB) *slog.Logger {
-	w := &failureLog{}
+// FailureLogger returns a logger whose output is kept in memory and shown
+// only if the test fails.
+func FailureLogger(t testing.TB) *slog.Logger {
+	w := &FailureLog{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("cluster logs:\n%s", w.take())
+			t.Logf("cluster logs:\n%s", w.String())
 		}
 	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// failureLog keeps log output in memory.
-type failureLog struct {
+// FailureLog keeps output in memory, for a test to show if it fails. It
+// is safe for concurrent writers and readers.
+type FailureLog struct {
 	mu  sync.Mutex // guards buf
 	buf []byte
 }
 
-func (w *failureLog) Write(p []byte) (int, error) {
+// Write appends p.
+func (w *FailureLog) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, p...)
 	return len(p), nil
 }
 
-func (w *failureLog) take() string {
+// String returns everything written so far.
+func (w *FailureLog) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return string(w.buf)

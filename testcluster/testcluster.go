@@ -51,7 +51,7 @@ func Start(t testing.TB, n int) *Cluster {
 	if n < 1 {
 		t.Fatalf("testcluster: %d servers; want at least 1", n)
 	}
-	c := &Cluster{t: t, log: failureLogger(t)}
+	c := &Cluster{t: t, log: FailureLogger(t)}
 	// The directories first: cleanups run last-in first-out, so the servers
 	// are closed before their directories are removed.
 	dirs := make([]string, n)
