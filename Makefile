@@ -5,7 +5,7 @@ CMDS    := client proxy server service bench
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo NOT_ROOT)
 APT_PKGS := libzmq3-dev pkg-config tmux
 
-.PHONY: all deps build run service test vet fuzz clean
+.PHONY: all deps build run service test chaos vet fuzz clean
 
 all: build
 
@@ -47,6 +47,16 @@ vet: deps
 
 test: deps vet
 	$(GO) test -race -count=1 ./...
+
+# chaos runs the chaos test (package chaos, build tag chaos, so not part of
+# test): 3 proxies and 5 servers as processes, 10 writing clients for
+# CHAOS_DURATION while servers and the leader proxy are SIGKILLed and
+# restarted and others paused, then the convergence checks; it prints its
+# figures. About CHAOS_DURATION plus two minutes. CHAOS_SEED=n replays a
+# fault schedule; CHAOS_KEEP=dir keeps the data and log.
+CHAOS_DURATION ?= 60s
+chaos: deps
+	CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -tags chaos -count=1 -v -timeout 30m -run '^TestChaos$$' ./chaos/
 
 # fuzz runs every fuzz target for FUZZTIME each (default 30s).
 FUZZTIME ?= 30s

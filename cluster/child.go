@@ -9,8 +9,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"shoplist/proxy"
 )
 
 // child is one role process. name, role, cmd and done never change; the
@@ -22,12 +20,13 @@ type child struct {
 	tail tail          // last lines of its stderr
 	done chan struct{} // closed once the process has exited and been reaped
 
-	ready    int             // ready lines printed so far
-	eps      proxy.Endpoints // the proxy's endpoints, from its ready line
-	raft     string          // the proxy's Raft address, from its ready line
+	ready    int            // ready lines printed so far
+	addrs    proxyAddrs     // a proxy's addresses, from its ready line
+	welcomed map[string]int // a server's welcomes so far, by proxy backend endpoint
 	exited   bool
 	exitErr  error // cmd.Wait's result, once exited
 	stopping bool  // the launcher asked it to stop, so its exit is expected
+	paused   bool  // the launcher sent it SIGSTOP and no SIGCONT since
 }
 
 // pid returns the child's process ID.
@@ -65,7 +64,7 @@ func (c *Cluster) spawn(name, role string, args []string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cluster: starting %s: %w", name, err)
 	}
-	ch := &child{name: name, role: role, cmd: cmd, done: make(chan struct{})}
+	ch := &child{name: name, role: role, cmd: cmd, done: make(chan struct{}), welcomed: map[string]int{}}
 	prefix := "[" + name + "] "
 	var pipes sync.WaitGroup
 	pipes.Add(2)
@@ -101,13 +100,18 @@ func (c *Cluster) sawStdout(ch *child, line string) {
 	defer c.mu.Unlock()
 	switch ch.role {
 	case RoleProxy:
-		eps, raft, ok := parseProxyReady(line)
+		addrs, ok := parseProxyReady(line)
 		if !ok {
 			return
 		}
-		ch.eps, ch.raft = eps, raft
+		ch.addrs = addrs
+		for _, p := range c.proxies {
+			if p.ch == ch {
+				p.addrs = addrs // the same on every start but the first
+			}
+		}
 	case RoleServer:
-		id, ok := parseServerReady(line)
+		id, ep, ok := parseServerReady(line)
 		if !ok {
 			return
 		}
@@ -116,6 +120,7 @@ func (c *Cluster) sawStdout(ch *child, line string) {
 			c.note(fmt.Sprintf("%s says it is server %s; its data directory belongs to %s", ch.name, id, want))
 			return
 		}
+		ch.welcomed[ep]++
 	}
 	ch.ready++
 	c.notifyLocked()
@@ -142,6 +147,14 @@ func (c *Cluster) stop(ch *child, sig syscall.Signal) error {
 		ch.cmd.Process.Kill()
 		<-ch.done
 		return fmt.Errorf("cluster: signalling %s: %w", ch.name, err)
+	}
+	c.mu.Lock()
+	paused := ch.paused
+	ch.paused = false
+	c.mu.Unlock()
+	if paused {
+		// A stopped process acts on SIGTERM only once it runs again.
+		ch.cmd.Process.Signal(syscall.SIGCONT) // it may be gone already; done tells
 	}
 	if sig == syscall.SIGKILL {
 		<-ch.done

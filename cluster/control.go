@@ -3,9 +3,10 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net"
+	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ServerInfo describes one storage server of a cluster.
@@ -14,6 +15,7 @@ type ServerInfo struct {
 	Dir     string // its data directory, Data/server-<ID>
 	PID     int    // its current or last process ID
 	Running bool   // whether that process is still running
+	Paused  bool   // whether it is stopped by PauseServer
 }
 
 // Servers returns the cluster's storage servers, sorted by ID.
@@ -24,7 +26,7 @@ func (c *Cluster) Servers() []ServerInfo {
 	for _, m := range c.servers {
 		info := ServerInfo{ID: m.id, Dir: m.dir}
 		if m.ch != nil {
-			info.PID, info.Running = m.ch.pid(), !m.ch.exited
+			info.PID, info.Running, info.Paused = m.ch.pid(), !m.ch.exited, m.ch.paused
 		}
 		out = append(out, info)
 	}
@@ -71,64 +73,119 @@ func (c *Cluster) StartServer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return c.waitReady(ctx, map[*child]int{m.ch: 0})
+	return c.waitReady(ctx, map[*child]readiness{m.ch: c.welcomedByAll(nil)})
 }
 
-// KillProxy sends SIGKILL to the proxy and waits for it to die.
-func (c *Cluster) KillProxy() error {
+// AddServer starts a new storage server, with a fresh ID and data
+// directory, and waits until every running proxy has welcomed it: it is in
+// the committed ring. It returns the new server's ID.
+func (c *Cluster) AddServer(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	p := c.proxy
-	err := c.markStoppingLocked(p)
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.stop(p, syscall.SIGKILL)
-}
-
-// StartProxy starts the proxy again on the endpoints it had, after KillProxy
-// or an unexpected exit, and waits until it is bound and every running
-// server has reconnected on its own and been welcomed again.
-func (c *Cluster) StartProxy(ctx context.Context) error {
-	c.mu.Lock()
-	err := c.respawnProxyLocked()
-	want := map[*child]int{}
-	if err == nil {
-		want[c.proxy] = 0
-		for _, m := range c.servers {
-			if m.ch != nil && !m.ch.exited {
-				want[m.ch] = m.ch.ready
-			}
+	var m *member
+	err := ErrClosed
+	if !c.closed {
+		var d serverDir
+		d, err = newServerDir(c.cfg.Data, c.taken)
+		if err == nil {
+			m = &member{serverDir: d}
+			c.servers = append(c.servers, m)
+			slices.SortFunc(c.servers, func(a, b *member) int { return strings.Compare(a.id, b.id) })
+			err = c.spawnServerLocked(m)
 		}
 	}
 	c.mu.Unlock()
 	if err != nil {
-		return err
+		return "", err
 	}
-	return c.waitReady(ctx, want)
+	return m.id, c.waitReady(ctx, map[*child]readiness{m.ch: c.welcomedByAll(nil)})
 }
 
-// respawnProxyLocked starts a new proxy process on c.eps; c.mu is held.
-func (c *Cluster) respawnProxyLocked() error {
-	switch {
-	case c.closed:
-		return ErrClosed
-	case !c.proxy.exited:
-		return fmt.Errorf("%w: proxy", ErrRunning)
-	}
-	listen := strings.TrimPrefix(c.eps.Client, "tcp://")
-	if _, _, err := net.SplitHostPort(listen); err != nil {
-		return fmt.Errorf("cluster: proxy client endpoint %q: %w", c.eps.Client, err)
-	}
-	eps := []string{"--listen", listen, "--pub", c.eps.Pub, "--backend", c.eps.Backend}
-	if c.raft != "" { // the same Raft address: the one its Raft configuration records
-		eps = append(eps, "--raft", c.raft)
-	}
-	p, err := c.spawn(proxyName, RoleProxy, c.proxyArgs(eps...))
+// PauseServer stops server id with SIGSTOP, as a hung process: it keeps
+// its connections but answers nothing until ResumeServer.
+func (c *Cluster) PauseServer(id string) error {
+	c.mu.Lock()
+	m, err := c.memberLocked(id)
+	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	c.proxy = p
+	return c.pause(m.ch, m.id)
+}
+
+// ResumeServer lets a paused server id run again (SIGCONT).
+func (c *Cluster) ResumeServer(id string) error {
+	c.mu.Lock()
+	m, err := c.memberLocked(id)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.resume(m.ch, m.id)
+}
+
+// pauseTimeout bounds the wait for a paused process to be stopped.
+const pauseTimeout = 5 * time.Second
+
+// pause sends SIGSTOP to ch and waits until every thread of it has
+// stopped, so that nothing it does afterwards can be mistaken for an
+// answer.
+func (c *Cluster) pause(ch *child, name string) error {
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case ch == nil || ch.exited:
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNotRunning, name)
+	case ch.paused:
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s is paused already", ErrPaused, name)
+	}
+	ch.paused = true
+	c.notifyLocked()
+	c.mu.Unlock()
+	if err := ch.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("cluster: pausing %s: %w", name, err)
+	}
+	// The kernel stops the threads asynchronously, within microseconds;
+	// a process that is gone meanwhile ends the wait too.
+	deadline := time.NewTimer(pauseTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !processStopped(ch.pid()) {
+		select {
+		case <-ch.done:
+			return fmt.Errorf("%w: %s", ErrNotRunning, name)
+		case <-deadline.C:
+			return fmt.Errorf("cluster: %s (pid %d) not stopped within %v of SIGSTOP", name, ch.pid(), pauseTimeout)
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// resume sends SIGCONT to a child pause stopped.
+func (c *Cluster) resume(ch *child, name string) error {
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case ch == nil || ch.exited:
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNotRunning, name)
+	case !ch.paused:
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s is not paused", ErrNotPaused, name)
+	}
+	ch.paused = false
+	c.notifyLocked()
+	c.mu.Unlock()
+	if err := ch.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("cluster: resuming %s: %w", name, err)
+	}
 	return nil
 }
 

@@ -14,6 +14,12 @@ var (
 	ErrNotReady = errors.New("cluster: child not ready in time")
 	// ErrUnknownServer means no server of the cluster has that ID.
 	ErrUnknownServer = errors.New("cluster: unknown server")
+	// ErrUnknownProxy means the cluster has no proxy of that index.
+	ErrUnknownProxy = errors.New("cluster: unknown proxy")
+	// ErrPaused means a paused child was asked to pause.
+	ErrPaused = errors.New("cluster: child paused")
+	// ErrNotPaused means a child that is not paused was asked to resume.
+	ErrNotPaused = errors.New("cluster: child not paused")
 	// ErrRunning means a child that is already running was asked to start.
 	ErrRunning = errors.New("cluster: child already running")
 	// ErrNotRunning means a child that is not running was asked to stop.
@@ -27,7 +33,7 @@ var (
 // ChildError reports a child that failed: it exited (Err wraps ErrExited and
 // the exit status) or was not ready in time (Err wraps ErrNotReady).
 type ChildError struct {
-	Child  string   // "proxy" or "server-<id>"
+	Child  string   // "proxy" (proxy 0), "proxy-<i>" or "server-<id>"
 	PID    int      // its process ID
 	Err    error    // what happened
 	Stderr []string // the last lines of its stderr, oldest first

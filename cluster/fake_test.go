@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -49,15 +50,20 @@ func fakeExe(t *testing.T) string {
 //	--only ID             with --fail or --never-ready: only server ID does so
 //	--never-ready         never print the ready line
 //
-// Once ready, a fake waits for signals: SIGTERM or SIGINT makes it exit 0
-// (saying so on stderr), SIGUSR1 makes it crash with exit status 3, and
-// SIGHUP makes it print its ready line again (a server welcomed by a new
-// proxy).
+// A fake proxy's ready line has admin=--admin (default PORT+4), and it
+// says on stderr whom it joins (--join). A fake server prints one ready line
+// per proxy endpoint of --proxy. Once ready, a fake waits for signals:
+// SIGTERM or SIGINT makes it exit 0 (saying so on stderr), SIGUSR1 makes it
+// crash with exit status 3, and SIGHUP makes it print its ready lines again
+// (a server welcomed by every proxy again).
 func runFake(role string, args []string) int {
 	fs := flag.NewFlagSet("fake "+role, flag.ContinueOnError)
 	listen := fs.String("listen", "", "")
 	fs.String("pub", "", "")
 	fs.String("backend", "", "")
+	fs.String("raft", "", "")
+	admin := fs.String("admin", "", "")
+	join := fs.String("join", "", "")
 	data := fs.String("data", "", "")
 	id := fs.String("id", "", "")
 	proxyEP := fs.String("proxy", "", "")
@@ -72,7 +78,7 @@ func runFake(role string, args []string) int {
 
 	dir := *data
 	mine := *only == "" || *only == *id
-	var ready string
+	var ready []string
 	switch role {
 	case RoleProxy:
 		host, port, err := net.SplitHostPort(*listen)
@@ -85,9 +91,20 @@ func runFake(role string, args []string) int {
 			p = fakeProxyPort
 		}
 		ep := func(p int) string { return "tcp://" + net.JoinHostPort(host, strconv.Itoa(p)) }
-		ready = fmt.Sprintf("proxy ready: client=%s pub=%s backend=%s", ep(p), ep(p+1), ep(p+2))
+		line := fmt.Sprintf("proxy ready: client=%s pub=%s backend=%s", ep(p), ep(p+1), ep(p+2))
+		if *admin != "" {
+			line += " admin=" + *admin
+		} else {
+			line += " admin=" + net.JoinHostPort(host, strconv.Itoa(p+4))
+		}
+		ready = []string{line}
+		if *join != "" {
+			fmt.Fprintln(os.Stderr, "fake proxy: joining", *join)
+		}
 	case RoleServer:
-		ready = fmt.Sprintf("server ready: id=%s proxy=%s epoch=1", *id, *proxyEP)
+		for _, ep := range strings.Split(*proxyEP, ",") {
+			ready = append(ready, fmt.Sprintf("server ready: id=%s proxy=%s epoch=1", *id, ep))
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, pidFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "fake", role+":", err)
@@ -97,13 +114,18 @@ func runFake(role string, args []string) int {
 		fmt.Fprintln(os.Stderr, "fake", role+":", *fail)
 		return 1
 	}
+	say := func() {
+		for _, line := range ready {
+			fmt.Println(line)
+		}
+	}
 	if !*neverReady || !mine {
-		fmt.Println(ready)
+		say()
 	}
 	for sig := range signals {
 		switch sig {
 		case syscall.SIGHUP:
-			fmt.Println(ready)
+			say()
 		case syscall.SIGUSR1:
 			fmt.Fprintln(os.Stderr, "fake", role+": crashing")
 			return 3

@@ -39,13 +39,13 @@ func TestHostileFramesToAServerGetErrorsAndItKeepsServing(t *testing.T) {
 		t.Fatalf("the server's first message is %v, want ServerHello", hello.Type)
 	}
 	fake.send(t, protocol.NewServerWelcome(hello.RequestID, 0).Frames()...)
-	// Heartbeats, and a repeated hello if the server ever thinks us gone,
-	// are not answers.
+	// Heartbeats, reports, and a repeated hello if the server ever thinks
+	// us gone, are not answers.
 	chatter := func(m protocol.Message) bool {
 		if m.Type == protocol.TypeServerHello {
 			fake.send(t, protocol.NewServerWelcome(m.RequestID, 0).Frames()...)
 		}
-		return m.Type == protocol.TypeHeartbeat || m.Type == protocol.TypeServerHello
+		return m.Type == protocol.TypeHeartbeat || m.Type == protocol.TypeServerHello || m.Type == protocol.TypeServerReport
 	}
 
 	list := newReplica(t, "kept")

@@ -1,11 +1,8 @@
 package cluster
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -30,7 +27,7 @@ func TestPushWithTwoReplicasHungIsNeverAcknowledged(t *testing.T) {
 		t.Cleanup(func() { syscall.Kill(s.PID, syscall.SIGCONT) })
 		// The signal is delivered asynchronously: wait until every thread
 		// has stopped, so that none can answer.
-		eventually(t, fmt.Sprintf("server %s (pid %d) stopped", s.ID, s.PID), func() bool { return stopped(s.PID) })
+		eventually(t, fmt.Sprintf("server %s (pid %d) stopped", s.ID, s.PID), func() bool { return processStopped(s.PID) })
 	}
 	delta, err := list.add("never acknowledged", 1)
 	must(t, err)
@@ -58,25 +55,4 @@ func TestPushWithTwoReplicasHungIsNeverAcknowledged(t *testing.T) {
 		// on the cores the resumed servers need.
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// stopped reports whether every thread of process pid is stopped (state T in
-// /proc/PID/task/TID/stat).
-func stopped(pid int) bool {
-	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
-	if err != nil || len(stats) == 0 {
-		return false
-	}
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return false
-		}
-		// "tid (comm) S ...": the state follows the last ')'.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
 }

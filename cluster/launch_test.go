@@ -252,14 +252,14 @@ func TestKillAndStartProxyKeepsItsEndpointsAndWaitsForTheServers(t *testing.T) {
 	must(t, err)
 	before := c.Endpoints()
 	first := fakePID(t, filepath.Join(data, "proxy"))
-	must(t, c.KillProxy())
+	must(t, c.KillProxy(0))
 	assertGone(t, "killed proxy", first)
-	if err := c.KillProxy(); !errors.Is(err, ErrNotRunning) {
+	if err := c.KillProxy(0); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("KillProxy of a dead proxy: %v, want ErrNotRunning", err)
 	}
 
 	started := make(chan error, 1)
-	go func() { started <- c.StartProxy(context.Background()) }()
+	go func() { started <- c.StartProxy(context.Background(), 0) }()
 	// The new proxy is bound on the old endpoints; StartProxy still waits
 	// for the server to be welcomed again, which a fake server says on
 	// SIGHUP.

@@ -24,23 +24,31 @@ import (
 // with short heartbeats. Its output is shown if the test fails.
 func launchReal(t *testing.T, servers int) *Cluster {
 	t.Helper()
+	return launchWith(t, Config{Servers: servers})
+}
+
+// launchWith launches cfg as launchReal does: cfg's data directory,
+// ports, output, heartbeats and grace are set here.
+func launchWith(t *testing.T, cfg Config) *Cluster {
+	t.Helper()
 	logs := &testcluster.FailureLog{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("cluster output:\n%s", logs.String())
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
 	defer cancel()
-	c, err := Launch(ctx, Config{
-		Data:       t.TempDir(),
-		Servers:    servers,
-		Listen:     "127.0.0.1:0",
-		Stderr:     logs,
-		ProxyArgs:  []string{"--heartbeat", testHeartbeat.String(), "--timeout", testTimeoutOp.String()},
-		ServerArgs: []string{"--heartbeat", testHeartbeat.String()},
-		StopGrace:  5 * time.Second,
-	})
+	cfg.Data = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Stderr = logs
+	cfg.ProxyArgs = append([]string{"--heartbeat", testHeartbeat.String(), "--timeout", testTimeoutOp.String()}, cfg.ProxyArgs...)
+	cfg.ServerArgs = append([]string{"--heartbeat", testHeartbeat.String()}, cfg.ServerArgs...)
+	cfg.StopGrace = 5 * time.Second
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 2 * testTimeout
+	}
+	c, err := Launch(ctx, cfg)
 	must(t, err)
 	t.Cleanup(func() {
 		if err := c.Close(); err != nil {

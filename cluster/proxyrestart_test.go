@@ -29,12 +29,12 @@ func TestProxyRestartLosesNoAcknowledgedPushAndEveryoneReconnects(t *testing.T) 
 	welcome, err := cl.hello()
 	must(t, err)
 
-	must(t, c.KillProxy())
+	must(t, c.KillProxy(0))
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	// StartProxy returns once every server has been welcomed by the new
 	// proxy: each noticed the old one was gone and said hello again.
-	must(t, c.StartProxy(ctx))
+	must(t, c.StartProxy(ctx, 0))
 
 	// The client's sockets, never re-dialled, are served by the new proxy.
 	got, err := cl.pull(list.id())

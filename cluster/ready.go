@@ -28,23 +28,33 @@ func readyFields(line, prefix string) (fields map[string]string, ok bool) {
 	return fields, true
 }
 
-// parseProxyReady returns the endpoints and the Raft address (empty if
-// the line has none) of a proxy ready line ("proxy ready:
-// client=tcp://H:P pub=tcp://H:P backend=tcp://H:P raft=H:P").
-func parseProxyReady(line string) (eps proxy.Endpoints, raft string, ok bool) {
-	f, ok := readyFields(line, proxyReadyPrefix)
-	if !ok || f["client"] == "" || f["pub"] == "" || f["backend"] == "" {
-		return proxy.Endpoints{}, "", false
-	}
-	return proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"]}, f["raft"], true
+// proxyAddrs is what a proxy's ready line says about where it listens.
+type proxyAddrs struct {
+	eps   proxy.Endpoints
+	raft  string // its Raft address, HOST:PORT; "" if the line has none
+	admin string // its admin API, HOST:PORT; "" if the line has none
 }
 
-// parseServerReady returns the server ID of a server ready line
-// ("server ready: id=ID proxy=ENDPOINT epoch=N").
-func parseServerReady(line string) (id string, ok bool) {
+// parseProxyReady parses a proxy ready line ("proxy ready:
+// client=tcp://H:P pub=tcp://H:P backend=tcp://H:P raft=H:P admin=H:P").
+func parseProxyReady(line string) (a proxyAddrs, ok bool) {
+	f, ok := readyFields(line, proxyReadyPrefix)
+	if !ok || f["client"] == "" || f["pub"] == "" || f["backend"] == "" {
+		return proxyAddrs{}, false
+	}
+	return proxyAddrs{
+		eps:   proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"]},
+		raft:  f["raft"],
+		admin: f["admin"],
+	}, true
+}
+
+// parseServerReady returns the server ID and the proxy backend endpoint of
+// a server ready line ("server ready: id=ID proxy=ENDPOINT epoch=N").
+func parseServerReady(line string) (id, proxyEndpoint string, ok bool) {
 	f, ok := readyFields(line, serverReadyPrefix)
 	if !ok || f["id"] == "" {
-		return "", false
+		return "", "", false
 	}
-	return f["id"], true
+	return f["id"], f["proxy"], true
 }

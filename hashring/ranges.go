@@ -9,8 +9,9 @@ const ringSize = 1 << 64
 // positions p with Start < p <= End, wrapping past 2^64-1 to 0 when
 // Start >= End. Start == End denotes the whole ring.
 type Range struct {
-	Server     string
-	Start, End uint64
+	Server string `json:"server"`
+	Start  uint64 `json:"start"`
+	End    uint64 `json:"end"`
 }
 
 // Contains reports whether position pos lies in g.

@@ -11,9 +11,10 @@ import (
 const CommandVersion = 1
 
 // MaxCommandSize bounds an encoded command other than an import; anything
-// larger is malformed. An import carries a whole state and is bounded by
-// the snapshot limit instead; no input larger than that is decoded at all.
-const MaxCommandSize = 256
+// larger is malformed. It fits a proxy command with the longest ID and
+// addresses. An import carries a whole state and is bounded by the
+// snapshot limit instead; no input larger than that is decoded at all.
+const MaxCommandSize = 1024
 
 // op names a command's operation. Values are part of the log's encoding:
 // never reuse one.
@@ -33,6 +34,10 @@ const (
 	// [1, 5, state], state encoded as a snapshot is (see encodeState). It
 	// is refused once the state is configured.
 	opImport op = 5
+	// opProxy records a proxy of the group, replacing what was recorded
+	// under its ID: [1, 6, id str, raft str, admin str, client str]. It
+	// does not change the ring or its epoch.
+	opProxy op = 6
 )
 
 // String returns the operation's name.
@@ -48,6 +53,8 @@ func (o op) String() string {
 		return "remove"
 	case opImport:
 		return "import"
+	case opProxy:
+		return "proxy"
 	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
@@ -60,12 +67,17 @@ type command struct {
 	// seed is an import's state, as encodeState encodes it (one encoding
 	// per state, so decoded commands compare equal).
 	seed string
+	// proxy is a proxy command's record; its ID is also in id.
+	proxy ProxyInfo
 }
 
 func configureCommand(n, vnodes int) command { return command{op: opConfigure, n: n, vnodes: vnodes} }
 func joinCommand(id string) command          { return command{op: opJoin, id: id} }
 func leaveCommand(id string) command         { return command{op: opLeave, id: id} }
 func removeCommand(id string) command        { return command{op: opRemove, id: id} }
+
+// proxyCommand records p.
+func proxyCommand(p ProxyInfo) command { return command{op: opProxy, id: p.ID, proxy: p} }
 
 // importCommand seeds the state with st, which must be configured and have
 // an epoch of at least 1.
@@ -86,6 +98,11 @@ func (c command) encode() []byte {
 		w.uint(CommandVersion)
 		w.uint(uint64(c.op))
 		return append(w.bytes(), c.seed...) // a msgpack value nests as it is
+	case opProxy:
+		w.array(6)
+		w.uint(CommandVersion)
+		w.uint(uint64(c.op))
+		writeProxyInfo(w, c.proxy)
 	default:
 		w.array(3)
 		w.uint(CommandVersion)
@@ -145,6 +162,12 @@ func decodeCommand(p []byte) (command, error) {
 				r.fail("%s: %v", c.op, err)
 			}
 		}
+	case opProxy:
+		if n != 6 {
+			return command{}, fmt.Errorf("%w: proxy has %d elements, want 6", ErrMalformed, n)
+		}
+		c.proxy = readProxyInfo(r)
+		c.id = c.proxy.ID
 	case opImport:
 		if n != 3 {
 			return command{}, fmt.Errorf("%w: import has %d elements, want 3", ErrMalformed, n)

@@ -15,6 +15,9 @@ func TestCommandEncodingRoundTrips(t *testing.T) {
 		{joinCommand("s1"), []byte{0x93, 0x01, 0x02, 0xa2, 's', '1'}},
 		{leaveCommand("s1"), []byte{0x93, 0x01, 0x03, 0xa2, 's', '1'}},
 		{removeCommand("s1"), []byte{0x93, 0x01, 0x04, 0xa2, 's', '1'}},
+		{proxyCommand(ProxyInfo{ID: "p1", Raft: "h:1", Admin: "h:2", Client: "tcp://h:3"}),
+			append([]byte{0x96, 0x01, 0x06, 0xa2, 'p', '1', 0xa3, 'h', ':', '1', 0xa3, 'h', ':', '2', 0xa9}, "tcp://h:3"...)},
+		{proxyCommand(ProxyInfo{ID: "p1", Raft: "h:1"}), []byte{0x96, 0x01, 0x06, 0xa2, 'p', '1', 0xa3, 'h', ':', '1', 0xa0, 0xa0}},
 	}
 	for _, c := range cases {
 		got := c.cmd.encode()
@@ -41,6 +44,9 @@ func FuzzDecodeCommand(f *testing.F) {
 		f.Add(c.encode())
 	}
 	f.Add(importCommand(seedState()).encode())
+	f.Add(proxyCommand(ProxyInfo{ID: "p1", Raft: "127.0.0.1:5558", Admin: "127.0.0.1:5559", Client: "tcp://127.0.0.1:5555"}).encode())
+	f.Add(proxyCommand(ProxyInfo{ID: "p2", Raft: "h:1"}).encode())
+	f.Add([]byte{0x96, 0x01, 0x06, 0xa2, 'p', '1', 0xa3, 'h', ':', '1', 0xa0, 0xa3, 'x', ':', '/'})
 	f.Add([]byte{0x93, 0x02, 0x02, 0xa2, 's', '1'})
 	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{0x93, 0x01, 0x02, 0xdb, 0xff, 0xff, 0xff, 0xff})
@@ -50,6 +56,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		st.n, st.vnodes, st.epoch = 3, 3, 1
 		st.members["s1"] = Active
 		st.removed["s2"] = true
+		st.proxies["p1"] = ProxyInfo{ID: "p1", Raft: "h:1", Admin: "h:2", Client: "tcp://h:3"}
 		before := encodeState(st)
 		if err != nil {
 			return
@@ -66,8 +73,14 @@ func FuzzDecodeCommand(f *testing.F) {
 		if !changed && !bytes.Equal(before, after) {
 			t.Fatalf("%+v reported no change but changed the state", c)
 		}
-		if changed && st.epoch != 2 {
+		switch {
+		case changed && c.op == opProxy && st.epoch != 1:
+			t.Fatalf("%+v: a proxy record changed the epoch to %d", c, st.epoch)
+		case changed && c.op != opProxy && st.epoch != 2:
 			t.Fatalf("%+v: epoch %d after one change from 1", c, st.epoch)
+		}
+		if back, err := decodeState(after); err != nil || !bytes.Equal(encodeState(back), after) {
+			t.Fatalf("the state after %+v does not round-trip as a snapshot: %v", c, err)
 		}
 	})
 }

@@ -20,8 +20,8 @@ const (
 
 // Voter is one member of the Raft group: its ID and Raft address.
 type Voter struct {
-	ID   string
-	Addr string
+	ID   string `json:"id"`
+	Addr string `json:"addr"`
 }
 
 // Timeouts are Raft's timers; zero fields keep raft.DefaultConfig's. Tests
@@ -80,8 +80,20 @@ type Config struct {
 	// ApplyTimeout bounds a change whose context has no deadline
 	// (DefaultApplyTimeout).
 	ApplyTimeout time.Duration
-	Timeouts     Timeouts
-	Snapshots    Snapshots
+	// Timeouts are Raft's timers. GroupTimeouts, if not zero, replace them
+	// when the group has or is about to have several voters (NoBootstrap,
+	// several Voters, or a stored configuration with several voters): a
+	// lone voter may elect itself fast, while a group on a loaded machine
+	// must not hold elections over a late heartbeat. The choice is made at
+	// Open; a lone voter that is joined by others keeps its timers until
+	// it is reopened.
+	Timeouts      Timeouts
+	GroupTimeouts Timeouts
+	Snapshots     Snapshots
+	// Self, if not nil, is this proxy's record in the replicated state
+	// (its ID is set to ID): the Node commits it, and commits it again
+	// whenever the committed one differs. SetSelf sets or replaces it.
+	Self *ProxyInfo
 	// Logger receives the Node's log and Raft's; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -164,6 +176,14 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%w: voters do not include this node (%s)", ErrConfig, c.ID)
 		}
 	}
+	if c.Self != nil {
+		self := *c.Self
+		self.ID = c.ID
+		if err := self.Check(); err != nil {
+			return c, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		c.Self = &self
+	}
 	if c.ApplyTimeout == 0 {
 		c.ApplyTimeout = DefaultApplyTimeout
 	}
@@ -176,7 +196,7 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// raftConfig returns Raft's configuration for c.
+// raftConfig returns Raft's configuration for c with c.Timeouts.
 func (c Config) raftConfig() *raft.Config {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(c.ID)

@@ -3,21 +3,26 @@
 //
 // The replicated state is small: the ring epoch, the member servers with
 // their state (active or leaving), the replication factor N, the virtual
-// nodes per server, and the servers that were removed (a removed server
-// stays out). It changes only through versioned msgpack commands appended
-// to the Raft log; applying one is deterministic, so every proxy that has
-// applied the same log holds the same state, byte for byte.
+// nodes per server, the servers that were removed (a removed server stays
+// out), and the proxies of the group (each one's Raft, admin and client
+// addresses, recorded by the proxy itself). It changes only through
+// versioned msgpack commands appended to the Raft log; applying one is
+// deterministic, so every proxy that has applied the same log holds the
+// same state, byte for byte.
 //
 // A Node is one proxy's member of the Raft group. It implements
-// proxy.Membership: View is built from the committed state only, Join and
-// Remove return once the change is committed. A follower hands a change to
-// the leader through a Forwarder, which the proxy implements over its own
-// sockets (InmemForwarder does it in memory, for tests).
+// proxy.Membership, proxy.Leader and proxy.Leaver: View is built from the
+// committed state only (a ring of the active members, the leaving ones
+// beside it, every proxy's client endpoint), Join, Leave and Remove return
+// once the change is committed. A follower hands a change to the leader
+// through a Forwarder: package admin's posts it to the leader's admin API,
+// found in the proxies table (InmemForwarder does it in memory, for tests).
 //
 // Files: command.go (the command encoding), codec.go (bounded msgpack
-// reading), state.go (the state and its transitions), fsm.go (raft.FSM),
-// snapshot.go (snapshot encoding), node.go (the Node), config.go (its
-// options), stores.go (log, stable and snapshot stores, transport),
-// forward.go (forwarding to the leader), status.go, hclog.go (raft's logger
-// on slog), errors.go.
+// reading), state.go (the state and its transitions), proxies.go (the
+// proxies table), fsm.go (raft.FSM), snapshot.go (snapshot encoding),
+// node.go (the Node), group.go (the Node in a group of proxies: leadership,
+// its own record, timers), config.go (its options), stores.go (log, stable
+// and snapshot stores, transport), forward.go (forwarding to the leader),
+// status.go, hclog.go (raft's logger on slog), errors.go.
 package membership

@@ -37,4 +37,9 @@ var (
 	ErrConfig = errors.New("membership: invalid configuration")
 	// ErrClosed means the Node was closed.
 	ErrClosed = errors.New("membership: node closed")
+	// ErrUndecided means a change was handed to the leader but no answer
+	// came back (the connection broke): it may or may not be committed.
+	// A Forwarder reports it; the Node tries again only changes that can
+	// be applied twice.
+	ErrUndecided = errors.New("membership: outcome unknown")
 )

@@ -6,12 +6,13 @@ import (
 	"sync"
 )
 
-// Forwarder passes a change from a follower to the leader. The proxy
-// implements it over its own sockets: the leader's side hands the bytes to
-// its Node's ApplyCommand and sends back the error, which the follower's
-// side must return so that errors.Is still finds proxy.ErrRemoved,
-// proxy.ErrNotMember, ErrNotLeader and ErrNoLeader (the last two make the
-// Node retry once a leader is known).
+// Forwarder passes a change from a follower to the leader. Package admin
+// implements it over the proxies' admin HTTP API: the leader's side hands
+// the bytes to its Node's ApplyCommand and sends back the error, which the
+// follower's side must return so that errors.Is still finds
+// proxy.ErrRemoved, proxy.ErrNotMember, ErrNotLeader and ErrNoLeader (the
+// last two make the Node retry once a leader is known; so does
+// ErrUndecided, for a change that may be applied twice).
 type Forwarder interface {
 	// Forward applies the encoded command cmd on the node at leaderAddr
 	// (its Raft address) and returns once it is committed or refused.

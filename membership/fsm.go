@@ -18,6 +18,7 @@ import (
 type fsm struct {
 	defaultVNodes int           // the empty ring's virtual nodes before the state is configured
 	changes       chan struct{} // one pending value stands for any number of changes
+	notify        chan struct{} // as changes, for the Node's own watchers
 	ready         chan struct{} // closed once the state is configured
 	view          atomic.Pointer[proxy.View]
 
@@ -32,7 +33,13 @@ type fsm struct {
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM(defaultVNodes int) *fsm {
-	f := &fsm{defaultVNodes: defaultVNodes, changes: make(chan struct{}, 1), ready: make(chan struct{}), st: newState()}
+	f := &fsm{
+		defaultVNodes: defaultVNodes,
+		changes:       make(chan struct{}, 1),
+		notify:        make(chan struct{}, 1),
+		ready:         make(chan struct{}),
+		st:            newState(),
+	}
 	v := f.st.view(defaultVNodes)
 	f.view.Store(&v)
 	return f
@@ -82,7 +89,8 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
-// publish rebuilds the view from st and signals Changes. Callers hold mu.
+// publish rebuilds the view from st and signals changes and notify.
+// Callers hold mu.
 func (f *fsm) publish() {
 	v := f.st.view(f.defaultVNodes)
 	f.view.Store(&v)
@@ -90,10 +98,27 @@ func (f *fsm) publish() {
 		f.readyShut = true
 		close(f.ready)
 	}
-	select {
-	case f.changes <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{f.changes, f.notify} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// proxy returns the committed record of the proxy id.
+func (f *fsm) proxy(id string) (ProxyInfo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.st.proxies[id]
+	return p, ok
+}
+
+// proxies returns the committed proxies sorted by ID.
+func (f *fsm) proxies() []ProxyInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st.sortedProxies()
 }
 
 // current returns the committed view.

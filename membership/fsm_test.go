@@ -3,6 +3,7 @@ package membership
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -70,9 +71,17 @@ func TestApplySequenceGivesEpochsAndMembers(t *testing.T) {
 		if st.epoch != s.epoch || !slices.Equal(st.sortedMembers(), s.members) {
 			t.Fatalf("step %d %s %s: epoch %d members %v, want %d %v", i, s.cmd.op, s.cmd.id, st.epoch, st.sortedMembers(), s.epoch, s.members)
 		}
+		var active, leaving []string
+		for _, m := range s.members {
+			if m.State == Leaving {
+				leaving = append(leaving, m.ID)
+			} else {
+				active = append(active, m.ID)
+			}
+		}
 		v := f.current()
-		if v.Epoch != s.epoch || v.Ring.Len() != len(s.members) {
-			t.Fatalf("step %d: view epoch %d with %d servers, want %d with %d", i, v.Epoch, v.Ring.Len(), s.epoch, len(s.members))
+		if v.Epoch != s.epoch || !slices.Equal(v.Ring.Servers(), active) || !slices.Equal(v.Leaving, leaving) {
+			t.Fatalf("step %d: view epoch %d ring %v leaving %v, want %d %v %v", i, v.Epoch, v.Ring.Servers(), v.Leaving, s.epoch, active, leaving)
 		}
 		select {
 		case <-f.changes:
@@ -183,8 +192,8 @@ func TestSnapshotRestoreGivesIdenticalState(t *testing.T) {
 		!slices.Equal(st.sortedRemoved(), []string{"s3"}) || st.n != 3 || st.vnodes != 3 {
 		t.Fatalf("restored epoch %d n %d vnodes %d members %v removed %v", st.epoch, st.n, st.vnodes, st.sortedMembers(), st.sortedRemoved())
 	}
-	if v := g.current(); v.Epoch != 6 || !slices.Equal(v.Ring.Servers(), []string{"s1", "s2"}) {
-		t.Fatalf("restored view epoch %d ring %v", v.Epoch, v.Ring.Servers())
+	if v := g.current(); v.Epoch != 6 || !slices.Equal(v.Ring.Servers(), []string{"s1"}) || !slices.Equal(v.Leaving, []string{"s2"}) {
+		t.Fatalf("restored view epoch %d ring %v leaving %v", v.Epoch, v.Ring.Servers(), v.Leaving)
 	}
 	if err := applyRaw(g, 20, joinCommand("s3").encode()); !errors.Is(err, proxy.ErrRemoved) {
 		t.Fatalf("join of a server removed before the snapshot: %v, want ErrRemoved", err)
@@ -197,17 +206,36 @@ func TestSnapshotRestoreGivesIdenticalState(t *testing.T) {
 func TestRestoreRejectsBadSnapshots(t *testing.T) {
 	w := func(build func(w *writer)) []byte { x := newWriter(); build(x); return x.bytes() }
 	head := func(x *writer, members int) {
-		x.array(6)
+		x.array(7)
 		x.uint(SnapshotVersion)
 		x.uint(4)
 		x.uint(3)
 		x.uint(3)
 		x.array(members)
 	}
+	proxy := func(x *writer, p ProxyInfo) {
+		x.array(4)
+		writeProxyInfo(x, p)
+	}
+	p1 := ProxyInfo{ID: "p1", Raft: "h:1", Admin: "h:2", Client: "tcp://h:3"}
 	cases := map[string][]byte{
-		"version 2": w(func(x *writer) {
-			x.array(6)
-			x.uint(2)
+		"a later version": w(func(x *writer) {
+			x.array(8)
+			x.uint(SnapshotVersion + 1)
+		}),
+		"version 2 without proxies": w(func(x *writer) {
+			head(x, 0)
+			x.array(0)
+		}),
+		"version 1 with proxies": w(func(x *writer) {
+			x.array(7)
+			x.uint(1)
+			x.uint(4)
+			x.uint(3)
+			x.uint(3)
+			x.array(0)
+			x.array(0)
+			x.array(0)
 		}),
 		"duplicate member": w(func(x *writer) {
 			head(x, 2)
@@ -217,12 +245,14 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 				x.uint(uint64(Active))
 			}
 			x.array(0)
+			x.array(0)
 		}),
 		"unknown state": w(func(x *writer) {
 			head(x, 1)
 			x.array(2)
 			x.str("s1")
 			x.uint(9)
+			x.array(0)
 			x.array(0)
 		}),
 		"member and removed": w(func(x *writer) {
@@ -232,9 +262,62 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 			x.uint(uint64(Active))
 			x.array(1)
 			x.str("s1")
+			x.array(0)
+		}),
+		"duplicate proxy": w(func(x *writer) {
+			head(x, 0)
+			x.array(0)
+			x.array(2)
+			proxy(x, p1)
+			proxy(x, p1)
+		}),
+		"proxy without raft address": w(func(x *writer) {
+			head(x, 0)
+			x.array(0)
+			x.array(1)
+			proxy(x, ProxyInfo{ID: "p1"})
+		}),
+		"proxy with a bad client endpoint": w(func(x *writer) {
+			head(x, 0)
+			x.array(0)
+			x.array(1)
+			proxy(x, ProxyInfo{ID: "p1", Raft: "h:1", Client: "h:3"})
+		}),
+		"proxy with 3 fields": w(func(x *writer) {
+			head(x, 0)
+			x.array(0)
+			x.array(1)
+			x.array(3)
+			x.str("p1")
+			x.str("h:1")
+			x.str("h:2")
+		}),
+		"too many proxies": w(func(x *writer) {
+			head(x, 0)
+			x.array(0)
+			x.array(MaxProxies + 1)
+			for i := range MaxProxies + 1 {
+				proxy(x, ProxyInfo{ID: fmt.Sprintf("p%d", i), Raft: "h:1"})
+			}
 		}),
 		"trailing": append(encodeState(newState()), 0x00),
 		"garbage":  []byte("not a snapshot"),
+	}
+	// The same bodies, well formed, are accepted: each case fails for the
+	// reason it names.
+	ok := w(func(x *writer) {
+		head(x, 1)
+		x.array(2)
+		x.str("s1")
+		x.uint(uint64(Active))
+		x.array(1)
+		x.str("s2")
+		x.array(2)
+		proxy(x, p1)
+		proxy(x, ProxyInfo{ID: "p2", Raft: "h:4"})
+	})
+	if _, err := decodeState(ok); err != nil {
+		t.Fatalf("a well-formed snapshot: %v", err)
 	}
 	for name, data := range cases {
 		f := configured(t)
@@ -255,7 +338,10 @@ func TestApplyIsDeterministic(t *testing.T) {
 	log = append(log, configureCommand(3, 5).encode())
 	for range 2000 {
 		id := ids[rng.IntN(len(ids))]
-		switch rng.IntN(6) {
+		switch rng.IntN(7) {
+		case 6: // a proxy moving to another port
+			k := rng.IntN(3)
+			log = append(log, proxyCommand(ProxyInfo{ID: fmt.Sprintf("p%d", k), Raft: fmt.Sprintf("h:%d", rng.IntN(4)), Client: "tcp://h:1"}).encode())
 		case 0, 1, 2:
 			log = append(log, joinCommand(id).encode())
 		case 3:
@@ -279,7 +365,7 @@ func TestApplyIsDeterministic(t *testing.T) {
 	if !bytes.Equal(sa, sb) {
 		t.Fatalf("snapshots differ:\n%x\n%x", sa, sb)
 	}
-	if a.current().Epoch < 10 {
-		t.Fatalf("epoch %d: the log should have changed the state many times", a.current().Epoch)
+	if a.current().Epoch < 10 || len(a.proxies()) != 3 {
+		t.Fatalf("epoch %d, %d proxies: the log should have changed the state many times", a.current().Epoch, len(a.proxies()))
 	}
 }

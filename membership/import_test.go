@@ -3,6 +3,7 @@ package membership
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -32,10 +33,8 @@ func TestImportCommandRoundTripsAndChecksItsState(t *testing.T) {
 	// An import is not bound by MaxCommandSize: it carries a whole ring.
 	big := newState()
 	big.epoch, big.n, big.vnodes = 1, 3, 3
-	for _, id := range []string{"a-long-server-id-1", "a-long-server-id-2", "a-long-server-id-3", "a-long-server-id-4",
-		"a-long-server-id-5", "a-long-server-id-6", "a-long-server-id-7", "a-long-server-id-8",
-		"a-long-server-id-9", "a-long-server-id-10", "a-long-server-id-11", "a-long-server-id-12", "a-long-server-id-13"} {
-		big.members[id] = Active
+	for i := range 60 {
+		big.members[fmt.Sprintf("a-long-server-id-%d", i)] = Active
 	}
 	if p := importCommand(big).encode(); len(p) <= MaxCommandSize {
 		t.Fatalf("test state too small: %d bytes", len(p))
@@ -50,7 +49,7 @@ func TestImportCommandRoundTripsAndChecksItsState(t *testing.T) {
 		}
 	}
 	bad := append([]byte{0x93, 0x01, 0x05}, encodeState(seedState())...)
-	bad[4] = 0x02 // the nested snapshot version
+	bad[4] = SnapshotVersion + 1 // the nested snapshot version
 	if _, err := decodeCommand(bad); !errors.Is(err, ErrUnknownVersion) {
 		t.Errorf("import of a later snapshot version: %v, want ErrUnknownVersion", err)
 	}

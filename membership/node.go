@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -33,18 +34,26 @@ type Node struct {
 	trans  raft.Transport
 	stores *stores
 
-	ctx    context.Context // ends when Close starts; stops the watcher and retries
+	ctx    context.Context // ends when Close starts; stops the watchers and retries
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the watcher goroutine
+	wg     sync.WaitGroup // the watcher goroutines
+
+	self     atomic.Pointer[ProxyInfo] // this proxy's record, once set
+	selfKick chan struct{}             // SetSelf's signal to register
 
 	closeOnce sync.Once
 	closeErr  error // Close's result, set once
 }
 
-var _ proxy.Membership = (*Node)(nil)
+var (
+	_ proxy.Membership = (*Node)(nil)
+	_ proxy.Leader     = (*Node)(nil)
+	_ proxy.Leaver     = (*Node)(nil)
+)
 
 // Open starts a Node: it opens the stores in cfg.Dir, bootstraps the Raft
-// group if the stores are empty (unless cfg.NoBootstrap), and starts Raft.
+// group if the stores are empty (unless cfg.NoBootstrap), and starts Raft
+// with cfg.Timeouts or, for a group of several voters, cfg.GroupTimeouts.
 // The state of a previous run is restored from the latest snapshot at once,
 // and from the log entries after it once they are known to be committed
 // (when a leader is in contact).
@@ -69,6 +78,19 @@ func Open(cfg Config) (*Node, error) {
 	if err := raft.ValidateConfig(rc); err != nil {
 		return fail(fmt.Errorf("%w: %w", ErrConfig, err))
 	}
+	g := cfg
+	g.Timeouts = cfg.GroupTimeouts
+	grc := g.raftConfig()
+	if err := raft.ValidateConfig(grc); err != nil {
+		return fail(fmt.Errorf("%w: group timeouts: %w", ErrConfig, err))
+	}
+	group, err := groupTimeouts(cfg, rc, st, trans)
+	if err != nil {
+		return fail(err)
+	}
+	if group {
+		rc = grc
+	}
 	if !cfg.NoBootstrap {
 		if err := bootstrap(cfg, rc, st, trans); err != nil {
 			return fail(err)
@@ -79,10 +101,14 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("membership: starting raft: %w", err))
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, fsm: f, raft: r, trans: trans, stores: st}
+	n := &Node{cfg: cfg, log: cfg.Logger, fsm: f, raft: r, trans: trans, stores: st, selfKick: make(chan struct{}, 1)}
+	if cfg.Self != nil {
+		n.self.Store(cfg.Self)
+	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.watch()
+	go n.register()
 	return n, nil
 }
 
@@ -253,7 +279,7 @@ func retryable(c command, err error) bool {
 	switch {
 	case errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotLeader):
 		return true
-	case errors.Is(err, raft.ErrLeadershipLost):
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, ErrUndecided):
 		return c.op != opRemove
 	}
 	return false

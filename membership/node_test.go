@@ -56,8 +56,8 @@ func TestSingleNodeBootstrapsJoinsAndSurvivesReopen(t *testing.T) {
 			t.Fatalf("step %d: %v, want %v", i, err, s.want)
 		}
 	}
-	if v := n.View(); v.Epoch != 5 || !slices.Equal(v.Ring.Servers(), []string{"s2"}) {
-		t.Fatalf("epoch %d ring %v, want 5 [s2]", v.Epoch, v.Ring.Servers())
+	if v := n.View(); v.Epoch != 5 || v.Ring.Len() != 0 || !slices.Equal(v.Leaving, []string{"s2"}) || !v.Has("s2") {
+		t.Fatalf("epoch %d ring %v leaving %v, want 5, [], [s2]", v.Epoch, v.Ring.Servers(), v.Leaving)
 	}
 	if _, err := os.Stat(filepath.Join(dir, boltFile)); err != nil {
 		t.Fatalf("the raft log is not in the data directory: %v", err)
@@ -141,5 +141,39 @@ func TestTCPTransport(t *testing.T) {
 	}
 	if !n.View().Has("s1") {
 		t.Fatal("s1 not in the ring")
+	}
+}
+
+func TestCatchUpGivesTheLatestCommittedStateAfterAReopen(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig("p1", "p1-addr")
+	cfg.Dir = dir
+	n, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, n)
+	ctx := testContext(t)
+	for _, id := range []string{"s1", "s2", "s3", "s4", "s5"} {
+		if err := n.Join(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg = testConfig("p1", "p1-addr")
+	cfg.Dir = dir
+	n = openNode(t, cfg)
+	select {
+	case <-n.Configured():
+	case <-ctx.Done():
+		t.Fatal("not configured after the reopen")
+	}
+	if err := n.CatchUp(ctx); err != nil {
+		t.Fatalf("CatchUp: %v", err)
+	}
+	if v := n.View(); v.Epoch != 6 || v.Ring.Len() != 5 {
+		t.Fatalf("after CatchUp: epoch %d ring %v, want 6 with five servers", v.Epoch, v.Ring.Servers())
 	}
 }

@@ -9,24 +9,29 @@ import (
 	"shoplist/protocol"
 )
 
-// SnapshotVersion is the version of the snapshot encoding this code writes
-// and the only one it restores.
-const SnapshotVersion = 1
+// SnapshotVersion is the version of the snapshot encoding this code writes.
+// It restores that one and version 1, the same state without the proxies
+// table.
+const SnapshotVersion = 2
 
 // maxSnapshotSize bounds a snapshot read back: the largest state Apply can
 // produce (MaxMembers members and MaxRemoved removed IDs of
-// MaxServerIDLen bytes) encodes to well under it.
+// MaxServerIDLen bytes, MaxProxies proxies) encodes to well under it.
 const maxSnapshotSize = 8 << 20
 
 // maxImportSize bounds an import command: a snapshot and its header.
 const maxImportSize = maxSnapshotSize + 16
 
 // encodeState returns s's one encoding:
-// [version uint, epoch uint, n uint, vnodes uint, [[id str, state uint]...], [removed str...]],
-// members and removed IDs sorted, so equal states encode to equal bytes.
+//
+//	[version uint, epoch uint, n uint, vnodes uint, [[id str, state uint]...], [removed str...],
+//	 [[proxy id str, raft str, admin str, client str]...]]
+//
+// members, removed IDs and proxies sorted by ID, so equal states encode to
+// equal bytes. Version 1 had no proxies element.
 func encodeState(s *state) []byte {
 	w := newWriter()
-	w.array(6)
+	w.array(7)
 	w.uint(SnapshotVersion)
 	w.uint(s.epoch)
 	w.uint(uint64(s.n))
@@ -43,11 +48,18 @@ func encodeState(s *state) []byte {
 	for _, id := range removed {
 		w.str(id)
 	}
+	proxies := s.sortedProxies()
+	w.array(len(proxies))
+	for _, p := range proxies {
+		w.array(4)
+		writeProxyInfo(w, p)
+	}
 	return w.bytes()
 }
 
 // decodeState decodes and checks a snapshot: the limits Apply keeps, known
-// states, valid IDs, no duplicates, and no server both member and removed.
+// states, valid IDs and proxy records, no duplicates, and no server both
+// member and removed.
 func decodeState(p []byte) (*state, error) {
 	if len(p) > maxSnapshotSize {
 		return nil, fmt.Errorf("%w: snapshot is over %d bytes", ErrMalformed, maxSnapshotSize)
@@ -63,11 +75,18 @@ func decodeState(p []byte) (*state, error) {
 // readStateFrom reads an encoded state from r and checks it as decodeState
 // says; the first error is left in r.err.
 func readStateFrom(r *reader) *state {
-	if n := r.array("snapshot", 6); r.err == nil && n != 6 {
-		r.fail("snapshot: %d elements, want 6", n)
-	}
-	if v := r.uint("snapshot version", 1<<32); r.err == nil && v != SnapshotVersion {
-		r.err = fmt.Errorf("%w: snapshot version %d, want %d", ErrUnknownVersion, v, SnapshotVersion)
+	// The version comes before the arity is checked, so a later version
+	// with more elements is ErrUnknownVersion, not malformed.
+	n := r.array("snapshot", 16)
+	v := r.uint("snapshot version", 1<<32)
+	switch {
+	case r.err != nil:
+		return newState()
+	case v != 1 && v != SnapshotVersion:
+		r.err = fmt.Errorf("%w: snapshot version %d, want 1 or %d", ErrUnknownVersion, v, SnapshotVersion)
+		return newState()
+	case v == 1 && n != 6 || v == 2 && n != 7:
+		r.fail("snapshot version %d: %d elements, want %d", v, n, 5+v)
 		return newState()
 	}
 	s := newState()
@@ -112,6 +131,19 @@ func readStateFrom(r *reader) *state {
 			r.fail("%s is both a member and removed", m)
 		}
 		s.removed[m] = true
+	}
+	if v >= 2 {
+		proxies := r.array("proxies", MaxProxies)
+		for i := 0; i < proxies && r.err == nil; i++ {
+			if n := r.array("proxy", 4); r.err == nil && n != 4 {
+				r.fail("proxy: %d elements, want 4", n)
+			}
+			p := readProxyInfo(r)
+			if _, dup := s.proxies[p.ID]; r.err == nil && dup {
+				r.fail("proxy %s listed twice", p.ID)
+			}
+			s.proxies[p.ID] = p
+		}
 	}
 	if r.err == nil && !s.configured() && (len(s.members) > 0 || s.epoch > 0) {
 		r.fail("snapshot: members or epoch %d without a configuration", s.epoch)

@@ -43,6 +43,29 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", uint8(s))
 }
 
+// MarshalText returns the state's name, so JSON shows "active" or
+// "leaving".
+func (s State) MarshalText() ([]byte, error) {
+	switch s {
+	case Active, Leaving:
+		return []byte(s.String()), nil
+	}
+	return nil, fmt.Errorf("membership: unknown member state %d", uint8(s))
+}
+
+// UnmarshalText parses "active" or "leaving".
+func (s *State) UnmarshalText(p []byte) error {
+	switch string(p) {
+	case "active":
+		*s = Active
+	case "leaving":
+		*s = Leaving
+	default:
+		return fmt.Errorf("membership: unknown member state %q", p)
+	}
+	return nil
+}
+
 // Protocol returns the state's wire value in an EpochAnnounce.
 func (s State) Protocol() protocol.MemberState {
 	if s == Leaving {
@@ -53,8 +76,8 @@ func (s State) Protocol() protocol.MemberState {
 
 // Member is one server of the ring and its state.
 type Member struct {
-	ID    string
-	State State
+	ID    string `json:"id"`
+	State State  `json:"state"`
 }
 
 // state is the replicated state. Its methods are pure: apply depends only
@@ -66,10 +89,11 @@ type state struct {
 	vnodes  int // virtual nodes per server; 0 until configured
 	members map[string]State
 	removed map[string]bool
+	proxies map[string]ProxyInfo // the group's proxies, by ID
 }
 
 func newState() *state {
-	return &state{members: map[string]State{}, removed: map[string]bool{}}
+	return &state{members: map[string]State{}, removed: map[string]bool{}, proxies: map[string]ProxyInfo{}}
 }
 
 // clone returns a deep copy.
@@ -77,15 +101,20 @@ func (s *state) clone() *state {
 	c := *s
 	c.members = maps.Clone(s.members)
 	c.removed = maps.Clone(s.removed)
+	c.proxies = maps.Clone(s.proxies)
 	return &c
 }
 
 func (s *state) configured() bool { return s.n > 0 }
 
 // apply executes c. It returns whether the state changed (and so the epoch
-// grew by one, or was set by an import), or the error that rejects c, in
+// grew by one, or was set by an import, unless c records a proxy, which
+// leaves the ring and its epoch alone), or the error that rejects c, in
 // which case nothing changed: every check comes before the first write.
 func (s *state) apply(c command) (bool, error) {
+	if c.op == opProxy {
+		return s.applyProxy(c.proxy)
+	}
 	if c.op == opImport {
 		if s.configured() {
 			return false, fmt.Errorf("%w: epoch %d", ErrAlreadyConfigured, s.epoch)
@@ -97,7 +126,15 @@ func (s *state) apply(c command) (bool, error) {
 		if !seed.configured() || seed.epoch == 0 {
 			return false, fmt.Errorf("%w: import of an unconfigured state", ErrMalformed)
 		}
+		// The proxies recorded so far are this group's: they stay, over
+		// any the seed carries.
+		proxies := seed.proxies
+		maps.Copy(proxies, s.proxies)
+		if len(proxies) > MaxProxies {
+			return false, fmt.Errorf("%w: import would record %d proxies, at most %d allowed", ErrFull, len(proxies), MaxProxies)
+		}
 		*s = *seed
+		s.proxies = proxies
 		return true, nil
 	}
 	if c.op == opConfigure {
@@ -163,16 +200,30 @@ func (s *state) sortedMembers() []Member {
 // sortedRemoved returns the removed server IDs, sorted.
 func (s *state) sortedRemoved() []string { return slices.Sorted(maps.Keys(s.removed)) }
 
-// view builds the ring of the state: every member, active or leaving (a
-// leaving server keeps its place until it is removed). Before the state is
-// configured the ring is empty with defaultVNodes.
+// view builds the view of the state: a ring of the active members only
+// (a leaving server is still a member but owns nothing, so it is not
+// placed), the leaving members sorted, and the proxies' client endpoints
+// in the order of their IDs. Before the state is configured the ring is
+// empty with defaultVNodes.
 func (s *state) view(defaultVNodes int) proxy.View {
 	vnodes := s.vnodes
 	if !s.configured() {
 		vnodes = defaultVNodes
 	}
-	ids := slices.Collect(maps.Keys(s.members))
-	return proxy.View{Ring: hashring.New(ids, hashring.WithVNodes(vnodes)), Epoch: s.epoch}
+	var active, leaving []string
+	for _, m := range s.sortedMembers() {
+		if m.State == Leaving {
+			leaving = append(leaving, m.ID)
+		} else {
+			active = append(active, m.ID)
+		}
+	}
+	return proxy.View{
+		Ring:    hashring.New(active, hashring.WithVNodes(vnodes)),
+		Epoch:   s.epoch,
+		Leaving: leaving,
+		Proxies: s.clientEndpoints(),
+	}
 }
 
 // epochBody is the state as the protocol announces it to servers.

@@ -9,20 +9,23 @@ import (
 // Status is what `proxy status` shows of the membership: the Raft group as
 // this node sees it and the committed ring state.
 type Status struct {
-	ID         string // this node
-	RaftState  string // Leader, Follower, Candidate or Shutdown
-	LeaderID   string // "" when no leader is known
-	LeaderAddr string
-	Voters     []Voter // the Raft group's voters
-	Term       uint64
+	ID         string  `json:"id"`         // this node
+	RaftState  string  `json:"raft_state"` // Leader, Follower, Candidate or Shutdown
+	LeaderID   string  `json:"leader_id"`  // "" when no leader is known
+	LeaderAddr string  `json:"leader_addr"`
+	Voters     []Voter `json:"voters"` // the Raft group's voters
+	Term       uint64  `json:"term"`
 	// CommitIndex and AppliedIndex are Raft's indexes: the state below is
 	// the one of AppliedIndex.
-	CommitIndex, AppliedIndex uint64
+	CommitIndex  uint64 `json:"commit_index"`
+	AppliedIndex uint64 `json:"applied_index"`
 
-	Epoch     uint64
-	N, VNodes int      // 0 until the leader commits them
-	Members   []Member // sorted by ID
-	Removed   []string // sorted
+	Epoch   uint64      `json:"epoch"`
+	N       int         `json:"n"`      // 0 until the leader commits it
+	VNodes  int         `json:"vnodes"` // 0 until the leader commits it
+	Members []Member    `json:"members"`
+	Removed []string    `json:"removed"` // sorted
+	Proxies []ProxyInfo `json:"proxies"` // the group's proxies, sorted by ID
 }
 
 // Status returns the node's view of the group and the committed state.
@@ -45,6 +48,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		VNodes:       st.vnodes,
 		Members:      st.sortedMembers(),
 		Removed:      st.sortedRemoved(),
+		Proxies:      st.sortedProxies(),
 	}
 	s.LeaderID, s.LeaderAddr = n.Leader()
 	for _, srv := range cf.Configuration().Servers {

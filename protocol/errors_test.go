@@ -67,8 +67,8 @@ func TestStrings(t *testing.T) {
 		}
 		names[typ.String()] = true
 	}
-	if len(Types()) != 20 {
-		t.Errorf("%d types, want 20", len(Types()))
+	if len(Types()) != 23 {
+		t.Errorf("%d types, want 23", len(Types()))
 	}
 	for c := ErrorCode(1); c <= CodeInternal; c++ {
 		if !c.Known() || strings.HasPrefix(c.String(), "ErrorCode(") {

@@ -182,3 +182,15 @@ func FuzzDecodeHintBody(f *testing.F) {
 func FuzzDecodeEpochBody(f *testing.F) {
 	fuzzBody(f, bodiesOf(f, TypeEpochAnnounce), DecodeEpochBody, EpochBody.Encode)
 }
+
+func FuzzDecodeServerReportBody(f *testing.F) {
+	fuzzBody(f, bodiesOf(f, TypeServerReport), DecodeServerReportBody, ServerReportBody.Encode)
+}
+
+func FuzzDecodeDigestBody(f *testing.F) {
+	fuzzBody(f, bodiesOf(f, TypeDigest), DecodeDigestBody, DigestBody.Encode)
+}
+
+func FuzzDecodeDigestReplyBody(f *testing.F) {
+	fuzzBody(f, bodiesOf(f, TypeDigestReply), DecodeDigestReplyBody, DigestReplyBody.Encode)
+}

@@ -62,6 +62,8 @@ const (
 	MaxMembers         = 256  // servers in an EpochAnnounce
 	MaxVNodes          = 1024 // virtual nodes per server in an epoch
 	MaxReplication     = 16   // largest N (replicas per list) in an epoch
+	MaxDigestBuckets   = 256  // buckets of one Digest range
+	MaxDigestEntries   = 1024 // list entries in one DigestReply
 )
 
 // Routing limits. The protocol has a single ROUTER hop, so a message read

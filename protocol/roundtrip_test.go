@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,6 +189,17 @@ func TestLargestBodiesFit(t *testing.T) {
 		members = append(members, Member{ID: long(fmt.Sprintf("s%03d", i), MaxServerIDLen), State: MemberLeaving})
 	}
 	hint := HintBody{Owner: long("o", MaxServerIDLen), List: make([]byte, MaxListSize)}
+	var want []int
+	sums := make([]BucketSum, MaxDigestBuckets)
+	for i := range MaxDigestBuckets {
+		want = append(want, i)
+		sums[i] = BucketSum{Count: 1<<64 - 1, Sum: 1<<64 - 1}
+	}
+	var entries []DigestEntry
+	for range MaxDigestEntries {
+		entries = append(entries, DigestEntry{List: uuid.New(), Hash: 1<<64 - 1})
+	}
+	slices.SortFunc(entries, func(a, b DigestEntry) int { return bytes.Compare(a.List[:], b.List[:]) })
 	cases := []struct {
 		name   string
 		enc    func() ([]byte, error)
@@ -201,6 +213,9 @@ func TestLargestBodiesFit(t *testing.T) {
 		{"ServerHello", ServerHelloBody{long("s", MaxServerIDLen)}.Encode, func(p []byte) error { _, err := DecodeServerHelloBody(p); return err }, TypeServerHello, Header{RequestID: 1}},
 		{"EpochAnnounce", EpochBody{1<<64 - 1, MaxReplication, MaxVNodes, members}.Encode, func(p []byte) error { _, err := DecodeEpochBody(p); return err }, TypeEpochAnnounce, Header{}},
 		{"Handoff", hint.Encode, func(p []byte) error { _, err := DecodeHintBody(p); return err }, TypeHandoff, Header{RequestID: 1, ListID: listA}},
+		{"ServerReport", ServerReportBody{1<<64 - 1, 1<<64 - 1, 1<<64 - 1}.Encode, func(p []byte) error { _, err := DecodeServerReportBody(p); return err }, TypeServerReport, Header{}},
+		{"Digest", DigestBody{1<<64 - 1, 1<<64 - 2, MaxDigestBuckets, want}.Encode, func(p []byte) error { _, err := DecodeDigestBody(p); return err }, TypeDigest, Header{RequestID: 1}},
+		{"DigestReply", DigestReplyBody{sums, entries, true}.Encode, func(p []byte) error { _, err := DecodeDigestReplyBody(p); return err }, TypeDigestReply, Header{RequestID: 1}},
 	}
 	for _, c := range cases {
 		enc, err := c.enc()

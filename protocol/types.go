@@ -71,6 +71,16 @@ const (
 	// EpochBody. With a nonzero request ID it is answered by OK once the
 	// server has adopted the epoch, or Error (StaleEpoch).
 	TypeEpochAnnounce Type = 41
+	// TypeServerReport (server → proxy) tells the proxy what the server
+	// stores, once per heartbeat interval. Body: ServerReportBody. Never
+	// answered; it proves liveness like a Heartbeat.
+	TypeServerReport Type = 42
+	// TypeDigest (proxy → server) asks for the anti-entropy digest of a
+	// ring range. Body: DigestBody. Answered by DigestReply or Error.
+	TypeDigest Type = 43
+	// TypeDigestReply (server → proxy) answers a Digest. Body:
+	// DigestReplyBody.
+	TypeDigestReply Type = 44
 )
 
 // listRule says whether a type's header carries a list ID.
@@ -130,6 +140,9 @@ var specs = [...]spec{
 	TypeHintedStore:   {"HintedStore", listRequired, bodyHint, reqNonZero},
 	TypeHandoff:       {"Handoff", listRequired, bodyHint, reqNonZero},
 	TypeEpochAnnounce: {"EpochAnnounce", listNone, bodyControl, reqAny},
+	TypeServerReport:  {"ServerReport", listNone, bodyControl, reqZero},
+	TypeDigest:        {"Digest", listNone, bodyControl, reqNonZero},
+	TypeDigestReply:   {"DigestReply", listNone, bodyControl, reqNonZero},
 }
 
 // lookup returns the rules of t and whether t is a known type.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"shoplist/protocol"
 )
@@ -37,17 +38,48 @@ func (l *loop) onClient(frames [][]byte) {
 	}
 }
 
-// onHello answers a client's Hello with where to subscribe.
+// onHello answers a client's Hello with where to subscribe and the client
+// endpoints of every proxy of the group, for failover.
 func (l *loop) onHello(identity []byte, m protocol.Message) {
-	w, err := protocol.NewWelcome(m.RequestID, l.view.Epoch, protocol.WelcomeBody{
+	body := protocol.WelcomeBody{
 		PubEndpoint: l.endpoints.Pub,
-		Endpoints:   []string{l.endpoints.Client},
+		Endpoints:   l.clientEndpoints(),
 		Now:         uint64(l.now.UnixMilli()),
-	})
+	}
+	w, err := protocol.NewWelcome(m.RequestID, l.view.Epoch, body)
+	if err != nil && len(body.Endpoints) > 1 { // a bad endpoint in the group's table
+		l.log.Warn("proxy endpoints do not fit a Welcome; sending this proxy's alone", "endpoints", body.Endpoints, "err", err)
+		body.Endpoints = []string{l.endpoints.Client}
+		w, err = protocol.NewWelcome(m.RequestID, l.view.Epoch, body)
+	}
 	if err != nil {
 		w = protocol.NewErrorFrom(m.RequestID, err)
 	}
 	l.reply(identity, w)
+}
+
+// clientEndpoints returns the client endpoints a Welcome lists: the view's
+// proxies, in their order, with this proxy's own always among them (it may
+// not be registered yet), at most protocol.MaxEndpoints.
+func (l *loop) clientEndpoints() []string {
+	own := l.endpoints.Client
+	eps := make([]string, 0, len(l.view.Proxies)+1)
+	for _, e := range l.view.Proxies {
+		if e != "" && !slices.Contains(eps, e) {
+			eps = append(eps, e)
+		}
+	}
+	if !slices.Contains(eps, own) {
+		if len(eps) >= protocol.MaxEndpoints {
+			eps = eps[:protocol.MaxEndpoints-1]
+		}
+		eps = append(eps, own)
+	}
+	if len(eps) > protocol.MaxEndpoints {
+		i := slices.Index(eps, own)
+		eps = append(slices.Delete(eps, i, i+1)[:protocol.MaxEndpoints-1], own)
+	}
+	return eps
 }
 
 // onListRequest starts a push or a pull on the list's preference list.

@@ -20,6 +20,12 @@ const (
 	// once; beyond it a request is refused with Unavailable rather than
 	// queued without bound.
 	DefaultMaxInFlight = 100_000
+	// DefaultAntiEntropyInterval is how often the leader compares the
+	// replicas of one ring range (see antientropy.go).
+	DefaultAntiEntropyInterval = time.Second
+	// DefaultDeadAfter is how long a member may be unusable before the
+	// leader removes it from the ring.
+	DefaultDeadAfter = 10 * time.Minute
 )
 
 // ErrConfig means a Config breaks a rule; the message says which.
@@ -48,6 +54,15 @@ type Config struct {
 	// VNodes is the virtual nodes per server (hashring.DefaultVNodes); it
 	// is used only when Membership is nil.
 	VNodes int
+	// AntiEntropyInterval is the period of anti-entropy rounds, each of
+	// which compares the replicas of one ring range (run by the leader
+	// only). Zero means DefaultAntiEntropyInterval; negative disables it.
+	AntiEntropyInterval time.Duration
+	// DeadAfter is how long a ring member may stay down or disconnected
+	// before the leading proxy removes it (counted from when this proxy
+	// became leader at the latest). Zero means DefaultDeadAfter; negative
+	// never removes. Shorter outages are covered by sloppy quorum.
+	DeadAfter time.Duration
 	// Membership decides the ring. Nil means an in-memory Registry.
 	Membership Membership
 	// Logger receives the proxy's log; nil means slog.Default().
@@ -80,6 +95,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.VNodes == 0 {
 		c.VNodes = hashring.DefaultVNodes
+	}
+	if c.AntiEntropyInterval == 0 {
+		c.AntiEntropyInterval = DefaultAntiEntropyInterval
+	}
+	if c.DeadAfter == 0 {
+		c.DeadAfter = DefaultDeadAfter
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

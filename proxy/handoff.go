@@ -15,9 +15,13 @@ import (
 // does not own the list on the proxy's ring (it may drop its copy), OK when
 // it does (it keeps its copy and drops only the hint). Otherwise it answers
 // an Error and the fallback keeps the hint: Unavailable while the owner is
-// down (or the proxy overloaded), NotFound when the owner is no longer a
-// ring member, the owner's own refusal (InvalidList, ClockSkew…) if it
-// refused the state.
+// down (or the proxy overloaded), NotFound when the owner named is no
+// longer one of the list's N owners on the proxy's ring (removed, leaving,
+// or moved off the list's range by a ring change: the fallback then hands
+// the list to its current owners instead), the owner's own refusal
+// (InvalidList, ClockSkew…) if it refused the state. A leaving fallback
+// never owns the list (leaving servers are not placed), so a delivered
+// Handoff always lets it drop its copy.
 
 // onHandoff starts the delivery of a fallback's Handoff to its owner.
 func (l *loop) onHandoff(holder *peer, m protocol.Message) {
@@ -33,11 +37,16 @@ func (l *loop) onHandoff(holder *peer, m protocol.Message) {
 		l.send(holder, protocol.NewErrorFrom(m.RequestID, fmt.Errorf("handoff body: %w", err)))
 		return
 	}
+	owners := l.view.Ring.Owners(m.ListID.String(), l.cfg.N)
 	switch owner := l.servers[hb.Owner]; {
 	case hb.Owner == holder.id:
 		refuse(protocol.CodeBadRequest, "handoff of list %s names its sender %s as the owner", m.ListID, holder.id)
 	case !l.view.Has(hb.Owner):
 		refuse(protocol.CodeNotFound, "handoff of list %s: %s is not a ring member; hand the list to its current owners", m.ListID, hb.Owner)
+	case l.view.IsLeaving(hb.Owner):
+		refuse(protocol.CodeNotFound, "handoff of list %s: %s is leaving the ring and not an owner any more; hand the list to its current owners", m.ListID, hb.Owner)
+	case !slices.Contains(owners, hb.Owner):
+		refuse(protocol.CodeNotFound, "handoff of list %s: %s is not one of its owners any more (ring epoch %d); hand the list to its current owners", m.ListID, hb.Owner, l.view.Epoch)
 	case owner == nil || !owner.usable():
 		refuse(protocol.CodeUnavailable, "handoff of list %s: owner %s is down; retry later", m.ListID, hb.Owner)
 	case l.active >= l.cfg.MaxInFlight:
@@ -52,7 +61,7 @@ func (l *loop) onHandoff(holder *peer, m protocol.Message) {
 			need:       1,
 			replicas:   1,
 			deadline:   l.now.Add(l.cfg.Timeout),
-			holderOwns: slices.Contains(l.view.Ring.Owners(m.ListID.String(), l.cfg.N), holder.id),
+			holderOwns: slices.Contains(owners, holder.id),
 		}
 		l.active++
 		epoch := l.view.Epoch

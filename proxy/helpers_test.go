@@ -42,7 +42,10 @@ func startProxy(t *testing.T, edit func(*Config)) *Proxy {
 		// the tests of liveness set their own.
 		Heartbeat: 2 * time.Second,
 		Timeout:   time.Second,
-		Logger:    testLogger(),
+		// Fake servers answer only what a test expects: anti-entropy,
+		// which would send them digests, is tested on its own.
+		AntiEntropyInterval: -1,
+		Logger:              testLogger(),
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -132,13 +135,20 @@ func (e *endpoint) recvBy(deadline time.Time) protocol.Message {
 	return m
 }
 
-// recvType waits for a message of type want, skipping heartbeats.
+// notification reports whether m is a heartbeat or an EpochAnnounce
+// notification, which the proxy sends servers on its own schedule.
+func notification(m protocol.Message) bool {
+	return m.Type == protocol.TypeHeartbeat || m.Type == protocol.TypeEpochAnnounce && m.RequestID == 0
+}
+
+// recvType waits for a message of type want, skipping notifications of
+// other types.
 func (e *endpoint) recvType(want protocol.Type) protocol.Message {
 	e.t.Helper()
 	deadline := time.Now().Add(testTimeout)
 	for {
 		m := e.recvBy(deadline)
-		if m.Type == protocol.TypeHeartbeat && want != protocol.TypeHeartbeat {
+		if notification(m) && m.Type != want {
 			continue
 		}
 		if m.Type != want {
@@ -148,7 +158,7 @@ func (e *endpoint) recvType(want protocol.Type) protocol.Message {
 	}
 }
 
-// silent asserts that nothing but heartbeats arrives within d.
+// silent asserts that nothing but notifications arrives within d.
 func (e *endpoint) silent(d time.Duration) {
 	e.t.Helper()
 	until := time.Now().Add(d)
@@ -157,7 +167,7 @@ func (e *endpoint) silent(d time.Duration) {
 		if !ok {
 			return
 		}
-		if m, err := protocol.Parse(frames); err == nil && m.Type == protocol.TypeHeartbeat {
+		if m, err := protocol.Parse(frames); err == nil && notification(m) {
 			continue
 		}
 		e.t.Fatalf("unexpected message %x", frames)

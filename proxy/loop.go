@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/protocol"
 )
 
 // recvBatch is how many messages the loop takes from one socket before it
@@ -47,16 +49,31 @@ type loop struct {
 	writing map[uuid.UUID]int // pushes in progress, by list (see repair)
 	nextID  uint64            // last backend request ID used
 
+	announced    announcement         // the current epoch's EpochAnnounce (epochs.go)
+	leavingSince map[string]uint64    // epoch at which each leaving member was first seen leaving
+	leaderSince  time.Time            // when this proxy became leader; zero while it is not (removal.go)
+	removing     map[string]bool      // removals of dead or drained members in progress
+	retryRemove  map[string]time.Time // failed removals: not retried before then
+
 	bad       badPeers
 	now       time.Time // time of the current iteration
 	nextSweep time.Time // next liveness sweep
 	stats     stats
+	ae        antiEntropy // anti-entropy coordinator (antientropy.go)
 }
 
 // stats counts what the loop did, for its log and tests.
 type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped uint64
 	hinted, handoffs, handoffsFailed                          uint64
+	announced, staleEpoch, reports, removals                  uint64
+}
+
+// announcement is the EpochAnnounce of one epoch, encoded once.
+type announcement struct {
+	epoch uint64
+	msg   protocol.Message
+	ok    bool // msg is valid; false if the view could not be encoded
 }
 
 // newLoop binds the sockets.
@@ -65,7 +82,7 @@ func newLoop(cfg Config) (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &loop{
+	l := &loop{
 		cfg:       cfg,
 		log:       cfg.Logger,
 		endpoints: eps,
@@ -78,7 +95,13 @@ func newLoop(cfg Config) (*loop, error) {
 		joining:   map[string]bool{},
 		calls:     map[uint64]call{},
 		writing:   map[uuid.UUID]int{},
-	}, nil
+
+		leavingSince: map[string]uint64{},
+		removing:     map[string]bool{},
+		retryRemove:  map[string]time.Time{},
+	}
+	l.trackLeaving()
+	return l, nil
 }
 
 // close closes every socket the loop owns.
@@ -124,6 +147,7 @@ func (l *loop) run(ctx context.Context) error {
 		l.runCommands()
 		l.refreshView()
 		l.expire()
+		l.antiEntropyTick()
 		if !l.now.Before(l.nextSweep) {
 			l.sweep()
 			l.nextSweep = l.now.Add(l.sweepEvery())
@@ -166,6 +190,9 @@ func (l *loop) runCommands() {
 func (l *loop) timeout() time.Duration {
 	next := l.nextSweep
 	if d, ok := l.queue.next(); ok && d.Before(next) {
+		next = d
+	}
+	if d, ok := l.antiEntropyDeadline(); ok && d.Before(next) {
 		next = d
 	}
 	wait := time.Until(next)

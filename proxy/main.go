@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"shoplist/hashring"
 	"shoplist/protocol"
@@ -26,6 +27,12 @@ type MembershipOptions struct {
 	// Raft is the HOST:PORT the membership's consensus listens on
 	// (--raft; port 0: a free port).
 	Raft string
+	// Admin is the HOST:PORT of the proxy's admin HTTP API (--admin; port
+	// 0: a free port).
+	Admin string
+	// Join holds the admin addresses of running proxies of the group to
+	// join (--join); empty: this proxy starts or restarts its own group.
+	Join []string
 	// N and VNodes are the replication factor and virtual nodes asked for
 	// (--n, --vnodes); a ring already committed keeps its own.
 	N, VNodes int
@@ -40,6 +47,12 @@ type OpenedMembership struct {
 	N int
 	// Addr, if not empty, is reported on the ready line as raft=Addr.
 	Addr string
+	// Admin, if not empty, is reported on the ready line as admin=Admin.
+	Admin string
+	// Attach, if not nil, is called with the started proxy before the
+	// ready line (to serve it on the admin API and record its endpoints
+	// in the group); an error stops Main.
+	Attach func(*Proxy) error
 	// Close, if not nil, releases the membership; Main calls it after
 	// the proxy has closed.
 	Close func() error
@@ -52,9 +65,11 @@ type MembershipOpener func(ctx context.Context, o MembershipOptions) (OpenedMemb
 
 // Main runs the proxy command with args (without the program name) until
 // ctx is done, with the membership open returns. It prints "proxy ready:
-// client=… pub=… backend=… [raft=…]" on stdout once its sockets are bound
-// and logs to stderr. It returns the exit code: 0 after a clean stop, 1
-// when the proxy cannot run, 2 for bad usage.
+// client=… pub=… backend=… [raft=…] [admin=…]" on stdout once its sockets
+// are bound and the membership has the proxy, and logs to stderr. It
+// returns the exit code: 0 after a clean stop, 1 when the proxy cannot
+// run, 2 for bad usage. The status and remove subcommands are run by
+// package proxynode, before Main.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open MembershipOpener) int {
 	raiseProcs()
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
@@ -64,6 +79,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open Mem
 	backendEP := fs.String("backend", "", "server `endpoint` (default: tcp://HOST:PORT+2)")
 	data := fs.String("data", "", "`directory` that keeps the ring membership across restarts (empty: memory only)")
 	raftAddr := fs.String("raft", "", "`HOST:PORT` of the membership's Raft transport (default: HOST:PORT+3 of --listen; port 0: a free port)")
+	adminAddr := fs.String("admin", "", "`HOST:PORT` of the admin HTTP API (status, removals, the group's own traffic; default: HOST:PORT+4 of --listen; port 0: a free port)")
+	join := fs.String("join", "", "admin `ADDR[,ADDR...]` of running proxies whose Raft group this proxy joins (asked in turn until one adds it)")
+	deadAfter := fs.Duration("dead-after", DefaultDeadAfter, "remove a server unreachable for this long (leader only; 0: never)")
+	antiEntropy := fs.Duration("anti-entropy", DefaultAntiEntropyInterval, "interval of anti-entropy rounds, each comparing the replicas of one ring range (leader only; 0: off)")
 	n := fs.Int("n", DefaultN, "replicas per list (N)")
 	w := fs.Int("w", DefaultW, "acknowledgements a write needs (W)")
 	r := fs.Int("r", DefaultR, "answers a read needs (R); R + W must exceed N")
@@ -73,6 +92,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open Mem
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy [flags]")
+		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
+		fmt.Fprintln(stderr, "       proxy remove SERVER_ID [--admin ADDR[,ADDR...]] [--force]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -93,7 +114,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open Mem
 	}
 	cfg, err := endpointsFrom(*listen, *pubEP, *backendEP)
 	if err == nil && *raftAddr == "" {
-		*raftAddr, err = raftFrom(*listen)
+		*raftAddr, err = portFrom(*listen, raftOffset, "Raft", "--raft")
+	}
+	if err == nil && *adminAddr == "" {
+		*adminAddr, err = portFrom(*listen, adminOffset, "admin", "--admin")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
@@ -101,11 +125,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open Mem
 	}
 	cfg.N, cfg.W, cfg.R, cfg.VNodes = *n, *w, *r, *vnodes
 	cfg.Heartbeat, cfg.Timeout, cfg.Logger = *heartbeat, *timeout, log
+	cfg.DeadAfter, cfg.AntiEntropyInterval = offIfZero(*deadAfter), offIfZero(*antiEntropy)
 	if err := checkQuorum(cfg.N, cfg.W, cfg.R); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 2
 	}
-	m, err := open(ctx, MembershipOptions{Data: *data, Raft: *raftAddr, N: *n, VNodes: *vnodes, Logger: log})
+	m, err := open(ctx, MembershipOptions{Data: *data, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
@@ -126,9 +151,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open Mem
 		fmt.Fprintf(stderr, "%v\n", errors.Join(err, closeMembership()))
 		return 1
 	}
+	if m.Attach != nil {
+		if err := m.Attach(p); err != nil {
+			fmt.Fprintf(stderr, "%v\n", errors.Join(err, p.Close(), closeMembership()))
+			return 1
+		}
+	}
 	ready := p.Endpoints().String()
 	if m.Addr != "" {
 		ready += " raft=" + m.Addr
+	}
+	if m.Admin != "" {
+		ready += " admin=" + m.Admin
 	}
 	fmt.Fprintf(stdout, "proxy ready: %s\n", ready)
 	select {
@@ -144,12 +178,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, open Mem
 	return 0
 }
 
-// raftFrom derives the default --raft address from --listen: its host and
-// PORT+3, or port 0 when --listen asks for free ports. Raft advertises the
-// address it binds, so a wildcard host (all interfaces) becomes loopback:
-// enough for a single-voter group; proxies that reach each other give
-// --raft.
-func raftFrom(listen string) (string, error) {
+// Offsets from the --listen port of the ports derived from it.
+const (
+	raftOffset  = 3
+	adminOffset = 4
+)
+
+// portFrom derives a default address from --listen: its host and
+// PORT+offset, or port 0 when --listen asks for free ports. A wildcard host
+// (all interfaces) becomes loopback, because the address is also the one
+// advertised to peers: enough for proxies on one machine; proxies that
+// reach each other over a network give the address (flag).
+func portFrom(listen string, offset int, what, flag string) (string, error) {
 	host, portText, err := net.SplitHostPort(listen)
 	if err != nil {
 		return "", fmt.Errorf("--listen %q: want HOST:PORT", listen)
@@ -159,12 +199,32 @@ func raftFrom(listen string) (string, error) {
 	}
 	port, err := strconv.Atoi(portText)
 	switch {
-	case err != nil || port < 0 || port > 65532:
-		return "", fmt.Errorf("--listen %q: port must be 0 to 65532 (PORT+3 is the Raft port; or give --raft)", listen)
+	case err != nil || port < 0 || port > 65535-offset:
+		return "", fmt.Errorf("--listen %q: port must be 0 to %d (PORT+%d is the %s port; or give %s)", listen, 65535-offset, offset, what, flag)
 	case port == 0:
 		return net.JoinHostPort(host, "0"), nil
 	}
-	return net.JoinHostPort(host, strconv.Itoa(port+3)), nil
+	return net.JoinHostPort(host, strconv.Itoa(port+offset)), nil
+}
+
+// offIfZero maps a flag's 0 ("off") to the Config's negative value; a
+// Config's 0 would mean the default.
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // endpointsFrom derives the three bind endpoints from --listen, --pub and

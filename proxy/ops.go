@@ -186,6 +186,15 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 			l.resolve(m.RequestID, c, "unreadable error reply", 0)
 			return
 		}
+		if eb.Code == protocol.CodeStaleEpoch {
+			// The server has adopted a newer ring than the one the
+			// request was routed under: it does not count, and this
+			// proxy catches up through its membership.
+			l.stats.staleEpoch++
+			l.log.Debug("request refused: stale epoch", "server", pr.id, "proxy_epoch", l.view.Epoch, "server_epoch", m.Epoch)
+			l.resolve(m.RequestID, c, "stale epoch ("+eb.Message+")", eb.Code)
+			return
+		}
 		l.resolve(m.RequestID, c, eb.Code.String()+": "+eb.Message, eb.Code)
 	case m.ListID != o.list:
 		l.resolve(m.RequestID, c, fmt.Sprintf("answered for list %s", m.ListID), 0)

@@ -125,9 +125,10 @@ func (p *Proxy) Members() []MemberStatus {
 	return out
 }
 
-// Remove takes a server out of the ring. Its lists are not handed over (the
-// membership issue adds that): their other replicas serve them, and the next
-// servers on the ring take its place for new writes.
+// Remove takes a server out of the ring at once. Its lists are not handed
+// over (Decommission does that): their other replicas serve them, the next
+// servers on the ring take its place for new writes, and anti-entropy
+// restores the replica count.
 func (p *Proxy) Remove(id string) error {
 	select {
 	case <-p.done:

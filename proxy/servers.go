@@ -19,6 +19,17 @@ type peer struct {
 	welcomed bool      // in the ring and welcomed: requests may be routed to it
 	down     bool      // silent for Liveness intervals, or unroutable
 	helloReq uint64    // request ID of a hello waiting for its Join, or 0
+
+	announced time.Time // last EpochAnnounce sent to it (rate limit)
+	ahead     uint64    // newest epoch ahead of the proxy's it was logged at
+	report    report    // its latest ServerReport
+}
+
+// report is a server's latest ServerReport as the proxy received it.
+type report struct {
+	protocol.ServerReportBody
+	epoch uint64    // the server's adopted epoch when it sent it
+	at    time.Time // when it came; zero: no report yet
 }
 
 // usable reports whether requests may be routed to the server.
@@ -53,8 +64,14 @@ func (l *loop) onBackend(frames [][]byte) {
 		return
 	}
 	l.alive(pr)
+	l.checkEpoch(pr, m.Epoch)
+	if l.antiEntropyReply(pr, m, len(frames[1])+len(frames[2])) { // the coordinator's own calls (antientropy.go)
+		return
+	}
 	switch m.Type {
 	case protocol.TypeHeartbeat, protocol.TypeOK:
+	case protocol.TypeServerReport:
+		l.onServerReport(pr, m)
 	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError:
 		l.onReply(pr, m)
 	case protocol.TypeHandoff:
@@ -71,7 +88,8 @@ func (l *loop) onBackend(frames [][]byte) {
 // isReply reports whether t answers a request.
 func isReply(t protocol.Type) bool {
 	switch t {
-	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError, protocol.TypeOK:
+	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError, protocol.TypeOK,
+		protocol.TypeDigestReply:
 		return true
 	}
 	return false
@@ -115,7 +133,9 @@ func (l *loop) welcome(pr *peer, reqID uint64) {
 		return
 	}
 	pr.welcomed = true
-	l.log.Info("server welcomed", "server", pr.id, "epoch", l.view.Epoch, "members", l.view.Ring.Len())
+	l.log.Info("server welcomed", "server", pr.id, "epoch", l.view.Epoch, "members", l.view.Ring.Len(),
+		"leaving", l.view.IsLeaving(pr.id))
+	l.announce(pr)
 }
 
 // startJoin asks the membership to add the server, off the loop.
@@ -141,29 +161,6 @@ func (l *loop) joined(id string, err error) {
 	l.bad.report(l.log, l.now, "backend", pr.identity, fmt.Errorf("server could not join the ring: %w", err))
 	l.sendRaw(pr.identity, protocol.NewError(pr.helloReq, protocol.CodeUnavailable, "joining the ring failed: "+err.Error()))
 	pr.helloReq = 0
-}
-
-// refreshView adopts the membership's latest view: it welcomes servers
-// whose join was decided and stops routing to servers that were removed.
-func (l *loop) refreshView() {
-	v := l.members.View()
-	if v.Epoch == l.view.Epoch {
-		return
-	}
-	l.view = v
-	l.published.Store(&v)
-	l.log.Info("ring changed", "epoch", v.Epoch, "members", v.Ring.Servers())
-	for id, pr := range l.servers {
-		in := v.Has(id)
-		switch {
-		case in && pr.helloReq != 0:
-			l.welcome(pr, pr.helloReq)
-		case !in && pr.welcomed:
-			pr.welcomed = false
-			l.failCallsTo(id, "removed from the ring")
-			l.log.Info("server left the ring", "server", id)
-		}
-	}
 }
 
 // alive records a message from the server.
@@ -204,6 +201,7 @@ func (l *loop) sweep() {
 			l.send(pr, protocol.NewHeartbeat(l.view.Epoch))
 		}
 	}
+	l.removeDead()
 }
 
 // send sends m to a registered server without blocking. A server the

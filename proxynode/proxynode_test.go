@@ -44,14 +44,16 @@ type running struct {
 	stop   func() int        // cancels Main and returns its exit code
 }
 
-// runMain runs Main on data with free ports and waits for its ready line.
-func runMain(t *testing.T, data string) running {
+// runMain runs Main on data with free ports and the extra flags, and
+// waits for its ready line.
+func runMain(t *testing.T, data string, extra ...string) running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
+	args := append([]string{"--listen", "127.0.0.1:0", "--data", data, "--log-level", "error"}, extra...)
 	go func() {
-		done <- Main(ctx, []string{"--listen", "127.0.0.1:0", "--data", data, "--log-level", "error"}, &out, &errOut)
+		done <- Main(ctx, args, &out, &errOut)
 	}()
 	stop := func() int {
 		cancel()
@@ -85,8 +87,8 @@ func runMain(t *testing.T, data string) running {
 		k, v, _ := strings.Cut(f, "=")
 		fields[k] = v
 	}
-	if fields["backend"] == "" || fields["raft"] == "" {
-		t.Fatalf("ready line %q lacks backend or raft", line)
+	if fields["backend"] == "" || fields["raft"] == "" || fields["admin"] == "" || fields["client"] == "" {
+		t.Fatalf("ready line %q lacks client, backend, raft or admin", line)
 	}
 	t.Cleanup(func() { cancel() })
 	return running{fields: fields, stop: stop}

@@ -64,7 +64,7 @@ type Config struct {
 	HandoffTimeout time.Duration
 	// MaxHints bounds the hints kept for down owners; 0 means
 	// storage.DefaultMaxHints. Beyond it HintedStores are refused with
-	// Unavailable.
+	// Unavailable. Move hints (rebalancing) are not capped.
 	MaxHints int
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger

@@ -30,7 +30,7 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 			}
 			l.s.kickHandoff() // a (re)connection: deliver what is kept
 		}
-	case protocol.TypeStore, protocol.TypeFetch, protocol.TypeHintedStore:
+	case protocol.TypeStore, protocol.TypeFetch, protocol.TypeHintedStore, protocol.TypeDigest:
 		l.enqueue(lk, m, now)
 	case protocol.TypeStoreReply, protocol.TypeOK:
 		l.handoffAnswered(lk, m, nil) // false: a stray reply, dropped
@@ -49,7 +49,7 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 	}
 }
 
-// enqueue hands a store or fetch to the workers, unless it was routed under
+// enqueue hands a store, fetch or digest to the workers, unless it was routed under
 // an epoch older than the server's, or every worker is busy and the queue is
 // full: then it answers at once rather than wait.
 func (l *loop) enqueue(lk *link, m protocol.Message, now time.Time) {
@@ -130,7 +130,7 @@ func isRequest(h protocol.Header) bool {
 	switch h.Type {
 	case protocol.TypeWelcome, protocol.TypePullReply, protocol.TypeLiveUpdate, protocol.TypeOK,
 		protocol.TypeError, protocol.TypeServerWelcome, protocol.TypeHeartbeat,
-		protocol.TypeStoreReply, protocol.TypeFetchReply:
+		protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeDigestReply, protocol.TypeServerReport:
 		return false
 	}
 	return h.RequestID != 0 // EpochAnnounce with ID 0 is a notification

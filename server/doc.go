@@ -1,8 +1,12 @@
 // Package server is a storage server: it merges the list states the proxy
 // sends it (Store, and HintedStore when it stands in for a down owner) into
-// its durable store, answers with its replica (Fetch), and hands hinted
-// states back to their owners (Handoff). docs/PROTOCOL.md is the contract it speaks; Main is the command
-// line (cmd/server), Start the same server in-process.
+// its durable store, answers with its replica (Fetch) and with digests of a
+// ring range for anti-entropy (Digest), hands hinted states back to their
+// owners (Handoff), moves the lists whose owners change when the ring
+// changes (rebalancing, rebalance.go), and reports what it stores to each
+// proxy once per interval (ServerReport). docs/PROTOCOL.md is the contract
+// it speaks; Main is the command line (cmd/server), Start the same server
+// in-process.
 //
 // # Goroutines and sockets
 //
@@ -14,13 +18,17 @@
 //     over between them) and the PULL end of an inproc address unique to
 //     the Server, which the doorbell rings. It polls them, answers control
 //     messages itself (welcome, heartbeat, EpochAnnounce, refusals of bad
-//     input: dispatch.go) and queues stores and fetches on a channel. It never blocks on anything
+//     input: dispatch.go), sends each welcomed proxy a ServerReport of
+//     counts kept in memory once per interval, and queues stores, fetches
+//     and digests on a channel. It never blocks on anything
 //     but the poll and never touches the disk; when the queue is full it
 //     answers Unavailable ("server overloaded") at once.
 //   - Workers (worker.go, Config.Workers of them) take requests from the
 //     queue, decode, check and merge (storage.SaveMerge, durable and
 //     group-committed) or read (storage.LoadEncoded, served from a cache of
-//     canonical encodings), so one slow list holds up one worker only. They
+//     canonical encodings) or answer a Digest (storage.Store.Digests, from
+//     the store's in-memory index of list hashes), so one slow list holds
+//     up one worker only. They
 //     own no socket: each reply goes on a queue in memory (replies.go) with
 //     a route: the link and that link's connection number. The loop
 //     forwards it on the link if the connection is still the one the
@@ -31,7 +39,9 @@
 //     Handoff for each on the same queue; the loop sends it on a welcomed
 //     link and passes the proxy's answer back on a channel, and the
 //     goroutine then drops the hint and, if this server does not own the
-//     list, its copy.
+//     list, its copy. Each round starts with a rebalance pass when a new
+//     ring epoch has been adopted: it records durable move hints for the
+//     lists whose owners changed, which the same rounds deliver.
 //   - The doorbell (replies.go) owns an inproc PUSH socket connected to the
 //     loop's PULL. The first reply queued after the loop last emptied the
 //     queue asks it to ring, so under load one wake-up carries many

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
-	"shoplist/hashring"
 	"shoplist/protocol"
 	"shoplist/storage"
 )
@@ -22,7 +20,10 @@ import (
 // durable and the proxy says this server does not own the list) it drops the
 // hint and its copy of the list; on OK (delivered, but this server is itself
 // an owner) only the hint. On an Error the hint stays for the next round;
-// an Unavailable owner is skipped for the rest of the round.
+// an Unavailable owner is skipped for the rest of the round; NotFound (the
+// server named is no owner any more) re-targets the hint to the list's
+// current owners. Move hints (rebalancing, rebalance.go) take the same way;
+// each round starts with a rebalance pass if a new ring was adopted.
 
 // handoffBatch is how many Handoffs are in flight at once.
 const handoffBatch = 16
@@ -53,31 +54,6 @@ type pendingHandoff struct {
 // the other.
 const firstHandoffID = 1 << 40
 
-// ownerRing is the ring of the latest adopted epoch, to tell whether this
-// server owns a list.
-type ownerRing struct {
-	ring *hashring.Ring
-	n    int
-}
-
-// adoptRing keeps the ring an EpochAnnounce describes. Every member keeps
-// its place on the ring whatever its state (a down server's lists wait for
-// it), so all of them are placed.
-func (s *Server) adoptRing(b protocol.EpochBody) {
-	ids := make([]string, len(b.Members))
-	for i, m := range b.Members {
-		ids[i] = m.ID
-	}
-	s.ring.Store(&ownerRing{ring: hashring.New(ids, hashring.WithVNodes(int(b.VNodes))), n: int(b.N)})
-}
-
-// ownsByRing reports whether the latest adopted ring makes this server an
-// owner of the list; false when no ring has been announced.
-func (s *Server) ownsByRing(h storage.Hint) bool {
-	r := s.ring.Load()
-	return r != nil && slices.Contains(r.ring.Owners(h.List.String(), r.n), s.id)
-}
-
 // kickHandoff asks the handoff goroutine for a round now, without blocking.
 func (s *Server) kickHandoff() {
 	select {
@@ -100,18 +76,27 @@ func (s *Server) handoffLoop(ctx context.Context) {
 		case <-tick.C:
 		case <-s.kick:
 		}
+		if ctx.Err() != nil {
+			return // a kick and the end can come together: select picks either
+		}
 		s.handoffRound(ctx)
 	}
 }
 
-// handoffRound tries to deliver every hint once.
+// handoffRound runs a rebalance pass if a new ring has been adopted, then
+// tries to deliver every hint once. A batch whose Handoffs all failed to get
+// any answer from a proxy (none has welcomed the server, or none answered
+// in time) ends the round: the rest would only wait the same way.
 func (s *Server) handoffRound(ctx context.Context) {
+	s.maybeRebalance(ctx)
 	hints, err := s.store.Hints()
 	if err != nil {
 		s.log.error("hints-unreadable", "server: cannot read hints", "err", err)
 		return
 	}
 	skip := map[string]bool{} // owners found unavailable in this round
+	var tally roundTally
+	defer tally.log(s)
 	for len(hints) > 0 {
 		sent := 0
 		for len(hints) > 0 && sent < handoffBatch {
@@ -121,25 +106,40 @@ func (s *Server) handoffRound(ctx context.Context) {
 				sent++
 			}
 		}
+		unanswered := 0
 		for range sent {
 			select {
 			case r := <-s.handoffResults:
-				s.handoffDone(r, skip)
+				var eb protocol.ErrorBody
+				if r.err != nil && !errors.As(r.err, &eb) {
+					unanswered++
+				}
+				s.handoffDone(r, skip, &tally)
 			case <-ctx.Done():
 				return
 			case <-s.loopDone:
 				return
 			}
 		}
+		if sent > 0 && unanswered == sent {
+			return
+		}
 	}
 }
 
 // queueHandoff reads the hinted list and queues its Handoff for the loop.
-// The state is read after the hint (Hints), from the engine rather than the
-// cache of encodings, so it contains every write up to the hint's sequence
-// number.
+// The list's write version is read first and kept in the hint (Written):
+// the state read after it contains every write up to that version, so if
+// DropHint finds the version unchanged, dropping the copy loses nothing.
+// (The hint's sequence number alone would not do: the cache of encodings
+// may serve a state from just before a hinted write whose hint is already
+// visible, and ordinary writes do not bump it.)
 func (s *Server) queueHandoff(h storage.Hint) bool {
-	l, err := s.store.Load(h.List)
+	h.Written = s.store.Version(h.List)
+	enc, err := s.store.LoadEncoded(h.List)
+	if err == nil && h.Written == 0 {
+		return false // written since the hints were read: next round
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		// A hint is written with its data; nothing to deliver.
 		if _, _, err := s.store.DropHint(h, false); err != nil {
@@ -151,7 +151,7 @@ func (s *Server) queueHandoff(h storage.Hint) bool {
 		s.log.error("hint-load", "server: cannot read a hinted list; its hint stays", "list", h.List, "owner", h.Owner, "err", err)
 		return false
 	}
-	m, err := protocol.NewHandoff(0, 0, h.List, h.Owner, l.Encode())
+	m, err := protocol.NewHandoff(0, 0, h.List, h.Owner, enc)
 	if err != nil {
 		s.log.error("hint-encode", "server: cannot hand a list off", "list", h.List, "owner", h.Owner, "err", err)
 		return false
@@ -162,24 +162,63 @@ func (s *Server) queueHandoff(h storage.Hint) bool {
 
 // handoffDone applies a Handoff's outcome. The copy is dropped only after
 // the owner's durable acknowledgement, and only when neither the proxy nor
-// the latest adopted ring makes this server an owner.
-func (s *Server) handoffDone(r handoffResult, skip map[string]bool) {
+// the latest adopted ring makes this server an owner. NotFound (the server
+// named is no owner any more) re-targets the hint.
+func (s *Server) handoffDone(r handoffResult, skip map[string]bool, tally *roundTally) {
 	if r.err != nil {
+		tally.failed++
 		var eb protocol.ErrorBody
-		if errors.As(r.err, &eb) && eb.Code == protocol.CodeUnavailable {
-			skip[r.hint.Owner] = true
+		if errors.As(r.err, &eb) {
+			switch eb.Code {
+			case protocol.CodeUnavailable:
+				skip[r.hint.Owner] = true
+			case protocol.CodeNotFound:
+				s.retarget(r.hint)
+				return
+			}
 		}
 		s.log.warn("handoff-failed", "server: hinted handoff not delivered; retrying later", "list", r.hint.List, "owner", r.hint.Owner, "err", r.err)
 		return
 	}
-	dropList := !r.owns && !s.ownsByRing(r.hint)
+	dropList := !r.owns && !s.ownsByRing(r.hint.List)
 	hintDropped, listDropped, err := s.store.DropHint(r.hint, dropList)
 	if err != nil {
 		s.log.error("hint-drop", "server: cannot drop a delivered hint; it will be delivered again", "list", r.hint.List, "owner", r.hint.Owner, "err", err)
 		return
 	}
-	s.cfg.Logger.Info("hinted handoff delivered", "server", s.id, "list", r.hint.List, "owner", r.hint.Owner,
-		"hint_dropped", hintDropped, "copy_dropped", listDropped)
+	if hintDropped {
+		tally.delivered++
+		s.stats.handoffs.Add(1)
+		if r.hint.Move {
+			tally.moved++
+			s.stats.moves.Add(1)
+		}
+	}
+	if listDropped {
+		tally.dropped++
+		s.stats.dropped.Add(1)
+	}
+	s.cfg.Logger.Debug("hinted handoff delivered", "server", s.id, "list", r.hint.List, "owner", r.hint.Owner,
+		"move", r.hint.Move, "hint_dropped", hintDropped, "copy_dropped", listDropped)
+}
+
+// roundTally counts what one handoff round did, for its log line.
+type roundTally struct {
+	delivered, moved, dropped, failed int
+}
+
+// log logs the round's figures if it delivered anything (at Debug level if
+// it only failed: the failures have their own rate-limited warnings).
+func (t *roundTally) log(s *Server) {
+	logf := s.cfg.Logger.Info
+	switch {
+	case t.delivered == 0 && t.failed == 0:
+		return
+	case t.delivered == 0:
+		logf = s.cfg.Logger.Debug
+	}
+	logf("handoff round", "server", s.id, "delivered", t.delivered, "lists_moved", t.moved,
+		"copies_dropped", t.dropped, "failed", t.failed, "hints_left", s.store.HintCount(), "moving_left", s.store.MoveHintCount())
 }
 
 // sendHandoffs sends the Handoffs the handoff goroutine queued, on the

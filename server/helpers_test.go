@@ -32,6 +32,13 @@ type fakeProxy struct {
 	heartbeat time.Duration // how often to heartbeat it
 	silent    bool          // no heartbeats: the server will give it up
 	nextID    uint64
+	reports   []report // the ServerReports received, oldest first
+}
+
+// report is a ServerReport a fake proxy received.
+type report struct {
+	epoch uint64
+	body  protocol.ServerReportBody
 }
 
 // newFakeProxy binds a fake proxy on a free port.
@@ -69,9 +76,10 @@ func (p *fakeProxy) close() {
 	}
 }
 
-// recv returns the next message from any server, skipping heartbeats,
-// within the deadline: its identity, the parsed message (zero if it does
-// not parse) and the raw frames after the identity.
+// recv returns the next message from any server, skipping heartbeats and
+// ServerReports (recorded in reports), within the deadline: its identity,
+// the parsed message (zero if it does not parse) and the raw frames after
+// the identity.
 func (p *fakeProxy) recv() (identity []byte, m protocol.Message, frames [][]byte) {
 	p.t.Helper()
 	poller := zmq.NewPoller()
@@ -96,6 +104,12 @@ func (p *fakeProxy) recv() (identity []byte, m protocol.Message, frames [][]byte
 			p.t.Fatalf("fake proxy received %d frames", len(raw))
 		}
 		m, _ := protocol.Parse(raw[1:])
+		if m.Type == protocol.TypeServerReport {
+			body, err := protocol.DecodeServerReportBody(m.Body)
+			must(p.t, err)
+			p.reports = append(p.reports, report{epoch: m.Epoch, body: body})
+			continue
+		}
 		if m.Type == protocol.TypeHeartbeat {
 			continue
 		}

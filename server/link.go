@@ -31,6 +31,7 @@ type link struct {
 	helloID  uint64    // request ID of the last hello
 	lastRecv time.Time // last message from the proxy, or the connect time
 	lastSent time.Time // last message to the proxy, or failed heartbeat
+	reportAt time.Time // when the next ServerReport is due, while welcomed
 	retryAt  time.Time // when to reconnect, while sock is nil
 	backoff  time.Duration
 }
@@ -118,13 +119,16 @@ func (lk *link) welcome(cfg Config) bool {
 	}
 	lk.welcomed, lk.helloDue = true, false
 	lk.backoff = cfg.minBackoff()
+	lk.reportAt = time.Time{} // report at once
 	return true
 }
 
 // tick runs the link's timers and returns the next time it needs a tick.
 // A silent proxy is disconnected; a link that is not welcomed says hello
-// again once per interval; a welcomed one sends a heartbeat after an
-// interval without sending anything.
+// again once per interval; a welcomed one sends a ServerReport at once and
+// then once per interval (it proves the server alive as well as a
+// heartbeat does), and a heartbeat after an interval without sending
+// anything (when a report could not be sent).
 func (lk *link) tick(l *loop, now time.Time) time.Time {
 	cfg := l.s.cfg
 	if lk.sock == nil {
@@ -156,6 +160,11 @@ func (lk *link) tick(l *loop, now time.Time) time.Time {
 			next = earliest(next, lk.helloAt.Add(cfg.Heartbeat))
 		}
 	case lk.welcomed:
+		if !now.Before(lk.reportAt) {
+			l.sendReport(lk, now)
+			lk.reportAt = now.Add(cfg.Heartbeat)
+		}
+		next = earliest(next, lk.reportAt)
 		if now.Sub(lk.lastSent) >= cfg.Heartbeat {
 			// A failed heartbeat is no loss: the next one follows an
 			// interval later, as after a sent one.
@@ -165,6 +174,18 @@ func (lk *link) tick(l *loop, now time.Time) time.Time {
 		next = earliest(next, lk.lastSent.Add(cfg.Heartbeat))
 	}
 	return next
+}
+
+// sendReport sends the proxy a ServerReport of the server's counts (kept
+// in memory: no disk read in the loop). A report that cannot be sent is no
+// loss: the next follows an interval later.
+func (l *loop) sendReport(lk *link, now time.Time) {
+	m, err := protocol.NewServerReport(l.s.epoch.Load(), l.s.report())
+	if err != nil {
+		l.s.log.error("report-encode", "server: cannot encode a server report", "err", err)
+		return
+	}
+	_ = lk.send(m, now)
 }
 
 // earliest returns the earlier of a and b.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ type loop struct {
 
 	pending     map[uint64]pendingHandoff // Handoffs sent, by request ID
 	nextHandoff uint64                    // last Handoff request ID used
+	draining    bool                      // stopping: Handoffs are no longer sent
 }
 
 // run is the loop goroutine. It binds the reply socket and connects to every
@@ -200,7 +202,11 @@ func (l *loop) forwardReplies() {
 	var handoffs []handoffReq
 	l.replies, handoffs = l.s.replies.take(l.replies)
 	now := time.Now()
-	if len(handoffs) > 0 {
+	if len(handoffs) > 0 && l.draining {
+		for _, r := range handoffs {
+			l.handoffResult(handoffResult{hint: r.hint, err: errors.New("server shutting down")})
+		}
+	} else if len(handoffs) > 0 {
 		l.sendHandoffs(handoffs, now)
 	}
 	if len(l.replies) == 0 {
@@ -223,6 +229,7 @@ func (l *loop) forwardReplies() {
 // drain runs once the loop stops serving: it closes the job queue and
 // forwards the workers' last replies until every worker has stopped.
 func (l *loop) drain() {
+	l.draining = true
 	close(l.s.jobs)
 	if err := l.pull.SetRcvtimeo(drainWait); err != nil {
 		l.s.cfg.Logger.Error("server: cannot wait for the workers' last replies", "err", err)

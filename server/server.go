@@ -32,8 +32,14 @@ type Server struct {
 	// never started).
 	jobs chan job
 	// ring is the ring of the latest adopted epoch (nil before the first
-	// EpochAnnounce): written by the loop, read by the handoff goroutine.
+	// EpochAnnounce): written by the loop, read by the handoff goroutine
+	// and the workers.
 	ring atomic.Pointer[ownerRing]
+	// rebalanced is the ring of the last complete rebalance pass (nil
+	// before the first): only the handoff goroutine touches it.
+	rebalanced *ownerRing
+	// stats are running totals, updated by whoever does the work.
+	stats counters
 	// kick asks the handoff goroutine for a round now; handoffResults
 	// carries the outcome of each Handoff from the loop to it.
 	kick           chan struct{}

@@ -44,9 +44,11 @@ func (s *Server) work(ctx context.Context) {
 	}
 }
 
-// serve answers one Store or Fetch.
+// serve answers one Store, Fetch, HintedStore or Digest.
 func (s *Server) serve(m protocol.Message) protocol.Message {
 	switch m.Type {
+	case protocol.TypeDigest:
+		return s.digest(m)
 	case protocol.TypeStore:
 		return s.storeList(m)
 	case protocol.TypeFetch:

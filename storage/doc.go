@@ -38,6 +38,18 @@
 // concatenating the verified stored parts (encoded.go). A server answers
 // fetches with it.
 //
+// # The list index, digests and move hints
+//
+// Every stored list is also in an index in memory (index.go): its ring
+// position, a write version bumped by every change to it, and the hash of
+// its canonical encoding that anti-entropy digests sum (computed when first
+// asked for, forgotten by each write). It gives the counts a server reports
+// each second ([Store.ListCount]) and the digests of a ring range
+// ([Store.Digests]) without a scan. Hints ('h') come in two kinds: for a
+// down owner ([Store.SaveHinted], capped by Options.MaxHints) and, for
+// rebalancing after a ring change, move hints ([Store.Rehint], not capped);
+// [Store.DropHint] drops a delivered hint and, when asked, the copy.
+//
 // # Corruption
 //
 // A value that fails its checksum or does not decode as the part its key names

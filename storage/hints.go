@@ -17,32 +17,56 @@ import (
 // its Fetch answers include it, and records a hint naming the intended
 // owner in the same atomic batch:
 //
-//	'h' | list ID (16) | owner server ID   →   version 1 | sequence (8, big-endian)
+//	'h' | list ID (16) | owner server ID   →   kind | sequence (8, big-endian)
 //
-// The sequence number grows with every hinted write, so that a delivery
-// which read the state before a newer hinted write does not drop the hint
-// (or the copy) that the newer write still needs (DropHint).
+// The kind byte is also the value's format version: 1 for a hint covering a
+// down owner (sloppy quorum, SaveHinted), counted against Options.MaxHints;
+// 2 for a move hint (rebalancing, Rehint: the list is to be copied to an
+// owner it has after a ring change), not capped, since the lists it moves
+// are already stored. A hinted write to a list and owner that already have
+// a hint keeps the hint's kind. The sequence number grows with every hinted
+// write, so that a delivery which read the state before a newer hinted
+// write does not drop the hint (or the copy) that the newer write still
+// needs (DropHint).
 
 // ErrHintsFull means the store already keeps its maximum number of hint
 // records (Options.MaxHints) and refuses a new one.
 var ErrHintsFull = errors.New("storage: hint store full")
 
-// hintValueVersion is the format version of a hint record's value.
-const hintValueVersion = 1
+// Hint kinds, the first byte of a hint record's value.
+const (
+	hintKindDown = 1 // kept for a down owner (SaveHinted)
+	hintKindMove = 2 // moving the list to a new owner (Rehint)
+)
 
 // Hint is a durable promise to deliver a list to its intended owner.
 type Hint struct {
 	List  uuid.UUID
 	Owner string // the server the list's state is kept for
 	Seq   uint64 // sequence number of the latest hinted write; see DropHint
+	Move  bool   // a move hint (rebalancing) rather than one for a down owner
+	// Written is the list's write version (Store.Version) when the state
+	// delivered for the hint was read, or 0: see DropHint. Hints leaves it
+	// 0; the deliverer sets it.
+	Written uint64
 }
 
 // hintCounter counts hint records against their cap and numbers hinted
 // writes.
 type hintCounter struct {
-	count atomic.Int64  // hint records stored or reserved
+	count atomic.Int64  // hint records for down owners, stored or reserved
+	moves atomic.Int64  // move hint records
 	max   int64         // cap on count
 	seq   atomic.Uint64 // last sequence number given out
+}
+
+// dropped records the deletion of a hint record of the given kind.
+func (c *hintCounter) dropped(move bool) {
+	if move {
+		c.moves.Add(-1)
+	} else {
+		c.count.Add(-1)
+	}
 }
 
 // reserve takes a slot for a new hint record, or reports that none is left.
@@ -70,16 +94,21 @@ func hintKey(id uuid.UUID, owner string) []byte {
 func hintListPrefix(id uuid.UUID) []byte { return append([]byte{prefixHint}, id[:]...) }
 
 // encodeHintValue returns a hint record's value.
-func encodeHintValue(seq uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{hintValueVersion}, seq)
+func encodeHintValue(seq uint64, move bool) []byte {
+	kind := byte(hintKindDown)
+	if move {
+		kind = hintKindMove
+	}
+	return binary.BigEndian.AppendUint64([]byte{kind}, seq)
 }
 
-// decodeHintValue reads a hint record's value.
-func decodeHintValue(v []byte) (uint64, bool) {
-	if len(v) != 9 || v[0] != hintValueVersion {
-		return 0, false
+// decodeHintValue reads a hint record's value. A value that does not decode
+// is a hint for a down owner with sequence number 0 (ok false).
+func decodeHintValue(v []byte) (seq uint64, move, ok bool) {
+	if len(v) != 9 || (v[0] != hintKindDown && v[0] != hintKindMove) {
+		return 0, false, false
 	}
-	return binary.BigEndian.Uint64(v[1:]), true
+	return binary.BigEndian.Uint64(v[1:]), v[0] == hintKindMove, true
 }
 
 // parseHintKey reads a hint key; ok is false for a key the layout never
@@ -94,18 +123,22 @@ func parseHintKey(key []byte) (id uuid.UUID, owner string, ok bool) {
 // loadHintCounter counts the stored hints and finds the last sequence
 // number, at Open.
 func (s *Store) loadHintCounter() error {
-	var n int64
+	var down, moves int64
 	var last uint64
 	err := s.scanHints(nil, func(_ []byte, v []byte) {
-		n++
-		if seq, ok := decodeHintValue(v); ok && seq > last {
-			last = seq
+		seq, move, _ := decodeHintValue(v)
+		if move {
+			moves++
+		} else {
+			down++
 		}
+		last = max(last, seq)
 	})
 	if err != nil {
 		return err
 	}
-	s.hints.count.Store(n)
+	s.hints.count.Store(down)
+	s.hints.moves.Store(moves)
 	s.hints.seq.Store(last)
 	return nil
 }
@@ -173,7 +206,8 @@ func (s *Store) SaveHinted(l *crdt.List, owner string) (changed bool, err error)
 	hk := hintKey(id, owner)
 	reserved := false
 	extra := func(b *pebble.Batch) error {
-		_, closer, err := s.db.Get(hk)
+		v, closer, err := s.db.Get(hk)
+		move := false
 		switch {
 		case errors.Is(err, pebble.ErrNotFound):
 			if !s.hints.reserve() {
@@ -183,9 +217,10 @@ func (s *Store) SaveHinted(l *crdt.List, owner string) (changed bool, err error)
 		case err != nil:
 			return fmt.Errorf("storage: reading the hint of list %s for %s: %w", id, owner, err)
 		default:
+			_, move, _ = decodeHintValue(v) // an existing hint keeps its kind
 			closer.Close()
 		}
-		return b.Set(hk, encodeHintValue(s.hints.seq.Add(1)), nil)
+		return b.Set(hk, encodeHintValue(s.hints.seq.Add(1), move), nil)
 	}
 	k := keyOf(id)
 	st := s.stripeOf(k)
@@ -218,22 +253,29 @@ func (s *Store) Hints() ([]Hint, error) {
 		if !ok {
 			return
 		}
-		seq, _ := decodeHintValue(v)
-		out = append(out, Hint{List: id, Owner: owner, Seq: seq})
+		seq, move, _ := decodeHintValue(v)
+		out = append(out, Hint{List: id, Owner: owner, Seq: seq, Move: move})
 	})
 	return out, err
 }
 
-// HintCount returns the number of hint records.
-func (s *Store) HintCount() int { return int(s.hints.count.Load()) }
+// HintCount returns the number of hint records of both kinds, from memory.
+func (s *Store) HintCount() int { return int(s.hints.count.Load() + s.hints.moves.Load()) }
+
+// MoveHintCount returns the number of move hint records (see Rehint), from
+// memory.
+func (s *Store) MoveHintCount() int { return int(s.hints.moves.Load()) }
 
 // DropHint is called once h's list has been delivered to h.Owner and the
 // owner has made it durable. It deletes the hint, unless a hinted write came
 // after the delivered state was read (its sequence number is no longer
 // h.Seq: the hint stays, to be delivered again). If dropList is set (the
 // caller does not own the list) and no other hint of the list remains, it
-// also deletes the stored list, in the same atomic batch. It returns what it
-// deleted, once that is durable.
+// also deletes the stored list, in the same atomic batch. With dropList and
+// h.Written set, it deletes nothing at all if the list has been written
+// since the delivered state was read (its Version is no longer h.Written):
+// the write would be lost with the copy, so the hint stays, to deliver the
+// newer state. It returns what it deleted, once that is durable.
 func (s *Store) DropHint(h Hint, dropList bool) (hintDropped, listDropped bool, err error) {
 	if err := s.begin(); err != nil {
 		return false, false, err
@@ -247,7 +289,6 @@ func (s *Store) DropHint(h Hint, dropList bool) (hintDropped, listDropped bool, 
 	if err != nil || !hintDropped {
 		return false, false, err
 	}
-	s.hints.count.Add(-1)
 	if err := s.sync.wait(ticket); err != nil {
 		return false, false, err
 	}
@@ -266,9 +307,9 @@ func (s *Store) dropHintLocked(k listKey, h Hint, dropList bool) (ticket uint64,
 	if err != nil {
 		return 0, false, false, fmt.Errorf("storage: reading the hint of list %s for %s: %w", h.List, h.Owner, err)
 	}
-	seq, _ := decodeHintValue(v)
+	seq, move, _ := decodeHintValue(v)
 	closer.Close()
-	if seq != h.Seq {
+	if seq != h.Seq || (dropList && h.Written != 0 && s.index.version(k) != h.Written) {
 		return 0, false, false, nil
 	}
 	b := s.db.NewBatch()
@@ -295,8 +336,10 @@ func (s *Store) dropHintLocked(k listKey, h Hint, dropList bool) (ticket uint64,
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return 0, false, false, fmt.Errorf("storage: dropping the hint of list %s for %s: %w", h.List, h.Owner, err)
 	}
+	s.hints.dropped(move)
 	if listDropped {
 		s.encoded.invalidate(k)
+		s.index.remove(k)
 		s.setDamagedLocked(k, false)
 	}
 	return s.sync.ticket(), true, listDropped, nil

@@ -41,9 +41,10 @@ type Options struct {
 	// encodings that LoadEncoded serves from; 0 means
 	// DefaultEncodedCacheSize and a negative size disables the cache.
 	EncodedCacheSize int64
-	// MaxHints bounds the hint records (one per list and intended owner)
-	// that SaveHinted keeps; 0 means DefaultMaxHints. A full store refuses
-	// new hints with ErrHintsFull.
+	// MaxHints bounds the hint records for down owners (one per list and
+	// intended owner) that SaveHinted keeps; 0 means DefaultMaxHints. A
+	// full store refuses new hints with ErrHintsFull. Move hints (Rehint)
+	// are not counted.
 	MaxHints int
 	// Owner describes this process in the directory lock, for the error a
 	// second process gets (e.g. "client" or "server s1"). Empty means the

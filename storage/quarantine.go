@@ -126,6 +126,9 @@ func (s *Store) dropCorrupt(id uuid.UUID, all bool) (int, error) {
 	}
 	s.encoded.invalidate(k)
 	s.setDamagedLocked(k, false)
+	if err := s.reindexLocked(k); err != nil {
+		return 0, fmt.Errorf("storage: repairing list %s: %w", id, err)
+	}
 	if len(bad) > 0 {
 		s.log.Warn("storage: dropped corrupt parts", "list", id, "count", len(bad), "whole_list", all)
 	}
@@ -197,6 +200,7 @@ func (s *Store) markDamagedLocked(k listKey, bad []badValue) error {
 	if n > 0 {
 		s.setDamagedLocked(k, true)
 		s.encoded.invalidate(k)
+		s.index.touch(k) // its hash is forgotten: the list is no longer served
 	}
 	if added > 0 {
 		s.log.Error("storage: corrupt values quarantined", "list", k.id(), "count", added, "err", badError(bad))

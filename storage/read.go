@@ -108,6 +108,7 @@ func (s *Store) deleteLocked(k listKey) (uint64, error) {
 		return 0, fmt.Errorf("storage: deleting list %s: %w", k.id(), err)
 	}
 	s.encoded.invalidate(k)
+	s.index.remove(k)
 	s.setDamagedLocked(k, false)
 	return s.sync.ticket(), nil
 }

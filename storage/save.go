@@ -129,6 +129,7 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Ba
 		return 0, false, fmt.Errorf("storage: committing list %s: %w", k.id(), err)
 	}
 	s.encoded.invalidate(k)
+	s.index.touch(k)
 	return s.sync.ticket(), true, nil
 }
 

@@ -62,6 +62,7 @@ type Store struct {
 	stripes [stripeCount]stripe // list locks, by ring position
 	encoded *encodedCache       // encodings served by LoadEncoded
 	hints   hintCounter         // hint records: how many, the cap, the last sequence number
+	index   listIndex           // every stored list: position, write version, digest hash
 
 	// closeMu guards closed. Every operation holds it shared for its whole
 	// duration and Close holds it exclusively, so Close waits for the
@@ -106,7 +107,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// init checks or records the layout version and loads the damaged markers.
+// init checks or records the layout version, loads the damaged markers
+// and the hint counts, and builds the list index.
 func (s *Store) init() error {
 	v, closer, err := s.db.Get(metaFormatKey)
 	switch {
@@ -142,7 +144,10 @@ func (s *Store) init() error {
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("storage: reading damaged markers: %w", err)
 	}
-	return s.loadHintCounter()
+	if err := s.loadHintCounter(); err != nil {
+		return err
+	}
+	return s.buildIndex()
 }
 
 // Close waits for operations in flight, closes the engine and releases the

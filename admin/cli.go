@@ -1,0 +1,186 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// DefaultAddr is the admin address of a proxy started with the default
+// --listen (127.0.0.1:5555): PORT+4.
+const DefaultAddr = "127.0.0.1:5559"
+
+// Defaults of the subcommands' --timeout.
+const (
+	defaultStatusTimeout = 10 * time.Second
+	defaultRemoveTimeout = 30 * time.Second
+)
+
+// SplitAddrs splits a comma-separated list of addresses, dropping empty
+// items and surrounding spaces.
+func SplitAddrs(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// FirstStatus returns the status of the first of addrs that answers, in
+// order; if none does, the errors of all.
+func (c *Client) FirstStatus(ctx context.Context, addrs []string) (Status, error) {
+	var errs []error
+	for _, a := range addrs {
+		st, err := c.Status(ctx, a)
+		if err == nil {
+			return st, nil
+		}
+		errs = append(errs, fromAddr(a, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		return Status{}, fmt.Errorf("%w: no admin address given", ErrBadRequest)
+	}
+	return Status{}, errors.Join(errs...)
+}
+
+// StatusMain runs `proxy status [--admin ADDR[,ADDR...]] [--json]` with
+// args (after "status"): it prints the status of the first proxy that
+// answers, as a table or, with --json, as the Status JSON. It returns the
+// exit code: 0, 1 if no proxy answered, 2 for bad usage.
+func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proxy status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addrs := fs.String("admin", DefaultAddr, "admin `ADDR[,ADDR...]` of the proxies to ask, in order, until one answers")
+	asJSON := fs.Bool("json", false, "print the status as JSON, for scripts")
+	timeout := fs.Duration("timeout", defaultStatusTimeout, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: proxy status [flags]")
+		fs.PrintDefaults()
+	}
+	if code, ok := parse(fs, args, 0); !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	st, err := NewClient().FirstStatus(ctx, SplitAddrs(*addrs))
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy status: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			fmt.Fprintf(stderr, "proxy status: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if err := WriteStatus(stdout, st); err != nil {
+		fmt.Fprintf(stderr, "proxy status: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// RemoveMain runs `proxy remove SERVER_ID [--admin ADDR[,ADDR...]]
+// [--force]` with args (after "remove"). Without --force the server is
+// marked leaving: it hands its lists to their owners, and the leader
+// removes it once it holds none. With --force it is removed at once. It
+// returns once that change is committed: 0, 1 on failure, 2 for bad usage.
+func RemoveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proxy remove", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addrs := fs.String("admin", DefaultAddr, "admin `ADDR[,ADDR...]` of the proxies to ask, in order, until one answers")
+	force := fs.Bool("force", false, "remove the server now, without handing its lists over (for a server that is gone for good)")
+	timeout := fs.Duration("timeout", defaultRemoveTimeout, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: proxy remove SERVER_ID [flags]")
+		fs.PrintDefaults()
+	}
+	// The server ID may come before or after the flags.
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if code, ok := parse(fs, args, 1); !ok {
+		return code
+	}
+	if fs.NArg() == 1 {
+		if id != "" {
+			fmt.Fprintf(stderr, "proxy remove: unexpected argument %q\n", fs.Arg(0))
+			return 2
+		}
+		id = fs.Arg(0)
+	}
+	if id == "" {
+		fmt.Fprintln(stderr, "proxy remove: which server? give its ID")
+		fs.Usage()
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := NewClient()
+	var errs []error
+	for _, a := range SplitAddrs(*addrs) {
+		reply, err := c.Remove(ctx, a, id, *force)
+		if err == nil {
+			if reply.Action == "remove" {
+				fmt.Fprintf(stdout, "%s removed from the ring\n", id)
+			} else {
+				fmt.Fprintf(stdout, "%s is leaving: it hands its lists to their new owners, and the leader removes it once it holds none\n", id)
+			}
+			return 0
+		}
+		errs = append(errs, fromAddr(a, err))
+		// Only a proxy that cannot be reached is worth passing over: any
+		// answer is the group's.
+		var remote *RemoteError
+		if errors.As(err, &remote) || ctx.Err() != nil {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		fmt.Fprintln(stderr, "proxy remove: no admin address given")
+		return 2
+	}
+	fmt.Fprintf(stderr, "proxy remove %s: %v\n", id, errors.Join(errs...))
+	return 1
+}
+
+// fromAddr names the proxy that answered an error; a transport error names
+// its URL already.
+func fromAddr(addr string, err error) error {
+	var remote *RemoteError
+	if errors.As(err, &remote) {
+		return fmt.Errorf("the proxy at %s answered: %w", addr, err)
+	}
+	return err
+}
+
+// parse parses args into fs, allowing at most maxArgs positional
+// arguments. ok is false when the command should stop with code.
+func parse(fs *flag.FlagSet, args []string, maxArgs int) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > maxArgs {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(maxArgs))
+		fs.Usage()
+		return 2, false
+	}
+	return 0, true
+}

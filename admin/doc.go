@@ -1,0 +1,32 @@
+// Package admin is a proxy's admin HTTP API, its client, and the `proxy
+// status` and `proxy remove` commands built on them. Proxies of one Raft
+// group use it to forward membership changes to the leader and to add a
+// joining proxy as a voter; operators and scripts use it to see and change
+// the ring.
+//
+// Routes (request bodies at most MaxBodySize bytes; answers are JSON):
+//
+//	POST /v1/apply    body: an encoded membership command, as a follower's
+//	                  Node forwards it (Forwarder). Applied by the leader's
+//	                  Node; answer {"ok":true} once committed.
+//	POST /v1/proxies  {"id":"proxy-…","raft":"host:port"}: add a proxy to
+//	                  the Raft group as a voter. A follower passes it on to
+//	                  the leader's admin API (once). Answer {"ok":true}.
+//	GET  /v1/status   Status: {"admin", "membership": membership.Status,
+//	                  "proxy": proxy.Status, "proxy_error"}.
+//	POST /v1/remove   {"server":"s1","force":false}: without force the
+//	                  server is marked leaving (the leader removes it once it
+//	                  has handed its lists over), with force it is removed
+//	                  now. Answer {"server":"s1","action":"leave"|"remove"}
+//	                  once the change is committed.
+//
+// Errors are {"error":"text","code":"…"} with an HTTP status of 4xx or 5xx;
+// the code names the sentinel error (not_leader, no_leader, removed,
+// not_member, full, malformed, bad_request, timeout, …), which the Client
+// gives back as a *RemoteError that errors.Is matches against the same
+// sentinels as the local error.
+//
+// Files: server.go (the routes), client.go (Client and the Forwarder),
+// errors.go (error codes), cli.go (the subcommands), format.go (the status
+// table).
+package admin

@@ -1,0 +1,142 @@
+package proxy
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"shoplist/hashring"
+)
+
+// Status is what a proxy knows of the ring and its servers, for operators
+// (`proxy status`) and tests.
+type Status struct {
+	Epoch     uint64    `json:"epoch"`
+	N         int       `json:"n"`
+	VNodes    int       `json:"vnodes"`
+	Endpoints Endpoints `json:"endpoints"`
+	// Proxies are the client endpoints of every proxy of the group, as
+	// Welcomes list them.
+	Proxies []string `json:"proxies"`
+	// Leader is true when this proxy leads its group (removals,
+	// anti-entropy); always true for a single proxy.
+	Leader bool `json:"leader"`
+	// Servers holds every member and every connected server that is not
+	// one, sorted by ID.
+	Servers     []ServerStatus   `json:"servers"`
+	AntiEntropy AntiEntropyStats `json:"anti_entropy"`
+	Counters    Counters         `json:"counters"`
+}
+
+// ServerStatus is one server as the proxy sees it.
+type ServerStatus struct {
+	ID string `json:"id"`
+	// State is "active" (placed on the ring), "leaving" (handing its lists
+	// over, owns nothing) or "" (connected, not a member).
+	State string `json:"state"`
+	// Up means requests are routed to it: it was welcomed and has not been
+	// silent for Liveness intervals.
+	Up bool `json:"up"`
+	// LastSeen is when its last message came; zero if never.
+	LastSeen time.Time `json:"last_seen"`
+	// Reported says whether it has sent a ServerReport; Lists, Hints and
+	// Moving are from the latest, sent at ReportEpoch at ReportedAt.
+	Reported    bool      `json:"reported"`
+	Lists       uint64    `json:"lists"`
+	Hints       uint64    `json:"hints"`
+	Moving      uint64    `json:"moving"`
+	ReportEpoch uint64    `json:"report_epoch"`
+	ReportedAt  time.Time `json:"reported_at"`
+	// Positions are its virtual nodes' ring positions (active members).
+	Positions []uint64 `json:"positions"`
+	// Ranges are the arcs of the ring on which it is one of the N owners,
+	// and Share the fraction of the ring they cover.
+	Ranges []hashring.Range `json:"ranges"`
+	Share  float64          `json:"share"`
+}
+
+// Counters count what the proxy did since it started.
+type Counters struct {
+	Pushes    uint64 `json:"pushes"`
+	Pulls     uint64 `json:"pulls"`
+	Failed    uint64 `json:"failed"` // client requests answered with an error
+	Published uint64 `json:"published"`
+	// Repairs counts read repairs sent, RepairsSkipped those skipped
+	// because a push to the list was in progress.
+	Repairs        uint64 `json:"repairs"`
+	RepairsSkipped uint64 `json:"repairs_skipped"`
+	// HintedStores counts sloppy-quorum writes to fallbacks, Handoffs the
+	// hints delivered to their owners, HandoffsFailed those refused.
+	HintedStores   uint64 `json:"hinted_stores"`
+	Handoffs       uint64 `json:"handoffs"`
+	HandoffsFailed uint64 `json:"handoffs_failed"`
+	// Announced counts EpochAnnounces sent, StaleEpoch the requests a
+	// server refused as routed under an older epoch, Reports the
+	// ServerReports received, Removals the dead or drained servers this
+	// proxy removed.
+	Announced  uint64 `json:"announced"`
+	StaleEpoch uint64 `json:"stale_epoch"`
+	Reports    uint64 `json:"reports"`
+	Removals   uint64 `json:"removals"`
+}
+
+// Status returns the proxy's view of the ring and its servers.
+func (p *Proxy) Status(ctx context.Context) (Status, error) {
+	var st Status
+	if err := p.do(ctx, func(l *loop) { st = l.status() }); err != nil {
+		return Status{}, err
+	}
+	return st, nil
+}
+
+// status builds the Status, in the loop.
+func (l *loop) status() Status {
+	v := l.view
+	st := Status{
+		Epoch:       v.Epoch,
+		N:           l.cfg.N,
+		VNodes:      v.Ring.VNodes(),
+		Endpoints:   l.endpoints,
+		Proxies:     l.clientEndpoints(),
+		Leader:      l.isLeader(),
+		AntiEntropy: l.antiEntropyStats(),
+		Counters: Counters{
+			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Failed: l.stats.failed, Published: l.stats.published,
+			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
+			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
+			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Reports: l.stats.reports, Removals: l.stats.removals,
+		},
+	}
+	ids := map[string]bool{}
+	for _, id := range slices.Concat(v.Ring.Servers(), v.Leaving) {
+		ids[id] = true
+	}
+	for id := range l.servers {
+		ids[id] = true
+	}
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		s := ServerStatus{ID: id}
+		switch {
+		case v.Active(id):
+			s.State = "active"
+			s.Positions = v.Ring.Positions(id)
+			s.Ranges = v.Ring.OwnedRanges(id, l.cfg.N)
+			for _, g := range s.Ranges {
+				s.Share += g.Fraction()
+			}
+		case v.IsLeaving(id):
+			s.State = "leaving"
+		}
+		if pr := l.servers[id]; pr != nil {
+			s.Up = pr.usable()
+			s.LastSeen = pr.lastSeen
+			if r := pr.report; !r.at.IsZero() {
+				s.Reported, s.Lists, s.Hints, s.Moving = true, r.Lists, r.Hints, r.Moving
+				s.ReportEpoch, s.ReportedAt = r.epoch, r.at
+			}
+		}
+		st.Servers = append(st.Servers, s)
+	}
+	return st
+}

@@ -1,0 +1,241 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"shoplist/protocol"
+)
+
+// The list index: every stored list, in memory, with its ring position, a
+// write version and, once computed, the protocol.ListHash of its canonical
+// encoding (the bytes LoadEncoded returns, which a server's FetchReply
+// carries). It is built at Open by one scan of the list keys and kept exact
+// by every write: each change to what is stored for a list (a merge that
+// changed it, a delete, a dropped copy, a repair, a damaged mark) bumps the
+// list's write version under the list's stripe lock, after the change is
+// visible to readers and the cache of encodings has been invalidated, which
+// forgets the hash. Hashes are computed lazily, when Digests asks for them,
+// so a write costs a map update and no extra read; a hash computed from a
+// state read at version v is kept only if the version is still v.
+//
+// The index answers the cheap questions a server reports once a second
+// (ListCount) and the anti-entropy digests of a ring range (Digests), and
+// gives DropHint the write version that tells whether a list was written
+// after the state delivered for a hint was read (Version).
+
+// indexShardBits is how many top bits of a ring position pick the index
+// shard, so that a ring range is a run of shards.
+const indexShardBits = 10
+
+// indexShards is the number of index shards.
+const indexShards = 1 << indexShardBits
+
+// listIndex is the in-memory index of stored lists.
+type listIndex struct {
+	shards [indexShards]indexShard
+	count  atomic.Int64  // entries in all shards
+	vers   atomic.Uint64 // last write version given out; versions are never reused
+}
+
+// indexShard is the lists of one run of ring positions.
+type indexShard struct {
+	// mu guards lists. It is a leaf lock: taken under a stripe lock by
+	// writers, alone by readers, and nothing is locked while it is held.
+	mu    sync.Mutex
+	lists map[uuid.UUID]indexEntry
+}
+
+// indexEntry is one stored list.
+type indexEntry struct {
+	pos    uint64 // ring position
+	ver    uint64 // write version of the stored state; never 0
+	hash   uint64 // ListHash of the encoding at ver, if hashed
+	hashed bool
+}
+
+// shardOf returns the shard of ring position pos.
+func (x *listIndex) shardOf(pos uint64) *indexShard {
+	return &x.shards[pos>>(64-indexShardBits)]
+}
+
+// touch records a change to the stored state of list k (it is stored after
+// the change): a new write version, and the hash forgotten. Writers call it
+// under k's stripe lock, after the change is visible to readers and the
+// cache of encodings has been invalidated.
+func (x *listIndex) touch(k listKey) {
+	pos, id := k.position(), k.id()
+	sh := x.shardOf(pos)
+	ver := x.vers.Add(1)
+	sh.mu.Lock()
+	if sh.lists == nil {
+		sh.lists = make(map[uuid.UUID]indexEntry)
+	}
+	if _, ok := sh.lists[id]; !ok {
+		x.count.Add(1)
+	}
+	sh.lists[id] = indexEntry{pos: pos, ver: ver}
+	sh.mu.Unlock()
+}
+
+// remove records that nothing of list k is stored any more. Writers call it
+// under k's stripe lock, after the delete is visible to readers.
+func (x *listIndex) remove(k listKey) {
+	id := k.id()
+	sh := x.shardOf(k.position())
+	sh.mu.Lock()
+	if _, ok := sh.lists[id]; ok {
+		delete(sh.lists, id)
+		x.count.Add(-1)
+	}
+	sh.mu.Unlock()
+}
+
+// version returns the write version of list k, or 0 if it is not stored.
+func (x *listIndex) version(k listKey) uint64 {
+	sh := x.shardOf(k.position())
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.lists[k.id()].ver
+}
+
+// setHash keeps hash as the hash of list id, read at write version ver,
+// unless the list has been written (or dropped) since.
+func (x *listIndex) setHash(id uuid.UUID, pos, ver, hash uint64) {
+	sh := x.shardOf(pos)
+	sh.mu.Lock()
+	if e, ok := sh.lists[id]; ok && e.ver == ver {
+		e.hash, e.hashed = hash, true
+		sh.lists[id] = e
+	}
+	sh.mu.Unlock()
+}
+
+// indexed is a copy of an index entry, with its list ID.
+type indexed struct {
+	id uuid.UUID
+	indexEntry
+}
+
+// collect returns a copy of every entry whose position lies in the arc
+// (start, end] (start == end: the whole ring; see arcHolds).
+func (x *listIndex) collect(start, end uint64) []indexed {
+	first, last := start>>(64-indexShardBits), end>>(64-indexShardBits)
+	n := uint64(indexShards)
+	if start != end && !(start > end && first == last) {
+		n = (last-first)%indexShards + 1 // a run of shards, wrapping past the last
+	}
+	var out []indexed
+	for i := range n {
+		sh := &x.shards[(first+i)%indexShards]
+		sh.mu.Lock()
+		for id, e := range sh.lists {
+			if arcHolds(start, end, e.pos) {
+				out = append(out, indexed{id: id, indexEntry: e})
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// arcHolds reports whether pos lies in the arc (start, end] of the ring, going
+// clockwise from start; start == end is the whole ring. It is the range
+// test of protocol.DigestBucket.
+func arcHolds(start, end, pos uint64) bool {
+	width := end - start
+	off := pos - start
+	return width == 0 || (off != 0 && off <= width)
+}
+
+// ListCount returns the number of stored lists, from memory: it never
+// touches the engine.
+func (s *Store) ListCount() int { return int(s.index.count.Load()) }
+
+// Version returns the list's write version: a number that changes with
+// every change to what is stored for the list and is never reused while
+// the store is open, or 0 when nothing of the list is stored. Versions are
+// not durable: they mean something only within one Open.
+func (s *Store) Version(id uuid.UUID) uint64 { return s.index.version(keyOf(id)) }
+
+// ListPos is a stored list and its ring position.
+type ListPos struct {
+	List uuid.UUID
+	Pos  uint64 // hashring.Position of the list ID
+}
+
+// ListPositions returns every stored list with its ring position, from
+// memory, in no particular order.
+func (s *Store) ListPositions() []ListPos {
+	all := s.index.collect(0, 0)
+	out := make([]ListPos, len(all))
+	for i, e := range all {
+		out[i] = ListPos{List: e.id, Pos: e.pos}
+	}
+	return out
+}
+
+// ListDigest is a stored list's entry in an anti-entropy digest.
+type ListDigest struct {
+	List uuid.UUID
+	Pos  uint64 // ring position
+	Hash uint64 // protocol.ListHash of the list's canonical encoding
+}
+
+// Digests returns the digest entry of every stored list whose ring position
+// lies in the arc (start, end] (start == end: the whole ring), in no
+// particular order. Hashes come from memory; a list changed since its hash
+// was last computed is read (LoadEncoded) and hashed now, and the hash kept
+// for next time. A list that cannot be read because it is damaged (see
+// ErrCorrupt) is left out: it is not served either. skipped counts those.
+func (s *Store) Digests(start, end uint64) (out []ListDigest, skipped int, err error) {
+	if err := s.begin(); err != nil {
+		return nil, 0, err
+	}
+	entries := s.index.collect(start, end)
+	s.end() // LoadEncoded below admits itself: never hold begin twice
+	out = make([]ListDigest, 0, len(entries))
+	for _, e := range entries {
+		if !e.hashed {
+			enc, err := s.LoadEncoded(e.id)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				continue // dropped since collect
+			case errors.Is(err, ErrCorrupt):
+				skipped++
+				continue
+			case err != nil:
+				return nil, 0, fmt.Errorf("storage: digest of list %s: %w", e.id, err)
+			}
+			e.hash = protocol.ListHash(enc)
+			s.index.setHash(e.id, e.pos, e.ver, e.hash)
+		}
+		out = append(out, ListDigest{List: e.id, Pos: e.pos, Hash: e.hash})
+	}
+	return out, skipped, nil
+}
+
+// buildIndex fills the index from one scan of the list keys, at Open.
+func (s *Store) buildIndex() error {
+	return s.scanLists(0, ^uint64(0), s.index.touch)
+}
+
+// reindexLocked brings list k's index entry in line with what is stored,
+// after a change that may or may not have left parts of it (Repair). The
+// caller holds k's stripe lock.
+func (s *Store) reindexLocked(k listKey) error {
+	found := false
+	if err := s.scanList(k, func(_, _ []byte) { found = true }); err != nil {
+		return err
+	}
+	if found {
+		s.index.touch(k)
+	} else {
+		s.index.remove(k)
+	}
+	return nil
+}
