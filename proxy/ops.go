@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -307,8 +308,13 @@ func (o *op) rejection() protocol.Message {
 		verb, need = "answered", fmt.Sprintf("R=%d", o.need)
 	}
 	msg := fmt.Sprintf("%s of list %s failed: %d of %d replicas %s, need %s", o.kind, o.list, o.ok, o.replicas, verb, need)
-	if len(o.failures) > 0 {
-		msg += " (" + strings.Join(o.failures, "; ") + ")"
+	why := o.failures
+	if o.pending > 0 {
+		// The quorum was out of reach before every replica answered.
+		why = append(slices.Clone(why), fmt.Sprintf("%d not answered yet", o.pending))
+	}
+	if len(why) > 0 {
+		msg += " (" + strings.Join(why, "; ") + ")"
 	}
 	return protocol.NewError(o.reqID, protocol.CodeQuorumFailed, msg)
 }

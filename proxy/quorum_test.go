@@ -378,3 +378,27 @@ func diverged(t *testing.T) (a, b *crdt.List) {
 	}
 	return a, b
 }
+
+func TestQuorumFailureNamesRepliesStillOutstanding(t *testing.T) {
+	p := startProxy(t, nil)
+	fakes := joinServers(t, p, 3)
+	l, body := sampleList(t, "jam")
+	own := owners(t, p, fakes, l.ID())
+	c := newClient(t, p)
+	c.send(protocol.NewPush(4, l.ID(), body))
+	// Two owners refuse; the third holds its answer. W=2 is out of reach
+	// after the second refusal, and the client learns why the third did
+	// not count either.
+	for _, s := range own[:2] {
+		m := s.recvType(protocol.TypeStore)
+		refusal := protocol.NewError(m.RequestID, protocol.CodeUnavailable, "server overloaded")
+		refusal.ListID = m.ListID
+		s.send(refusal)
+	}
+	own[2].recvType(protocol.TypeStore)
+	eb := c.recvType(protocol.TypeError).Err().(protocol.ErrorBody)
+	if eb.Code != protocol.CodeQuorumFailed || !strings.Contains(eb.Message, "0 of 3 replicas acknowledged") ||
+		!strings.Contains(eb.Message, "1 not answered yet") {
+		t.Fatalf("error %v; want the two refusals and one reply outstanding", eb)
+	}
+}
