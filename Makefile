@@ -56,7 +56,7 @@ test: deps vet
 # fault schedule; CHAOS_KEEP=dir keeps the data and log.
 CHAOS_DURATION ?= 60s
 chaos: deps
-	CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -tags chaos -count=1 -v -timeout 30m -run '^TestChaos$$' ./chaos/
+	CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -tags chaos -count=1 -v -timeout 30m -run '^TestChaos$$' ./testing/chaos/
 
 # fuzz runs every fuzz target for FUZZTIME each (default 30s).
 FUZZTIME ?= 30s

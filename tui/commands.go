@@ -12,9 +12,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/uuid"
 
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 	"shoplist/crdt"
-	"shoplist/replica"
-	"shoplist/syncer"
 )
 
 // Timings of the UI.

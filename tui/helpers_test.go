@@ -15,9 +15,9 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/google/uuid"
 
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 	"shoplist/crdt"
-	"shoplist/replica"
-	"shoplist/syncer"
 )
 
 // fakeEngine implements Engine for tests: the test sets its status, sees

@@ -12,8 +12,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/uuid"
 
+	"shoplist/client/replica"
 	"shoplist/crdt"
-	"shoplist/replica"
 )
 
 // errMinQuantity refuses to lower a quantity below 1 (remove the item instead).

@@ -7,9 +7,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 	"shoplist/crdt"
-	"shoplist/replica"
-	"shoplist/syncer"
 )
 
 var online = syncer.Status{Conn: syncer.Online, Proxy: "tcp://127.0.0.1:5555"}

@@ -10,8 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/uuid"
 
+	"shoplist/client/replica"
 	"shoplist/crdt"
-	"shoplist/replica"
 )
 
 // listsModel is the lists screen: every local list with its counts and

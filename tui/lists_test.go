@@ -13,8 +13,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/google/uuid"
 
-	"shoplist/replica"
-	"shoplist/syncer"
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 )
 
 var teatestTimeout = teatest.WithFinalTimeout(5 * time.Second)

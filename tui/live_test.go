@@ -7,8 +7,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"shoplist/client/replica"
 	"shoplist/crdt"
-	"shoplist/replica"
 )
 
 // highlighted reports whether the screen's row for text is highlighted.

@@ -3,8 +3,8 @@ package tui
 import (
 	"github.com/google/uuid"
 
-	"shoplist/replica"
-	"shoplist/syncer"
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 )
 
 // The messages below carry the results of commands back to Update. Results

@@ -13,8 +13,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/google/uuid"
 
-	"shoplist/replica"
-	"shoplist/syncer"
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 )
 
 // screen names one of the two screens.

@@ -11,9 +11,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/google/uuid"
 
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 	"shoplist/crdt"
-	"shoplist/replica"
-	"shoplist/syncer"
 )
 
 // TestIOQueue checks store operations run one at a time, in order, and

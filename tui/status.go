@@ -9,9 +9,9 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 	"shoplist/crdt"
-	"shoplist/replica"
-	"shoplist/syncer"
 )
 
 // statusView renders the status bar: connection, sync activity, pending

@@ -9,8 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/uuid"
 
-	"shoplist/replica"
-	"shoplist/syncer"
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
 )
 
 // Engine is what the UI needs of the background sync engine; *syncer.Engine

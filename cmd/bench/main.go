@@ -8,12 +8,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/cluster"
-	"shoplist/loadgen"
+	"shoplist/cluster/launcher"
+	"shoplist/testing/loadgen"
 )
 
 func main() {
-	if ran, code := cluster.RunChild(); ran {
+	if ran, code := launcher.RunChild(); ran {
 		os.Exit(code)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -25,7 +25,7 @@ func main() {
 // launch starts a cluster on free loopback ports, so that it never collides
 // with a running service.
 func launch(ctx context.Context, dir string, servers int, logs io.Writer) (string, func() error, error) {
-	c, err := cluster.Launch(ctx, cluster.Config{Data: dir, Servers: servers, Listen: "127.0.0.1:0", Stderr: logs})
+	c, err := launcher.Launch(ctx, launcher.Config{Data: dir, Servers: servers, Listen: "127.0.0.1:0", Stderr: logs})
 	if err != nil {
 		return "", nil, err
 	}

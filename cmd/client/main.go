@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/cli"
+	"shoplist/client/cli"
 )
 
 func main() {

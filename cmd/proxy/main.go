@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/proxynode"
+	"shoplist/cluster/proxynode"
 )
 
 func main() {

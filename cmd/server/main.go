@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/server"
+	"shoplist/cluster/server"
 )
 
 func main() {

@@ -20,33 +20,33 @@ import (
 	"os/signal"
 	"syscall"
 
-	"shoplist/cluster"
+	"shoplist/cluster/launcher"
 )
 
 const usage = `usage: service [--data DIR] [--servers N>=1] [--proxies 1|3] [--listen HOST:PORT]
        service status [--json] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]`
 
 func main() {
-	if ran, code := cluster.RunChild(); ran {
+	if ran, code := launcher.RunChild(); ran {
 		os.Exit(code)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) > 1 && os.Args[1] == "status" {
-		code := cluster.StatusMain(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		code := launcher.StatusMain(ctx, os.Args[2:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}
-	cfg := cluster.Config{Stderr: os.Stderr}
+	cfg := launcher.Config{Stderr: os.Stderr}
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, usage)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.Data, "data", "./data", "data `directory`: data/proxy/ (proxy 0), data/proxy-<i>/ and data/server-<id>/")
-	fs.IntVar(&cfg.Servers, "servers", cluster.DefaultServers, "number of storage servers (at least: every server already in --data is restarted)")
-	fs.IntVar(&cfg.Proxies, "proxies", cluster.DefaultProxies, "number of proxies, one Raft group: 1, or 3 to survive the loss of one (every proxy already in --data is restarted)")
-	fs.StringVar(&cfg.Listen, "listen", cluster.DefaultListen, "proxy 0's client `HOST:PORT`; proxy i uses PORT+10*i, and each takes the next four ports for PUB, backend, Raft and admin (port 0 = free ports)")
+	fs.IntVar(&cfg.Servers, "servers", launcher.DefaultServers, "number of storage servers (at least: every server already in --data is restarted)")
+	fs.IntVar(&cfg.Proxies, "proxies", launcher.DefaultProxies, "number of proxies, one Raft group: 1, or 3 to survive the loss of one (every proxy already in --data is restarted)")
+	fs.StringVar(&cfg.Listen, "listen", launcher.DefaultListen, "proxy 0's client `HOST:PORT`; proxy i uses PORT+10*i, and each takes the next four ports for PUB, backend, Raft and admin (port 0 = free ports)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -61,7 +61,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "service: --proxies %d: a Raft group of an even size tolerates no more failures than one proxy fewer; use 1 or 3\n", cfg.Proxies)
 		os.Exit(2)
 	}
-	if err := cluster.Serve(ctx, cfg, os.Stdout); err != nil {
+	if err := launcher.Serve(ctx, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		stop()
 		os.Exit(1)

@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"shoplist/client/replica"
+	"shoplist/client/syncer"
+	"shoplist/crdt"
+	"shoplist/protocol"
+)
+
+// run dispatches one command.
+func (e *env) run(cmd string, args []string) error {
+	switch cmd {
+	case "new":
+		return e.cmdNew(args)
+	case "lists":
+		return e.cmdLists(args)
+	case "show":
+		return e.cmdShow(args)
+	case "add":
+		return e.cmdAdd(args)
+	case "remove":
+		return e.cmdRemove(args)
+	case "buy":
+		return e.cmdBuy(args)
+	case "rename":
+		return e.cmdRename(args)
+	case "join":
+		return e.cmdJoin(args)
+	case "sync":
+		return e.cmdSync(args)
+	case "forget":
+		return e.cmdForget(args)
+	case "help":
+		fmt.Fprint(e.stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+// arity checks the number of arguments of cmd.
+func arity(cmd string, args []string, min, max int, synopsis string) error {
+	if len(args) < min || len(args) > max {
+		return fmt.Errorf("%w: %s takes %s", errUsage, cmd, synopsis)
+	}
+	return nil
+}
+
+func (e *env) cmdNew(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: new takes NAME", errUsage)
+	}
+	en, err := e.store.Create(strings.Join(args, " "))
+	if err != nil {
+		return describe(err, "list name")
+	}
+	fmt.Fprintln(e.stdout, en.List.ID())
+	e.ship(en.List.ID())
+	return nil
+}
+
+func (e *env) cmdAdd(args []string) error {
+	if err := arity("add", args, 2, 3, "LIST ITEM [QTY]"); err != nil {
+		return err
+	}
+	qty := int64(1)
+	if len(args) == 3 {
+		var err error
+		if qty, err = quantity(args[2]); err != nil {
+			return err
+		}
+	}
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, args[1], qty) })
+}
+
+func (e *env) cmdRemove(args []string) error {
+	if err := arity("remove", args, 2, 2, "LIST ITEM"); err != nil {
+		return err
+	}
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error { return l.Remove(c, args[1]) })
+}
+
+func (e *env) cmdBuy(args []string) error {
+	if err := arity("buy", args, 2, 3, "LIST ITEM [QTY]"); err != nil {
+		return err
+	}
+	qty := int64(0) // all that remains
+	if len(args) == 3 {
+		var err error
+		if qty, err = quantity(args[2]); err != nil {
+			return err
+		}
+	}
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error {
+		v, ok := l.Lookup(args[1])
+		if !ok {
+			return fmt.Errorf("%w: %q", crdt.ErrNotFound, crdt.TrimName(args[1]))
+		}
+		n := qty
+		if n == 0 {
+			if v.Remaining == 0 {
+				return fmt.Errorf("%w: all %d of %q are already bought", crdt.ErrOverBuy, v.Bought, v.Name)
+			}
+			n = v.Remaining
+		}
+		if n > v.Remaining {
+			return fmt.Errorf("%w: %d of %q remain, cannot buy %d", crdt.ErrOverBuy, v.Remaining, v.Name, n)
+		}
+		return l.Buy(c, args[1], n)
+	})
+}
+
+func (e *env) cmdRename(args []string) error {
+	if len(args) < 2 {
+		return fmt.Errorf("%w: rename takes LIST NAME", errUsage)
+	}
+	name := strings.Join(args[1:], " ")
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error { return l.Rename(c, name) })
+}
+
+// edit resolves ref, applies fn durably and ships the change.
+func (e *env) edit(ref string, fn func(*crdt.List, *crdt.Clock) error) error {
+	id, err := e.store.Resolve(ref)
+	if err != nil {
+		return describe(err, "")
+	}
+	if _, _, err := e.store.Edit(id, fn); err != nil {
+		return describe(err, "item name")
+	}
+	e.ship(id)
+	return nil
+}
+
+// ship tries for editSync to push list id (and pull it), and says on stderr
+// when it could not: the edit is saved either way.
+func (e *env) ship(id uuid.UUID) {
+	if e.opts.offline {
+		fmt.Fprintln(e.stderr, "saved locally (offline); will sync when online")
+		return
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, editSync)
+	defer cancel()
+	err := e.syncLists(ctx, id)
+	switch {
+	case err == nil:
+	case errors.Is(err, syncer.ErrOffline), errors.Is(err, context.DeadlineExceeded):
+		e.log.Debug("push did not complete", "list", id, "err", err)
+		fmt.Fprintln(e.stderr, "saved locally; will sync when online")
+	default: // the cluster answered, with a refusal: say which
+		fmt.Fprintf(e.stderr, "saved locally; not synced yet: %s\n", strings.TrimPrefix(err.Error(), "syncer: "))
+	}
+}
+
+func (e *env) cmdJoin(args []string) error {
+	if err := arity("join", args, 1, 1, "LIST_ID"); err != nil {
+		return err
+	}
+	id, err := uuid.Parse(strings.TrimSpace(args[0]))
+	if err == nil {
+		err = protocol.CheckListID(id)
+	}
+	if err != nil {
+		return fmt.Errorf("%q is not a list ID (a random UUID such as 6f1c0e2a-9b3d-4c5e-8f70-112233445566)", args[0])
+	}
+	if e.opts.offline {
+		return errors.New("join needs the network; run it without --offline")
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, fullSync)
+	defer cancel()
+	if err := e.join(ctx, id); err != nil {
+		return err
+	}
+	en, err := e.store.Get(id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "joined %q (%d items)\n", en.List.Name(), len(en.List.Items()))
+	return nil
+}
+
+func (e *env) cmdSync(args []string) error {
+	if err := arity("sync", args, 0, 0, "no arguments"); err != nil {
+		return err
+	}
+	if e.opts.offline {
+		return errors.New("sync needs the network; run it without --offline")
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, fullSync)
+	defer cancel()
+	if err := e.syncLists(ctx); err != nil {
+		pending := 0
+		all, _ := e.store.All()
+		for _, en := range all {
+			if en.Pending {
+				pending++
+			}
+		}
+		why := strings.TrimPrefix(err.Error(), "syncer: ")
+		if errors.Is(err, syncer.ErrOffline) {
+			why = fmt.Sprintf("cannot reach the cluster at %s", strings.Join(e.opts.endpoints, ","))
+		}
+		return fmt.Errorf("sync incomplete: %s; %d of %d lists have unpushed changes, kept locally", why, pending, len(all))
+	}
+	return nil
+}
+
+func (e *env) cmdForget(args []string) error {
+	force := false
+	var rest []string
+	for _, a := range args {
+		if a == "--force" || a == "-force" {
+			force = true
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	if err := arity("forget", rest, 1, 1, "LIST [--force]"); err != nil {
+		return err
+	}
+	id, err := e.store.Resolve(rest[0])
+	if err != nil {
+		return describe(err, "")
+	}
+	if !force && !e.opts.offline {
+		// Give unpushed changes a chance to reach the cluster first.
+		if en, err := e.store.Get(id); err == nil && en.Pending {
+			ctx, cancel := context.WithTimeout(e.ctx, editSync)
+			e.syncLists(ctx, id)
+			cancel()
+		}
+	}
+	// Forget itself checks again, under the replica's lock.
+	if err := e.store.Forget(id, force); errors.Is(err, replica.ErrPending) {
+		en, _ := e.store.Get(id)
+		return fmt.Errorf("%q has changes the cluster does not have yet; run `client sync` first, or `client forget %s --force` to drop them", en.List.Name(), id)
+	} else if err != nil {
+		return describe(err, "")
+	}
+	return nil
+}
+
+// quantity parses a QTY argument.
+func quantity(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("quantity %q: want a whole number of at least 1", s)
+	}
+	if n > crdt.MaxQuantity {
+		return 0, fmt.Errorf("quantity %d: at most %d at a time", n, crdt.MaxQuantity)
+	}
+	return n, nil
+}
+
+// describe turns a library error into the one line a person reads.
+func describe(err error, nameOf string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, replica.ErrNotFound), errors.Is(err, replica.ErrAmbiguous):
+		return errors.New(detail(err, errors.New("replica:")))
+	case errors.Is(err, crdt.ErrInvalidName):
+		return fmt.Errorf("invalid %s: %s", nameOf, detail(err, crdt.ErrInvalidName))
+	case errors.Is(err, crdt.ErrNotFound):
+		return fmt.Errorf("no such item: %s", detail(err, crdt.ErrNotFound))
+	case errors.Is(err, crdt.ErrOverBuy):
+		return fmt.Errorf("cannot buy that many: %s", detail(err, crdt.ErrOverBuy))
+	case errors.Is(err, crdt.ErrInvalidQuantity):
+		return fmt.Errorf("invalid quantity: %s", detail(err, crdt.ErrInvalidQuantity))
+	case errors.Is(err, crdt.ErrTooLarge):
+		return fmt.Errorf("the list is full (at most %d items, removed ones included)", crdt.MaxItems)
+	}
+	return err
+}
+
+// detail returns what err's text says after the last occurrence of the
+// sentinel's text: the part that is about this case, not the layers that
+// wrapped it.
+func detail(err, sentinel error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, sentinel.Error()); i >= 0 {
+		s = strings.TrimLeft(s[i+len(sentinel.Error()):], ": ")
+	}
+	return s
+}

@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"shoplist/client/replica"
+	"shoplist/protocol"
+)
+
+// Timeouts of the network part of a command.
+const (
+	// editSync is how long an edit command tries to push before it settles
+	// for "saved locally".
+	editSync = 2 * time.Second
+	// fullSync bounds the sync command and join.
+	fullSync = 10 * time.Second
+)
+
+// usage is the command line's synopsis, printed by --help and on usage errors.
+const usage = `usage: client [--data DIR] [--proxy ENDPOINTS] [--offline] [COMMAND [ARGS]]
+  (no command)          open the terminal UI
+  new NAME              create a list; print only its ID on stdout
+  lists                 one line per local list: ID, name, item count, remaining, sync state
+  show LIST [--json]    print the list
+  add LIST ITEM [QTY]   add QTY (default 1) of ITEM
+  remove LIST ITEM      remove ITEM
+  buy LIST ITEM [QTY]   mark QTY (default: all that remains) of ITEM as bought
+  rename LIST NAME      rename the list
+  join LIST_ID          fetch a list shared with you and keep it in sync
+  sync                  push local changes and pull updates for every local list
+  forget LIST [--force] delete the local copy only (the shared list is untouched)
+
+LIST is a list ID, a unique prefix of one, or the exact name of a local list.
+--data defaults to $SHOPLIST_HOME, else $XDG_DATA_HOME/shoplist, else
+~/.local/share/shoplist. --proxy takes comma-separated client endpoints,
+tried in order (default tcp://127.0.0.1:5555). --offline never touches the
+network.
+`
+
+// errUsage marks a wrong command line: exit code 2.
+var errUsage = errors.New("usage")
+
+// options are the global flags.
+type options struct {
+	data      string
+	endpoints []string
+	offline   bool
+	verbose   bool
+}
+
+// env is what a command runs with.
+type env struct {
+	ctx    context.Context
+	opts   options
+	store  *replica.Store
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// Main runs the client with args (without the program name) and returns
+// its exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, rest, err := parseGlobal(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "client: %v\n%s", err, usage)
+		return 2
+	}
+	store, err := replica.Open(opts.data)
+	if err != nil {
+		fmt.Fprintf(stderr, "client: %v\n", err)
+		return 1
+	}
+	defer store.Close()
+	e := &env{ctx: ctx, opts: opts, store: store, stdout: stdout, stderr: stderr, log: newLogger(stderr, opts.verbose)}
+	if len(rest) == 0 {
+		err = e.runTUI()
+	} else {
+		err = e.run(rest[0], rest[1:])
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "client: %v\n%s", err, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "client: %v\n", err)
+		return 1
+	}
+}
+
+// parseGlobal reads the flags before the command.
+func parseGlobal(args []string, stderr io.Writer) (options, []string, error) {
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		opts  options
+		proxy string
+	)
+	fs.StringVar(&opts.data, "data", "", "the local replica's directory")
+	fs.StringVar(&proxy, "proxy", protocol.DefaultClientEndpoint, "comma-separated proxy client endpoints")
+	fs.BoolVar(&opts.offline, "offline", false, "never touch the network")
+	fs.BoolVar(&opts.verbose, "v", false, "log sync activity on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opts, nil, err
+		}
+		return opts, nil, err
+	}
+	for _, ep := range strings.Split(proxy, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			opts.endpoints = append(opts.endpoints, ep)
+		}
+	}
+	if len(opts.endpoints) == 0 && !opts.offline {
+		return opts, nil, errors.New("--proxy: no endpoint given")
+	}
+	if opts.data == "" {
+		d, err := replica.DefaultDir()
+		if err != nil {
+			return opts, nil, err
+		}
+		opts.data = d
+	}
+	return opts, fs.Args(), nil
+}
+
+// newLogger logs sync activity to stderr with -v, and nothing otherwise.
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	if !verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -1,0 +1,166 @@
+package admin
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"shoplist/cluster/membership"
+	"shoplist/cluster/proxy"
+)
+
+// perLine is how many ring positions or ranges WriteStatus prints on a line.
+const (
+	positionsPerLine = 4
+	rangesPerLine    = 2
+)
+
+// WriteStatus writes st as `proxy status` prints it: the Raft group (leader
+// and voters, with the proxies' addresses), the committed ring, then each
+// server as the answering proxy sees it (state, up or down, lists, hints,
+// share of the ring) and, server by server, its virtual-node positions and
+// the ranges it owns.
+func WriteStatus(w io.Writer, st Status) error {
+	bw := bufio.NewWriter(w)
+	m := st.Membership
+	leader := m.LeaderID
+	if leader == "" {
+		leader = "none known"
+	}
+	fmt.Fprintf(bw, "asked:   proxy %s at %s (%s, term %d, applied %d/%d)\n", m.ID, st.Admin, m.RaftState, m.Term, m.AppliedIndex, m.CommitIndex)
+	fmt.Fprintf(bw, "leader:  %s %s\n", leader, m.LeaderAddr)
+	writeVoters(bw, m)
+	active, leaving := 0, 0
+	for _, mem := range m.Members {
+		if mem.State == membership.Leaving {
+			leaving++
+		} else {
+			active++
+		}
+	}
+	fmt.Fprintf(bw, "ring:    epoch %d, N %d, %d virtual nodes per server, %d active, %d leaving, %d removed\n",
+		m.Epoch, m.N, m.VNodes, active, leaving, len(m.Removed))
+	if len(m.Removed) > 0 {
+		fmt.Fprintf(bw, "removed: %s\n", strings.Join(m.Removed, " "))
+	}
+	if st.Proxy == nil {
+		fmt.Fprintf(bw, "servers: unknown: %s\n", st.ProxyError)
+		return flush(bw)
+	}
+	p := st.Proxy
+	if p.Epoch != m.Epoch {
+		fmt.Fprintf(bw, "note:    the proxy routes under epoch %d (catching up)\n", p.Epoch)
+	}
+	writeServers(bw, p)
+	writeAntiEntropy(bw, p)
+	for _, s := range p.Servers {
+		writeServerDetail(bw, s)
+	}
+	return flush(bw)
+}
+
+func flush(bw *bufio.Writer) error {
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("admin: writing the status: %w", err)
+	}
+	return nil
+}
+
+// writeVoters writes the Raft voters with the addresses the proxies
+// recorded.
+func writeVoters(w io.Writer, m membership.Status) {
+	proxies := map[string]membership.ProxyInfo{}
+	for _, p := range m.Proxies {
+		proxies[p.ID] = p
+	}
+	fmt.Fprintf(w, "raft:    %d voters\n", len(m.Voters))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PROXY\tROLE\tRAFT\tADMIN\tCLIENT")
+	for _, v := range m.Voters {
+		role := "follower"
+		if v.ID == m.LeaderID {
+			role = "leader"
+		}
+		p := proxies[v.ID]
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.ID, role, v.Addr, dash(p.Admin), dash(p.Client))
+	}
+	_ = tw.Flush() // w is a bufio.Writer: errors show at its Flush
+}
+
+// writeServers writes one line per server.
+func writeServers(w io.Writer, p *proxy.Status) {
+	fmt.Fprintf(w, "servers: %d, as this proxy sees them\n", len(p.Servers))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SERVER\tSTATE\tLINK\tLISTS\tHINTS\tMOVING\tVNODES\tRANGES\tSHARE\tLAST SEEN")
+	for _, s := range p.Servers {
+		link := "down"
+		if s.Up {
+			link = "up"
+		}
+		lists, hints, moving := "?", "?", "?"
+		if s.Reported {
+			lists, hints, moving = fmt.Sprint(s.Lists), fmt.Sprint(s.Hints), fmt.Sprint(s.Moving)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n",
+			s.ID, dash(s.State), link, lists, hints, moving, len(s.Positions), len(s.Ranges), 100*s.Share, ago(s.LastSeen))
+	}
+	_ = tw.Flush()
+}
+
+// writeAntiEntropy writes the anti-entropy figures, when this proxy runs it.
+func writeAntiEntropy(w io.Writer, p *proxy.Status) {
+	a := p.AntiEntropy
+	if a.Rounds == 0 {
+		return
+	}
+	fmt.Fprintf(w, "anti-entropy: %d rounds, %d ranges compared (%d in sync, %d skipped), %d lists repaired, %d B sent, %d B received, last round %v\n",
+		a.Rounds, a.RangesCompared, a.RangesInSync, a.RangesSkipped, a.ListsRepaired, a.BytesSent, a.BytesReceived, a.LastRound)
+}
+
+// writeServerDetail writes a server's positions and owned ranges.
+func writeServerDetail(w io.Writer, s proxy.ServerStatus) {
+	if len(s.Positions) == 0 && len(s.Ranges) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s: %d virtual nodes, owns %d ranges (%.2f%% of the ring, as one of the N owners)\n", s.ID, len(s.Positions), len(s.Ranges), 100*s.Share)
+	for i := 0; i < len(s.Positions); i += positionsPerLine {
+		var b strings.Builder
+		for _, pos := range s.Positions[i:min(i+positionsPerLine, len(s.Positions))] {
+			fmt.Fprintf(&b, " 0x%016x", pos)
+		}
+		label := "           "
+		if i == 0 {
+			label = "  positions"
+		}
+		fmt.Fprintf(w, "%s%s\n", label, b.String())
+	}
+	for i := 0; i < len(s.Ranges); i += rangesPerLine {
+		var b strings.Builder
+		for _, g := range s.Ranges[i:min(i+rangesPerLine, len(s.Ranges))] {
+			fmt.Fprintf(&b, " (0x%016x, 0x%016x]", g.Start, g.End)
+		}
+		label := "           "
+		if i == 0 {
+			label = "  ranges   "
+		}
+		fmt.Fprintf(w, "%s%s\n", label, b.String())
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ago formats how long ago t was, to the tenth of a second.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return time.Since(t).Round(100*time.Millisecond).String() + " ago"
+}

@@ -1,0 +1,310 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Cluster is a running group of proxies and their storage servers, each a
+// child process. Its methods are safe for concurrent use.
+type Cluster struct {
+	cfg  Config
+	sink *lineWriter
+	wg   sync.WaitGroup // every child's output readers and reaper
+
+	// mu guards the fields below it, the fields of every proxyProc and
+	// member, and the state fields of every child (exited, exitErr,
+	// stopping, paused, readiness); waiters block on changed.
+	mu      sync.Mutex
+	changed chan struct{}   // closed and replaced whenever a child's state changes
+	proxies []*proxyProc    // by index
+	servers []*member       // sorted by ID
+	taken   map[string]bool // server IDs that have a directory
+	exits   []*ChildError   // unexpected exits NextExit has not returned yet
+	closed  bool
+}
+
+// member is one storage server: its persistent identity and its current
+// process (nil before it is first started).
+type member struct {
+	serverDir
+	ch *child
+}
+
+// Launch creates or reuses the data layout under cfg.Data, starts the
+// proxies, then every server, and returns once every proxy is bound and
+// every server has been welcomed into the ring by every proxy. If a child
+// exits first, or is not ready within cfg.ReadyTimeout, Launch stops the
+// others and returns a *ChildError naming it. ctx bounds the start only;
+// stop the cluster with Close.
+//
+// Proxy 0 bootstraps the Raft group and the others join it through its admin
+// API, one after the other. A group restarted from a data directory where
+// proxy 0 already has Raft state is started all at once instead (a lone
+// member of a group of three cannot elect a leader), which needs the fixed
+// ports the group's Raft configuration records: port 0 is refused then.
+func Launch(ctx context.Context, cfg Config) (*Cluster, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{cfg: cfg, sink: &lineWriter{w: cfg.Stderr}, changed: make(chan struct{}), taken: map[string]bool{}}
+	dirs, proxies, err := prepareData(cfg.Data, cfg.Servers, cfg.Proxies, c.note)
+	if err != nil {
+		return nil, err
+	}
+	if proxies > cfg.Proxies {
+		c.note(fmt.Sprintf("%s holds %d proxies: starting all of them", cfg.Data, proxies))
+	}
+	if err := checkListen(cfg.Listen, proxies); err != nil {
+		return nil, err
+	}
+	for i := range proxies {
+		c.proxies = append(c.proxies, newProxyProc(i, cfg.Data))
+	}
+	for _, d := range dirs {
+		c.servers = append(c.servers, &member{serverDir: d})
+		c.taken[d.id] = true
+	}
+	if err := c.start(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start starts the proxies and waits for them, then starts every server and
+// waits until every proxy has welcomed it.
+func (c *Cluster) start(ctx context.Context) error {
+	if err := c.startProxies(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	var err error
+	want := map[*child]readiness{}
+	for _, m := range c.servers {
+		if err = c.spawnServerLocked(m); err != nil {
+			break
+		}
+		want[m.ch] = c.welcomedByAll(nil)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.waitReady(ctx, want)
+}
+
+// startProxies starts every proxy: proxy 0 first, then the others joining
+// it, or all at once when proxy 0 has Raft state already (see Launch).
+func (c *Cluster) startProxies(ctx context.Context) error {
+	host, port, err := splitListen(c.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	together := len(c.proxies) > 1 && hasRaftState(c.proxies[0].dir)
+	if together && port == 0 {
+		return fmt.Errorf("%w: %s holds a group of %d proxies, which restarts on the ports its Raft configuration records: give --listen a port",
+			ErrConfig, c.cfg.Data, len(c.proxies))
+	}
+	if port != 0 {
+		for _, p := range c.proxies {
+			p.planned = plannedAddrs(host, port, p.index)
+		}
+	}
+	if together {
+		return c.spawnProxiesAndWait(ctx, c.proxies, func(p *proxyProc) []string {
+			if p.index == 0 {
+				return c.firstArgs(p, host, port, nil) // its Raft state says its group
+			}
+			return c.firstArgs(p, host, port, c.peersOf(p))
+		})
+	}
+	first := c.proxies[0]
+	err = c.spawnProxiesAndWait(ctx, c.proxies[:1], func(p *proxyProc) []string {
+		return c.firstArgs(p, host, port, nil)
+	})
+	if err != nil || len(c.proxies) == 1 {
+		return err
+	}
+	c.mu.Lock()
+	leaderAdmin := first.addrs.admin
+	c.mu.Unlock()
+	if leaderAdmin == "" {
+		return first.ch.failure(fmt.Errorf("%w: its ready line has no admin= address for the others to join", ErrNotReady))
+	}
+	return c.spawnProxiesAndWait(ctx, c.proxies[1:], func(p *proxyProc) []string {
+		return c.firstArgs(p, host, port, []string{leaderAdmin})
+	})
+}
+
+// spawnProxiesAndWait starts each proxy of ps with the arguments args gives
+// it and waits for their ready lines.
+func (c *Cluster) spawnProxiesAndWait(ctx context.Context, ps []*proxyProc, args func(*proxyProc) []string) error {
+	c.mu.Lock()
+	want := map[*child]readiness{}
+	var err error
+	for _, p := range ps {
+		if err = c.spawnProxyLocked(p, args(p)); err != nil {
+			break
+		}
+		want[p.ch] = readyAfter(0)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.waitReady(ctx, want)
+}
+
+// splitListen returns the host and port of a checked --listen.
+func splitListen(listen string) (string, int, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: --listen %q: %w", ErrConfig, listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: --listen %q: %w", ErrConfig, listen, err)
+	}
+	return host, port, nil
+}
+
+// spawnServerLocked starts m's server process, connected to every proxy's
+// backend; c.mu is held.
+func (c *Cluster) spawnServerLocked(m *member) error {
+	args := append([]string{"--data", m.dir, "--id", m.id, "--proxy", c.backendsLocked()}, c.cfg.ServerArgs...)
+	ch, err := c.spawn(serverDirPrefix+m.id, RoleServer, args)
+	if err != nil {
+		return err
+	}
+	m.ch = ch
+	return nil
+}
+
+// readiness is a condition on a child that a waitReady waits for; c.mu is
+// held when it is called.
+type readiness func(ch *child) bool
+
+// readyAfter holds once ch has printed more than n ready lines.
+func readyAfter(n int) readiness { return func(ch *child) bool { return ch.ready > n } }
+
+// welcomedByAll returns the condition that a server has been welcomed by
+// every proxy that runs (and is not paused) more times than before says,
+// by backend endpoint. A proxy that starts or stops meanwhile counts from
+// then on.
+func (c *Cluster) welcomedByAll(before map[string]int) readiness {
+	return func(ch *child) bool {
+		for _, p := range c.proxies {
+			if p.ch == nil || p.ch.exited || p.ch.paused || p.addrs.eps.Backend == "" {
+				continue
+			}
+			ep := p.addrs.eps.Backend
+			if ch.welcomed[ep] <= before[ep] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// waitReady waits until every child in want meets its condition. It fails
+// with a *ChildError if one of them exits or still does not after
+// cfg.ReadyTimeout, and with ctx's error if ctx ends first.
+func (c *Cluster) waitReady(ctx context.Context, want map[*child]readiness) error {
+	timeout := time.NewTimer(c.cfg.ReadyTimeout)
+	defer timeout.Stop()
+	for {
+		c.mu.Lock()
+		var waiting *child
+		for ch, ok := range want {
+			switch {
+			case ch.exited:
+				err := ch.exitFailure()
+				c.mu.Unlock()
+				return err
+			case !ok(ch) && (waiting == nil || ch.name < waiting.name):
+				waiting = ch
+			}
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		if waiting == nil {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			return waiting.failure(fmt.Errorf("%w: not ready within %v", ErrNotReady, c.cfg.ReadyTimeout))
+		case <-ctx.Done():
+			return fmt.Errorf("cluster: waiting for %s: %w", waiting.name, ctx.Err())
+		}
+	}
+}
+
+// notifyLocked wakes everything waiting for a change; c.mu is held.
+func (c *Cluster) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// note writes a line of the launcher's own to cfg.Stderr.
+func (c *Cluster) note(s string) { c.sink.line("[service] ", s) }
+
+// Close stops every running child with SIGTERM, waits for it (sending
+// SIGKILL to one still running after cfg.StopGrace) and for the cluster's
+// goroutines. It reports children that needed SIGKILL or exited with an
+// error. Closing a closed Cluster does nothing.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	var running []*child
+	for _, ch := range c.childrenLocked() {
+		if !ch.exited {
+			ch.stopping = true
+			running = append(running, ch)
+		}
+	}
+	c.notifyLocked()
+	c.mu.Unlock()
+
+	errs := make([]error, len(running))
+	var stops sync.WaitGroup
+	for i, ch := range running {
+		stops.Add(1)
+		go func() {
+			defer stops.Done()
+			errs[i] = c.stop(ch, syscall.SIGTERM)
+		}()
+	}
+	stops.Wait()
+	c.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// childrenLocked returns the current process of every proxy and server that
+// has one; c.mu is held.
+func (c *Cluster) childrenLocked() []*child {
+	var out []*child
+	for _, p := range c.proxies {
+		if p.ch != nil {
+			out = append(out, p.ch)
+		}
+	}
+	for _, m := range c.servers {
+		if m.ch != nil {
+			out = append(out, m.ch)
+		}
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+// Package cluster starts shoplist proxies and storage servers as child processes.
+//
+// [Launch] re-executes one binary (by default the running one) once per role:
+// the environment variable SHOPLIST_ROLE tells the child which role to run,
+// and [RunChild], called first thing by every main that may be re-executed
+// (cmd/service, cmd/bench, the TestMain of packages that launch clusters),
+// runs that role and reports its exit code. So `go run ./cmd/service` needs
+// no other binary.
+//
+// # Data layout
+//
+//	<data>/proxy/          proxy 0's directory (--data): its Raft state and ID
+//	<data>/proxy-<i>/      proxy i's, i ≥ 1, when Config.Proxies > 1
+//	<data>/server-<id>/    one storage server each; <id> is its persistent server ID
+//
+// On start the launcher restarts exactly the servers it finds (same IDs, same
+// data) and creates new ones, with random IDs, until there are Config.Servers;
+// it likewise restarts every proxy directory it finds, as one Raft group.
+//
+// # Proxies
+//
+// The proxies form one Raft group deciding the ring membership. Proxy i
+// listens for clients on PORT+10*i of Config.Listen and takes the next four
+// ports for PUB, backend, Raft and its admin API. Proxy 0 bootstraps the
+// group; each other proxy is started once proxy 0 is ready, with --join and
+// proxy 0's admin address (from its ready line, so free ports work too). A
+// group restarted from its directories is started all at once, each proxy
+// but proxy 0 given every other's admin address. Every server is given every
+// proxy's backend endpoint and connects to all of them.
+//
+// # Readiness
+//
+// A child is ready when it says so on stdout: a proxy prints
+// "proxy ready: client=... pub=... backend=... raft=... admin=..." once
+// bound and in its group, and a server prints "server ready: id=...
+// proxy=ENDPOINT epoch=N" each time a proxy welcomes it (a proxy puts a
+// server in the ring before welcoming it). A server is ready once every
+// running proxy has welcomed it. Every other line of a child's stdout and
+// stderr goes to Config.Stderr with a "[proxy] ", "[proxy-<i>] " or
+// "[server-<id>] " prefix.
+//
+// # Control
+//
+// Tests and tools drive a running cluster with KillProxy/StopProxy/
+// StartProxy/PauseProxy/ResumeProxy (by index), KillServer/StopServer/
+// StartServer/PauseServer/ResumeServer (by ID), AddServer, and read it with
+// Proxies, Servers, ClientEndpoints, Status (a proxy's admin API) and
+// LeaderProxy.
+//
+// # Failures
+//
+// A child that exits before it is ready, or is not ready in time, fails
+// Launch with a [*ChildError] that names it and quotes the end of its stderr.
+// After Launch, a child that exits without being asked to is reported by
+// [Cluster.NextExit]; [Serve], the service's main loop, keeps running when a
+// server dies (the others still hold every list's quorum) or a proxy of
+// several dies (clients and servers fail over), and stops the cluster when
+// the last proxy dies.
+package launcher

@@ -1,0 +1,189 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"shoplist/internal/doorbell"
+)
+
+// ErrClosed means the proxy has stopped.
+var ErrClosed = errors.New("proxy: closed")
+
+// Proxy is a running proxy: one goroutine owns its three sockets and runs
+// the poll loop; the methods below talk to it through a command channel and
+// a doorbell, never touching a socket.
+type Proxy struct {
+	endpoints Endpoints
+	n         int
+	members   Membership
+	cmds      chan command
+	bell      *doorbell.Doorbell
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the loop and its helpers have returned
+	wg        sync.WaitGroup
+	view      atomic.Pointer[View] // the loop's current view, for Owners
+	err       error                // the loop's exit error; read after done
+}
+
+// Endpoints are the addresses a proxy has bound, with wildcard hosts and
+// ports resolved, as peers should dial them.
+type Endpoints struct {
+	Client, Pub, Backend string
+}
+
+// MemberStatus is a ring member as the proxy sees it: Up means it said
+// hello and has not been silent for Liveness intervals.
+type MemberStatus struct {
+	ID string
+	Up bool
+}
+
+// command is work the loop runs on behalf of another goroutine.
+type command func(*loop)
+
+// Start binds the proxy's sockets and starts its loop, which runs until ctx
+// is cancelled or Close is called. It fails if the configuration breaks a
+// rule (ErrConfig) or a socket cannot bind.
+func Start(ctx context.Context, cfg Config) (*Proxy, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Membership == nil {
+		reg, err := NewRegistry("", cfg.VNodes)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Membership = reg
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	l, err := newLoop(cfg)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	p := &Proxy{
+		endpoints: l.endpoints,
+		n:         cfg.N,
+		members:   cfg.Membership,
+		cmds:      make(chan command, 16),
+		cancel:    cancel,
+		done:      make(chan struct{}),
+	}
+	bell, err := doorbell.New("proxy")
+	if err != nil {
+		l.close()
+		cancel()
+		return nil, err
+	}
+	p.bell = bell
+	l.cmds, l.bell, l.published, l.wake, l.wg = p.cmds, bell.Socket(), &p.view, bell.Ring, &p.wg
+	v := l.view
+	p.view.Store(&v)
+
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		bell.Run(ctx, cfg.Membership.Changes())
+	}()
+	go func() {
+		defer p.wg.Done()
+		defer cancel() // the loop failing stops the doorbell too
+		p.err = l.run(ctx)
+	}()
+	go func() {
+		p.wg.Wait()
+		close(p.done)
+	}()
+	cfg.Logger.Info("proxy started", "client", l.endpoints.Client, "pub", l.endpoints.Pub, "backend", l.endpoints.Backend,
+		"n", cfg.N, "w", cfg.W, "r", cfg.R, "epoch", v.Epoch, "members", v.Ring.Len())
+	return p, nil
+}
+
+// Endpoints returns the addresses the proxy has bound.
+func (p *Proxy) Endpoints() Endpoints { return p.endpoints }
+
+// Owners returns the preference list of a list under the proxy's current
+// ring: up to N distinct servers, the first the list's primary.
+func (p *Proxy) Owners(list uuid.UUID) []string {
+	v := p.view.Load()
+	return v.Ring.Owners(list.String(), p.n)
+}
+
+// Members returns the ring's servers sorted by ID, each with whether the
+// proxy currently considers it up.
+func (p *Proxy) Members() []MemberStatus {
+	var out []MemberStatus
+	p.do(context.Background(), func(l *loop) { out = l.memberStatus() })
+	return out
+}
+
+// Remove takes a server out of the ring at once. Its lists are not handed
+// over (Decommission does that): their other replicas serve them, the next
+// servers on the ring take its place for new writes, and anti-entropy
+// restores the replica count.
+func (p *Proxy) Remove(id string) error {
+	select {
+	case <-p.done:
+		return ErrClosed
+	default:
+	}
+	return p.members.Remove(context.Background(), id)
+}
+
+// Done returns a channel closed when the proxy has stopped.
+func (p *Proxy) Done() <-chan struct{} { return p.done }
+
+// Close stops the loop, closes the sockets and waits for every goroutine of
+// the proxy. It returns the error that stopped the loop, if any.
+func (p *Proxy) Close() error {
+	p.cancel()
+	<-p.done
+	return p.err
+}
+
+// do runs fn in the loop and waits for it; ErrClosed if the loop is gone.
+func (p *Proxy) do(ctx context.Context, fn func(*loop)) error {
+	ran := make(chan struct{})
+	cmd := func(l *loop) {
+		fn(l)
+		close(ran)
+	}
+	select {
+	case p.cmds <- cmd:
+	case <-p.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.bell.Ring() // the loop may be parked in Poll
+	select {
+	case <-ran:
+		return nil
+	case <-p.done: // stopped before it took the command
+		return ErrClosed
+	}
+}
+
+// memberStatus lists the ring's members with their liveness.
+func (l *loop) memberStatus() []MemberStatus {
+	ids := slices.Sorted(slices.Values(l.view.Ring.Servers()))
+	out := make([]MemberStatus, len(ids))
+	for i, id := range ids {
+		pr := l.servers[id]
+		out[i] = MemberStatus{ID: id, Up: pr != nil && pr.usable()}
+	}
+	return out
+}
+
+// String describes the endpoints, for logs.
+func (e Endpoints) String() string {
+	return fmt.Sprintf("client=%s pub=%s backend=%s", e.Client, e.Pub, e.Backend)
+}

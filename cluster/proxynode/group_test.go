@@ -1,0 +1,137 @@
+package proxynode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"shoplist/cluster/admin"
+	"shoplist/cluster/membership"
+)
+
+// groupTimeout bounds the waits of the group test: an election among
+// proxies with groupTimeouts takes a second or two.
+const groupTimeout = 30 * time.Second
+
+// waitStatus polls the admin API at addr until cond holds for its status.
+func waitStatus(t *testing.T, addr, what string, cond func(admin.Status) bool) admin.Status {
+	t.Helper()
+	c := admin.NewClient()
+	deadline := time.Now().Add(groupTimeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var last admin.Status
+	var lastErr error
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err := c.Status(ctx, addr)
+		cancel()
+		if err == nil && cond(st) {
+			return st
+		}
+		last, lastErr = st, err
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting at %s for %s; last status %+v, %v", addr, what, last, lastErr)
+		}
+		<-tick.C
+	}
+}
+
+// member reports whether id is a member of st's committed ring in state.
+func member(st admin.Status, id string, state membership.State) bool {
+	return slices.Contains(st.Membership.Members, membership.Member{ID: id, State: state})
+}
+
+// unusedAddr returns a loopback address nothing listens on.
+func unusedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	must(t, ln.Close())
+	return addr
+}
+
+func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
+	p0 := runMain(t, t.TempDir())
+	// p1 joins through p0; p2 through an address that is down, then p1,
+	// a follower, which passes the request on to the leader.
+	p1 := runMain(t, t.TempDir(), "--join", p0.fields["admin"])
+	p2 := runMain(t, t.TempDir(), "--join", unusedAddr(t)+","+p1.fields["admin"])
+	all := []running{p0, p1, p2}
+	clients := []string{p0.fields["client"], p1.fields["client"], p2.fields["client"]}
+	slices.Sort(clients)
+	for _, p := range all {
+		st := waitStatus(t, p.fields["admin"], "three voters and every proxy recorded", func(st admin.Status) bool {
+			return len(st.Membership.Voters) == 3 && len(st.Membership.Proxies) == 3
+		})
+		if st.Membership.LeaderAddr != p0.fields["raft"] {
+			t.Fatalf("leader %s at %s, want p0 at %s", st.Membership.LeaderID, st.Membership.LeaderAddr, p0.fields["raft"])
+		}
+	}
+
+	// A server says hello to a follower: the join goes to the leader and
+	// every proxy has it once committed, with every proxy's client
+	// endpoint to give servers and clients.
+	epoch := welcomed(t, p1.fields["backend"], "s1")
+	for _, p := range all {
+		st := waitStatus(t, p.fields["admin"], "s1 in the ring", func(st admin.Status) bool {
+			return member(st, "s1", membership.Active) && st.Membership.Epoch == epoch && st.Proxy != nil && st.Proxy.Epoch == epoch
+		})
+		if got := slices.Sorted(slices.Values(st.Proxy.Proxies)); !slices.Equal(got, clients) {
+			t.Fatalf("the proxy at %s lists client endpoints %v, want %v", p.fields["admin"], got, clients)
+		}
+	}
+
+	// `proxy status --json` prints what the admin API answers.
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	if code := Main(ctx, []string{"status", "--admin", p2.fields["admin"], "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("proxy status --json: exit %d: %s", code, errOut.String())
+	}
+	var st admin.Status
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("proxy status --json does not decode: %v\n%s", err, out.String())
+	}
+	if st.Admin != p2.fields["admin"] || st.Membership.RaftState != "Follower" || len(st.Membership.Voters) != 3 ||
+		!member(st, "s1", membership.Active) || st.Proxy == nil || st.Proxy.Epoch != epoch || st.Proxy.Leader {
+		t.Fatalf("decoded status of p2: %+v", st)
+	}
+
+	// The leader stops; the other two elect one of themselves.
+	if code := p0.stop(); code != 0 {
+		t.Fatalf("p0 exited %d", code)
+	}
+	var leader string
+	waitStatus(t, p1.fields["admin"], "a new leader", func(st admin.Status) bool {
+		leader = st.Membership.LeaderAddr
+		return leader != "" && leader != p0.fields["raft"]
+	})
+	waitStatus(t, p2.fields["admin"], "the same leader", func(st admin.Status) bool { return st.Membership.LeaderAddr == leader })
+
+	// A server started afterwards joins through either, and both see it.
+	later := welcomed(t, p2.fields["backend"], "s2")
+	for _, p := range []running{p1, p2} {
+		waitStatus(t, p.fields["admin"], "s2 in the ring", func(st admin.Status) bool {
+			return member(st, "s1", membership.Active) && member(st, "s2", membership.Active) && st.Membership.Epoch == later
+		})
+	}
+
+	// `proxy remove` through either marks the server leaving everywhere.
+	out.Reset()
+	if code := Main(ctx, []string{"remove", "s1", "--admin", p1.fields["admin"]}, &out, &errOut); code != 0 {
+		t.Fatalf("proxy remove s1: exit %d: %s", code, errOut.String())
+	}
+	waitStatus(t, p2.fields["admin"], "s1 leaving", func(st admin.Status) bool { return member(st, "s1", membership.Leaving) })
+
+	for _, p := range []running{p1, p2} {
+		if code := p.stop(); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	}
+}

@@ -1,0 +1,254 @@
+//go:build chaos
+
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"shoplist/cluster/launcher"
+	"shoplist/hashring"
+	"shoplist/testing/testcluster"
+)
+
+// TestMain runs a cluster role when launcher.Launch re-executes this test
+// binary.
+func TestMain(m *testing.M) {
+	if ran, code := launcher.RunChild(); ran {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// The cluster under test.
+const (
+	proxies   = 3
+	servers   = 5
+	clients   = 10
+	heartbeat = 500 * time.Millisecond
+)
+
+// envDuration reads a duration from the environment, def if unset.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("%s=%q: want a positive duration", name, v)
+	}
+	return d
+}
+
+func TestChaos(t *testing.T) {
+	duration := envDuration(t, "CHAOS_DURATION", 60*time.Second)
+	converge := envDuration(t, "CHAOS_CONVERGE", 5*time.Minute)
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CHAOS_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CHAOS_SEED=%q: %v", v, err)
+		}
+		seed = s
+	}
+	data := os.Getenv("CHAOS_KEEP")
+	if data == "" {
+		data = t.TempDir()
+	} else if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(data, "chaos.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	logs := &syncWriter{w: logFile}
+	logf := func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		logs.Write([]byte("[chaos] " + line + "\n"))
+		t.Log(line)
+	}
+	t.Logf("chaos: seed %d, %v of faults, data and log in %s", seed, duration, data)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the cluster's log: %s (CHAOS_SEED=%d reproduces the fault schedule)", logPath, seed)
+		}
+	})
+
+	ctx := context.Background()
+	launchCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	c, err := launcher.Launch(launchCtx, launcher.Config{
+		Data:         filepath.Join(data, "cluster"),
+		Servers:      servers,
+		Proxies:      proxies,
+		Listen:       "127.0.0.1:0",
+		Stderr:       logs,
+		ProxyArgs:    []string{"--heartbeat", heartbeat.String(), "--timeout", "3s", "--anti-entropy", "250ms"},
+		ServerArgs:   []string{"--heartbeat", heartbeat.String()},
+		ReadyTimeout: time.Minute,
+		StopGrace:    10 * time.Second,
+	})
+	cancel()
+	if err != nil {
+		t.Fatalf("launching the cluster: %v", err)
+	}
+	defer c.Close()
+	exits := watchExits(c)
+
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	w, err := testcluster.StartWriters(wctx, testcluster.WriterConfig{
+		Endpoints: c.ClientEndpoints(), Clients: clients, Private: 3, Shared: 2, Items: 10,
+		Timeout: 3 * time.Second, Pace: 20 * time.Millisecond,
+	})
+	cancel()
+	if err != nil {
+		t.Fatalf("starting the writers: %v", err)
+	}
+
+	// Faults while the clients write.
+	in := newInjector(c, seed, logf)
+	start := time.Now()
+	injectErr := in.run(ctx, start.Add(duration))
+	healed := time.Now()
+	ledger, stats, werr := w.Stop()
+	logf("chaos: %v of faults over; every process runs again", healed.Sub(start).Round(time.Millisecond))
+	if injectErr != nil {
+		t.Fatalf("fault injector: %v", injectErr)
+	}
+	if werr != nil {
+		t.Fatalf("writers: %v", werr)
+	}
+
+	// Convergence: the ring agreed, nothing left to hand off, a full
+	// anti-entropy pass without a repair.
+	ids := serverIDsOf(c)
+	conv, err := waitConverged(ctx, c, ids, healed, converge, logf)
+	if err != nil {
+		t.Fatalf("no convergence within %v of the faults' end: %v", converge, err)
+	}
+	toConverge := time.Since(healed)
+
+	// Every client that syncs sees the same lists, holding every
+	// acknowledged write.
+	clientStates, err := syncClients(ctx, t, c.ClientEndpoints(), w.Lists(), 3)
+	if err != nil {
+		t.Fatalf("syncing clients: %v", err)
+	}
+	clientProblems := compareClients(clientStates, ledger)
+
+	// Every acknowledged write on all N owners, their copies identical.
+	if err := c.Close(); err != nil {
+		logf("chaos: closing the cluster: %v", err)
+	}
+	unexpected := exits()
+	var stores []testcluster.StoredServer
+	for _, s := range c.Servers() {
+		got, err := testcluster.ReadStore(s.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores = append(stores, got)
+	}
+	ring := hashring.New(ids, hashring.WithVNodes(conv.vnodes))
+	report := testcluster.CheckReplicas(stores, ring, conv.n, ledger)
+	clientProblems = append(clientProblems, compareWithStores(clientStates, stores, ring, conv.n)...)
+
+	// The figures.
+	logf("chaos figures (seed %d):", seed)
+	logf("  load: %d clients for %v: %d pushes, %d acknowledged, %d refused, %d timed out, %d failovers between proxies",
+		clients, healed.Sub(start).Round(time.Second), stats.Attempted, stats.Acked, stats.Refused, stats.TimedOut, stats.Failovers)
+	for _, r := range slices.Sorted(maps.Keys(stats.Reasons)) {
+		logf("    refused %d× %s", stats.Reasons[r], r)
+	}
+	logf("  faults injected: %d", in.total())
+	for _, k := range slices.Sorted(maps.Keys(in.counts)) {
+		logf("    %s: %d", k, in.counts[k])
+	}
+	if in.skipped > 0 {
+		logf("    leader kills skipped while no leader was agreed: %d", in.skipped)
+	}
+	logf("  time to converge after the faults: %v (%s)", toConverge.Round(time.Millisecond), conv.detail)
+	logf("  anti-entropy on the leader: %s", conv.antiEntropy)
+	logf("  replicas: %v", report)
+	logf("  syncing clients: %d clients × %d lists, %d problems", len(clientStates), len(w.Lists()), len(clientProblems))
+	for _, s := range stores {
+		logf("    server %s: %d lists, %d hints left", s.ID, len(s.Lists), s.Hints)
+	}
+
+	for _, e := range unexpected {
+		t.Errorf("a process exited by itself: %v", e)
+	}
+	if !report.OK() {
+		t.Errorf("replicas: %v", report)
+		for _, p := range report.Problems {
+			t.Errorf("  %s", p)
+		}
+	}
+	for _, p := range clientProblems {
+		t.Errorf("syncing clients: %s", p)
+	}
+	if stats.Acked == 0 {
+		t.Errorf("no write was acknowledged")
+	}
+}
+
+// syncWriter serialises writes to one writer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *os.File
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// watchExits collects the children that exit without being asked to; the
+// returned function, called after Close, returns them.
+func watchExits(c *launcher.Cluster) func() []error {
+	var mu sync.Mutex
+	var out []error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			e, err := c.NextExit(context.Background())
+			if err != nil {
+				return // ErrClosed
+			}
+			mu.Lock()
+			out = append(out, e)
+			mu.Unlock()
+		}
+	}()
+	return func() []error {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
+}
+
+func serverIDsOf(c *launcher.Cluster) []string {
+	var ids []string
+	for _, s := range c.Servers() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// errNotConverged wraps the last reason convergence was not reached.
+var errNotConverged = errors.New("not converged")
