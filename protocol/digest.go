@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/bits"
 
 	"github.com/google/uuid"
@@ -11,9 +10,10 @@ import (
 // Anti-entropy digests. A ring range (Start, End] of positions (see
 // hashring.Position; Start == End means the whole ring) is cut into Buckets
 // equal parts. A server answers a Digest with, for every bucket, how many
-// lists it stores there and the sum (mod 2^64) of their ListHash; for the
-// buckets the Digest names in Want it also lists each stored list's ID and
-// hash, so the proxy can tell exactly which lists differ. Sums are order
+// lists it stores there and the sum (mod 2^64) of their hashes
+// (storage.ListHash, 64-bit FNV-1a of the list's canonical encoding); for
+// the buckets the Digest names in Want it also lists each stored list's ID
+// and hash, so the proxy can tell exactly which lists differ. Sums are order
 // independent, so two replicas holding byte-identical lists in a bucket
 // report the same count and sum.
 
@@ -113,16 +113,8 @@ func DigestBucket(start, end uint64, buckets int, pos uint64) (int, bool) {
 	return int(q), true
 }
 
-// ListHash is the hash of a list's canonical encoding that digests sum:
-// 64-bit FNV-1a. Replicas with byte-identical encodings have equal hashes.
-func ListHash(enc []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(enc)
-	return h.Sum64()
-}
-
 // BucketSum is one bucket of a DigestReply: how many lists a server stores
-// in it and the sum of their ListHash.
+// in it and the sum of their hashes (storage.ListHash).
 type BucketSum struct {
 	Count uint64
 	Sum   uint64

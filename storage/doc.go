@@ -42,13 +42,16 @@
 //
 // Every stored list is also in an index in memory (index.go): its ring
 // position, a write version bumped by every change to it, and the hash of
-// its canonical encoding that anti-entropy digests sum (computed when first
-// asked for, forgotten by each write). It gives the counts a server reports
-// each second ([Store.ListCount]) and the digests of a ring range
-// ([Store.Digests]) without a scan. Hints ('h') come in two kinds: for a
-// down owner ([Store.SaveHinted], capped by Options.MaxHints) and, for
-// rebalancing after a ring change, move hints ([Store.Rehint], not capped);
-// [Store.DropHint] drops a delivered hint and, when asked, the copy.
+// its canonical encoding that anti-entropy digests sum ([ListHash], part of
+// the protocol; computed when first asked for, forgotten by each write). It
+// gives the counts a server reports each second ([Store.ListCount]) and the
+// digests of a ring range ([Store.Digests]) without a scan. Hints ('h')
+// come in two kinds: for a down owner ([Store.SaveHinted], capped by
+// Options.MaxHints) and, for rebalancing after a ring change, move hints
+// ([Store.Rehint], not capped). [Store.LoadHinted] reads the state to
+// deliver for a hint and [Store.DropHint] drops the hint once delivered
+// and, when asked, the copy: drop.go states, and proves, the one rule for
+// when a copy may go.
 //
 // # Corruption
 //

@@ -25,9 +25,7 @@ import (
 // owner it has after a ring change), not capped, since the lists it moves
 // are already stored. A hinted write to a list and owner that already have
 // a hint keeps the hint's kind. The sequence number grows with every hinted
-// write, so that a delivery which read the state before a newer hinted
-// write does not drop the hint (or the copy) that the newer write still
-// needs (DropHint).
+// write; drop.go says what it guards when a delivered hint is dropped.
 
 // ErrHintsFull means the store already keeps its maximum number of hint
 // records (Options.MaxHints) and refuses a new one.
@@ -43,11 +41,11 @@ const (
 type Hint struct {
 	List  uuid.UUID
 	Owner string // the server the list's state is kept for
-	Seq   uint64 // sequence number of the latest hinted write; see DropHint
+	Seq   uint64 // sequence number of the latest hinted write; see drop.go
 	Move  bool   // a move hint (rebalancing) rather than one for a down owner
 	// Written is the list's write version (Store.Version) when the state
-	// delivered for the hint was read, or 0: see DropHint. Hints leaves it
-	// 0; the deliverer sets it.
+	// delivered for the hint was read, or 0: see drop.go. Hints leaves it
+	// 0; LoadHinted sets it.
 	Written uint64
 }
 
@@ -265,82 +263,3 @@ func (s *Store) HintCount() int { return int(s.hints.count.Load() + s.hints.move
 // MoveHintCount returns the number of move hint records (see Rehint), from
 // memory.
 func (s *Store) MoveHintCount() int { return int(s.hints.moves.Load()) }
-
-// DropHint is called once h's list has been delivered to h.Owner and the
-// owner has made it durable. It deletes the hint, unless a hinted write came
-// after the delivered state was read (its sequence number is no longer
-// h.Seq: the hint stays, to be delivered again). If dropList is set (the
-// caller does not own the list) and no other hint of the list remains, it
-// also deletes the stored list, in the same atomic batch. With dropList and
-// h.Written set, it deletes nothing at all if the list has been written
-// since the delivered state was read (its Version is no longer h.Written):
-// the write would be lost with the copy, so the hint stays, to deliver the
-// newer state. It returns what it deleted, once that is durable.
-func (s *Store) DropHint(h Hint, dropList bool) (hintDropped, listDropped bool, err error) {
-	if err := s.begin(); err != nil {
-		return false, false, err
-	}
-	defer s.end()
-	k := keyOf(h.List)
-	st := s.stripeOf(k)
-	st.mu.Lock()
-	ticket, hintDropped, listDropped, err := s.dropHintLocked(k, h, dropList)
-	st.mu.Unlock()
-	if err != nil || !hintDropped {
-		return false, false, err
-	}
-	if err := s.sync.wait(ticket); err != nil {
-		return false, false, err
-	}
-	return true, listDropped, nil
-}
-
-// dropHintLocked does DropHint's work under k's stripe lock: every hinted
-// write to the list takes the same lock, so the check of the sequence number
-// and the deletes are atomic with respect to them.
-func (s *Store) dropHintLocked(k listKey, h Hint, dropList bool) (ticket uint64, hintDropped, listDropped bool, err error) {
-	hk := hintKey(h.List, h.Owner)
-	v, closer, err := s.db.Get(hk)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, false, false, nil
-	}
-	if err != nil {
-		return 0, false, false, fmt.Errorf("storage: reading the hint of list %s for %s: %w", h.List, h.Owner, err)
-	}
-	seq, move, _ := decodeHintValue(v)
-	closer.Close()
-	if seq != h.Seq || (dropList && h.Written != 0 && s.index.version(k) != h.Written) {
-		return 0, false, false, nil
-	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	if err := b.Delete(hk, nil); err != nil {
-		return 0, false, false, fmt.Errorf("storage: deleting the hint of list %s: %w", h.List, err)
-	}
-	if dropList {
-		others := 0
-		if err := s.scanHints(hintListPrefix(h.List), func(key, _ []byte) {
-			if string(key) != string(hk) {
-				others++
-			}
-		}); err != nil {
-			return 0, false, false, err
-		}
-		if others == 0 {
-			if err := s.addListDeletesLocked(b, k); err != nil {
-				return 0, false, false, err
-			}
-			listDropped = true
-		}
-	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return 0, false, false, fmt.Errorf("storage: dropping the hint of list %s for %s: %w", h.List, h.Owner, err)
-	}
-	s.hints.dropped(move)
-	if listDropped {
-		s.encoded.invalidate(k)
-		s.index.remove(k)
-		s.setDamagedLocked(k, false)
-	}
-	return s.sync.ticket(), true, listDropped, nil
-}

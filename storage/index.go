@@ -7,12 +7,10 @@ import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
-
-	"shoplist/protocol"
 )
 
 // The list index: every stored list, in memory, with its ring position, a
-// write version and, once computed, the protocol.ListHash of its canonical
+// write version and, once computed, the ListHash of its canonical
 // encoding (the bytes LoadEncoded returns, which a server's FetchReply
 // carries). It is built at Open by one scan of the list keys and kept exact
 // by every write: each change to what is stored for a list (a merge that
@@ -183,7 +181,7 @@ func (s *Store) ListPositions() []ListPos {
 type ListDigest struct {
 	List uuid.UUID
 	Pos  uint64 // ring position
-	Hash uint64 // protocol.ListHash of the list's canonical encoding
+	Hash uint64 // ListHash of the list's canonical encoding
 }
 
 // Digests returns the digest entry of every stored list whose ring position
@@ -211,7 +209,7 @@ func (s *Store) Digests(start, end uint64) (out []ListDigest, skipped int, err e
 			case err != nil:
 				return nil, 0, fmt.Errorf("storage: digest of list %s: %w", e.id, err)
 			}
-			e.hash = protocol.ListHash(enc)
+			e.hash = ListHash(enc)
 			s.index.setHash(e.id, e.pos, e.ver, e.hash)
 		}
 		out = append(out, ListDigest{List: e.id, Pos: e.pos, Hash: e.hash})

@@ -13,7 +13,6 @@ import (
 
 	"shoplist/crdt"
 	"shoplist/hashring"
-	"shoplist/protocol"
 )
 
 // bruteDigests computes what Digests(start, end) must return from scratch:
@@ -33,7 +32,7 @@ func bruteDigests(t *testing.T, s *Store, start, end uint64) []ListDigest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, ListDigest{List: id, Pos: hashring.Position(id.String()), Hash: protocol.ListHash(enc)})
+		out = append(out, ListDigest{List: id, Pos: hashring.Position(id.String()), Hash: ListHash(enc)})
 	}
 	return sortedDigests(out)
 }
@@ -218,7 +217,7 @@ func TestAHashReadBeforeAWriteIsNotKept(t *testing.T) {
 	if len(before) != 1 || before[0].hashed {
 		t.Fatalf("index %+v, want one unhashed entry", before)
 	}
-	stale := protocol.ListHash(mustLoad(t, s, l.ID()).Encode())
+	stale := ListHash(mustLoad(t, s, l.ID()).Encode())
 	must(t, l.Add(c, "eggs", 1))
 	mustSave(t, s, l)
 	s.index.setHash(l.ID(), before[0].pos, before[0].ver, stale) // the late digest
@@ -251,27 +250,6 @@ func TestVersionChangesWithEveryWrite(t *testing.T) {
 	}
 	if v := s.Version(l.ID()); v != 0 {
 		t.Fatalf("Version after Delete = %d", v)
-	}
-}
-
-// TestDropHintKeepsACopyWrittenAfterTheDeliveredState: with Written set, a
-// write (of any kind) after the delivered state was read keeps the hint and
-// the copy, which would otherwise lose that write.
-func TestDropHintKeepsACopyWrittenAfterTheDeliveredState(t *testing.T) {
-	s := openTemp(t)
-	c := crdt.NewClock(uuid.New())
-	l := newList(t, c, "list", "milk")
-	mustHint(t, s, l, "s2")
-	h := hintsOf(t, s, l.ID())[0]
-	h.Written = s.Version(l.ID()) // the state delivered
-	must(t, l.Add(c, "eggs", 1))
-	mustSave(t, s, l) // an ordinary write after the delivery read the state
-	if hd, ld, err := s.DropHint(h, true); err != nil || hd || ld {
-		t.Fatalf("DropHint after a later write = %v, %v, %v; want nothing dropped", hd, ld, err)
-	}
-	h.Written = s.Version(l.ID()) // delivered again, with the write
-	if hd, ld, err := s.DropHint(h, true); err != nil || !hd || !ld {
-		t.Fatalf("DropHint of the current state = %v, %v, %v; want both dropped", hd, ld, err)
 	}
 }
 

@@ -1,11 +1,18 @@
 // Package tui is the terminal user interface of the shoplist client.
 //
 // It is a Bubble Tea (v1) program with bubbles and lipgloss. The root model
-// (model.go) owns what every screen shares — the replica store, the sync
-// engine, the terminal size, the sync status, the open dialog and the
-// notice line — and routes messages to one sub-model per screen: the lists
-// screen (lists.go) and the list screen (list.go). Dialogs (dialog.go) are
-// small boxes above the status bar that take every key while open.
+// (model.go) owns the terminal size, the open dialog and the notice line,
+// and routes messages to one sub-model per screen: the lists screen
+// (lists.go) and the list screen (list.go). Dialogs (dialog.go) are small
+// boxes above the status bar that take every key while open.
+//
+// Screens read what they share (the replica store, the sync engine, the
+// sync status) and queue their own store operations, but never switch
+// screens themselves: a screen's key handler returns, next to its command,
+// a message asking the root to open a list, go back, open a dialog or show
+// an error (messages.go), and the root's Update handles it before the next
+// key, so that key goes to the new screen or dialog. A dialog asks the same
+// way through a command, as the join prompt does with joinMsg.
 //
 // Nothing in Update or View does I/O. Store reads and edits run in commands
 // through a queue that runs one at a time and in order (commands.go), so a

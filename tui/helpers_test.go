@@ -227,7 +227,7 @@ func start(t *testing.T, store *replica.Store, eng *fakeEngine, opts Options, se
 	m := newModel(store, eng, opts)
 	clip := &syncBuffer{}
 	m.sh.clip = clip
-	m.sh.poll = 0
+	m.poll = 0
 	if setup != nil {
 		setup(m)
 	}

@@ -141,8 +141,9 @@ func (m *listModel) edit(done string, toggle bool, fn func(l *crdt.List, c *crdt
 	return m.sh.io(editOp(m.sh.store, m.sh.eng, m.id, done, toggle, fn))
 }
 
-// key handles a key on the list screen.
-func (m *listModel) key(k tea.KeyMsg) tea.Cmd {
+// key handles a key on the list screen. It returns a command, and what it
+// asks of the root (see messages.go), or nil.
+func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 	it, ok := m.selected()
 	switch {
 	case key.Matches(k, listKeys.Up):
@@ -154,19 +155,18 @@ func (m *listModel) key(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, listKeys.Bottom):
 		m.move(len(m.items) - 1)
 	case key.Matches(k, listKeys.Back):
-		m.sh.nav = &navigation{back: true}
+		return nil, backMsg{}
 	case key.Matches(k, listKeys.Add):
 		return m.addPrompt()
 	case key.Matches(k, listKeys.Rename):
 		return m.renamePrompt()
 	case key.Matches(k, listKeys.Share):
 		d, cmd := newShare(m.id, m.name(), m.sh.clip)
-		m.sh.dialog = d
-		return cmd
+		return cmd, openDialogMsg{d}
 	case !ok:
-		return nil
+		return nil, nil
 	case key.Matches(k, listKeys.Toggle):
-		return m.edit("", true, toggle(it.Key, !it.Acquired))
+		return m.edit("", true, toggle(it.Key, !it.Acquired)), nil
 	case key.Matches(k, listKeys.Buy):
 		return m.buyPrompt(it)
 	case key.Matches(k, listKeys.Inc):
@@ -176,10 +176,10 @@ func (m *listModel) key(k tea.KeyMsg) tea.Cmd {
 				return fmt.Errorf("%w: %q", crdt.ErrNotFound, it.Name)
 			}
 			return l.SetWanted(c, it.Key, v.Wanted+1)
-		})
+		}), nil
 	case key.Matches(k, listKeys.Dec):
 		if it.Wanted <= 1 {
-			return m.sh.fail(errMinQuantity)
+			return nil, failMsg{errMinQuantity}
 		}
 		return m.edit("", false, func(l *crdt.List, c *crdt.Clock) error {
 			v, ok := l.Lookup(it.Key)
@@ -190,13 +190,13 @@ func (m *listModel) key(k tea.KeyMsg) tea.Cmd {
 				return errMinQuantity
 			}
 			return l.SetWanted(c, it.Key, v.Wanted-1)
-		})
+		}), nil
 	case key.Matches(k, listKeys.Rm):
 		return m.edit("removed “"+it.Name+"” (a adds it back)", false, func(l *crdt.List, c *crdt.Clock) error {
 			return l.Remove(c, it.Key)
-		})
+		}), nil
 	}
-	return nil
+	return nil, nil
 }
 
 // toggle checks an item off (buys one of what remains) or unchecks it
@@ -217,7 +217,7 @@ func toggle(key string, check bool) func(l *crdt.List, c *crdt.Clock) error {
 	}
 }
 
-func (m *listModel) addPrompt() tea.Cmd {
+func (m *listModel) addPrompt() (tea.Cmd, tea.Msg) {
 	p, cmd := newPrompt("Add to “"+m.name()+"”", "name and optional quantity, e.g. milk 2 · tab completes", "",
 		func(v string) (tea.Cmd, error) {
 			name, qty, err := parseAdd(v)
@@ -230,8 +230,7 @@ func (m *listModel) addPrompt() tea.Cmd {
 			}), nil
 		})
 	p.suggest(m.suggestions())
-	m.sh.dialog = p
-	return cmd
+	return cmd, openDialogMsg{p}
 }
 
 // suggestions are the names used in this list, removed items included, as
@@ -261,7 +260,7 @@ func parseAdd(v string) (string, int64, error) {
 	return strings.Join(f, " "), qty, nil
 }
 
-func (m *listModel) buyPrompt(it crdt.ItemView) tea.Cmd {
+func (m *listModel) buyPrompt(it crdt.ItemView) (tea.Cmd, tea.Msg) {
 	p, cmd := newPrompt("Buy how many “"+it.Name+"”?", fmt.Sprintf("%d left to buy", it.Remaining),
 		strconv.FormatInt(max(it.Remaining, 1), 10), func(v string) (tea.Cmd, error) {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -272,11 +271,10 @@ func (m *listModel) buyPrompt(it crdt.ItemView) tea.Cmd {
 				return l.Buy(c, it.Key, n)
 			}), nil
 		})
-	m.sh.dialog = p
-	return cmd
+	return cmd, openDialogMsg{p}
 }
 
-func (m *listModel) renamePrompt() tea.Cmd {
+func (m *listModel) renamePrompt() (tea.Cmd, tea.Msg) {
 	p, cmd := newPrompt("Rename the list", "everyone sharing it sees the new name", m.name(),
 		func(v string) (tea.Cmd, error) {
 			if strings.TrimSpace(v) == "" {
@@ -286,8 +284,7 @@ func (m *listModel) renamePrompt() tea.Cmd {
 				return l.Rename(c, v)
 			}), nil
 		})
-	m.sh.dialog = p
-	return cmd
+	return cmd, openDialogMsg{p}
 }
 
 // title is the header of the screen.

@@ -146,8 +146,9 @@ func (m *listsModel) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// key handles a key on the lists screen.
-func (m *listsModel) key(k tea.KeyMsg) tea.Cmd {
+// key handles a key on the lists screen. It returns a command, and what it
+// asks of the root (see messages.go), or nil.
+func (m *listsModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 	if m.filtering {
 		switch {
 		case key.Matches(k, filterKeys.Clear):
@@ -155,17 +156,17 @@ func (m *listsModel) key(k tea.KeyMsg) tea.Cmd {
 			m.filter.Blur()
 			m.filter.SetValue("")
 			m.place()
-			return nil
+			return nil, nil
 		case key.Matches(k, filterKeys.Apply):
 			m.filtering = false
 			m.filter.Blur()
-			return nil
+			return nil, nil
 		}
 		var cmd tea.Cmd
 		m.filter, cmd = m.filter.Update(k)
 		m.cursor = 0
 		m.place()
-		return cmd
+		return cmd, nil
 	}
 	switch {
 	case key.Matches(k, listsKeys.Up):
@@ -178,7 +179,7 @@ func (m *listsModel) key(k tea.KeyMsg) tea.Cmd {
 		m.move(len(m.visible()) - 1)
 	case key.Matches(k, listsKeys.Open):
 		if e, ok := m.selected(); ok {
-			m.sh.nav = &navigation{open: e.List.ID()}
+			return nil, openListMsg{e.List.ID()}
 		}
 	case key.Matches(k, listsKeys.New):
 		return m.newPrompt()
@@ -186,41 +187,38 @@ func (m *listsModel) key(k tea.KeyMsg) tea.Cmd {
 		return m.joinPrompt()
 	case key.Matches(k, listsKeys.Forget):
 		if e, ok := m.selected(); ok {
-			m.sh.dialog = m.forgetConfirm(e)
+			return nil, openDialogMsg{m.forgetConfirm(e)}
 		}
 	case key.Matches(k, listsKeys.Filter):
 		m.filtering = true
-		return m.filter.Focus()
+		return m.filter.Focus(), nil
 	case key.Matches(k, listsKeys.Esc):
 		m.filter.SetValue("")
 		m.place()
 	}
-	return nil
+	return nil, nil
 }
 
-func (m *listsModel) newPrompt() tea.Cmd {
+func (m *listsModel) newPrompt() (tea.Cmd, tea.Msg) {
 	p, cmd := newPrompt("New list", "a name for the list, e.g. Groceries", "", func(v string) (tea.Cmd, error) {
 		if strings.TrimSpace(v) == "" {
 			return nil, errors.New("type a name for the list")
 		}
 		return m.sh.io(createOp(m.sh.store, m.sh.eng, v)), nil
 	})
-	m.sh.dialog = p
-	return cmd
+	return cmd, openDialogMsg{p}
 }
 
-func (m *listsModel) joinPrompt() tea.Cmd {
+func (m *listsModel) joinPrompt() (tea.Cmd, tea.Msg) {
 	p, cmd := newPrompt("Join a shared list", "paste the list ID someone shared with you (s on their list)", "",
 		func(v string) (tea.Cmd, error) {
 			id, err := uuid.Parse(strings.TrimSpace(v))
 			if err != nil {
 				return nil, errors.New("not a list ID: it looks like 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b")
 			}
-			m.sh.joining++
-			return tea.Batch(joinCmd(m.sh.ctx, m.sh.eng, id), m.sh.notify("joining "+id.String()+"…")), nil
+			return func() tea.Msg { return joinMsg{id} }, nil
 		})
-	m.sh.dialog = p
-	return cmd
+	return cmd, openDialogMsg{p}
 }
 
 func (m *listsModel) forgetConfirm(e replica.Entry) *confirm {

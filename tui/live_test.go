@@ -84,7 +84,7 @@ func TestOtherProcessEditAppears(t *testing.T) {
 	mine, cli := open(), open()
 	id := mustCreate(t, mine, "Home", "soap")
 	eng := newFakeEngine(online)
-	h := start(t, mine, eng, Options{}, func(m *model) { m.sh.poll = 50 * time.Millisecond })
+	h := start(t, mine, eng, Options{}, func(m *model) { m.poll = 50 * time.Millisecond })
 	h.waitLine("Home")
 	h.press(tea.KeyEnter)
 	h.waitMatch(itemRow(false, "soap", 1, 0, 1))

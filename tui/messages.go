@@ -82,3 +82,25 @@ type noticeDoneMsg struct{ seq int }
 
 // copiedMsg is the result of sending text to the terminal's clipboard.
 type copiedMsg struct{ err error }
+
+// The messages below are what a screen asks of the root model, which owns
+// the screens, the dialog and the notice line. A screen's key handler
+// returns its request next to its command and the root handles it at once,
+// before the next key: after a key that leaves the screen or opens a dialog,
+// every later key goes to the new screen or the dialog. A dialog's request
+// comes back as the result of a command.
+
+// openListMsg asks for the list screen of list id.
+type openListMsg struct{ id uuid.UUID }
+
+// backMsg asks for the lists screen.
+type backMsg struct{}
+
+// openDialogMsg asks for dialog to be shown; it takes every key until closed.
+type openDialogMsg struct{ dialog dialog }
+
+// joinMsg asks to join the shared list id.
+type joinMsg struct{ id uuid.UUID }
+
+// failMsg asks for err to be shown under the screen.
+type failMsg struct{ err error }

@@ -28,65 +28,47 @@ const (
 // Default terminal size until the first WindowSizeMsg.
 const defaultWidth, defaultHeight = 80, 24
 
-// shared is the state the root model and the screens share. It is only used
-// from the Update goroutine (and View, which Bubble Tea calls from the same
-// goroutine), so it needs no lock.
+// shared is what the screens need from the root: the store and the engine
+// their operations run on, the options, the sync status their badges show
+// (the root keeps it current; screens only read it) and the queue their
+// store operations go through. Anything else a screen wants of the root it
+// asks for with a message (messages.go). It is only used from the Update
+// goroutine (and View, which Bubble Tea calls from the same goroutine), so
+// it needs no lock.
 type shared struct {
-	store         *replica.Store
-	eng           Engine
-	opts          Options
-	ctx           context.Context // ends when the UI quits: stops event waits and joins
-	clip          io.Writer       // where OSC 52 clipboard sequences go; nil = cannot copy
-	width, height int
-	status        syncer.Status
-	queue         ioQueue // store operations, one at a time
-	dialog        dialog  // the open dialog, or nil
-	notice        string  // one-line message under the screen
-	noticeErr     bool
-	noticeSeq     int
-	joining       int           // joins in flight
-	poll          time.Duration // how often to poll the store generation; 0 = never (tests)
-	nav           *navigation   // a screen change a screen asked for, applied by the root
-}
-
-// navigation is a screen change asked for by a screen's key handler; the
-// root applies it before the next key, so no key lands on the old screen.
-type navigation struct {
-	back bool      // to the lists screen
-	open uuid.UUID // else: this list
+	store  *replica.Store
+	eng    Engine
+	opts   Options
+	clip   io.Writer // where OSC 52 clipboard sequences go; nil = cannot copy
+	status syncer.Status
+	queue  ioQueue // store operations, one at a time
 }
 
 // io queues a store operation; see ioQueue.
 func (s *shared) io(op ioOp) tea.Cmd { return s.queue.push(op) }
 
-// notify shows text under the screen for a few seconds.
-func (s *shared) notify(text string) tea.Cmd { return s.setNotice(text, false, noticeDuration) }
-
-// fail shows err under the screen, in words a person can act on.
-func (s *shared) fail(err error) tea.Cmd {
-	return s.setNotice(friendly(err), true, errorDuration)
-}
-
-func (s *shared) setNotice(text string, isErr bool, d time.Duration) tea.Cmd {
-	s.noticeSeq++
-	seq := s.noticeSeq
-	s.notice, s.noticeErr = text, isErr
-	return tea.Tick(d, func(time.Time) tea.Msg { return noticeDoneMsg{seq} })
-}
-
-// model is the root model: it owns the shared state, turns engine events
-// and polls into reloads, and routes keys to the open dialog or screen.
+// model is the root model: it owns the screens, the open dialog and the
+// notice line, turns engine events and polls into reloads, routes keys to
+// the open dialog or screen, and handles what the screens ask for.
 type model struct {
-	sh       *shared
-	cancel   context.CancelFunc
-	events   <-chan syncer.Event
-	screen   screen
-	lists    *listsModel
-	list     *listModel // the open list; nil on the lists screen
-	help     help.Model
-	gen      uint64 // last Store.Generation seen
-	genKnown bool
-	quitting bool // quit was asked for; waiting for queued edits to be saved
+	sh            *shared
+	ctx           context.Context // ends when the UI quits: stops event waits and joins
+	cancel        context.CancelFunc
+	events        <-chan syncer.Event
+	screen        screen
+	lists         *listsModel
+	list          *listModel // the open list; nil on the lists screen
+	dialog        dialog     // the open dialog, or nil
+	help          help.Model
+	width, height int
+	notice        string // one-line message under the screen
+	noticeErr     bool
+	noticeSeq     int
+	joining       int           // joins in flight
+	poll          time.Duration // how often to poll the store generation; 0 = never (tests)
+	gen           uint64        // last Store.Generation seen
+	genKnown      bool
+	quitting      bool // quit was asked for; waiting for queued edits to be saved
 }
 
 func newModel(store *replica.Store, eng Engine, opts Options) *model {
@@ -94,12 +76,27 @@ func newModel(store *replica.Store, eng Engine, opts Options) *model {
 		eng = offlineEngine{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sh := &shared{store: store, eng: eng, opts: opts, ctx: ctx, width: defaultWidth, height: defaultHeight,
-		poll: pollInterval}
+	sh := &shared{store: store, eng: eng, opts: opts}
 	sh.status.Proxy = opts.Proxy
 	h := help.New()
 	h.Width = defaultWidth
-	return &model{sh: sh, cancel: cancel, events: eng.Events(), lists: newListsModel(sh), help: h}
+	return &model{sh: sh, ctx: ctx, cancel: cancel, events: eng.Events(), lists: newListsModel(sh), help: h,
+		width: defaultWidth, height: defaultHeight, poll: pollInterval}
+}
+
+// notify shows text under the screen for a few seconds.
+func (m *model) notify(text string) tea.Cmd { return m.setNotice(text, false, noticeDuration) }
+
+// fail shows err under the screen, in words a person can act on.
+func (m *model) fail(err error) tea.Cmd {
+	return m.setNotice(friendly(err), true, errorDuration)
+}
+
+func (m *model) setNotice(text string, isErr bool, d time.Duration) tea.Cmd {
+	m.noticeSeq++
+	seq := m.noticeSeq
+	m.notice, m.noticeErr = text, isErr
+	return tea.Tick(d, func(time.Time) tea.Msg { return noticeDoneMsg{seq} })
 }
 
 // stop ends the model's background waits.
@@ -107,8 +104,8 @@ func (m *model) stop() { m.cancel() }
 
 // Init loads the lists and starts the event wait and the poll.
 func (m *model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.lists.enter(), waitEventCmd(m.sh.ctx, m.events), statusCmd(m.sh.eng)}
-	if m.sh.poll > 0 {
+	cmds := []tea.Cmd{m.lists.enter(), waitEventCmd(m.ctx, m.events), statusCmd(m.sh.eng)}
+	if m.poll > 0 {
 		cmds = append(cmds, pollCmd(m.sh.store, m.sh.eng))
 	}
 	return tea.Batch(cmds...)
@@ -118,7 +115,7 @@ func (m *model) Init() tea.Cmd {
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.sh.width, m.sh.height = msg.Width, msg.Height
+		m.width, m.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
 		return m, nil
 	case tea.KeyMsg:
@@ -136,7 +133,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(m.result(msg.msg), next)
 	case engineEventMsg:
-		return m, tea.Batch(m.event(msg.ev), waitEventCmd(m.sh.ctx, m.events))
+		return m, tea.Batch(m.event(msg.ev), waitEventCmd(m.ctx, m.events))
 	case engineClosedMsg:
 		return m, nil
 	case statusMsg:
@@ -145,7 +142,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pollMsg:
 		return m, pollCmd(m.sh.store, m.sh.eng)
 	case polledMsg:
-		return m, tea.Batch(m.polled(msg), pollTick(m.sh.poll))
+		return m, tea.Batch(m.polled(msg), pollTick(m.poll))
 	case joinedMsg:
 		return m, m.joined(msg)
 	case highlightDoneMsg:
@@ -156,19 +153,31 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case noticeDoneMsg:
-		if msg.seq == m.sh.noticeSeq {
-			m.sh.notice = ""
+		if msg.seq == m.noticeSeq {
+			m.notice = ""
 		}
 		return m, nil
 	case copiedMsg:
 		if msg.err != nil {
-			return m, m.sh.fail(msg.err)
+			return m, m.fail(msg.err)
 		}
 		return m, nil
+	case openListMsg:
+		return m, m.open(msg.id, nil)
+	case backMsg:
+		return m, m.back()
+	case openDialogMsg:
+		m.dialog = msg.dialog
+		return m, nil
+	case joinMsg:
+		m.joining++
+		return m, tea.Batch(joinCmd(m.ctx, m.sh.eng, msg.id), m.notify("joining "+msg.id.String()+"…"))
+	case failMsg:
+		return m, m.fail(msg.err)
 	}
 	// Anything else (cursor blinks) belongs to the focused text input.
-	if m.sh.dialog != nil {
-		_, cmd := m.sh.dialog.update(msg)
+	if m.dialog != nil {
+		_, cmd := m.dialog.update(msg)
 		return m, cmd
 	}
 	if m.screen == screenLists {
@@ -178,15 +187,17 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // key routes a key press: ctrl+c always quits; an open dialog takes every
-// other key; q and ? work unless the user is typing.
+// other key; q and ? work unless the user is typing. What the screen asks
+// for in return (another screen, a dialog) is handled before the next key,
+// so every later key goes to the new screen or dialog.
 func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	if key.Matches(k, globalKeys.ForceQuit) {
 		return m.quit()
 	}
-	if d := m.sh.dialog; d != nil {
-		closed, cmd := d.update(k)
-		if closed && m.sh.dialog == d {
-			m.sh.dialog = nil
+	if m.dialog != nil {
+		closed, cmd := m.dialog.update(k)
+		if closed {
+			m.dialog = nil
 		}
 		return cmd
 	}
@@ -200,24 +211,22 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 		}
 	}
 	var cmd tea.Cmd
+	var req tea.Msg
 	if m.screen == screenList && m.list != nil {
-		cmd = m.list.key(k)
+		cmd, req = m.list.key(k)
 	} else {
-		cmd = m.lists.key(k)
+		cmd, req = m.lists.key(k)
 	}
-	if nav := m.sh.nav; nav != nil {
-		m.sh.nav = nil
-		if nav.back {
-			return tea.Batch(cmd, m.back())
-		}
-		return tea.Batch(cmd, m.open(nav.open, nil))
+	if req != nil {
+		_, next := m.Update(req)
+		return tea.Batch(cmd, next)
 	}
 	return cmd
 }
 
 // typing reports whether keys are text for an input.
 func (m *model) typing() bool {
-	return m.sh.dialog != nil || (m.screen == screenLists && m.lists.filtering)
+	return m.dialog != nil || (m.screen == screenLists && m.lists.filtering)
 }
 
 // quit ends the program once the edits already queued are saved: the user
@@ -229,14 +238,14 @@ func (m *model) quit() tea.Cmd {
 		return tea.Quit
 	}
 	m.quitting = true
-	m.sh.notice = "saving your last edit before quitting…"
+	m.notice = "saving your last edit before quitting…"
 	return nil
 }
 
 // open shows list id; e, when known, is shown until the load finishes.
 func (m *model) open(id uuid.UUID, e *replica.Entry) tea.Cmd {
 	m.screen = screenList
-	m.sh.dialog = nil
+	m.dialog = nil
 	m.list = newListModel(m.sh, id, e)
 	return m.list.reload()
 }
@@ -246,7 +255,7 @@ func (m *model) back() tea.Cmd {
 	if m.list != nil {
 		m.lists.cursorID = m.list.id
 	}
-	m.screen, m.list, m.sh.dialog = screenLists, nil, nil
+	m.screen, m.list, m.dialog = screenLists, nil, nil
 	return m.lists.enter()
 }
 
@@ -255,7 +264,7 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case listsLoadedMsg:
 		if msg.err != nil {
-			return m.sh.fail(msg.err)
+			return m.fail(msg.err)
 		}
 		return m.lists.loaded(msg.entries)
 	case listLoadedMsg:
@@ -264,35 +273,35 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 		}
 		if errors.Is(msg.err, replica.ErrNotFound) {
 			name := m.list.name()
-			return tea.Batch(m.back(), m.sh.fail(errors.New("“"+name+"” is no longer on this device (forgotten elsewhere)")))
+			return tea.Batch(m.back(), m.fail(errors.New("“"+name+"” is no longer on this device (forgotten elsewhere)")))
 		}
 		if msg.err != nil {
-			return m.sh.fail(msg.err)
+			return m.fail(msg.err)
 		}
 		return m.list.loaded(msg.entry)
 	case editedMsg:
 		if msg.err != nil {
-			return m.sh.fail(msg.err)
+			return m.fail(msg.err)
 		}
 		var cmd tea.Cmd
 		if m.list != nil && m.list.id == msg.id {
 			cmd = m.list.edited(msg)
 		}
 		if msg.done != "" {
-			return tea.Batch(cmd, m.sh.notify(msg.done))
+			return tea.Batch(cmd, m.notify(msg.done))
 		}
 		return cmd
 	case createdMsg:
 		if msg.err != nil {
-			return m.sh.fail(msg.err)
+			return m.fail(msg.err)
 		}
 		return tea.Batch(m.open(msg.entry.List.ID(), &msg.entry),
-			m.sh.notify("created “"+msg.entry.List.Name()+"”: press a to add items, s to share"))
+			m.notify("created “"+msg.entry.List.Name()+"”: press a to add items, s to share"))
 	case forgottenMsg:
 		if msg.err != nil {
-			return m.sh.fail(msg.err)
+			return m.fail(msg.err)
 		}
-		return tea.Batch(m.lists.reload(), m.sh.notify("forgot “"+msg.name+"” on this device"))
+		return tea.Batch(m.lists.reload(), m.notify("forgot “"+msg.name+"” on this device"))
 	}
 	return nil
 }
@@ -345,19 +354,19 @@ func (m *model) polled(msg polledMsg) tea.Cmd {
 
 // joined handles the end of a join.
 func (m *model) joined(msg joinedMsg) tea.Cmd {
-	m.sh.joining--
+	m.joining--
 	switch {
 	case errors.Is(msg.err, syncer.ErrNotFound):
-		return m.sh.setNotice("the cluster does not know list "+msg.id.String()+": check the ID", true, errorDuration)
+		return m.setNotice("the cluster does not know list "+msg.id.String()+": check the ID", true, errorDuration)
 	case m.sh.opts.Offline && msg.err != nil:
-		return m.sh.setNotice("offline mode: joining needs the cluster (start without --offline)", true, errorDuration)
+		return m.setNotice("offline mode: joining needs the cluster (start without --offline)", true, errorDuration)
 	case errors.Is(msg.err, syncer.ErrOffline), errors.Is(msg.err, context.DeadlineExceeded):
-		return m.sh.setNotice("cannot reach the cluster to join: try again when online", true, errorDuration)
+		return m.setNotice("cannot reach the cluster to join: try again when online", true, errorDuration)
 	case msg.err != nil:
-		return m.sh.fail(msg.err)
+		return m.fail(msg.err)
 	}
-	cmds := []tea.Cmd{m.sh.notify("joined list " + msg.id.String()[:8] + "…")}
-	if m.screen == screenLists && m.sh.dialog == nil {
+	cmds := []tea.Cmd{m.notify("joined list " + msg.id.String()[:8] + "…")}
+	if m.screen == screenLists && m.dialog == nil {
 		cmds = append(cmds, m.open(msg.id, nil))
 	} else {
 		cmds = append(cmds, m.lists.reload())
@@ -368,7 +377,7 @@ func (m *model) joined(msg joinedMsg) tea.Cmd {
 // View renders the whole screen: header, body, dialog, notice, status bar
 // and help, exactly as tall as the terminal.
 func (m *model) View() string {
-	w, h := max(m.sh.width, 20), max(m.sh.height, 6)
+	w, h := max(m.width, 20), max(m.height, 6)
 	var title string
 	var body func(w, h int) []string
 	var keys help.KeyMap
@@ -381,11 +390,11 @@ func (m *model) View() string {
 		}
 	}
 	var foot []string
-	if m.sh.dialog != nil {
-		keys = m.sh.dialog.keys()
-		foot = append(foot, strings.Split(m.sh.dialog.view(w), "\n")...)
+	if m.dialog != nil {
+		keys = m.dialog.keys()
+		foot = append(foot, strings.Split(m.dialog.view(w), "\n")...)
 	}
-	foot = append(foot, m.noticeView(w), statusView(m.sh, w))
+	foot = append(foot, m.noticeView(w), statusView(m.sh.status, m.sh.opts, m.joining, w))
 	foot = append(foot, strings.Split(m.help.View(keys), "\n")...)
 
 	header := clip(styles.titleApp.Render("shoplist")+styles.title.Render(title), w)
@@ -406,10 +415,10 @@ func (m *model) View() string {
 // last sync error.
 func (m *model) noticeView(w int) string {
 	switch {
-	case m.sh.notice != "" && m.sh.noticeErr:
-		return clip(styles.errNotice.Render("✗ "+m.sh.notice), w)
-	case m.sh.notice != "":
-		return clip(styles.notice.Render("✓ "+m.sh.notice), w)
+	case m.notice != "" && m.noticeErr:
+		return clip(styles.errNotice.Render("✗ "+m.notice), w)
+	case m.notice != "":
+		return clip(styles.notice.Render("✓ "+m.notice), w)
 	case m.sh.status.LastErr != "":
 		return clip(styles.warn.Render("⚠ sync: "+strings.TrimPrefix(m.sh.status.LastErr, "syncer: ")), w)
 	}

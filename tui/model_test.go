@@ -136,19 +136,19 @@ func TestViewFitsEveryState(t *testing.T) {
 			m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d")})
 		}},
 		{"list", func() {
-			m.sh.dialog = nil
+			m.dialog = nil
 			m.open(e.List.ID(), &e)
 		}},
 		{"add prompt", func() { m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")}) }},
 		{"share dialog", func() {
-			m.sh.dialog = nil
+			m.dialog = nil
 			m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("s")})
 		}},
 		{"full help", func() {
-			m.sh.dialog = nil
+			m.dialog = nil
 			m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("?")})
 		}},
-		{"error notice", func() { m.sh.fail(errors.New(strings.Repeat("very long error ", 20))) }},
+		{"error notice", func() { m.fail(errors.New(strings.Repeat("very long error ", 20))) }},
 	}
 	for _, st := range states {
 		st.set()
@@ -164,6 +164,57 @@ func TestViewFitsEveryState(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRequestsTakeEffectBeforeTheNextKey checks that what a screen asks for
+// on a key (another screen, a dialog) is done by the root before the next
+// key, so that key goes to the new screen or dialog; and that a dialog's
+// request comes back as the result of a command.
+func TestRequestsTakeEffectBeforeTheNextKey(t *testing.T) {
+	m, e := newTestModel(t)
+	press := func(k tea.KeyMsg) tea.Cmd {
+		_, cmd := m.Update(k)
+		return cmd
+	}
+	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+	press(tea.KeyMsg{Type: tea.KeyEnter})
+	if m.screen != screenList || m.list == nil || m.list.id != e.List.ID() {
+		t.Fatalf("enter did not open the list: screen %v", m.screen)
+	}
+	press(runes("a"))
+	if p, ok := m.dialog.(*prompt); !ok || !strings.HasPrefix(p.title, "Add to") {
+		t.Fatalf("a after enter did not open the add prompt: %#v", m.dialog)
+	}
+	press(tea.KeyMsg{Type: tea.KeyEsc})
+	press(tea.KeyMsg{Type: tea.KeyEsc})
+	if m.screen != screenLists || m.list != nil {
+		t.Fatalf("esc did not go back: screen %v", m.screen)
+	}
+	press(runes("d"))
+	if _, ok := m.dialog.(*confirm); !ok {
+		t.Fatalf("d after esc did not ask to forget: %#v", m.dialog)
+	}
+	press(tea.KeyMsg{Type: tea.KeyEsc})
+
+	id := uuid.New()
+	press(runes("j"))
+	press(runes(id.String()))
+	cmd := press(tea.KeyMsg{Type: tea.KeyEnter})
+	if m.dialog != nil || cmd == nil {
+		t.Fatalf("enter in the join prompt: dialog %#v, command %v", m.dialog, cmd != nil)
+	}
+	req, ok := cmd().(joinMsg)
+	if !ok || req.id != id {
+		t.Fatalf("the join prompt asked for %#v, want joinMsg{%s}", req, id)
+	}
+	if m.joining != 0 {
+		t.Fatal("a join counted before the root handled the request")
+	}
+	m.Update(req)
+	if m.joining != 1 || !strings.Contains(m.notice, "joining "+id.String()) {
+		t.Fatalf("after the join request: %d joins, notice %q", m.joining, m.notice)
 	}
 }
 
@@ -250,8 +301,8 @@ func TestQuitOnlyOutsideInputs(t *testing.T) {
 	if isQuit(m.key(q)) {
 		t.Fatal("q in a prompt quits")
 	}
-	if p, ok := m.sh.dialog.(*prompt); !ok || p.input.Value() != "q" {
-		t.Fatalf("q did not reach the prompt: %#v", m.sh.dialog)
+	if p, ok := m.dialog.(*prompt); !ok || p.input.Value() != "q" {
+		t.Fatalf("q did not reach the prompt: %#v", m.dialog)
 	}
 	m.key(tea.KeyMsg{Type: tea.KeyEsc})
 	m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/")})
@@ -265,23 +316,23 @@ func TestQuitOnlyOutsideInputs(t *testing.T) {
 	if !isQuit(m.key(q)) {
 		t.Fatal("q does not quit")
 	}
-	if m.sh.ctx.Err() == nil {
+	if m.ctx.Err() == nil {
 		t.Fatal("quitting did not end the model's context")
 	}
 }
 
 func TestNoticeExpires(t *testing.T) {
 	m, _ := newTestModel(t)
-	m.sh.notify("one")
-	old := m.sh.noticeSeq
-	m.sh.fail(errors.New("two"))
+	m.notify("one")
+	old := m.noticeSeq
+	m.fail(errors.New("two"))
 	m.Update(noticeDoneMsg{old})
-	if m.sh.notice != "two" {
-		t.Fatalf("an old tick cleared the newer notice: %q", m.sh.notice)
+	if m.notice != "two" {
+		t.Fatalf("an old tick cleared the newer notice: %q", m.notice)
 	}
-	m.Update(noticeDoneMsg{m.sh.noticeSeq})
-	if m.sh.notice != "" {
-		t.Fatalf("notice %q left after its tick", m.sh.notice)
+	m.Update(noticeDoneMsg{m.noticeSeq})
+	if m.notice != "" {
+		t.Fatalf("notice %q left after its tick", m.notice)
 	}
 }
 

@@ -16,11 +16,10 @@ import (
 
 // statusView renders the status bar: connection, sync activity, pending
 // changes on the left, the proxy address on the right.
-func statusView(sh *shared, w int) string {
-	st := sh.status
+func statusView(st syncer.Status, opts Options, joining int, w int) string {
 	var left []string
 	switch {
-	case sh.opts.Offline:
+	case opts.Offline:
 		left = append(left, styles.barWarn.Render(" ○ offline mode"))
 	case st.Conn == syncer.Online:
 		left = append(left, styles.barGood.Render(" ● online"))
@@ -32,7 +31,7 @@ func statusView(sh *shared, w int) string {
 	if st.Syncing && st.Conn == syncer.Online {
 		left = append(left, styles.bar.Render("⟳ syncing"))
 	}
-	if sh.joining > 0 {
+	if joining > 0 {
 		left = append(left, styles.bar.Render("⟳ joining"))
 	}
 	switch {
@@ -49,10 +48,10 @@ func statusView(sh *shared, w int) string {
 
 	proxy := st.Proxy
 	if proxy == "" {
-		proxy = sh.opts.Proxy
+		proxy = opts.Proxy
 	}
 	r := ""
-	if proxy != "" && !sh.opts.Offline {
+	if proxy != "" && !opts.Offline {
 		r = "proxy " + proxy + " "
 	}
 	gap := w - lipgloss.Width(l) - lipgloss.Width(r)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
 )
 
@@ -18,6 +19,14 @@ const maxInbound = protocol.MaxListSize + protocol.MaxHeaderSize + 1<<10
 
 // conn is the loop's connection to a proxy: the DEALER, the SUB and their
 // Lazy Pirate state. It belongs to the loop, like the rest of it.
+//
+// It is not a dealer.Conn, on purpose: a dealer.Conn waits for one reply at
+// a time, while the loop keeps many requests in flight, polls the DEALER
+// beside the SUB and the doorbell, and never blocks. From package dealer it
+// takes the socket set-up (dealer.Dial), the request IDs (dealer.IDs) and
+// the reading of a Welcome (dealer.Welcome); the matching of replies to
+// requests is its calls map, since each kind of request is answered in its
+// own way.
 type conn struct {
 	endpoints  []string // the configured endpoints, then those Welcomes listed
 	configured int      // how many of endpoints were configured
@@ -37,7 +46,7 @@ type conn struct {
 	backoff  time.Duration
 	retryAt  time.Time // when to connect again, while dealer is nil
 
-	reqID uint64           // last request ID used (IDs never repeat, so a stale reply matches nothing)
+	ids   dealer.IDs       // one sequence for every connection: a stale reply matches nothing
 	calls map[uint64]*call // requests awaiting a reply, by ID
 
 	connErr error // why the last connection failed; nil while online
@@ -117,15 +126,11 @@ func (l *loop) connDeadline() (time.Time, bool) {
 func (l *loop) connect() {
 	ep := l.endpoints[l.next]
 	l.endpoint = ep
-	sock, err := zmq.NewSocket(zmq.DEALER)
-	if err == nil {
-		err = firstErr(sock.SetLinger(0), sock.SetMaxmsgsize(maxInbound), sock.Connect(ep))
-		if err != nil {
-			sock.Close()
-		}
-	}
+	// No receive timeout: the loop receives only what its poller says is
+	// there.
+	sock, err := dealer.Dial(ep, dealer.Options{MaxMsgSize: maxInbound})
 	if err != nil {
-		l.connErr = fmt.Errorf("%w: connecting to %s: %w", ErrOffline, ep, err)
+		l.connErr = fmt.Errorf("%w: %w", ErrOffline, err)
 		l.log.Warn("cannot connect to proxy", "proxy", ep, "err", err)
 		l.next = (l.next + 1) % len(l.endpoints)
 		l.retryLater()
@@ -144,19 +149,28 @@ func (l *loop) sendHello() {
 	}
 }
 
+// onHelloReply handles the reply to a Hello: a Welcome, or the end of the
+// connection.
+func (l *loop) onHelloReply(m protocol.Message) {
+	body, err := dealer.Welcome(m)
+	switch {
+	case err == nil:
+		l.onWelcome(body)
+	case m.Type == protocol.TypeError:
+		l.fail(fmt.Errorf("%w: %s refused hello: %w", ErrOffline, l.endpoint, err))
+	case m.Type != protocol.TypeWelcome:
+		l.badMessage("hello reply", fmt.Errorf("%w: Hello answered by %v", protocol.ErrMalformed, m.Type))
+		l.fail(fmt.Errorf("%w: %s answered hello with %v", ErrOffline, l.endpoint, m.Type))
+	default:
+		l.badMessage("welcome", err)
+		l.fail(fmt.Errorf("%w: %s sent a bad welcome: %w", ErrOffline, l.endpoint, err))
+	}
+}
+
 // onWelcome handles a Welcome: the first on a connection makes the engine
 // online; every one updates the endpoints, the PUB endpoint and the clock
 // check.
-func (l *loop) onWelcome(m protocol.Message) {
-	body, err := protocol.DecodeWelcomeBody(m.Body)
-	if err == nil && body.PubEndpoint == "" {
-		err = fmt.Errorf("%w: no PUB endpoint", protocol.ErrMalformed)
-	}
-	if err != nil {
-		l.badMessage("welcome", err)
-		l.fail(fmt.Errorf("%w: %s sent a bad welcome: %w", ErrOffline, l.endpoint, err))
-		return
-	}
+func (l *loop) onWelcome(body protocol.WelcomeBody) {
 	l.learn(body.Endpoints)
 	l.checkSkew(body.Now)
 	if l.sub == nil || body.PubEndpoint != l.pubEndpoint {

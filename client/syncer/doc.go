@@ -24,5 +24,7 @@
 // replies cannot confuse it), and after a back-off (100 ms doubling, jittered,
 // capped at MaxBackoff) the next endpoint is tried. Endpoints a Welcome lists
 // are added after the configured ones. When the connection comes back,
-// everything pending syncs without any call from the user.
+// everything pending syncs without any call from the user. The DEALER's
+// set-up, its request IDs and the check of a Welcome are package dealer's,
+// shared with the other clients of a proxy.
 package syncer

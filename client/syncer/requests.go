@@ -47,8 +47,7 @@ func (l *loop) request(c *call, build func(id uint64) protocol.Message) (id uint
 	if l.dealer == nil {
 		return 0, false
 	}
-	l.reqID++
-	id = l.reqID
+	id = l.ids.Next()
 	if _, err := l.dealer.SendMessageDontwait(build(id).Frames()); err != nil {
 		l.fail(fmt.Errorf("%w: sending to %s: %w", ErrOffline, l.endpoint, err))
 		return 0, false
@@ -164,15 +163,7 @@ func (l *loop) onReply(frames [][]byte) {
 	switch c.kind {
 	case callHello:
 		l.helloID = 0
-		switch m.Type {
-		case protocol.TypeWelcome:
-			l.onWelcome(m)
-		case protocol.TypeError:
-			l.fail(fmt.Errorf("%w: %s refused hello: %w", ErrOffline, l.endpoint, m.Err()))
-		default:
-			l.badMessage("hello reply", fmt.Errorf("%w: Hello answered by %v", protocol.ErrMalformed, m.Type))
-			l.fail(fmt.Errorf("%w: %s answered hello with %v", ErrOffline, l.endpoint, m.Type))
-		}
+		l.onHelloReply(m)
 	case callPush:
 		l.onPushed(c, m)
 	case callPull:

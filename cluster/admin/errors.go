@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"shoplist/cluster/membership"
+	"shoplist/cluster/placement"
 	"shoplist/cluster/proxy"
 )
 
@@ -34,8 +35,8 @@ var errorCodes = []errorCode{
 	{"proxy_closed", http.StatusServiceUnavailable, proxy.ErrClosed},
 	{"undecided", http.StatusServiceUnavailable, membership.ErrUndecided},
 	{"unavailable", http.StatusServiceUnavailable, ErrUnavailable},
-	{"removed", http.StatusConflict, proxy.ErrRemoved},
-	{"not_member", http.StatusNotFound, proxy.ErrNotMember},
+	{"removed", http.StatusConflict, placement.ErrRemoved},
+	{"not_member", http.StatusNotFound, placement.ErrNotMember},
 	{"not_configured", http.StatusServiceUnavailable, membership.ErrNotConfigured},
 	{"already_configured", http.StatusConflict, membership.ErrAlreadyConfigured},
 	{"config_mismatch", http.StatusConflict, membership.ErrConfigMismatch},
@@ -78,7 +79,7 @@ type errorBody struct {
 
 // RemoteError is an error a proxy's admin API answered with. errors.Is
 // finds the sentinel its code stands for (membership.ErrNotLeader,
-// proxy.ErrRemoved, …), so a caller tests it as it would the local error.
+// placement.ErrRemoved, …), so a caller tests it as it would the local error.
 type RemoteError struct {
 	Addr    string // the admin address that answered
 	Status  int    // the HTTP status

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"shoplist/cluster/membership"
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 )
 
 func TestProxiesJoinThroughAnyProxyAndOutliveTheLeader(t *testing.T) {
@@ -57,15 +57,15 @@ func TestProxiesJoinThroughAnyProxyAndOutliveTheLeader(t *testing.T) {
 		t.Fatal("Join through p3 returned before the leader applied it")
 	}
 	// Refusals come back through HTTP as the same sentinels.
-	if err := p3.node.Remove(ctx, "s9"); !errors.Is(err, proxy.ErrNotMember) {
+	if err := p3.node.Remove(ctx, "s9"); !errors.Is(err, placement.ErrNotMember) {
 		t.Fatalf("Remove of a non-member through a follower: %v, want ErrNotMember", err)
 	}
-	if err := p2.node.Leave(ctx, "s9"); !errors.Is(err, proxy.ErrNotMember) {
+	if err := p2.node.Leave(ctx, "s9"); !errors.Is(err, placement.ErrNotMember) {
 		t.Fatalf("Leave of a non-member through a follower: %v, want ErrNotMember", err)
 	}
 	must(t, p2.node.Remove(ctx, "s1"))
 	eventually(t, "p3 to apply the removal", func() bool { return !p3.node.View().Has("s1") })
-	if err := p3.node.Join(ctx, "s1"); !errors.Is(err, proxy.ErrRemoved) {
+	if err := p3.node.Join(ctx, "s1"); !errors.Is(err, placement.ErrRemoved) {
 		t.Fatalf("Join of a removed server through a follower: %v, want ErrRemoved", err)
 	}
 
@@ -137,8 +137,8 @@ func TestForwarderReportsTheLeadersStateAsSentinels(t *testing.T) {
 	// leader counts as no leader.
 	for code, want := range map[string]error{
 		"not_leader": membership.ErrNotLeader,
-		"removed":    proxy.ErrRemoved,
-		"not_member": proxy.ErrNotMember,
+		"removed":    placement.ErrRemoved,
+		"not_member": placement.ErrNotMember,
 		"closed":     membership.ErrNoLeader,
 		"timeout":    membership.ErrUndecided,
 		"full":       membership.ErrFull,
@@ -187,7 +187,7 @@ func TestErrorCodesRoundTrip(t *testing.T) {
 		t.Errorf("an unknown error: %s %d", code, status)
 	}
 	// A wrapped error finds its code.
-	if code, _ := codeOf(fmt.Errorf("membership: join s1: %w", proxy.ErrRemoved)); code != "removed" {
+	if code, _ := codeOf(fmt.Errorf("membership: join s1: %w", placement.ErrRemoved)); code != "removed" {
 		t.Errorf("a wrapped ErrRemoved: code %s", code)
 	}
 	seen := map[string]bool{}

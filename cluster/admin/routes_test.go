@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"shoplist/cluster/membership"
+	"shoplist/cluster/placement"
 	"shoplist/cluster/proxy"
 	"shoplist/hashring"
 )
@@ -90,7 +91,7 @@ func TestStatusAndRemove(t *testing.T) {
 	}
 	_, err = c.Remove(ctx, p.srv.Addr(), "s9", true)
 	var remote *RemoteError
-	if !errors.Is(err, proxy.ErrNotMember) || !errors.As(err, &remote) || remote.Status != http.StatusNotFound {
+	if !errors.Is(err, placement.ErrNotMember) || !errors.As(err, &remote) || remote.Status != http.StatusNotFound {
 		t.Fatalf("forced removal of a non-member: %v, want ErrNotMember with 404", err)
 	}
 

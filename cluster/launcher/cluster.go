@@ -180,7 +180,7 @@ func splitListen(listen string) (string, int, error) {
 // backend; c.mu is held.
 func (c *Cluster) spawnServerLocked(m *member) error {
 	args := append([]string{"--data", m.dir, "--id", m.id, "--proxy", c.backendsLocked()}, c.cfg.ServerArgs...)
-	ch, err := c.spawn(serverDirPrefix+m.id, RoleServer, args)
+	ch, err := c.spawn(ServerName(m.id), RoleServer, args)
 	if err != nil {
 		return err
 	}
@@ -256,6 +256,32 @@ func (c *Cluster) notifyLocked() {
 
 // note writes a line of the launcher's own to cfg.Stderr.
 func (c *Cluster) note(s string) { c.sink.line("[service] ", s) }
+
+// NextExit waits for a child to exit without being asked to (a crash, or a
+// kill from outside) and returns the error describing it, oldest first; it
+// returns ctx's error if ctx ends first, and ErrClosed once the cluster is
+// closed and every such exit has been returned.
+func (c *Cluster) NextExit(ctx context.Context) (*ChildError, error) {
+	for {
+		c.mu.Lock()
+		if len(c.exits) > 0 {
+			e := c.exits[0]
+			c.exits = c.exits[1:]
+			c.mu.Unlock()
+			return e, nil
+		}
+		closed, changed := c.closed, c.changed
+		c.mu.Unlock()
+		if closed {
+			return nil, ErrClosed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
 
 // Close stops every running child with SIGTERM, waits for it (sending
 // SIGKILL to one still running after cfg.StopGrace) and for the cluster's

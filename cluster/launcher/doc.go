@@ -1,4 +1,5 @@
-// Package cluster starts shoplist proxies and storage servers as child processes.
+// Package launcher starts shoplist proxies and storage servers as child
+// processes.
 //
 // [Launch] re-executes one binary (by default the running one) once per role:
 // the environment variable SHOPLIST_ROLE tells the child which role to run,
@@ -39,13 +40,23 @@
 // stderr goes to Config.Stderr with a "[proxy] ", "[proxy-<i>] " or
 // "[server-<id>] " prefix.
 //
-// # Control
+// # Reading a running cluster
 //
-// Tests and tools drive a running cluster with KillProxy/StopProxy/
-// StartProxy/PauseProxy/ResumeProxy (by index), KillServer/StopServer/
-// StartServer/PauseServer/ResumeServer (by ID), AddServer, and read it with
-// Proxies, Servers, ClientEndpoints, Status (a proxy's admin API) and
-// LeaderProxy.
+// Proxies, Servers, ClientEndpoints and Endpoints describe the children and
+// where clients connect; Status and Statuses ask the proxies' admin APIs,
+// and LeaderProxy finds the Raft leader among them. [StatusMain] is
+// `service status`, which asks a running service from outside.
+//
+// # Faults and restarts
+//
+// The service signals its children only to stop them all (Close) and never
+// restarts one. Tests inject faults through a small seam that keeps the
+// launcher's account of its children true: [Cluster.Signal] sends SIGKILL, SIGTERM, SIGSTOP or
+// SIGCONT to one child, named as in its logs ([ServerName], [ProxyName]),
+// and [Cluster.Restart] starts a stopped one again on its data and
+// addresses; [Cluster.AddServer] grows the cluster by one server. Package
+// shoplist/testing/faults builds the kill, stop, pause, resume and start of
+// servers and proxies on them.
 //
 // # Failures
 //

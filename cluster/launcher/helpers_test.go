@@ -1,14 +1,6 @@
 package launcher
 
 import (
-	"bytes"
-	"errors"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -16,76 +8,25 @@ import (
 // testTimeout bounds every wait in these tests.
 const testTimeout = 20 * time.Second
 
-// syncBuffer is an io.Writer that tests can wait on.
-type syncBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
+// serverIDs returns the IDs of c's servers, sorted.
+func serverIDs(c *Cluster) []string {
+	var ids []string
+	for _, s := range c.Servers() {
+		ids = append(ids, s.ID)
+	}
+	return ids
 }
 
-func newSyncBuffer() *syncBuffer { return &syncBuffer{changed: make(chan struct{})} }
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	close(b.changed)
-	b.changed = make(chan struct{})
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor waits until the buffer contains substr.
-func (b *syncBuffer) waitFor(t *testing.T, substr string) {
+// serverInfo returns the launcher's view of server id.
+func serverInfo(t *testing.T, c *Cluster, id string) ServerInfo {
 	t.Helper()
-	b.waitForCount(t, substr, 1)
-}
-
-// waitForCount waits until the buffer contains substr n times.
-func (b *syncBuffer) waitForCount(t *testing.T, substr string, n int) {
-	t.Helper()
-	deadline := time.NewTimer(testTimeout)
-	defer deadline.Stop()
-	for {
-		b.mu.Lock()
-		found, changed := strings.Count(b.buf.String(), substr) >= n, b.changed
-		b.mu.Unlock()
-		if found {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			t.Fatalf("not %d × %q within %v in:\n%s", n, substr, testTimeout, b.String())
+	for _, s := range c.Servers() {
+		if s.ID == id {
+			return s
 		}
 	}
-}
-
-// fakePID returns the PID a fake child wrote in dir.
-func fakePID(t *testing.T, dir string) int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, pidFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(string(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
-}
-
-// assertGone fails unless no process has the PID (a zombie the launcher
-// did not reap still has one).
-func assertGone(t *testing.T, what string, pid int) {
-	t.Helper()
-	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("%s (pid %d) still exists after the launcher returned (kill 0: %v)", what, pid, err)
-	}
+	t.Fatalf("no server %s", id)
+	return ServerInfo{}
 }
 
 func must(t *testing.T, err error) {

@@ -3,24 +3,26 @@ package launcher
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"shoplist/protocol"
+	"shoplist/testing/fakeroles"
 )
 
-// These tests run the launcher with fake roles (fake_test.go), so that they
-// check the launcher alone. The real roles are in the scenario tests.
+// These tests run the launcher with fake roles (package fakeroles), so that
+// they check the launcher alone; only TestLaunchReportsAPortInUse starts a
+// real proxy. The whole cluster is tested in package integration.
 
 // launchFakes launches a cluster of fake roles.
 func launchFakes(t *testing.T, cfg Config) (*Cluster, error) {
 	t.Helper()
-	cfg.Exe = fakeExe(t)
+	cfg.Exe = fakeroles.Exe(t)
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
@@ -33,18 +35,10 @@ func launchFakes(t *testing.T, cfg Config) (*Cluster, error) {
 	return c, err
 }
 
-func serverIDs(c *Cluster) []string {
-	var ids []string
-	for _, s := range c.Servers() {
-		ids = append(ids, s.ID)
-	}
-	return ids
-}
-
 func TestLaunchStartsProxyAndServersAndCloseStopsThem(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	stderr := newSyncBuffer()
+	stderr := fakeroles.NewOutput()
 	c, err := launchFakes(t, Config{Data: data, Servers: 3, Stderr: stderr})
 	must(t, err)
 	if got, want := c.ClientEndpoint(), "tcp://127.0.0.1:40000"; got != want {
@@ -60,30 +54,30 @@ func TestLaunchStartsProxyAndServersAndCloseStopsThem(t *testing.T) {
 	if len(servers) != 3 {
 		t.Fatalf("%d servers, want 3: %+v", len(servers), servers)
 	}
-	proxyPID := fakePID(t, filepath.Join(data, "proxy"))
+	proxyPID := fakeroles.PID(t, filepath.Join(data, "proxy"))
 	for _, s := range servers {
 		if err := protocol.CheckServerID(s.ID); err != nil {
 			t.Errorf("server ID: %v", err)
 		}
-		if s.Dir != filepath.Join(data, "server-"+s.ID) || !s.Running || s.PID != fakePID(t, s.Dir) {
+		if s.Dir != filepath.Join(data, "server-"+s.ID) || !s.Running || s.PID != fakeroles.PID(t, s.Dir) {
 			t.Errorf("server %+v: want its dir under data, running, with the PID it wrote", s)
 		}
 		// The launcher passed the backend endpoint the proxy reported.
-		stderr.waitFor(t, "[server-"+s.ID+"] server ready: id="+s.ID+" proxy=tcp://127.0.0.1:40002")
+		stderr.WaitFor(t, "[server-"+s.ID+"] server ready: id="+s.ID+" proxy=tcp://127.0.0.1:40002")
 	}
-	stderr.waitFor(t, "[proxy] proxy ready: client=tcp://127.0.0.1:40000")
+	stderr.WaitFor(t, "[proxy] proxy ready: client=tcp://127.0.0.1:40000")
 
 	must(t, c.Close())
 	for _, s := range c.Servers() {
 		if s.Running {
 			t.Errorf("server %s still running after Close", s.ID)
 		}
-		assertGone(t, "server-"+s.ID, s.PID)
+		fakeroles.AssertGone(t, "server-"+s.ID, s.PID)
 		// SIGTERM, not SIGKILL: the child ran its clean shutdown.
-		stderr.waitFor(t, "[server-"+s.ID+"] fake server: stopping on terminated")
+		stderr.WaitFor(t, "[server-"+s.ID+"] fake server: stopping on terminated")
 	}
-	assertGone(t, "proxy", proxyPID)
-	stderr.waitFor(t, "[proxy] fake proxy: stopping on terminated")
+	fakeroles.AssertGone(t, "proxy", proxyPID)
+	stderr.WaitFor(t, "[proxy] fake proxy: stopping on terminated")
 	must(t, c.Close()) // a second Close does nothing
 }
 
@@ -97,13 +91,13 @@ func TestLaunchRestartsTheServersItFindsAndAddsMissingOnes(t *testing.T) {
 
 	// A directory that is not a server's is left alone.
 	must(t, os.Mkdir(filepath.Join(data, "server-bad id"), 0o755))
-	stderr := newSyncBuffer()
+	stderr := fakeroles.NewOutput()
 	c, err = launchFakes(t, Config{Data: data, Servers: 2, Stderr: stderr})
 	must(t, err)
 	if got := serverIDs(c); !slices.Equal(got, first) {
 		t.Errorf("restart with --servers 2 ran %v, want every existing server %v", got, first)
 	}
-	stderr.waitFor(t, "skipping "+filepath.Join(data, "server-bad id"))
+	stderr.WaitFor(t, "skipping "+filepath.Join(data, "server-bad id"))
 	must(t, c.Close())
 
 	c, err = launchFakes(t, Config{Data: data, Servers: 4})
@@ -132,7 +126,7 @@ func TestLaunchFailsWhenTheProxyFailsToStart(t *testing.T) {
 		t.Errorf("error %q does not quote the proxy's stderr and exit status", err)
 	}
 	// No server was started for a proxy that is not there.
-	entries, _ := filepath.Glob(filepath.Join(data, "server-*", pidFile))
+	entries, _ := filepath.Glob(filepath.Join(data, "server-*", fakeroles.PIDFile))
 	if len(entries) != 0 {
 		t.Errorf("servers started although the proxy failed: %v", entries)
 	}
@@ -153,12 +147,12 @@ func TestLaunchStopsTheOthersWhenAServerFailsToStart(t *testing.T) {
 	}
 	// Every child that got as far as writing its PID (one stopped early may
 	// not have) is gone.
-	pids, _ := filepath.Glob(filepath.Join(data, "*", pidFile))
-	if !slices.Contains(pids, filepath.Join(data, "proxy", pidFile)) {
+	pids, _ := filepath.Glob(filepath.Join(data, "*", fakeroles.PIDFile))
+	if !slices.Contains(pids, filepath.Join(data, "proxy", fakeroles.PIDFile)) {
 		t.Fatalf("pid files %v, want at least the proxy's", pids)
 	}
 	for _, f := range pids {
-		assertGone(t, f, fakePID(t, filepath.Dir(f)))
+		fakeroles.AssertGone(t, f, fakeroles.PID(t, filepath.Dir(f)))
 	}
 }
 
@@ -167,7 +161,7 @@ func TestLaunchGivesUpOnAChildThatNeverSaysReady(t *testing.T) {
 	data := t.TempDir()
 	must(t, os.Mkdir(filepath.Join(data, "server-mute"), 0o755))
 	start := time.Now()
-	_, err := Launch(context.Background(), Config{Data: data, Servers: 2, Listen: "127.0.0.1:0", Exe: fakeExe(t),
+	_, err := Launch(context.Background(), Config{Data: data, Servers: 2, Listen: "127.0.0.1:0", Exe: fakeroles.Exe(t),
 		ReadyTimeout: 500 * time.Millisecond, ServerArgs: []string{"--never-ready", "--only", "mute"}})
 	var ce *ChildError
 	if !errors.As(err, &ce) || ce.Child != "server-mute" || !errors.Is(err, ErrNotReady) {
@@ -176,7 +170,7 @@ func TestLaunchGivesUpOnAChildThatNeverSaysReady(t *testing.T) {
 	if d := time.Since(start); d > testTimeout {
 		t.Errorf("Launch took %v with a 500ms ready timeout", d)
 	}
-	assertGone(t, "server-mute", fakePID(t, filepath.Join(data, "server-mute")))
+	fakeroles.AssertGone(t, "server-mute", fakeroles.PID(t, filepath.Join(data, "server-mute")))
 }
 
 func TestLaunchRefusesAnUnusableDataDirectory(t *testing.T) {
@@ -195,86 +189,19 @@ func TestLaunchRefusesAnUnusableDataDirectory(t *testing.T) {
 	}
 }
 
-func TestKillStartAndUnexpectedExitOfServers(t *testing.T) {
+// TestLaunchReportsAPortInUse: a real proxy that cannot bind makes Launch
+// fail with an error naming the proxy and quoting its reason, which is what
+// the service prints.
+func TestLaunchReportsAPortInUse(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	c, err := launchFakes(t, Config{Data: data, Servers: 3})
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
-	servers := c.Servers()
-	victim, other := servers[0], servers[1]
-
-	must(t, c.KillServer(victim.ID))
-	if s := c.Servers()[0]; s.Running {
-		t.Fatalf("server %s running after KillServer", s.ID)
-	}
-	assertGone(t, "killed server", victim.PID)
-	if err := c.KillServer(victim.ID); !errors.Is(err, ErrNotRunning) {
-		t.Errorf("KillServer of a dead server: %v, want ErrNotRunning", err)
-	}
-	if err := c.KillServer("nobody"); !errors.Is(err, ErrUnknownServer) {
-		t.Errorf("KillServer(nobody): %v, want ErrUnknownServer", err)
-	}
-
-	// A crash the launcher did not cause is reported, and the kill it did
-	// cause is not: the crash is the first exit NextExit returns.
-	must(t, syscall.Kill(other.PID, syscall.SIGUSR1))
+	defer taken.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	died, err := c.NextExit(ctx)
-	must(t, err)
-	if died.Child != "server-"+other.ID || died.PID != other.PID || !errors.Is(died, ErrExited) ||
-		!strings.Contains(died.Error(), "exit status 3") || !strings.Contains(died.Error(), "fake server: crashing") {
-		t.Errorf("NextExit = %v, want server-%s's crash with its status and stderr", died, other.ID)
-	}
-
-	ctx, cancel = context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	must(t, c.StartServer(ctx, victim.ID))
-	again := c.Servers()[0]
-	if again.ID != victim.ID || again.Dir != victim.Dir || !again.Running || again.PID == victim.PID {
-		t.Errorf("after StartServer: %+v, want %s running again in %s as a new process", again, victim.ID, victim.Dir)
-	}
-	if err := c.StartServer(ctx, victim.ID); !errors.Is(err, ErrRunning) {
-		t.Errorf("StartServer of a running server: %v, want ErrRunning", err)
-	}
-	must(t, c.StopServer(victim.ID))
-	must(t, c.Close())
-	if _, err := c.NextExit(ctx); !errors.Is(err, ErrClosed) {
-		t.Errorf("NextExit after Close: %v, want ErrClosed", err)
-	}
-}
-
-func TestKillAndStartProxyKeepsItsEndpointsAndWaitsForTheServers(t *testing.T) {
-	t.Parallel()
-	data := t.TempDir()
-	stderr := newSyncBuffer()
-	c, err := launchFakes(t, Config{Data: data, Servers: 1, Stderr: stderr})
-	must(t, err)
-	before := c.Endpoints()
-	first := fakePID(t, filepath.Join(data, "proxy"))
-	must(t, c.KillProxy(0))
-	assertGone(t, "killed proxy", first)
-	if err := c.KillProxy(0); !errors.Is(err, ErrNotRunning) {
-		t.Errorf("KillProxy of a dead proxy: %v, want ErrNotRunning", err)
-	}
-
-	started := make(chan error, 1)
-	go func() { started <- c.StartProxy(context.Background(), 0) }()
-	// The new proxy is bound on the old endpoints; StartProxy still waits
-	// for the server to be welcomed again, which a fake server says on
-	// SIGHUP.
-	stderr.waitForCount(t, "[proxy] proxy ready: client="+before.Client, 2)
-	select {
-	case err := <-started:
-		t.Fatalf("StartProxy returned (%v) before the server was welcomed again", err)
-	default:
-	}
-	must(t, syscall.Kill(c.Servers()[0].PID, syscall.SIGHUP))
-	must(t, <-started)
-	if second := fakePID(t, filepath.Join(data, "proxy")); second == first {
-		t.Error("StartProxy did not start a new proxy")
-	}
-	if after := c.Endpoints(); after != before {
-		t.Errorf("endpoints changed across a proxy restart: %+v then %+v", before, after)
+	_, err = Launch(ctx, Config{Data: t.TempDir(), Servers: 1, Listen: taken.Addr().String()})
+	var ce *ChildError
+	if !errors.As(err, &ce) || ce.Child != "proxy" || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("Launch on a port in use: %v, want a *ChildError for the proxy saying the address is in use", err)
 	}
 }

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"shoplist/testing/fakeroles"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // Launcher tests of a group of three (fake) proxies. Fakes bind nothing, so
@@ -21,7 +21,7 @@ const fakeGroupListen = "127.0.0.1:41000"
 func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	stderr := newSyncBuffer()
+	stderr := fakeroles.NewOutput()
 	c, err := launchFakes(t, Config{Data: data, Servers: 2, Proxies: 3, Listen: fakeGroupListen, Stderr: stderr})
 	must(t, err)
 	want := []string{"tcp://127.0.0.1:41000", "tcp://127.0.0.1:41010", "tcp://127.0.0.1:41020"}
@@ -29,7 +29,7 @@ func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 		t.Errorf("ClientEndpoints = %v, want %v", got, want)
 	}
 	for i, p := range c.Proxies() {
-		if p.Index != i || !p.Running || p.Dir != proxyDir(data, i) || p.PID != fakePID(t, p.Dir) {
+		if p.Index != i || !p.Running || p.Dir != proxyDir(data, i) || p.PID != fakeroles.PID(t, p.Dir) {
 			t.Errorf("proxy %d: %+v", i, p)
 		}
 		if wantAdmin := []string{"127.0.0.1:41004", "127.0.0.1:41014", "127.0.0.1:41024"}[i]; p.Admin != wantAdmin {
@@ -37,32 +37,32 @@ func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 		}
 	}
 	// Proxy 0 bootstraps; the others join it.
-	stderr.waitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004\n")
-	stderr.waitFor(t, "[proxy-2] fake proxy: joining 127.0.0.1:41004\n")
+	stderr.WaitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004\n")
+	stderr.WaitFor(t, "[proxy-2] fake proxy: joining 127.0.0.1:41004\n")
 	if strings.Contains(stderr.String(), "[proxy] fake proxy: joining") {
 		t.Errorf("proxy 0 joined someone:\n%s", stderr)
 	}
 	// Every server was given every backend, and Launch waited for all.
 	for _, s := range c.Servers() {
 		for _, ep := range []string{"41002", "41012", "41022"} {
-			stderr.waitFor(t, "[server-"+s.ID+"] server ready: id="+s.ID+" proxy=tcp://127.0.0.1:"+ep)
+			stderr.WaitFor(t, "[server-"+s.ID+"] server ready: id="+s.ID+" proxy=tcp://127.0.0.1:"+ep)
 		}
 	}
 
 	// A restarted proxy gets its old addresses and joins through the
-	// others; StartProxy waits until every server is welcomed by it again.
+	// others; Restart waits until every server is welcomed by it again.
 	old := c.Proxies()[1]
-	must(t, c.KillProxy(1))
+	must(t, c.Signal(ProxyName(1), syscall.SIGKILL))
 	if c.Proxies()[1].Running {
-		t.Fatal("proxy 1 running after KillProxy(1)")
+		t.Fatal("proxy 1 running after SIGKILL")
 	}
 	started := make(chan error, 1)
-	go func() { started <- c.StartProxy(context.Background(), 1) }()
-	stderr.waitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004,127.0.0.1:41024\n")
-	stderr.waitForCount(t, "[proxy-1] proxy ready: client=tcp://127.0.0.1:41010", 2)
+	go func() { started <- c.Restart(context.Background(), ProxyName(1)) }()
+	stderr.WaitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004,127.0.0.1:41024\n")
+	stderr.WaitForCount(t, "[proxy-1] proxy ready: client=tcp://127.0.0.1:41010", 2)
 	select {
 	case err := <-started:
-		t.Fatalf("StartProxy returned (%v) before the servers were welcomed again", err)
+		t.Fatalf("Restart returned (%v) before the servers were welcomed again", err)
 	default:
 	}
 	for _, s := range c.Servers() {
@@ -72,11 +72,11 @@ func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 	if now := c.Proxies()[1]; now.PID == old.PID || now.Endpoints != old.Endpoints || now.Admin != old.Admin {
 		t.Errorf("after the restart proxy 1 is %+v, was %+v", now, old)
 	}
-	if err := c.StartProxy(context.Background(), 1); !errors.Is(err, ErrRunning) {
-		t.Errorf("StartProxy of a running proxy: %v, want ErrRunning", err)
+	if err := c.Restart(context.Background(), ProxyName(1)); !errors.Is(err, ErrRunning) {
+		t.Errorf("Restart of a running proxy: %v, want ErrRunning", err)
 	}
-	if err := c.KillProxy(3); !errors.Is(err, ErrUnknownProxy) {
-		t.Errorf("KillProxy(3) of 3 proxies: %v, want ErrUnknownProxy", err)
+	if err := c.Signal(ProxyName(3), syscall.SIGKILL); !errors.Is(err, ErrUnknownProxy) {
+		t.Errorf("SIGKILL to proxy-3 of 3 proxies: %v, want ErrUnknownProxy", err)
 	}
 	must(t, c.Close())
 }
@@ -92,14 +92,14 @@ func TestLaunchRestartsAGroupAllAtOnce(t *testing.T) {
 
 	// The directories say three proxies, whatever Proxies says; each of
 	// the others is told every peer.
-	stderr := newSyncBuffer()
+	stderr := fakeroles.NewOutput()
 	c, err = launchFakes(t, Config{Data: data, Servers: 1, Listen: fakeGroupListen, Stderr: stderr})
 	must(t, err)
 	if n := len(c.Proxies()); n != 3 {
 		t.Fatalf("%d proxies restarted, want the 3 found", n)
 	}
-	stderr.waitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004,127.0.0.1:41024\n")
-	stderr.waitFor(t, "[proxy-2] fake proxy: joining 127.0.0.1:41004,127.0.0.1:41014\n")
+	stderr.WaitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004,127.0.0.1:41024\n")
+	stderr.WaitFor(t, "[proxy-2] fake proxy: joining 127.0.0.1:41004,127.0.0.1:41014\n")
 	must(t, c.Close())
 	if strings.Contains(stderr.String(), "[proxy] fake proxy: joining") {
 		t.Errorf("proxy 0 joined someone:\n%s", stderr)
@@ -113,39 +113,6 @@ func TestLaunchRestartsAGroupAllAtOnce(t *testing.T) {
 	if _, err := launchFakes(t, Config{Data: data, Servers: 1, Listen: "127.0.0.1:0"}); !errors.Is(err, ErrConfig) {
 		t.Errorf("restarting a group on port 0: %v, want ErrConfig", err)
 	}
-}
-
-func TestPauseAndResumeServerAndCloseAPausedOne(t *testing.T) {
-	t.Parallel()
-	stderr := newSyncBuffer()
-	c, err := launchFakes(t, Config{Data: t.TempDir(), Servers: 2, Stderr: stderr})
-	must(t, err)
-	s := c.Servers()[0]
-	must(t, c.PauseServer(s.ID))
-	if !processStopped(s.PID) || !c.Servers()[0].Paused {
-		t.Fatalf("server %s not stopped after PauseServer", s.ID)
-	}
-	if err := c.PauseServer(s.ID); !errors.Is(err, ErrPaused) {
-		t.Errorf("PauseServer twice: %v, want ErrPaused", err)
-	}
-	must(t, c.ResumeServer(s.ID))
-	if err := c.ResumeServer(s.ID); !errors.Is(err, ErrNotPaused) {
-		t.Errorf("ResumeServer of a running server: %v, want ErrNotPaused", err)
-	}
-	// SIGHUP is handled again once it runs: it prints its ready line.
-	must(t, syscall.Kill(s.PID, syscall.SIGHUP))
-	stderr.waitForCount(t, "[server-"+s.ID+"] server ready:", 2)
-
-	// A paused child still stops cleanly on Close: it gets SIGCONT after
-	// SIGTERM.
-	must(t, c.PauseServer(s.ID))
-	start := time.Now()
-	must(t, c.Close())
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %v with a paused server", d)
-	}
-	stderr.waitFor(t, "[server-"+s.ID+"] fake server: stopping on terminated")
-	assertGone(t, "paused server", s.PID)
 }
 
 func TestAddServerStartsANewMemberInItsOwnDirectory(t *testing.T) {
@@ -162,7 +129,7 @@ func TestAddServerStartsANewMemberInItsOwnDirectory(t *testing.T) {
 		t.Fatalf("AddServer reused ID %s", id)
 	}
 	s := serverInfo(t, c, id)
-	if s.Dir != filepath.Join(data, "server-"+id) || !s.Running || s.PID != fakePID(t, s.Dir) {
+	if s.Dir != filepath.Join(data, "server-"+id) || !s.Running || s.PID != fakeroles.PID(t, s.Dir) {
 		t.Errorf("new server %+v", s)
 	}
 	if got := serverIDs(c); len(got) != 3 || !slices.IsSorted(got) {
@@ -172,9 +139,9 @@ func TestAddServerStartsANewMemberInItsOwnDirectory(t *testing.T) {
 
 func TestServeWithThreeProxiesKeepsRunningUntilTheLastProxyDies(t *testing.T) {
 	t.Parallel()
-	cfg := Config{Data: t.TempDir(), Servers: 1, Proxies: 3, Listen: fakeGroupListen, Exe: fakeExe(t), Stderr: newSyncBuffer()}
+	cfg := Config{Data: t.TempDir(), Servers: 1, Proxies: 3, Listen: fakeGroupListen, Exe: fakeroles.Exe(t), Stderr: fakeroles.NewOutput()}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{data: cfg.Data, stdout: newSyncBuffer(), stderr: cfg.Stderr.(*syncBuffer), stop: cancel, done: make(chan struct{})}
+	s := &served{data: cfg.Data, stdout: fakeroles.NewOutput(), stderr: cfg.Stderr.(*fakeroles.Output), stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		s.err = Serve(ctx, cfg, s.stdout)
@@ -183,15 +150,15 @@ func TestServeWithThreeProxiesKeepsRunningUntilTheLastProxyDies(t *testing.T) {
 		cancel()
 		s.wait()
 	})
-	s.stdout.waitFor(t, "\n")
+	s.stdout.WaitFor(t, "\n")
 	if got, want := s.stdout.String(), "ready: clients connect to tcp://127.0.0.1:41000,tcp://127.0.0.1:41010,tcp://127.0.0.1:41020\n"; got != want {
 		t.Fatalf("stdout %q, want %q", got, want)
 	}
-	must(t, syscall.Kill(fakePID(t, proxyDir(s.data, 0)), syscall.SIGUSR1))
-	s.stderr.waitFor(t, "the cluster keeps running with 2 of 3 proxies")
-	must(t, syscall.Kill(fakePID(t, proxyDir(s.data, 2)), syscall.SIGUSR1))
-	s.stderr.waitFor(t, "the cluster keeps running with 1 of 3 proxies")
-	must(t, syscall.Kill(fakePID(t, proxyDir(s.data, 1)), syscall.SIGUSR1))
+	must(t, syscall.Kill(fakeroles.PID(t, proxyDir(s.data, 0)), syscall.SIGUSR1))
+	s.stderr.WaitFor(t, "the cluster keeps running with 2 of 3 proxies")
+	must(t, syscall.Kill(fakeroles.PID(t, proxyDir(s.data, 2)), syscall.SIGUSR1))
+	s.stderr.WaitFor(t, "the cluster keeps running with 1 of 3 proxies")
+	must(t, syscall.Kill(fakeroles.PID(t, proxyDir(s.data, 1)), syscall.SIGUSR1))
 	var ce *ChildError
 	if err := s.wait(); !errors.As(err, &ce) || ce.Child != "proxy-1" {
 		t.Fatalf("Serve after every proxy died: %v, want a *ChildError naming proxy-1", err)

@@ -1,12 +1,10 @@
 package launcher
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"shoplist/cluster/proxy"
 )
@@ -23,15 +21,21 @@ type proxyProc struct {
 }
 
 func newProxyProc(i int, data string) *proxyProc {
-	name := proxyName
-	if i > 0 {
-		name = proxyDirPrefix + strconv.Itoa(i)
-	}
-	return &proxyProc{index: i, name: name, dir: proxyDir(data, i)}
+	return &proxyProc{index: i, name: ProxyName(i), dir: proxyDir(data, i)}
 }
 
 // proxyName names proxy 0 in logs and errors; proxy i is "proxy-<i>".
 const proxyName = "proxy"
+
+// ProxyName returns the name of proxy i in the cluster's logs and errors
+// ([ChildError.Child], [ProxyInfo.Name]) and for [Cluster.Signal] and
+// [Cluster.Restart]: "proxy" for proxy 0, "proxy-<i>" for the others.
+func ProxyName(i int) string {
+	if i == 0 {
+		return proxyName
+	}
+	return proxyDirPrefix + strconv.Itoa(i)
+}
 
 // plannedAddrs returns the addresses of proxy i when proxy 0 listens for
 // clients on host:port (see the port layout in config.go). Raft and the
@@ -150,7 +154,7 @@ type ProxyInfo struct {
 	Admin     string          // its admin API, HOST:PORT ("" if it has none)
 	PID       int             // its current or last process ID
 	Running   bool            // whether that process is still running
-	Paused    bool            // whether it is stopped by PauseProxy
+	Paused    bool            // whether it is paused (see Cluster.Signal)
 }
 
 // Proxies returns the cluster's proxies, by index.
@@ -205,84 +209,16 @@ func (c *Cluster) proxyLocked(i int) (*proxyProc, error) {
 	return c.proxies[i], nil
 }
 
-// KillProxy sends SIGKILL to proxy i and waits for it to die.
-func (c *Cluster) KillProxy(i int) error { return c.stopProxy(i, syscall.SIGKILL) }
-
-// StopProxy asks proxy i to shut down cleanly (SIGTERM) and waits for it,
-// sending SIGKILL after the grace period.
-func (c *Cluster) StopProxy(i int) error { return c.stopProxy(i, syscall.SIGTERM) }
-
-func (c *Cluster) stopProxy(i int, sig syscall.Signal) error {
-	c.mu.Lock()
-	p, err := c.proxyLocked(i)
-	if err == nil {
-		err = c.markStoppingLocked(p.ch)
+// proxyNamedLocked returns the proxy called name (see ProxyName); c.mu is
+// held.
+func (c *Cluster) proxyNamedLocked(name string) (*proxyProc, error) {
+	if name == proxyName {
+		return c.proxyLocked(0)
 	}
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.stop(p.ch, sig)
-}
-
-// StartProxy starts proxy i again on the addresses it had, after KillProxy,
-// StopProxy or an unexpected exit, and waits until it is bound (it has
-// rejoined the Raft group and has the committed ring) and every running
-// server has reconnected to it on its own and been welcomed.
-func (c *Cluster) StartProxy(ctx context.Context, i int) error {
-	c.mu.Lock()
-	p, err := c.proxyLocked(i)
-	switch {
-	case err != nil:
-	case c.closed:
-		err = ErrClosed
-	case p.ch != nil && !p.ch.exited:
-		err = fmt.Errorf("%w: %s", ErrRunning, p.name)
-	}
-	var args []string
-	if err == nil {
-		args, err = c.restartArgsLocked(p)
-	}
-	if err == nil {
-		err = c.spawnProxyLocked(p, args)
-	}
-	want := map[*child]readiness{}
-	if err == nil {
-		want[p.ch] = readyAfter(0)
-		ep := p.addrs.eps.Backend
-		for _, m := range c.servers {
-			if m.ch != nil && !m.ch.exited && !m.ch.paused {
-				n := m.ch.welcomed[ep]
-				want[m.ch] = func(ch *child) bool { return ch.welcomed[ep] > n }
-			}
+	if rest, ok := strings.CutPrefix(name, proxyDirPrefix); ok {
+		if i, err := strconv.Atoi(rest); err == nil && i != 0 {
+			return c.proxyLocked(i)
 		}
 	}
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.waitReady(ctx, want)
-}
-
-// PauseProxy stops proxy i with SIGSTOP, as a hung process: it keeps its
-// sockets but answers nothing until ResumeProxy.
-func (c *Cluster) PauseProxy(i int) error {
-	c.mu.Lock()
-	p, err := c.proxyLocked(i)
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.pause(p.ch, p.name)
-}
-
-// ResumeProxy lets a paused proxy i run again (SIGCONT).
-func (c *Cluster) ResumeProxy(i int) error {
-	c.mu.Lock()
-	p, err := c.proxyLocked(i)
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.resume(p.ch, p.name)
+	return nil, fmt.Errorf("%w: %q", ErrUnknownProxy, name)
 }

@@ -26,7 +26,7 @@ const (
 // reports whether a role ran and code is its exit status. Every main that
 // Launch may re-execute calls it first:
 //
-//	if ran, code := cluster.RunChild(); ran {
+//	if ran, code := launcher.RunChild(); ran {
 //		os.Exit(code)
 //	}
 func RunChild() (ran bool, code int) {

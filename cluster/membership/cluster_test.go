@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/raft"
+	"shoplist/cluster/placement"
 
-	"shoplist/cluster/proxy"
+	"github.com/hashicorp/raft"
 )
 
 // startGroup starts three nodes on connected in-memory transports, each
@@ -131,10 +131,10 @@ func TestRefusalsTravelBackThroughTheForwarder(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the follower to apply the removal", func() bool { return !follower.View().Has("s1") })
-	if err := follower.Join(ctx, "s1"); !errors.Is(err, proxy.ErrRemoved) {
-		t.Fatalf("Join of a removed server through a follower: %v, want ErrRemoved", err)
+	if err := follower.Join(ctx, "s1"); !errors.Is(err, placement.ErrRemoved) {
+		t.Fatalf("Join of a removed server through a follower: %v, want placement.ErrRemoved", err)
 	}
-	if err := follower.Remove(ctx, "s9"); !errors.Is(err, proxy.ErrNotMember) {
-		t.Fatalf("Remove of a non-member through a follower: %v, want ErrNotMember", err)
+	if err := follower.Remove(ctx, "s9"); !errors.Is(err, placement.ErrNotMember) {
+		t.Fatalf("Remove of a non-member through a follower: %v, want placement.ErrNotMember", err)
 	}
 }

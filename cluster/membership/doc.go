@@ -1,5 +1,6 @@
-// Package membership decides the ring membership by consensus among the
-// proxies, with hashicorp/raft as the engine.
+// Package membership decides the ring membership: by consensus among the
+// proxies, with hashicorp/raft as the engine (Node), or for a lone proxy
+// without consensus (Registry).
 //
 // The replicated state is small: the ring epoch, the member servers with
 // their state (active or leaving), the replication factor N, the virtual
@@ -11,8 +12,8 @@
 // same state, byte for byte.
 //
 // A Node is one proxy's member of the Raft group. It implements
-// proxy.Membership, proxy.Leader and proxy.Leaver: View is built from the
-// committed state only (a ring of the active members, the leaving ones
+// placement.Membership, placement.Leader and placement.Leaver: View is
+// built from the committed state only (a ring of the active members, the leaving ones
 // beside it, every proxy's client endpoint), Join, Leave and Remove return
 // once the change is committed. A follower hands a change to the leader
 // through a Forwarder: package admin's posts it to the leader's admin API,
@@ -24,5 +25,7 @@
 // node.go (the Node), group.go (the Node in a group of proxies: leadership,
 // its own record, timers), config.go (its options), stores.go (log, stable
 // and snapshot stores, transport), forward.go (forwarding to the leader),
-// status.go, hclog.go (raft's logger on slog), errors.go.
+// status.go, hclog.go (raft's logger on slog), errors.go, registry.go
+// (the Registry: a lone proxy's membership, in memory or in members.json,
+// the file a Node imports its first ring from).
 package membership

@@ -4,8 +4,9 @@ import "errors"
 
 // Sentinel errors. Apply's rejections are values, decided by the command
 // and the state alone, so every replica rejects the same commands. Join of
-// a removed server and Remove of a non-member wrap proxy.ErrRemoved and
-// proxy.ErrNotMember, which callers of proxy.Membership already test for.
+// a removed server and Remove of a non-member wrap placement.ErrRemoved
+// and placement.ErrNotMember, which callers of a placement.Membership
+// already test for.
 var (
 	// ErrMalformed means a command or snapshot could not be decoded.
 	ErrMalformed = errors.New("membership: malformed encoding")

@@ -10,7 +10,7 @@ import (
 // implements it over the proxies' admin HTTP API: the leader's side hands
 // the bytes to its Node's ApplyCommand and sends back the error, which the
 // follower's side must return so that errors.Is still finds
-// proxy.ErrRemoved, proxy.ErrNotMember, ErrNotLeader and ErrNoLeader (the
+// placement.ErrRemoved, placement.ErrNotMember, ErrNotLeader and ErrNoLeader (the
 // last two make the Node retry once a leader is known; so does
 // ErrUndecided, for a change that may be applied twice).
 type Forwarder interface {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 	"shoplist/protocol"
 )
 
@@ -20,7 +20,7 @@ type fsm struct {
 	changes       chan struct{} // one pending value stands for any number of changes
 	notify        chan struct{} // as changes, for the Node's own watchers
 	ready         chan struct{} // closed once the state is configured
-	view          atomic.Pointer[proxy.View]
+	view          atomic.Pointer[placement.View]
 
 	// mu guards st. Apply and Restore replace or change it under mu and
 	// publish the view before releasing mu, so views are published in
@@ -122,7 +122,7 @@ func (f *fsm) proxies() []ProxyInfo {
 }
 
 // current returns the committed view.
-func (f *fsm) current() proxy.View { return *f.view.Load() }
+func (f *fsm) current() placement.View { return *f.view.Load() }
 
 // copyState returns a copy of the state.
 func (f *fsm) copyState() *state {

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hashicorp/raft"
+	"shoplist/cluster/placement"
 
-	"shoplist/cluster/proxy"
+	"github.com/hashicorp/raft"
 )
 
 // applyRaw feeds data to f as log entry index and returns Apply's result.
@@ -53,11 +53,11 @@ func TestApplySequenceGivesEpochsAndMembers(t *testing.T) {
 		{leaveCommand("s1"), nil, 4, []Member{{"s1", Leaving}, {"s2", Active}}, true},
 		{leaveCommand("s1"), nil, 4, []Member{{"s1", Leaving}, {"s2", Active}}, false},
 		{joinCommand("s1"), nil, 4, []Member{{"s1", Leaving}, {"s2", Active}}, false},
-		{leaveCommand("s9"), proxy.ErrNotMember, 4, []Member{{"s1", Leaving}, {"s2", Active}}, false},
+		{leaveCommand("s9"), placement.ErrNotMember, 4, []Member{{"s1", Leaving}, {"s2", Active}}, false},
 		{removeCommand("s1"), nil, 5, []Member{{"s2", Active}}, true},
-		{joinCommand("s1"), proxy.ErrRemoved, 5, []Member{{"s2", Active}}, false},
-		{removeCommand("s1"), proxy.ErrNotMember, 5, []Member{{"s2", Active}}, false},
-		{removeCommand("s9"), proxy.ErrNotMember, 5, []Member{{"s2", Active}}, false},
+		{joinCommand("s1"), placement.ErrRemoved, 5, []Member{{"s2", Active}}, false},
+		{removeCommand("s1"), placement.ErrNotMember, 5, []Member{{"s2", Active}}, false},
+		{removeCommand("s9"), placement.ErrNotMember, 5, []Member{{"s2", Active}}, false},
 		{configureCommand(3, 3), nil, 5, []Member{{"s2", Active}}, false},
 		{configureCommand(2, 3), ErrConfigMismatch, 5, []Member{{"s2", Active}}, false},
 		{joinCommand("s3"), nil, 6, []Member{{"s2", Active}, {"s3", Active}}, true},
@@ -195,8 +195,8 @@ func TestSnapshotRestoreGivesIdenticalState(t *testing.T) {
 	if v := g.current(); v.Epoch != 6 || !slices.Equal(v.Ring.Servers(), []string{"s1"}) || !slices.Equal(v.Leaving, []string{"s2"}) {
 		t.Fatalf("restored view epoch %d ring %v leaving %v", v.Epoch, v.Ring.Servers(), v.Leaving)
 	}
-	if err := applyRaw(g, 20, joinCommand("s3").encode()); !errors.Is(err, proxy.ErrRemoved) {
-		t.Fatalf("join of a server removed before the snapshot: %v, want ErrRemoved", err)
+	if err := applyRaw(g, 20, joinCommand("s3").encode()); !errors.Is(err, placement.ErrRemoved) {
+		t.Fatalf("join of a server removed before the snapshot: %v, want placement.ErrRemoved", err)
 	}
 	if err := applyRaw(g, 21, joinCommand("x2").encode()); err != nil {
 		t.Fatalf("x2 was removed only in the replaced state; join: %v", err)

@@ -20,7 +20,7 @@ const (
 	catchUpPoll = 2 * time.Millisecond
 )
 
-// IsLeader reports whether this node is the Raft leader (proxy.Leader).
+// IsLeader reports whether this node is the Raft leader (placement.Leader).
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
 // SetSelf sets this proxy's record: the Node commits it (through the leader

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 )
 
 // seedState is a configured state at epoch 7 with two members and one
@@ -77,7 +77,7 @@ func TestImportIsAcceptedOnlyWhileUnconfigured(t *testing.T) {
 		t.Fatalf("view after the import: epoch %d, %v", v.Epoch, v.Ring.Servers())
 	}
 	// The imported removal holds; later changes count on from the epoch.
-	if err := applyRaw(f, 2, joinCommand("s2").encode()); !errors.Is(err, proxy.ErrRemoved) {
+	if err := applyRaw(f, 2, joinCommand("s2").encode()); !errors.Is(err, placement.ErrRemoved) {
 		t.Fatalf("join of an imported removed server: %v", err)
 	}
 	if err := applyRaw(f, 3, joinCommand("s4").encode()); err != nil || f.current().Epoch != 8 {
@@ -112,7 +112,7 @@ func TestNodeCommitsItsSeedOnceAndKeepsItAcrossRestarts(t *testing.T) {
 	if b := n.EpochBody(); b.Epoch != 7 || b.N != 1 || b.VNodes != 5 || len(b.Members) != 2 {
 		t.Fatalf("seeded state: %+v", b)
 	}
-	if err := n.Join(testContext(t), "s2"); !errors.Is(err, proxy.ErrRemoved) {
+	if err := n.Join(testContext(t), "s2"); !errors.Is(err, placement.ErrRemoved) {
 		t.Fatalf("join of a seeded removal: %v", err)
 	}
 	if err := n.Join(testContext(t), "s4"); err != nil {

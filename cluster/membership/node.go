@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 	"shoplist/protocol"
 )
 
@@ -23,7 +23,7 @@ const (
 )
 
 // Node is one proxy's member of the Raft group that decides the ring. It
-// implements proxy.Membership: View is the committed state's ring; Join,
+// implements placement.Membership: View is the committed state's ring; Join,
 // Leave and Remove return once their change is committed (or refused).
 // All methods are safe for concurrent use.
 type Node struct {
@@ -46,9 +46,9 @@ type Node struct {
 }
 
 var (
-	_ proxy.Membership = (*Node)(nil)
-	_ proxy.Leader     = (*Node)(nil)
-	_ proxy.Leaver     = (*Node)(nil)
+	_ placement.Membership = (*Node)(nil)
+	_ placement.Leader     = (*Node)(nil)
+	_ placement.Leaver     = (*Node)(nil)
 )
 
 // Open starts a Node: it opens the stores in cfg.Dir, bootstraps the Raft
@@ -169,7 +169,7 @@ func (n *Node) watch() {
 }
 
 // View returns the committed ring and its epoch.
-func (n *Node) View() proxy.View { return n.fsm.current() }
+func (n *Node) View() placement.View { return n.fsm.current() }
 
 // Changes returns the channel that receives after each applied change.
 func (n *Node) Changes() <-chan struct{} { return n.fsm.changes }
@@ -196,7 +196,7 @@ func (n *Node) Leader() (id, addr string) {
 // Join adds the server to the ring as active. A member (active or
 // leaving) is left as it is, without a round through Raft when this
 // node's committed state already has it; a removed server is refused with
-// an error wrapping proxy.ErrRemoved.
+// an error wrapping placement.ErrRemoved.
 func (n *Node) Join(ctx context.Context, id string) error {
 	if err := protocol.CheckServerID(id); err != nil {
 		return fmt.Errorf("membership: join: %w", err)
@@ -209,19 +209,19 @@ func (n *Node) Join(ctx context.Context, id string) error {
 
 // Leave marks a member as leaving: it keeps its place in the ring while
 // its ranges are handed over, until Remove. A non-member is
-// proxy.ErrNotMember.
+// placement.ErrNotMember.
 func (n *Node) Leave(ctx context.Context, id string) error {
 	if err := protocol.CheckServerID(id); err != nil {
-		return fmt.Errorf("%w: %w", proxy.ErrNotMember, err)
+		return fmt.Errorf("%w: %w", placement.ErrNotMember, err)
 	}
 	return n.propose(ctx, leaveCommand(id))
 }
 
 // Remove takes the server out of the ring for good; it cannot rejoin under
-// the same ID. A non-member is proxy.ErrNotMember.
+// the same ID. A non-member is placement.ErrNotMember.
 func (n *Node) Remove(ctx context.Context, id string) error {
 	if err := protocol.CheckServerID(id); err != nil {
-		return fmt.Errorf("%w: %w", proxy.ErrNotMember, err)
+		return fmt.Errorf("%w: %w", placement.ErrNotMember, err)
 	}
 	return n.propose(ctx, removeCommand(id))
 }

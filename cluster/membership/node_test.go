@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 )
 
 func testContext(t *testing.T) context.Context {
@@ -44,12 +44,12 @@ func TestSingleNodeBootstrapsJoinsAndSurvivesReopen(t *testing.T) {
 		do   func() error
 		want error
 	}{
-		{func() error { return n.Join(ctx, "s1") }, nil},                  // member: no-op
-		{func() error { return n.Remove(ctx, "s1") }, nil},                // epoch 3
-		{func() error { return n.Join(ctx, "s1") }, proxy.ErrRemoved},     // stays out
-		{func() error { return n.Remove(ctx, "s1") }, proxy.ErrNotMember}, // not a member
-		{func() error { return n.Join(ctx, "s2") }, nil},                  // epoch 4
-		{func() error { return n.Leave(ctx, "s2") }, nil},                 // epoch 5
+		{func() error { return n.Join(ctx, "s1") }, nil},                      // member: no-op
+		{func() error { return n.Remove(ctx, "s1") }, nil},                    // epoch 3
+		{func() error { return n.Join(ctx, "s1") }, placement.ErrRemoved},     // stays out
+		{func() error { return n.Remove(ctx, "s1") }, placement.ErrNotMember}, // not a member
+		{func() error { return n.Join(ctx, "s2") }, nil},                      // epoch 4
+		{func() error { return n.Leave(ctx, "s2") }, nil},                     // epoch 5
 	}
 	for i, s := range steps {
 		if err := s.do(); s.want == nil && err != nil || s.want != nil && !errors.Is(err, s.want) {
@@ -79,8 +79,8 @@ func TestSingleNodeBootstrapsJoinsAndSurvivesReopen(t *testing.T) {
 		st.N != 3 || st.VNodes != 3 || st.LeaderID != "p1" || len(st.Voters) != 1 {
 		t.Fatalf("status after reopen: %+v", st)
 	}
-	if err := n.Join(ctx, "s1"); !errors.Is(err, proxy.ErrRemoved) {
-		t.Fatalf("Join of a removed server after reopen: %v, want ErrRemoved", err)
+	if err := n.Join(ctx, "s1"); !errors.Is(err, placement.ErrRemoved) {
+		t.Fatalf("Join of a removed server after reopen: %v, want placement.ErrRemoved", err)
 	}
 	if err := n.Join(ctx, "s3"); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 )
 
 // joinAll joins s1..sk through n and removes s2, returning the epoch.
@@ -51,8 +51,8 @@ func TestRaftSnapshotRestoresOnRestart(t *testing.T) {
 		t.Fatalf("right after reopen: epoch %d ring %v, want %d %v", v.Epoch, v.Ring.Servers(), epoch, servers)
 	}
 	waitLeader(t, n)
-	if err := n.Join(testContext(t), "s2"); !errors.Is(err, proxy.ErrRemoved) {
-		t.Fatalf("Join of a server removed before the snapshot: %v, want ErrRemoved", err)
+	if err := n.Join(testContext(t), "s2"); !errors.Is(err, placement.ErrRemoved) {
+		t.Fatalf("Join of a server removed before the snapshot: %v, want placement.ErrRemoved", err)
 	}
 	if err := n.Join(testContext(t), "s9"); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestNewVoterReceivesTheStateBySnapshot(t *testing.T) {
 	if got := joiner.raft.Stats()["last_snapshot_index"]; got == "0" || got == "" {
 		t.Fatalf("the new node's last snapshot index is %q: it did not install a snapshot", got)
 	}
-	if err := joiner.Join(testContext(t), "s2"); !errors.Is(err, proxy.ErrRemoved) {
-		t.Fatalf("Join of a removed server through the new node: %v, want ErrRemoved", err)
+	if err := joiner.Join(testContext(t), "s2"); !errors.Is(err, placement.ErrRemoved) {
+		t.Fatalf("Join of a removed server through the new node: %v, want placement.ErrRemoved", err)
 	}
 }

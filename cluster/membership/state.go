@@ -5,7 +5,7 @@ import (
 	"maps"
 	"slices"
 
-	"shoplist/cluster/proxy"
+	"shoplist/cluster/placement"
 	"shoplist/hashring"
 	"shoplist/protocol"
 )
@@ -159,7 +159,7 @@ func (s *state) apply(c command) (bool, error) {
 		case member:
 			return false, nil
 		case s.removed[c.id]:
-			return false, fmt.Errorf("%w: %s; start it with a fresh data directory (a new ID) to rejoin", proxy.ErrRemoved, c.id)
+			return false, fmt.Errorf("%w: %s; start it with a fresh data directory (a new ID) to rejoin", placement.ErrRemoved, c.id)
 		case len(s.members) >= MaxMembers:
 			return false, fmt.Errorf("%w: %d members, at most %d allowed", ErrFull, len(s.members), MaxMembers)
 		}
@@ -167,7 +167,7 @@ func (s *state) apply(c command) (bool, error) {
 	case opLeave:
 		switch {
 		case !member:
-			return false, fmt.Errorf("%w: %s", proxy.ErrNotMember, c.id)
+			return false, fmt.Errorf("%w: %s", placement.ErrNotMember, c.id)
 		case s.members[c.id] == Leaving:
 			return false, nil
 		}
@@ -175,7 +175,7 @@ func (s *state) apply(c command) (bool, error) {
 	case opRemove:
 		switch {
 		case !member:
-			return false, fmt.Errorf("%w: %s", proxy.ErrNotMember, c.id)
+			return false, fmt.Errorf("%w: %s", placement.ErrNotMember, c.id)
 		case len(s.removed) >= MaxRemoved:
 			return false, fmt.Errorf("%w: %d removed servers remembered, at most %d allowed", ErrFull, len(s.removed), MaxRemoved)
 		}
@@ -205,7 +205,7 @@ func (s *state) sortedRemoved() []string { return slices.Sorted(maps.Keys(s.remo
 // placed), the leaving members sorted, and the proxies' client endpoints
 // in the order of their IDs. Before the state is configured the ring is
 // empty with defaultVNodes.
-func (s *state) view(defaultVNodes int) proxy.View {
+func (s *state) view(defaultVNodes int) placement.View {
 	vnodes := s.vnodes
 	if !s.configured() {
 		vnodes = defaultVNodes
@@ -218,7 +218,7 @@ func (s *state) view(defaultVNodes int) proxy.View {
 			active = append(active, m.ID)
 		}
 	}
-	return proxy.View{
+	return placement.View{
 		Ring:    hashring.New(active, hashring.WithVNodes(vnodes)),
 		Epoch:   s.epoch,
 		Leaving: leaving,

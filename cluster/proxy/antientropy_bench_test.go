@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"shoplist/cluster/antientropy"
 )
 
 // BenchmarkAntiEntropyRound measures one anti-entropy round over the
@@ -52,7 +54,7 @@ func benchRounds(b *testing.B, missing int) {
 	b.ResetTimer()
 	lead.leader.Store(true)
 	polls := 0
-	var after AntiEntropyStats
+	var after antientropy.Stats
 	serve(b, reps, nil, func() bool {
 		if polls++; polls%8 != 0 {
 			return false

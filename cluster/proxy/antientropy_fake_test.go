@@ -12,9 +12,12 @@ import (
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/cluster/antientropy"
+	"shoplist/cluster/membership"
 	"shoplist/crdt"
 	"shoplist/hashring"
 	"shoplist/protocol"
+	"shoplist/storage"
 )
 
 // replica is a storage server played by an anti-entropy test: it holds
@@ -31,17 +34,18 @@ type replica struct {
 	mute   bool // answers no anti-entropy request (heartbeats still go out)
 	forget bool // acknowledges Stores without keeping them
 
-	got      map[protocol.Type]int // anti-entropy requests received, by type
-	fetched  map[uuid.UUID]int     // Fetches received, by list
-	stored   map[uuid.UUID]int     // Stores received, by list
-	wants    int                   // Digests received with Want
-	gotBytes int                   // bytes of the anti-entropy requests received
-	sentByte int                   // bytes of the replies sent
+	got      map[protocol.Type]int    // anti-entropy requests received, by type
+	lastID   map[protocol.Type]uint64 // request ID of the last one, by type
+	fetched  map[uuid.UUID]int        // Fetches received, by list
+	stored   map[uuid.UUID]int        // Stores received, by list
+	wants    int                      // Digests received with Want
+	gotBytes int                      // bytes of the anti-entropy requests received
+	sentByte int                      // bytes of the replies sent
 }
 
 // leaderSwitch is a Registry whose IsLeader the test sets.
 type leaderSwitch struct {
-	*Registry
+	*membership.Registry
 	leader atomic.Bool
 }
 
@@ -52,11 +56,7 @@ func (s *leaderSwitch) IsLeader() bool { return s.leader.Load() }
 // the returned switch says it leads (it does not yet).
 func startAEProxy(tb testing.TB, interval, timeout time.Duration) (*Proxy, *leaderSwitch) {
 	tb.Helper()
-	reg, err := NewRegistry("", hashring.DefaultVNodes)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sw := &leaderSwitch{Registry: reg}
+	sw := &leaderSwitch{Registry: newRegistry(tb)}
 	p, err := Start(context.Background(), Config{
 		ClientEndpoint:      "tcp://127.0.0.1:*",
 		PubEndpoint:         "tcp://127.0.0.1:*",
@@ -115,6 +115,7 @@ func joinReplicas(tb testing.TB, p *Proxy, n int) []*replica {
 // reset forgets what the replica counted.
 func (r *replica) reset() {
 	r.got, r.fetched, r.stored = map[protocol.Type]int{}, map[uuid.UUID]int{}, map[uuid.UUID]int{}
+	r.lastID = map[protocol.Type]uint64{}
 	r.wants, r.gotBytes, r.sentByte = 0, 0, 0
 }
 
@@ -144,6 +145,7 @@ func (r *replica) handle(frames [][]byte, other func(protocol.Message)) {
 		return
 	}
 	r.got[m.Type]++
+	r.lastID[m.Type] = m.RequestID
 	r.gotBytes += len(frames[0]) + len(frames[1])
 	if r.mute {
 		return
@@ -199,7 +201,7 @@ func (r *replica) digest(d protocol.DigestBody) protocol.DigestReplyBody {
 			x.pos = hashring.Position(id.String())
 		}
 		if !ok || x.enc != unsafe.SliceData(enc) || x.n != len(enc) {
-			x.hash, x.enc, x.n = protocol.ListHash(enc), unsafe.SliceData(enc), len(enc)
+			x.hash, x.enc, x.n = storage.ListHash(enc), unsafe.SliceData(enc), len(enc)
 			r.index[id] = x
 		}
 		b, ok := d.Bucket(x.pos)
@@ -289,10 +291,10 @@ func serve(tb testing.TB, reps []*replica, other func(protocol.Message), done fu
 }
 
 // aeStatsOf reads the proxy's anti-entropy counters.
-func aeStatsOf(tb testing.TB, p *Proxy) AntiEntropyStats {
+func aeStatsOf(tb testing.TB, p *Proxy) antientropy.Stats {
 	tb.Helper()
-	var s AntiEntropyStats
-	if err := p.do(context.Background(), func(l *loop) { s = l.antiEntropyStats() }); err != nil {
+	var s antientropy.Stats
+	if err := p.do(context.Background(), func(l *loop) { s = l.ae.Stats() }); err != nil {
 		tb.Fatal(err)
 	}
 	return s

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shoplist/cluster/antientropy"
 	"shoplist/crdt"
 	"shoplist/protocol"
 )
@@ -108,7 +109,7 @@ func TestAntiEntropyInSyncSendsOnlyDigests(t *testing.T) {
 	ranges := aeRanges(p)
 
 	lead.leader.Store(true)
-	var st AntiEntropyStats
+	var st antientropy.Stats
 	pump(t, reps, "a full pass, every byte counted", func() bool {
 		st = aeStatsOf(t, p)
 		_, gotBytes, sentBytes := totals(reps)
@@ -135,8 +136,8 @@ func TestAntiEntropyInSyncSendsOnlyDigests(t *testing.T) {
 	perRound := float64(st.BytesSent+st.BytesReceived) / float64(got[protocol.TypeDigest]/3)
 	t.Logf("%d rounds in sync over %d ranges: %.0f bytes per round (%d sent, %d received)",
 		st.Rounds, ranges, perRound, st.BytesSent, st.BytesReceived)
-	if perRound > 3*(64+aeBuckets*20) {
-		t.Errorf("%.0f bytes per round in sync, want at most 3 × (64 + %d × 20)", perRound, aeBuckets)
+	if perRound > 3*(64+antientropy.Buckets*20) {
+		t.Errorf("%.0f bytes per round in sync, want at most 3 × (64 + %d × 20)", perRound, antientropy.Buckets)
 	}
 }
 
@@ -153,7 +154,7 @@ func TestAntiEntropyDoesNotRunOnAFollower(t *testing.T) {
 	if got, _, _ := totals(reps); len(got) != 0 {
 		t.Fatalf("a follower sent anti-entropy requests: %v", got)
 	}
-	if st := aeStatsOf(t, p); st != (AntiEntropyStats{}) {
+	if st := aeStatsOf(t, p); st != (antientropy.Stats{}) {
 		t.Fatalf("a follower counted rounds: %+v", st)
 	}
 	// The same proxy as leader repairs it, so the silence above was not
@@ -174,7 +175,7 @@ func TestAntiEntropyRoundsOutliveAServerThatNeverAnswers(t *testing.T) {
 	reps[2].mute = true // heartbeats, but answers nothing
 
 	lead.leader.Store(true)
-	var st AntiEntropyStats
+	var st antientropy.Stats
 	pump(t, reps, "three rounds ended by their deadline", func() bool {
 		st = aeStatsOf(t, p)
 		return st.Rounds >= 3
@@ -198,65 +199,10 @@ func TestAntiEntropyRoundEndsAtOnceOnAnErrorReply(t *testing.T) {
 	reps := joinReplicas(t, p, 3)
 	reps[1].mute = true
 	lead.leader.Store(true)
-	var digest protocol.Message
 	pump(t, reps, "a digest for the refusing server", func() bool { return reps[1].got[protocol.TypeDigest] > 0 }, nil)
-	// The mute replica counted the digest but did not keep it: ask for the
-	// round's request ID through the proxy's own record.
-	if err := p.do(t.Context(), func(l *loop) {
-		for id, c := range l.ae.round.calls {
-			if c.server == reps[1].id {
-				digest.RequestID = id
-			}
-		}
-	}); err != nil || digest.RequestID == 0 {
-		t.Fatalf("no digest call to %s in flight (%v)", reps[1].id, err)
-	}
-	reps[1].send(protocol.NewError(digest.RequestID, protocol.CodeStaleEpoch, "the ring moved on"))
+	// The mute replica did not answer the digest, the round's only one to
+	// it (no other round starts while this one waits for its answer).
+	digest := reps[1].lastID[protocol.TypeDigest]
+	reps[1].send(protocol.NewError(digest, protocol.CodeStaleEpoch, "the ring moved on"))
 	pump(t, reps, "the round ended by the refusal", func() bool { return aeStatsOf(t, p).Rounds >= 1 }, nil)
-}
-
-func TestDifferingListsIgnoresWhatTruncationHides(t *testing.T) {
-	ids := make([]uuid.UUID, 4)
-	for i := range ids {
-		ids[i] = uuid.UUID{byte(i + 1), 0, 0, 0, 0, 0, 0x40, 0, 0x80}
-	}
-	e := func(i int, h uint64) protocol.DigestEntry { return protocol.DigestEntry{List: ids[i], Hash: h} }
-	owners := []string{"a", "b"}
-	digests := map[string]protocol.DigestReplyBody{
-		// a's reply stops after ids[1]: ids[2] and ids[3] may be there too.
-		"a": {Entries: []protocol.DigestEntry{e(0, 1), e(1, 1)}, Truncated: true},
-		"b": {Entries: []protocol.DigestEntry{e(0, 1), e(1, 2), e(3, 1)}},
-	}
-	got := differingLists(owners, digests, 10)
-	if len(got) != 1 || got[0] != ids[1] {
-		t.Fatalf("differing %v, want only %v (ids[3] lies past a's truncation)", got, ids[1])
-	}
-	digests["a"] = protocol.DigestReplyBody{Entries: []protocol.DigestEntry{e(0, 1), e(2, 1)}}
-	if got := differingLists(owners, digests, 10); len(got) != 3 {
-		t.Fatalf("differing %v, want ids[1], ids[2], ids[3]", got)
-	}
-	if got := differingLists(owners, digests, 2); len(got) != 2 || got[0] != ids[1] || got[1] != ids[2] {
-		t.Fatalf("limited to 2: %v, want the first two by ID", got)
-	}
-}
-
-func TestWantBucketsFitsOneReply(t *testing.T) {
-	owners := []string{"a", "b"}
-	sums := func(counts ...uint64) protocol.DigestReplyBody {
-		b := protocol.DigestReplyBody{Buckets: make([]protocol.BucketSum, aeBuckets)}
-		for i, c := range counts {
-			b.Buckets[i].Count = c
-		}
-		return b
-	}
-	digests := map[string]protocol.DigestReplyBody{"a": sums(600, 0, 300, 5000), "b": sums(0, 1, 400, 0)}
-	if got := wantBuckets([]int{0, 1, 2, 3}, owners, digests); len(got) != 3 {
-		t.Fatalf("want %v, want buckets 0 to 2 (600 + 1 + 400 entries)", got)
-	}
-	if got := wantBuckets([]int{3, 0}, owners, digests); len(got) != 1 || got[0] != 3 {
-		t.Fatalf("want %v, want the one oversized bucket alone", got)
-	}
-	if got := differingBuckets(owners, digests); len(got) != 4 {
-		t.Fatalf("differing buckets %v, want 0 to 3", got)
-	}
 }

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -46,11 +45,11 @@ func (l *loop) onHello(identity []byte, m protocol.Message) {
 		Endpoints:   l.clientEndpoints(),
 		Now:         uint64(l.now.UnixMilli()),
 	}
-	w, err := protocol.NewWelcome(m.RequestID, l.view.Epoch, body)
+	w, err := protocol.NewWelcome(m.RequestID, l.ring.view.Epoch, body)
 	if err != nil && len(body.Endpoints) > 1 { // a bad endpoint in the group's table
 		l.log.Warn("proxy endpoints do not fit a Welcome; sending this proxy's alone", "endpoints", body.Endpoints, "err", err)
 		body.Endpoints = []string{l.endpoints.Client}
-		w, err = protocol.NewWelcome(m.RequestID, l.view.Epoch, body)
+		w, err = protocol.NewWelcome(m.RequestID, l.ring.view.Epoch, body)
 	}
 	if err != nil {
 		w = protocol.NewErrorFrom(m.RequestID, err)
@@ -63,8 +62,8 @@ func (l *loop) onHello(identity []byte, m protocol.Message) {
 // not be registered yet), at most protocol.MaxEndpoints.
 func (l *loop) clientEndpoints() []string {
 	own := l.endpoints.Client
-	eps := make([]string, 0, len(l.view.Proxies)+1)
-	for _, e := range l.view.Proxies {
+	eps := make([]string, 0, len(l.ring.view.Proxies)+1)
+	for _, e := range l.ring.view.Proxies {
 		if e != "" && !slices.Contains(eps, e) {
 			eps = append(eps, e)
 		}
@@ -84,10 +83,10 @@ func (l *loop) clientEndpoints() []string {
 
 // onListRequest starts a push or a pull on the list's preference list.
 func (l *loop) onListRequest(identity []byte, m protocol.Message) {
-	if l.active >= l.cfg.MaxInFlight {
+	if l.ops.active >= l.cfg.MaxInFlight {
 		l.stats.failed++
 		l.reply(identity, protocol.NewError(m.RequestID, protocol.CodeUnavailable,
-			fmt.Sprintf("proxy overloaded: %d requests in progress; retry later", l.active)))
+			fmt.Sprintf("proxy overloaded: %d requests in progress; retry later", l.ops.active)))
 		return
 	}
 	o := &op{
@@ -100,12 +99,12 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 	// usable server clockwise (route), which a push reaches with a
 	// HintedStore naming the owner and a pull with a Fetch (a fallback
 	// serves what it keeps for the owner from its ordinary store).
-	owners := l.view.Ring.Owners(m.ListID.String(), l.cfg.N)
-	epoch := l.view.Epoch
-	l.active++
+	owners := l.ring.view.Ring.Owners(m.ListID.String(), l.cfg.N)
+	epoch := l.ring.view.Epoch
+	l.ops.active++
 	if m.Type == protocol.TypePush {
 		l.stats.pushes++
-		l.writing[m.ListID]++
+		l.ops.writing[m.ListID]++
 		o.kind, o.need, o.body = opPush, l.cfg.W, m.Body
 		l.start(o, l.route(o, owners, true), func(id uint64, t target) (protocol.Message, error) {
 			if t.forOwn == "" {
@@ -123,98 +122,20 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 	})
 }
 
-// succeed answers the client of an op that reached its quorum. A push is
-// then published to subscribers.
-func (l *loop) succeed(o *op) {
-	o.replied = true
-	switch o.kind {
-	case opPush:
-		l.reply(o.identity, protocol.NewOK(o.reqID, o.list))
-		l.publish(o)
-	case opHandoff:
-		l.handoffDelivered(o)
-	case opPull:
-		merged, err := mergeAnswers(o.list, o.answers)
-		if err != nil {
-			l.bad.report(l.log, l.now, "backend", []byte("replicas of "+o.list.String()), err)
-		}
-		if errors.Is(err, errUndecodable) {
-			l.stats.failed++
-			l.reply(o.identity, protocol.NewError(o.reqID, protocol.CodeInternal,
-				fmt.Sprintf("pull of list %s: %v", o.list, err)))
-			return
-		}
-		l.reply(o.identity, protocol.NewPullReply(o.reqID, o.list, merged))
-	}
-}
-
-// reject answers the client of an op that cannot reach its quorum.
-func (l *loop) reject(o *op) {
-	o.replied = true
-	switch o.kind {
-	case opRepair:
-		return
-	case opHandoff:
-		l.stats.handoffsFailed++
-		l.sendRaw(o.identity, o.rejection())
-		return
-	}
-	l.stats.failed++
-	l.reply(o.identity, o.rejection())
-}
-
 // publish sends a written state to the list's subscribers. PUB never
 // blocks: a subscriber that cannot keep up loses updates and catches up by
 // pulling.
 func (l *loop) publish(o *op) {
 	m := protocol.NewLiveUpdate(o.list, o.body)
-	if _, err := l.pub.SendMessageDontwait(m.PubFrames()); err != nil {
+	if _, err := l.sock.pub.SendMessageDontwait(m.PubFrames()); err != nil {
 		l.log.Debug("live update not published", "list", o.list, "err", err)
 		return
 	}
 	l.stats.published++
 }
 
-// repair sends the merged state of a read to every replica whose answer
-// differed from it (read repair). It skips a list that a push is still being
-// written to: replicas then differ mostly by that push, whose own Stores are
-// on their way, and repairing would ship the whole list to a replica that is
-// one item behind. A replica that is behind for another reason (it was down)
-// is repaired by the first read of the list that meets no write in progress.
-func (l *loop) repair(o *op) {
-	if len(o.answers) == 0 {
-		return
-	}
-	if l.writing[o.list] > 0 {
-		l.stats.repairsSkipped++
-		return
-	}
-	merged, err := mergeAnswers(o.list, o.answers)
-	if err != nil || merged == nil {
-		return
-	}
-	// Only owners are repaired: a fallback keeps only what is hinted for
-	// an owner, and its copy goes once the hint is delivered.
-	var stale []string
-	for _, a := range o.answers {
-		if !a.fallback && !equalBytes(a.body, merged) {
-			stale = append(stale, a.server)
-		}
-	}
-	if len(stale) == 0 {
-		return
-	}
-	l.stats.repairs++
-	r := &op{kind: opRepair, list: o.list, body: merged, deadline: l.now.Add(l.cfg.Timeout), replied: true}
-	epoch := l.view.Epoch
-	l.start(r, l.route(r, stale, false), func(id uint64, _ target) (protocol.Message, error) {
-		return protocol.NewStore(id, epoch, o.list, merged), nil
-	})
-	l.log.Debug("read repair", "list", o.list, "stale", stale)
-}
-
 // reply sends m to a client. A client that has gone away, or whose queue
 // is full, loses the reply and retries.
 func (l *loop) reply(identity []byte, m protocol.Message) {
-	l.client.SendMessageDontwait(identity, m.Frames())
+	l.sock.client.SendMessageDontwait(identity, m.Frames())
 }

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"shoplist/hashring"
+	"shoplist/cluster/placement"
 	"shoplist/protocol"
 )
 
@@ -21,7 +21,7 @@ const (
 	// queued without bound.
 	DefaultMaxInFlight = 100_000
 	// DefaultAntiEntropyInterval is how often the leader compares the
-	// replicas of one ring range (see antientropy.go).
+	// replicas of one ring range (package antientropy).
 	DefaultAntiEntropyInterval = time.Second
 	// DefaultDeadAfter is how long a member may be unusable before the
 	// leader removes it from the ring.
@@ -51,9 +51,6 @@ type Config struct {
 	Timeout time.Duration
 	// MaxInFlight bounds the client requests in progress (DefaultMaxInFlight).
 	MaxInFlight int
-	// VNodes is the virtual nodes per server (hashring.DefaultVNodes); it
-	// is used only when Membership is nil.
-	VNodes int
 	// AntiEntropyInterval is the period of anti-entropy rounds, each of
 	// which compares the replicas of one ring range (run by the leader
 	// only). Zero means DefaultAntiEntropyInterval; negative disables it.
@@ -63,8 +60,8 @@ type Config struct {
 	// became leader at the latest). Zero means DefaultDeadAfter; negative
 	// never removes. Shorter outages are covered by sloppy quorum.
 	DeadAfter time.Duration
-	// Membership decides the ring. Nil means an in-memory Registry.
-	Membership Membership
+	// Membership decides the ring (required).
+	Membership placement.Membership
 	// Logger receives the proxy's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -93,9 +90,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
-	if c.VNodes == 0 {
-		c.VNodes = hashring.DefaultVNodes
-	}
 	if c.AntiEntropyInterval == 0 {
 		c.AntiEntropyInterval = DefaultAntiEntropyInterval
 	}
@@ -105,21 +99,23 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if err := checkQuorum(c.N, c.W, c.R); err != nil {
+	if err := CheckQuorum(c.N, c.W, c.R); err != nil {
 		return c, err
 	}
 	switch {
 	case c.ClientEndpoint == "" || c.PubEndpoint == "" || c.BackendEndpoint == "":
 		return c, fmt.Errorf("%w: the client, PUB and backend endpoints are all required", ErrConfig)
-	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1 || c.VNodes < 1:
-		return c, fmt.Errorf("%w: heartbeat, liveness, timeout, in-flight limit and vnodes must be positive", ErrConfig)
+	case c.Membership == nil:
+		return c, fmt.Errorf("%w: a membership is required", ErrConfig)
+	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1:
+		return c, fmt.Errorf("%w: heartbeat, liveness, timeout and in-flight limit must be positive", ErrConfig)
 	}
 	return c, nil
 }
 
-// checkQuorum enforces 1 <= W, R <= N <= MaxReplication and R + W > N, the
+// CheckQuorum enforces 1 <= W, R <= N <= MaxReplication and R + W > N, the
 // condition under which every read quorum overlaps every write quorum.
-func checkQuorum(n, w, r int) error {
+func CheckQuorum(n, w, r int) error {
 	switch {
 	case n < 1 || n > protocol.MaxReplication:
 		return fmt.Errorf("%w: N = %d, want 1 to %d", ErrConfig, n, protocol.MaxReplication)

@@ -1,4 +1,33 @@
-// Package proxy routes clients' list requests to the storage servers that own
-// each list on the hash ring, with quorum writes and reads, and publishes live
-// updates.
+// Package proxy routes clients' list requests to the storage servers that
+// own each list on the hash ring, with quorum writes and reads, and
+// publishes live updates.
+//
+// A Proxy binds three sockets: a ROUTER for clients, a PUB for live
+// updates and a ROUTER for the storage servers. One goroutine owns them
+// and runs the poll loop, and only it touches the loop's state; other
+// goroutines reach it through a command channel and a doorbell. A client's
+// push or pull becomes an op: it calls the list's N owners, standing in
+// for a down owner with the next server on the ring (sloppy quorum), and
+// answers the client at W acknowledgements or R answers, or with why the
+// quorum failed. A pull then repairs the owners it found behind, and a
+// fallback hands what it kept for an owner back through the proxy.
+//
+// The ring comes from a placement.Membership: the proxy asks it to join
+// servers that say hello, adopts each view it decides and announces the
+// epoch to the servers. When this proxy leads its group it also runs the
+// leader's duties, each decided by a package of its own: anti-entropy
+// (package antientropy) and the removal of dead and drained servers
+// (package removal).
+//
+// Files: proxy.go (the Proxy and its API), config.go (its options and the
+// quorum rule), loop.go (the loop's state and poll loop), sockets.go
+// (binding, socket limits), clients.go (client requests), op.go (an op's
+// life, one state machine), route.go (the servers an op calls, sloppy
+// quorum), rejection.go (what a client is told when its quorum fails),
+// deadlines.go (ops in deadline order), merge.go (merging replicas'
+// states), repair.go (read repair), handoff.go (hinted handoff),
+// servers.go (storage servers: hellos, joins, liveness, reports),
+// epochs.go (adopting views, announcing epochs), duties.go (the leader's
+// duties on the loop), status.go (Status), badpeers.go (bad input, logged
+// at a bounded rate).
 package proxy

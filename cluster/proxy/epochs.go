@@ -3,37 +3,54 @@ package proxy
 import (
 	"slices"
 
+	"shoplist/cluster/placement"
 	"shoplist/protocol"
 )
 
-// Epoch announcement. Servers place lists on the ring of the latest epoch
-// they adopted, and refuse requests routed under an older one
-// (StaleEpoch), so the proxy tells every member about each epoch: on every
-// view change, after each ServerWelcome, and whenever a member's message
-// shows an older epoch (at most once per heartbeat interval per server,
-// since replies in flight keep showing the old epoch for a while). Epoch 0
-// (nothing decided yet) is never announced.
+// The ring the loop routes with: the views it adopts from the membership,
+// and the announcement of each epoch to the servers. Servers place lists
+// on the ring of the latest epoch they adopted, and refuse requests routed
+// under an older one (StaleEpoch), so the proxy tells every member about
+// each epoch: on every view change, after each ServerWelcome, and whenever
+// a member's message shows an older epoch (at most once per heartbeat
+// interval per server, since replies in flight keep showing the old epoch
+// for a while). Epoch 0 (nothing decided yet) is never announced.
+
+// ringState is the membership as the loop routes with it.
+type ringState struct {
+	members   placement.Membership
+	leader    placement.Leader // whether this proxy leads its group (duties.go)
+	view      placement.View   // the latest view adopted
+	announced announcement     // the view's EpochAnnounce
+}
+
+// announcement is the EpochAnnounce of one epoch, encoded once.
+type announcement struct {
+	epoch uint64
+	msg   protocol.Message
+	ok    bool // msg is valid; false if the view could not be encoded
+}
 
 // refreshView adopts the membership's latest view: it welcomes servers
 // whose join was decided, stops routing to servers that were removed and
 // announces the new epoch to the members.
 func (l *loop) refreshView() {
-	v := l.members.View()
-	if v.Epoch == l.view.Epoch {
+	v := l.ring.members.View()
+	if v.Epoch == l.ring.view.Epoch {
 		// Recording a proxy does not change the ring or its epoch, but
 		// the endpoints Welcome lists must follow it.
-		if !slices.Equal(v.Proxies, l.view.Proxies) {
-			l.view.Proxies = v.Proxies
-			cur := l.view
-			l.published.Store(&cur)
+		if !slices.Equal(v.Proxies, l.ring.view.Proxies) {
+			l.ring.view.Proxies = v.Proxies
+			cur := l.ring.view
+			l.link.published.Store(&cur)
 		}
 		return
 	}
-	l.view = v
-	l.published.Store(&v)
-	l.trackLeaving()
+	l.ring.view = v
+	l.link.published.Store(&v)
+	l.removals.Track(v)
 	l.log.Info("ring changed", "epoch", v.Epoch, "members", v.Ring.Servers(), "leaving", v.Leaving)
-	for id, pr := range l.servers {
+	for id, pr := range l.peers.byID {
 		in := v.Has(id)
 		switch {
 		case in && pr.helloReq != 0:
@@ -48,38 +65,21 @@ func (l *loop) refreshView() {
 	}
 }
 
-// trackLeaving records the epoch at which this proxy first saw each
-// leaving member leaving, and forgets the members that are not leaving any
-// more. A drained server is removed only on a report sent at that epoch or
-// later, when it had already adopted a ring in which it owns nothing.
-func (l *loop) trackLeaving() {
-	for _, id := range l.view.Leaving {
-		if _, ok := l.leavingSince[id]; !ok {
-			l.leavingSince[id] = l.view.Epoch
-		}
-	}
-	for id := range l.leavingSince {
-		if !slices.Contains(l.view.Leaving, id) {
-			delete(l.leavingSince, id)
-		}
-	}
-}
-
 // announcement returns the EpochAnnounce notification of the current view,
 // encoded once per epoch; false when there is nothing to announce (epoch
 // 0) or the view cannot be encoded (logged once per epoch).
 func (l *loop) announcement() (protocol.Message, bool) {
-	if l.view.Epoch == 0 || l.view.Ring == nil {
+	if l.ring.view.Epoch == 0 || l.ring.view.Ring == nil {
 		return protocol.Message{}, false
 	}
-	if l.announced.epoch != l.view.Epoch {
-		m, err := protocol.NewEpochAnnounce(0, l.view.EpochBody(l.cfg.N))
+	if l.ring.announced.epoch != l.ring.view.Epoch {
+		m, err := protocol.NewEpochAnnounce(0, l.ring.view.EpochBody(l.cfg.N))
 		if err != nil {
-			l.log.Error("ring epoch cannot be announced to servers", "epoch", l.view.Epoch, "err", err)
+			l.log.Error("ring epoch cannot be announced to servers", "epoch", l.ring.view.Epoch, "err", err)
 		}
-		l.announced.epoch, l.announced.msg, l.announced.ok = l.view.Epoch, m, err == nil
+		l.ring.announced.epoch, l.ring.announced.msg, l.ring.announced.ok = l.ring.view.Epoch, m, err == nil
 	}
-	return l.announced.msg, l.announced.ok
+	return l.ring.announced.msg, l.ring.announced.ok
 }
 
 // announce sends the current epoch to a welcomed member.
@@ -100,13 +100,13 @@ func (l *loop) announce(pr *peer) {
 // with by itself, and is logged once per epoch and server.
 func (l *loop) checkEpoch(pr *peer, epoch uint64) {
 	switch {
-	case epoch < l.view.Epoch:
+	case epoch < l.ring.view.Epoch:
 		if l.now.Sub(pr.announced) >= l.cfg.Heartbeat {
 			l.announce(pr)
 		}
-	case epoch > l.view.Epoch && epoch > pr.ahead:
+	case epoch > l.ring.view.Epoch && epoch > pr.ahead:
 		pr.ahead = epoch
 		l.log.Info("server is at a newer ring epoch than this proxy", "server", pr.id,
-			"server_epoch", epoch, "proxy_epoch", l.view.Epoch)
+			"server_epoch", epoch, "proxy_epoch", l.ring.view.Epoch)
 	}
 }

@@ -190,18 +190,18 @@ func TestWelcomeListsEveryProxyOfTheGroup(t *testing.T) {
 func TestClientEndpointsStayWithinTheLimitAndKeepTheOwn(t *testing.T) {
 	l := &loop{endpoints: Endpoints{Client: "tcp://127.0.0.1:1"}}
 	for i := range protocol.MaxEndpoints + 5 {
-		l.view.Proxies = append(l.view.Proxies, "tcp://10.0.0.1:"+string(rune('a'+i)))
+		l.ring.view.Proxies = append(l.ring.view.Proxies, "tcp://10.0.0.1:"+string(rune('a'+i)))
 	}
 	eps := l.clientEndpoints()
 	if len(eps) != protocol.MaxEndpoints || !slices.Contains(eps, "tcp://127.0.0.1:1") {
 		t.Fatalf("%d endpoints %v, want %d with this proxy's", len(eps), eps, protocol.MaxEndpoints)
 	}
-	l.view.Proxies = append(l.view.Proxies, "tcp://127.0.0.1:1")
+	l.ring.view.Proxies = append(l.ring.view.Proxies, "tcp://127.0.0.1:1")
 	eps = l.clientEndpoints()
 	if len(eps) != protocol.MaxEndpoints || !slices.Contains(eps, "tcp://127.0.0.1:1") {
 		t.Fatalf("%d endpoints %v, want %d with this proxy's", len(eps), eps, protocol.MaxEndpoints)
 	}
-	l.view.Proxies = nil
+	l.ring.view.Proxies = nil
 	if eps := l.clientEndpoints(); !slices.Equal(eps, []string{"tcp://127.0.0.1:1"}) {
 		t.Fatalf("without a group: %v, want this proxy's alone", eps)
 	}

@@ -37,20 +37,20 @@ func (l *loop) onHandoff(holder *peer, m protocol.Message) {
 		l.send(holder, protocol.NewErrorFrom(m.RequestID, fmt.Errorf("handoff body: %w", err)))
 		return
 	}
-	owners := l.view.Ring.Owners(m.ListID.String(), l.cfg.N)
-	switch owner := l.servers[hb.Owner]; {
+	owners := l.ring.view.Ring.Owners(m.ListID.String(), l.cfg.N)
+	switch owner := l.peers.byID[hb.Owner]; {
 	case hb.Owner == holder.id:
 		refuse(protocol.CodeBadRequest, "handoff of list %s names its sender %s as the owner", m.ListID, holder.id)
-	case !l.view.Has(hb.Owner):
+	case !l.ring.view.Has(hb.Owner):
 		refuse(protocol.CodeNotFound, "handoff of list %s: %s is not a ring member; hand the list to its current owners", m.ListID, hb.Owner)
-	case l.view.IsLeaving(hb.Owner):
+	case l.ring.view.IsLeaving(hb.Owner):
 		refuse(protocol.CodeNotFound, "handoff of list %s: %s is leaving the ring and not an owner any more; hand the list to its current owners", m.ListID, hb.Owner)
 	case !slices.Contains(owners, hb.Owner):
-		refuse(protocol.CodeNotFound, "handoff of list %s: %s is not one of its owners any more (ring epoch %d); hand the list to its current owners", m.ListID, hb.Owner, l.view.Epoch)
+		refuse(protocol.CodeNotFound, "handoff of list %s: %s is not one of its owners any more (ring epoch %d); hand the list to its current owners", m.ListID, hb.Owner, l.ring.view.Epoch)
 	case owner == nil || !owner.usable():
 		refuse(protocol.CodeUnavailable, "handoff of list %s: owner %s is down; retry later", m.ListID, hb.Owner)
-	case l.active >= l.cfg.MaxInFlight:
-		refuse(protocol.CodeUnavailable, "proxy overloaded: %d requests in progress; retry later", l.active)
+	case l.ops.active >= l.cfg.MaxInFlight:
+		refuse(protocol.CodeUnavailable, "proxy overloaded: %d requests in progress; retry later", l.ops.active)
 	default:
 		o := &op{
 			kind:       opHandoff,
@@ -63,8 +63,8 @@ func (l *loop) onHandoff(holder *peer, m protocol.Message) {
 			deadline:   l.now.Add(l.cfg.Timeout),
 			holderOwns: slices.Contains(owners, holder.id),
 		}
-		l.active++
-		epoch := l.view.Epoch
+		l.ops.active++
+		epoch := l.ring.view.Epoch
 		l.start(o, []target{{pr: owner}}, func(id uint64, _ target) (protocol.Message, error) {
 			return protocol.NewStore(id, epoch, m.ListID, hb.List), nil
 		})
@@ -78,7 +78,7 @@ func (l *loop) handoffDelivered(o *op) {
 	if o.holderOwns {
 		reply = protocol.NewOK(o.reqID, o.list)
 	}
-	reply.Epoch = l.view.Epoch
+	reply.Epoch = l.ring.view.Epoch
 	l.sendRaw(o.identity, reply)
 	l.log.Debug("hinted handoff delivered", "list", o.list, "holder", string(o.identity), "holder_owns", o.holderOwns)
 }

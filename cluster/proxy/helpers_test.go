@@ -14,7 +14,9 @@ import (
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/cluster/membership"
 	"shoplist/crdt"
+	"shoplist/hashring"
 	"shoplist/protocol"
 )
 
@@ -28,6 +30,17 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// newRegistry returns an in-memory membership: a server joins the ring
+// when it says hello.
+func newRegistry(tb testing.TB) *membership.Registry {
+	tb.Helper()
+	reg, err := membership.NewRegistry("", hashring.DefaultVNodes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return reg
 }
 
 // startProxy starts a proxy on free loopback ports; edit adjusts its Config.
@@ -49,6 +62,9 @@ func startProxy(t *testing.T, edit func(*Config)) *Proxy {
 	}
 	if edit != nil {
 		edit(&cfg)
+	}
+	if cfg.Membership == nil {
+		cfg.Membership = newRegistry(t)
 	}
 	p, err := Start(context.Background(), cfg)
 	if err != nil {

@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 
-	"shoplist/protocol"
+	"shoplist/cluster/antientropy"
+	"shoplist/cluster/placement"
+	"shoplist/cluster/removal"
 )
 
 // recvBatch is how many messages the loop takes from one socket before it
@@ -21,45 +23,36 @@ const recvBatch = 256
 
 // loop is the proxy's state. Everything in it belongs to the one goroutine
 // that runs run: no field is touched from anywhere else, so nothing here is
-// locked.
+// locked. Its fields are grouped by the concern that owns them.
 type loop struct {
 	cfg       Config
 	log       *slog.Logger
 	endpoints Endpoints
-
-	client  *zmq.Socket // ROUTER for clients' DEALERs
-	pub     *zmq.Socket // PUB for live updates
-	backend *zmq.Socket // ROUTER for servers' DEALERs
-	bell    *zmq.Socket // doorbell PULL end
-	poller  *zmq.Poller
-
-	ctx       context.Context // the loop's; set by run
-	wg        *sync.WaitGroup // goroutines Close waits for
-	cmds      chan command    // work queued by other goroutines
-	wake      func()          // rings the doorbell
-	members   Membership
-	view      View
-	published *atomic.Pointer[View] // view, for Proxy.Owners
-
-	servers map[string]*peer  // servers that said hello, by ID
-	joining map[string]bool   // servers whose Join is in progress
-	calls   map[uint64]call   // backend requests awaiting a reply, by request ID
-	queue   deadlineQueue     // ops in deadline order
-	active  int               // client requests in progress
-	writing map[uuid.UUID]int // pushes in progress, by list (see repair)
-	nextID  uint64            // last backend request ID used
-
-	announced    announcement         // the current epoch's EpochAnnounce (epochs.go)
-	leavingSince map[string]uint64    // epoch at which each leaving member was first seen leaving
-	leaderSince  time.Time            // when this proxy became leader; zero while it is not (removal.go)
-	removing     map[string]bool      // removals of dead or drained members in progress
-	retryRemove  map[string]time.Time // failed removals: not retried before then
-
-	bad       badPeers
 	now       time.Time // time of the current iteration
-	nextSweep time.Time // next liveness sweep
-	stats     stats
-	ae        antiEntropy // anti-entropy coordinator (antientropy.go)
+
+	sock  sockets   // the sockets it polls (sockets.go)
+	link  proxyLink // how it and the goroutines around it reach each other
+	ring  ringState // the membership and the view it routes with (epochs.go)
+	peers peerTable // the storage servers and their liveness (servers.go)
+	ops   opTable   // the requests in progress and their calls (op.go)
+
+	// The leader's duties (duties.go), each decided by a package of its
+	// own and run on the loop.
+	ae       *antientropy.Coordinator // anti-entropy rounds
+	removals *removal.Decider         // removals of dead and drained members
+
+	bad   badPeers // bad input, logged at a bounded rate (badpeers.go)
+	stats stats    // what it did, for its log and Status
+}
+
+// proxyLink is how the loop and the goroutines of its Proxy reach each
+// other; Start sets it before the loop runs.
+type proxyLink struct {
+	ctx       context.Context                 // the loop's; set by run
+	wg        *sync.WaitGroup                 // goroutines Close waits for
+	cmds      chan command                    // work queued by other goroutines
+	wake      func()                          // rings the doorbell, whose PULL end the loop polls
+	published *atomic.Pointer[placement.View] // the view, for Proxy.Owners
 }
 
 // stats counts what the loop did, for its log and tests.
@@ -69,16 +62,9 @@ type stats struct {
 	announced, staleEpoch, reports, removals                  uint64
 }
 
-// announcement is the EpochAnnounce of one epoch, encoded once.
-type announcement struct {
-	epoch uint64
-	msg   protocol.Message
-	ok    bool // msg is valid; false if the view could not be encoded
-}
-
 // newLoop binds the sockets.
 func newLoop(cfg Config) (*loop, error) {
-	client, pub, backend, eps, err := bindSockets(cfg)
+	sock, eps, err := bindSockets(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -86,47 +72,43 @@ func newLoop(cfg Config) (*loop, error) {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		endpoints: eps,
-		client:    client,
-		pub:       pub,
-		backend:   backend,
-		members:   cfg.Membership,
-		view:      cfg.Membership.View(),
-		servers:   map[string]*peer{},
-		joining:   map[string]bool{},
-		calls:     map[uint64]call{},
-		writing:   map[uuid.UUID]int{},
-
-		leavingSince: map[string]uint64{},
-		removing:     map[string]bool{},
-		retryRemove:  map[string]time.Time{},
+		sock:      sock,
+		ring: ringState{
+			members: cfg.Membership,
+			leader:  leaderOf(cfg.Membership),
+			view:    cfg.Membership.View(),
+		},
+		peers: peerTable{byID: map[string]*peer{}, joining: map[string]bool{}},
+		ops:   opTable{calls: map[uint64]call{}, writing: map[uuid.UUID]int{}},
 	}
-	l.trackLeaving()
+	l.removals = removal.New(removal.Config{
+		DeadAfter:  cfg.DeadAfter,
+		RetryAfter: cfg.Heartbeat,
+		Logger:     cfg.Logger,
+	}, l.ring.leader)
+	l.removals.Track(l.ring.view)
+	l.ae = antientropy.New(antientropy.Config{
+		Interval: cfg.AntiEntropyInterval,
+		Timeout:  cfg.Timeout,
+		N:        cfg.N,
+		Logger:   cfg.Logger,
+	}, aeHost{l})
 	return l, nil
-}
-
-// close closes every socket the loop owns.
-func (l *loop) close() {
-	for _, s := range []*zmq.Socket{l.client, l.pub, l.backend, l.bell} {
-		if s != nil {
-			s.SetLinger(0)
-			s.Close()
-		}
-	}
 }
 
 // run is the poll loop. It returns nil when ctx is done, or the error that
 // made polling impossible.
 func (l *loop) run(ctx context.Context) error {
-	defer l.close()
-	l.ctx = ctx
-	l.poller = zmq.NewPoller()
-	l.poller.Add(l.client, zmq.POLLIN)
-	l.poller.Add(l.backend, zmq.POLLIN)
-	l.poller.Add(l.bell, zmq.POLLIN)
+	defer l.sock.close()
+	l.link.ctx = ctx
+	l.sock.poller = zmq.NewPoller()
+	l.sock.poller.Add(l.sock.client, zmq.POLLIN)
+	l.sock.poller.Add(l.sock.backend, zmq.POLLIN)
+	l.sock.poller.Add(l.sock.bell, zmq.POLLIN)
 	l.now = time.Now()
-	l.nextSweep = l.now.Add(l.sweepEvery())
+	l.peers.nextSweep = l.now.Add(l.sweepEvery())
 	for ctx.Err() == nil {
-		polled, err := l.poller.Poll(l.timeout())
+		polled, err := l.sock.poller.Poll(l.timeout())
 		if err != nil {
 			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // a signal: poll again
 				continue
@@ -136,21 +118,21 @@ func (l *loop) run(ctx context.Context) error {
 		l.now = time.Now()
 		for _, p := range polled {
 			switch p.Socket {
-			case l.client:
-				l.drain(l.client, l.onClient)
-			case l.backend:
-				l.drain(l.backend, l.onBackend)
-			case l.bell:
-				l.drain(l.bell, func([][]byte) {})
+			case l.sock.client:
+				l.drain(l.sock.client, l.onClient)
+			case l.sock.backend:
+				l.drain(l.sock.backend, l.onBackend)
+			case l.sock.bell:
+				l.drain(l.sock.bell, func([][]byte) {})
 			}
 		}
 		l.runCommands()
 		l.refreshView()
 		l.expire()
-		l.antiEntropyTick()
-		if !l.now.Before(l.nextSweep) {
+		l.sendAntiEntropy(l.ae.Tick(l.now, l.ring.view))
+		if !l.now.Before(l.peers.nextSweep) {
 			l.sweep()
-			l.nextSweep = l.now.Add(l.sweepEvery())
+			l.peers.nextSweep = l.now.Add(l.sweepEvery())
 		}
 	}
 	l.log.Info("proxy stopped", "pushes", l.stats.pushes, "pulls", l.stats.pulls,
@@ -178,7 +160,7 @@ func (l *loop) drain(s *zmq.Socket, handle func([][]byte)) {
 func (l *loop) runCommands() {
 	for {
 		select {
-		case cmd := <-l.cmds:
+		case cmd := <-l.link.cmds:
 			cmd(l)
 		default:
 			return
@@ -188,11 +170,11 @@ func (l *loop) runCommands() {
 
 // timeout is how long Poll may wait: until the next deadline or sweep.
 func (l *loop) timeout() time.Duration {
-	next := l.nextSweep
-	if d, ok := l.queue.next(); ok && d.Before(next) {
+	next := l.peers.nextSweep
+	if d, ok := l.ops.queue.next(); ok && d.Before(next) {
 		next = d
 	}
-	if d, ok := l.antiEntropyDeadline(); ok && d.Before(next) {
+	if d, ok := l.ae.Deadline(); ok && d.Before(next) {
 		next = d
 	}
 	wait := time.Until(next)
@@ -212,18 +194,18 @@ func isAgain(err error) bool { return zmq.AsErrno(err) == zmq.Errno(syscall.EAGA
 
 // spawn runs fn on a goroutine of its own, which Close waits for.
 func (l *loop) spawn(fn func(context.Context)) {
-	l.wg.Add(1)
+	l.link.wg.Add(1)
 	go func() {
-		defer l.wg.Done()
-		fn(l.ctx)
+		defer l.link.wg.Done()
+		fn(l.link.ctx)
 	}()
 }
 
 // post queues cmd for the loop; it is dropped if ctx ends first.
 func (l *loop) post(ctx context.Context, cmd command) {
 	select {
-	case l.cmds <- cmd:
-		l.wake()
+	case l.link.cmds <- cmd:
+		l.link.wake()
 	case <-ctx.Done():
 	}
 }

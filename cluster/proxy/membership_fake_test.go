@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"shoplist/cluster/placement"
 	"shoplist/hashring"
 )
 
@@ -25,12 +26,12 @@ type groupMembership struct {
 	// mu guards the fields below, which Join, Leave and Remove change
 	// from the proxy's goroutines while the test reads them.
 	mu       sync.Mutex
-	view     View
-	removals []removal
+	view     placement.View
+	removals []removeCall
 }
 
-// removal is one Remove call the membership accepted.
-type removal struct {
+// removeCall is one Remove call the membership accepted.
+type removeCall struct {
 	id string
 	at time.Time
 }
@@ -38,11 +39,11 @@ type removal struct {
 func newGroupMembership(proxies ...string) *groupMembership {
 	return &groupMembership{
 		ch:   make(chan struct{}, 1),
-		view: View{Ring: hashring.New(nil), Proxies: proxies},
+		view: placement.View{Ring: hashring.New(nil), Proxies: proxies},
 	}
 }
 
-func (g *groupMembership) View() View {
+func (g *groupMembership) View() placement.View {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.view
@@ -56,7 +57,7 @@ func (g *groupMembership) IsLeader() bool {
 }
 
 // change edits the view under mu and signals Changes.
-func (g *groupMembership) change(edit func(v *View) error) error {
+func (g *groupMembership) change(edit func(v *placement.View) error) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	v := g.view
@@ -77,13 +78,13 @@ func (g *groupMembership) Join(_ context.Context, id string) error {
 	if g.View().Has(id) {
 		return nil
 	}
-	return g.change(func(v *View) error { v.Ring = v.Ring.With(id); return nil })
+	return g.change(func(v *placement.View) error { v.Ring = v.Ring.With(id); return nil })
 }
 
 func (g *groupMembership) Leave(_ context.Context, id string) error {
-	return g.change(func(v *View) error {
+	return g.change(func(v *placement.View) error {
 		if !v.Active(id) {
-			return fmt.Errorf("%w: %s", ErrNotMember, id)
+			return fmt.Errorf("%w: %s", placement.ErrNotMember, id)
 		}
 		v.Ring = v.Ring.Without(id)
 		v.Leaving = append(v.Leaving, id)
@@ -93,19 +94,19 @@ func (g *groupMembership) Leave(_ context.Context, id string) error {
 }
 
 func (g *groupMembership) Remove(_ context.Context, id string) error {
-	return g.change(func(v *View) error {
+	return g.change(func(v *placement.View) error {
 		if !v.Has(id) {
-			return fmt.Errorf("%w: %s", ErrNotMember, id)
+			return fmt.Errorf("%w: %s", placement.ErrNotMember, id)
 		}
 		v.Ring = v.Ring.Without(id)
 		v.Leaving = slices.DeleteFunc(v.Leaving, func(s string) bool { return s == id })
-		g.removals = append(g.removals, removal{id, time.Now()})
+		g.removals = append(g.removals, removeCall{id, time.Now()})
 		return nil
 	})
 }
 
 // removed returns the removals so far.
-func (g *groupMembership) removed() []removal {
+func (g *groupMembership) removed() []removeCall {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return slices.Clone(g.removals)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
 
+	"shoplist/cluster/placement"
 	"shoplist/internal/doorbell"
 )
 
@@ -22,14 +22,14 @@ var ErrClosed = errors.New("proxy: closed")
 type Proxy struct {
 	endpoints Endpoints
 	n         int
-	members   Membership
+	members   placement.Membership
 	cmds      chan command
 	bell      *doorbell.Doorbell
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the loop and its helpers have returned
 	wg        sync.WaitGroup
-	view      atomic.Pointer[View] // the loop's current view, for Owners
-	err       error                // the loop's exit error; read after done
+	view      atomic.Pointer[placement.View] // the loop's current view, for Owners
+	err       error                          // the loop's exit error; read after done
 }
 
 // Endpoints are the addresses a proxy has bound, with wildcard hosts and
@@ -56,13 +56,6 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Membership == nil {
-		reg, err := NewRegistry("", cfg.VNodes)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Membership = reg
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	l, err := newLoop(cfg)
 	if err != nil {
@@ -79,13 +72,14 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 	}
 	bell, err := doorbell.New("proxy")
 	if err != nil {
-		l.close()
+		l.sock.close()
 		cancel()
 		return nil, err
 	}
 	p.bell = bell
-	l.cmds, l.bell, l.published, l.wake, l.wg = p.cmds, bell.Socket(), &p.view, bell.Ring, &p.wg
-	v := l.view
+	l.sock.bell = bell.Socket()
+	l.link = proxyLink{cmds: p.cmds, wake: bell.Ring, wg: &p.wg, published: &p.view}
+	v := l.ring.view
 	p.view.Store(&v)
 
 	p.wg.Add(2)
@@ -138,6 +132,30 @@ func (p *Proxy) Remove(id string) error {
 	return p.members.Remove(context.Background(), id)
 }
 
+// Decommission removes a server from the ring gracefully: with a Leaver
+// membership it marks the server leaving, so it hands every list it holds
+// to the list's owners before the leader removes it; otherwise it removes
+// it at once (its lists are then served by their other replicas). It
+// returns once the change is decided; ErrNotMember if the server is not a
+// member.
+func (p *Proxy) Decommission(ctx context.Context, id string) error {
+	select {
+	case <-p.done:
+		return ErrClosed
+	default:
+	}
+	var err error
+	if lv, ok := p.members.(placement.Leaver); ok {
+		err = lv.Leave(ctx, id)
+	} else {
+		err = p.members.Remove(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("proxy: decommissioning %s: %w", id, err)
+	}
+	return nil
+}
+
 // Done returns a channel closed when the proxy has stopped.
 func (p *Proxy) Done() <-chan struct{} { return p.done }
 
@@ -170,17 +188,6 @@ func (p *Proxy) do(ctx context.Context, fn func(*loop)) error {
 	case <-p.done: // stopped before it took the command
 		return ErrClosed
 	}
-}
-
-// memberStatus lists the ring's members with their liveness.
-func (l *loop) memberStatus() []MemberStatus {
-	ids := slices.Sorted(slices.Values(l.view.Ring.Servers()))
-	out := make([]MemberStatus, len(ids))
-	for i, id := range ids {
-		pr := l.servers[id]
-		out[i] = MemberStatus{ID: id, Up: pr != nil && pr.usable()}
-	}
-	return out
 }
 
 // String describes the endpoints, for logs.

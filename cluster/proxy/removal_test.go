@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"shoplist/cluster/placement"
 	"shoplist/protocol"
 )
 
@@ -37,7 +38,7 @@ func sendReport(t *testing.T, s *fakeServer, epoch uint64, b protocol.ServerRepo
 // removalsInProgress reports the removals the proxy has started.
 func removalsInProgress(t *testing.T, p *Proxy) (started int) {
 	t.Helper()
-	loopState(t, p, func(l *loop) { started = len(l.removing) + int(l.stats.removals) })
+	loopState(t, p, func(l *loop) { started = l.removals.InProgress() + int(l.stats.removals) })
 	return started
 }
 
@@ -159,8 +160,8 @@ func TestDecommissionWithoutLeaveRemovesAtOnce(t *testing.T) {
 	if v := p.members.View(); v.Has("s2") || !v.Has("s1") {
 		t.Fatalf("ring %v after decommissioning s2", v.Ring.Servers())
 	}
-	if err := p.Decommission(context.Background(), "s9"); !errors.Is(err, ErrNotMember) {
-		t.Fatalf("decommissioning a non-member: %v, want ErrNotMember", err)
+	if err := p.Decommission(context.Background(), "s9"); !errors.Is(err, placement.ErrNotMember) {
+		t.Fatalf("decommissioning a non-member: %v, want placement.ErrNotMember", err)
 	}
 }
 

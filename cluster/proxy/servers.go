@@ -10,6 +10,13 @@ import (
 	"shoplist/protocol"
 )
 
+// peerTable is the storage servers the loop talks to.
+type peerTable struct {
+	byID      map[string]*peer // servers that said hello, by ID
+	joining   map[string]bool  // servers whose Join is in progress
+	nextSweep time.Time        // next liveness sweep
+}
+
 // peer is a storage server that has said hello on the backend socket.
 type peer struct {
 	id       string
@@ -42,14 +49,14 @@ func (l *loop) onBackend(frames [][]byte) {
 	if err != nil {
 		l.bad.report(l.log, l.now, "backend", identity, err)
 		reqID := protocol.RequestIDOf(frames[1:])
-		if c, ok := l.calls[reqID]; ok && c.server == id {
+		if c, ok := l.ops.calls[reqID]; ok && c.server == id {
 			l.resolve(reqID, c, fmt.Sprintf("%s sent an unreadable reply (%v)", id, err), 0)
 			return
 		}
 		l.sendRaw(identity, protocol.NewErrorFrom(reqID, err))
 		return
 	}
-	pr := l.servers[id]
+	pr := l.peers.byID[id]
 	if m.Type == protocol.TypeServerHello {
 		l.onServerHello(identity, pr, m)
 		return
@@ -65,7 +72,8 @@ func (l *loop) onBackend(frames [][]byte) {
 	}
 	l.alive(pr)
 	l.checkEpoch(pr, m.Epoch)
-	if l.antiEntropyReply(pr, m, len(frames[1])+len(frames[2])) { // the coordinator's own calls (antientropy.go)
+	if reqs, ok := l.ae.Reply(l.now, pr.id, m, len(frames[1])+len(frames[2])); ok { // the coordinator's own calls (duties.go)
+		l.sendAntiEntropy(reqs)
 		return
 	}
 	switch m.Type {
@@ -109,7 +117,7 @@ func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
 	}
 	if pr == nil {
 		pr = &peer{id: id, identity: identity}
-		l.servers[id] = pr
+		l.peers.byID[id] = pr
 	} else if pr.welcomed {
 		// A restarted server: what was sent to its previous life will not
 		// be answered. Not welcomed while those calls fail, so a read
@@ -118,7 +126,7 @@ func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
 		l.failCallsTo(id, "restarted")
 	}
 	pr.lastSeen, pr.down = l.now, false
-	if l.view.Has(id) {
+	if l.ring.view.Has(id) {
 		l.welcome(pr, m.RequestID)
 		return
 	}
@@ -129,38 +137,53 @@ func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
 // welcome answers a server's hello; from now on requests are routed to it.
 func (l *loop) welcome(pr *peer, reqID uint64) {
 	pr.helloReq = 0
-	if err := l.send(pr, protocol.NewServerWelcome(reqID, l.view.Epoch)); err != nil {
+	if err := l.send(pr, protocol.NewServerWelcome(reqID, l.ring.view.Epoch)); err != nil {
 		return
 	}
 	pr.welcomed = true
-	l.log.Info("server welcomed", "server", pr.id, "epoch", l.view.Epoch, "members", l.view.Ring.Len(),
-		"leaving", l.view.IsLeaving(pr.id))
+	l.log.Info("server welcomed", "server", pr.id, "epoch", l.ring.view.Epoch, "members", l.ring.view.Ring.Len(),
+		"leaving", l.ring.view.IsLeaving(pr.id))
 	l.announce(pr)
 }
 
 // startJoin asks the membership to add the server, off the loop.
 func (l *loop) startJoin(id string) {
-	if l.joining[id] {
+	if l.peers.joining[id] {
 		return
 	}
-	l.joining[id] = true
+	l.peers.joining[id] = true
 	l.spawn(func(ctx context.Context) {
-		err := l.members.Join(ctx, id)
+		err := l.ring.members.Join(ctx, id)
 		l.post(ctx, func(l *loop) { l.joined(id, err) })
 	})
 }
 
 // joined handles the end of a Join.
 func (l *loop) joined(id string, err error) {
-	delete(l.joining, id)
+	delete(l.peers.joining, id)
 	l.refreshView()
-	pr := l.servers[id]
+	pr := l.peers.byID[id]
 	if err == nil || pr == nil || pr.helloReq == 0 {
 		return
 	}
 	l.bad.report(l.log, l.now, "backend", pr.identity, fmt.Errorf("server could not join the ring: %w", err))
 	l.sendRaw(pr.identity, protocol.NewError(pr.helloReq, protocol.CodeUnavailable, "joining the ring failed: "+err.Error()))
 	pr.helloReq = 0
+}
+
+// onServerReport records a server's report of what it stores; a drained
+// leaving server is then removed.
+func (l *loop) onServerReport(pr *peer, m protocol.Message) {
+	b, err := protocol.DecodeServerReportBody(m.Body)
+	if err != nil {
+		l.bad.report(l.log, l.now, "backend", pr.identity, err) // a notification: not answered
+		return
+	}
+	l.stats.reports++
+	pr.report = report{ServerReportBody: b, epoch: m.Epoch, at: l.now}
+	if rm, ok := l.removals.Reported(l.now, pr.id, pr.forRemoval()); ok {
+		l.startRemove(rm)
+	}
 }
 
 // alive records a message from the server.
@@ -186,11 +209,11 @@ func (l *loop) markDown(pr *peer, why string) {
 // servers that said hello but never made it into the ring.
 func (l *loop) sweep() {
 	silence := l.cfg.Heartbeat * time.Duration(l.cfg.Liveness)
-	for id, pr := range l.servers {
+	for id, pr := range l.peers.byID {
 		quiet := l.now.Sub(pr.lastSeen)
 		if !pr.welcomed {
-			if quiet > 10*silence && !l.joining[id] {
-				delete(l.servers, id)
+			if quiet > 10*silence && !l.peers.joining[id] {
+				delete(l.peers.byID, id)
 			}
 			continue
 		}
@@ -198,7 +221,7 @@ func (l *loop) sweep() {
 			l.markDown(pr, fmt.Sprintf("silent for %v", quiet.Round(time.Millisecond)))
 		}
 		if l.now.Sub(pr.lastSent) >= l.cfg.Heartbeat {
-			l.send(pr, protocol.NewHeartbeat(l.view.Epoch))
+			l.send(pr, protocol.NewHeartbeat(l.ring.view.Epoch))
 		}
 	}
 	l.removeDead()
@@ -207,7 +230,7 @@ func (l *loop) sweep() {
 // send sends m to a registered server without blocking. A server the
 // socket cannot route to (disconnected) is marked down at once.
 func (l *loop) send(pr *peer, m protocol.Message) error {
-	_, err := l.backend.SendMessageDontwait(pr.identity, m.Frames())
+	_, err := l.sock.backend.SendMessageDontwait(pr.identity, m.Frames())
 	switch {
 	case err == nil:
 		pr.lastSent = l.now
@@ -219,5 +242,5 @@ func (l *loop) send(pr *peer, m protocol.Message) error {
 
 // sendRaw answers an identity that is not (or not yet) a registered server.
 func (l *loop) sendRaw(identity []byte, m protocol.Message) {
-	l.backend.SendMessageDontwait(identity, m.Frames())
+	l.sock.backend.SendMessageDontwait(identity, m.Frames())
 }

@@ -27,16 +27,36 @@ const (
 	clientHWM = 10_000
 )
 
+// sockets are the loop's sockets. Each belongs to the loop's goroutine,
+// which polls them all; no other goroutine touches one.
+type sockets struct {
+	client  *zmq.Socket // ROUTER for clients' DEALERs
+	pub     *zmq.Socket // PUB for live updates
+	backend *zmq.Socket // ROUTER for servers' DEALERs
+	bell    *zmq.Socket // doorbell PULL end: other goroutines wake the loop
+	poller  *zmq.Poller // set by run
+}
+
+// close closes every socket, dropping what is queued.
+func (s sockets) close() {
+	for _, z := range []*zmq.Socket{s.client, s.pub, s.backend, s.bell} {
+		if z != nil {
+			z.SetLinger(0)
+			z.Close()
+		}
+	}
+}
+
 // bindSockets creates and binds the client ROUTER, the PUB and the backend
 // ROUTER, and resolves the endpoints peers should dial.
-func bindSockets(cfg Config) (client, pub, backend *zmq.Socket, eps Endpoints, err error) {
+func bindSockets(cfg Config) (sock sockets, eps Endpoints, err error) {
 	var opened []*zmq.Socket
-	fail := func(e error) (*zmq.Socket, *zmq.Socket, *zmq.Socket, Endpoints, error) {
+	fail := func(e error) (sockets, Endpoints, error) {
 		for _, s := range opened {
 			s.SetLinger(0)
 			s.Close()
 		}
-		return nil, nil, nil, Endpoints{}, e
+		return sockets{}, Endpoints{}, e
 	}
 	open := func(t zmq.Type, endpoint string, setup func(*zmq.Socket) error) (*zmq.Socket, string, error) {
 		s, err := zmq.NewSocket(t)
@@ -57,17 +77,17 @@ func bindSockets(cfg Config) (client, pub, backend *zmq.Socket, eps Endpoints, e
 		}
 		return s, dialable(bound), nil
 	}
-	client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
+	sock.client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
 		return firstErr(s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
 	})
 	if err != nil {
 		return fail(err)
 	}
-	pub, eps.Pub, err = open(zmq.PUB, cfg.PubEndpoint, func(s *zmq.Socket) error { return nil })
+	sock.pub, eps.Pub, err = open(zmq.PUB, cfg.PubEndpoint, func(s *zmq.Socket) error { return nil })
 	if err != nil {
 		return fail(err)
 	}
-	backend, eps.Backend, err = open(zmq.ROUTER, cfg.BackendEndpoint, func(s *zmq.Socket) error {
+	sock.backend, eps.Backend, err = open(zmq.ROUTER, cfg.BackendEndpoint, func(s *zmq.Socket) error {
 		return firstErr(
 			s.SetMaxmsgsize(maxMsgBackend),
 			s.SetRouterMandatory(1),   // unroutable sends fail instead of vanishing
@@ -79,7 +99,7 @@ func bindSockets(cfg Config) (client, pub, backend *zmq.Socket, eps Endpoints, e
 	if err != nil {
 		return fail(err)
 	}
-	return client, pub, backend, eps, nil
+	return sock, eps, nil
 }
 
 // dialable turns a bound endpoint into one a peer can connect to: a

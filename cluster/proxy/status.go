@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"shoplist/cluster/antientropy"
 	"shoplist/hashring"
 )
 
@@ -24,9 +25,9 @@ type Status struct {
 	Leader bool `json:"leader"`
 	// Servers holds every member and every connected server that is not
 	// one, sorted by ID.
-	Servers     []ServerStatus   `json:"servers"`
-	AntiEntropy AntiEntropyStats `json:"anti_entropy"`
-	Counters    Counters         `json:"counters"`
+	Servers     []ServerStatus    `json:"servers"`
+	AntiEntropy antientropy.Stats `json:"anti_entropy"`
+	Counters    Counters          `json:"counters"`
 }
 
 // ServerStatus is one server as the proxy sees it.
@@ -92,15 +93,15 @@ func (p *Proxy) Status(ctx context.Context) (Status, error) {
 
 // status builds the Status, in the loop.
 func (l *loop) status() Status {
-	v := l.view
+	v := l.ring.view
 	st := Status{
 		Epoch:       v.Epoch,
 		N:           l.cfg.N,
 		VNodes:      v.Ring.VNodes(),
 		Endpoints:   l.endpoints,
 		Proxies:     l.clientEndpoints(),
-		Leader:      l.isLeader(),
-		AntiEntropy: l.antiEntropyStats(),
+		Leader:      l.ring.leader.IsLeader(),
+		AntiEntropy: l.ae.Stats(),
 		Counters: Counters{
 			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Failed: l.stats.failed, Published: l.stats.published,
 			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
@@ -112,7 +113,7 @@ func (l *loop) status() Status {
 	for _, id := range slices.Concat(v.Ring.Servers(), v.Leaving) {
 		ids[id] = true
 	}
-	for id := range l.servers {
+	for id := range l.peers.byID {
 		ids[id] = true
 	}
 	for _, id := range slices.Sorted(maps.Keys(ids)) {
@@ -128,7 +129,7 @@ func (l *loop) status() Status {
 		case v.IsLeaving(id):
 			s.State = "leaving"
 		}
-		if pr := l.servers[id]; pr != nil {
+		if pr := l.peers.byID[id]; pr != nil {
 			s.Up = pr.usable()
 			s.LastSeen = pr.lastSeen
 			if r := pr.report; !r.at.IsZero() {
@@ -139,4 +140,15 @@ func (l *loop) status() Status {
 		st.Servers = append(st.Servers, s)
 	}
 	return st
+}
+
+// memberStatus lists the ring's members with their liveness.
+func (l *loop) memberStatus() []MemberStatus {
+	ids := slices.Sorted(slices.Values(l.ring.view.Ring.Servers()))
+	out := make([]MemberStatus, len(ids))
+	for i, id := range ids {
+		pr := l.peers.byID[id]
+		out[i] = MemberStatus{ID: id, Up: pr != nil && pr.usable()}
+	}
+	return out
 }

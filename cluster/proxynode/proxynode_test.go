@@ -14,7 +14,6 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/cluster/membership"
-	"shoplist/cluster/proxy"
 	"shoplist/protocol"
 )
 
@@ -36,6 +35,12 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }
 
 // running is a proxy run by Main in the background.
@@ -157,7 +162,7 @@ func TestARegistryRingIsImportedOnceAndKeptAcrossRestarts(t *testing.T) {
 	data := t.TempDir()
 	// The ring today's proxy leaves in its data directory: s1, s3 and s4
 	// members, s2 removed, epoch 5.
-	reg, err := proxy.NewRegistry(filepath.Join(data, proxy.RegistryFile), 40)
+	reg, err := membership.NewRegistry(filepath.Join(data, membership.RegistryFile), 40)
 	must(t, err)
 	ctx := context.Background()
 	for _, id := range []string{"s1", "s2", "s3", "s4"} {
@@ -177,10 +182,10 @@ func TestARegistryRingIsImportedOnceAndKeptAcrossRestarts(t *testing.T) {
 	if e := welcomed(t, backend, "s5"); e != 6 {
 		t.Fatalf("epoch after a join %d, want 6", e)
 	}
-	if _, err := os.Stat(filepath.Join(data, proxy.RegistryFile)); !os.IsNotExist(err) {
-		t.Fatalf("%s still there after the import: %v", proxy.RegistryFile, err)
+	if _, err := os.Stat(filepath.Join(data, membership.RegistryFile)); !os.IsNotExist(err) {
+		t.Fatalf("%s still there after the import: %v", membership.RegistryFile, err)
 	}
-	for _, f := range []string{proxy.RegistryFile + ImportedSuffix, IDFile, filepath.Join(RaftDir, "raft.db")} {
+	for _, f := range []string{membership.RegistryFile + ImportedSuffix, IDFile, filepath.Join(RaftDir, "raft.db")} {
 		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +198,7 @@ func TestARegistryRingIsImportedOnceAndKeptAcrossRestarts(t *testing.T) {
 
 	// Restarted on the same data: the ring, its epoch and the removal
 	// come from Raft (the imported file is not read again).
-	must(t, os.WriteFile(filepath.Join(data, proxy.RegistryFile+ImportedSuffix), []byte("not json"), 0o644))
+	must(t, os.WriteFile(filepath.Join(data, membership.RegistryFile+ImportedSuffix), []byte("not json"), 0o644))
 	p = runMain(t, data)
 	backend = p.fields["backend"]
 	if e := welcomed(t, backend, "s3"); e != 6 {
@@ -215,9 +220,9 @@ func TestARegistryRingIsImportedOnceAndKeptAcrossRestarts(t *testing.T) {
 
 func TestOpenTakesTheCommittedNAndVNodes(t *testing.T) {
 	data := t.TempDir()
-	open := func(n, vnodes int) proxy.OpenedMembership {
+	open := func(n, vnodes int) Opened {
 		t.Helper()
-		m, err := Open(context.Background(), proxy.MembershipOptions{Data: data, Raft: "127.0.0.1:0", N: n, VNodes: vnodes})
+		m, err := Open(context.Background(), Options{Data: data, Raft: "127.0.0.1:0", N: n, VNodes: vnodes})
 		must(t, err)
 		return m
 	}
@@ -243,7 +248,7 @@ func TestOpenTakesTheCommittedNAndVNodes(t *testing.T) {
 
 func TestMainRefusesACommittedNItsQuorumsDoNotFit(t *testing.T) {
 	data := t.TempDir()
-	m, err := Open(context.Background(), proxy.MembershipOptions{Data: data, Raft: "127.0.0.1:0", N: 1, VNodes: 4})
+	m, err := Open(context.Background(), Options{Data: data, Raft: "127.0.0.1:0", N: 1, VNodes: 4})
 	must(t, err)
 	must(t, m.Close())
 	var out, errOut syncBuffer

@@ -13,6 +13,7 @@ import (
 	"shoplist/crdt"
 	"shoplist/hashring"
 	"shoplist/protocol"
+	"shoplist/storage"
 )
 
 // fetched is a list as a Fetch returns it: where it sits and the hash of
@@ -33,7 +34,7 @@ func (p *fakeProxy) fetchAll(ids []uuid.UUID) []fetched {
 		if r.Type != protocol.TypeFetchReply || len(r.Body) == 0 {
 			p.t.Fatalf("fetch of %s: %v with %d bytes", id, r.Type, len(r.Body))
 		}
-		out = append(out, fetched{id: id, pos: hashring.Position(id.String()), hash: protocol.ListHash(r.Body)})
+		out = append(out, fetched{id: id, pos: hashring.Position(id.String()), hash: storage.ListHash(r.Body)})
 	}
 	return out
 }

@@ -15,14 +15,14 @@
 //   - The socket loop (loop.go) owns one DEALER per proxy backend endpoint
 //     (a link, link.go; a proxy can only route to servers connected to it,
 //     so the server keeps a connection to each proxy rather than failing
-//     over between them) and the PULL end of an inproc address unique to
-//     the Server, which the doorbell rings. It polls them, answers control
-//     messages itself (welcome, heartbeat, EpochAnnounce, refusals of bad
-//     input: dispatch.go), sends each welcomed proxy a ServerReport of
-//     counts kept in memory once per interval, and queues stores, fetches
-//     and digests on a channel. It never blocks on anything
-//     but the poll and never touches the disk; when the queue is full it
-//     answers Unavailable ("server overloaded") at once.
+//     over between them) and the PULL end of the Server's doorbell
+//     (internal/doorbell). It polls them, answers control messages itself
+//     (welcome, heartbeat, EpochAnnounce, refusals of bad input:
+//     dispatch.go), sends each welcomed proxy a ServerReport of counts kept
+//     in memory once per interval, and queues stores, fetches and digests
+//     on a channel. It never blocks on anything but the poll and never
+//     touches the disk; when the queue is full it answers Unavailable
+//     ("server overloaded") at once.
 //   - Workers (worker.go, Config.Workers of them) take requests from the
 //     queue, decode, check and merge (storage.SaveMerge, durable and
 //     group-committed) or read (storage.LoadEncoded, served from a cache of
@@ -39,14 +39,16 @@
 //     Handoff for each on the same queue; the loop sends it on a welcomed
 //     link and passes the proxy's answer back on a channel, and the
 //     goroutine then drops the hint and, if this server does not own the
-//     list, its copy. Each round starts with a rebalance pass when a new
-//     ring epoch has been adopted: it records durable move hints for the
-//     lists whose owners changed, which the same rounds deliver.
-//   - The doorbell (replies.go) owns an inproc PUSH socket connected to the
-//     loop's PULL. The first reply queued after the loop last emptied the
-//     queue asks it to ring, so under load one wake-up carries many
-//     replies; it also rings once when the context ends, to get the loop
-//     out of its poll.
+//     list, its copy (by the rule of storage/drop.go). Each round starts
+//     with a rebalance pass when a new ring epoch has been adopted: it
+//     records durable move hints for the lists whose owners changed, which
+//     the same rounds deliver.
+//   - The doorbell's goroutine (internal/doorbell, Doorbell.RunUntil) owns
+//     the inproc PUSH socket connected to the loop's PULL. The first reply
+//     queued after the loop last emptied the queue rings it (replies.go),
+//     so under load one wake-up carries many replies; it also rings once
+//     when the context ends, to get the loop out of its poll, and keeps
+//     ringing for the workers' last replies until the loop has returned.
 //
 // Close cancels the context; the loop stops reading requests, closes the
 // queue and forwards replies until every worker has returned (queued

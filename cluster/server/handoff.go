@@ -16,14 +16,14 @@ import (
 // hint periodically (Config.HandoffInterval) and at once after a welcome, an
 // adopted epoch or a new hint: it reads the hints, then each list's state,
 // and hands Handoff requests to the socket loop, which sends them to a
-// proxy and routes each answer back. On StoreReply (the owner made the state
-// durable and the proxy says this server does not own the list) it drops the
-// hint and its copy of the list; on OK (delivered, but this server is itself
-// an owner) only the hint. On an Error the hint stays for the next round;
-// an Unavailable owner is skipped for the rest of the round; NotFound (the
-// server named is no owner any more) re-targets the hint to the list's
-// current owners. Move hints (rebalancing, rebalance.go) take the same way;
-// each round starts with a rebalance pass if a new ring was adopted.
+// proxy and routes each answer back. On StoreReply or OK (the owner made the
+// state durable; OK says this server is itself an owner) it drops the hint,
+// and its copy of the list when the rule of storage/drop.go allows. On an
+// Error the hint stays for the next round; an Unavailable owner is skipped
+// for the rest of the round; NotFound (the server named is no owner any
+// more) re-targets the hint to the list's current owners. Move hints
+// (rebalancing, rebalance.go) take the same way; each round starts with a
+// rebalance pass if a new ring was adopted.
 
 // handoffBatch is how many Handoffs are in flight at once.
 const handoffBatch = 16
@@ -127,18 +127,12 @@ func (s *Server) handoffRound(ctx context.Context) {
 	}
 }
 
-// queueHandoff reads the hinted list and queues its Handoff for the loop.
-// The list's write version is read first and kept in the hint (Written):
-// the state read after it contains every write up to that version, so if
-// DropHint finds the version unchanged, dropping the copy loses nothing.
-// (The hint's sequence number alone would not do: the cache of encodings
-// may serve a state from just before a hinted write whose hint is already
-// visible, and ordinary writes do not bump it.)
+// queueHandoff reads the hinted list, with the write version that guards
+// its copy (storage.Store.LoadHinted), and queues its Handoff for the loop.
 func (s *Server) queueHandoff(h storage.Hint) bool {
-	h.Written = s.store.Version(h.List)
-	enc, err := s.store.LoadEncoded(h.List)
+	h, enc, err := s.store.LoadHinted(h)
 	if err == nil && h.Written == 0 {
-		return false // written since the hints were read: next round
+		return false // stored since the hints were read: next round (storage/drop.go)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		// A hint is written with its data; nothing to deliver.
@@ -160,10 +154,10 @@ func (s *Server) queueHandoff(h storage.Hint) bool {
 	return true
 }
 
-// handoffDone applies a Handoff's outcome. The copy is dropped only after
-// the owner's durable acknowledgement, and only when neither the proxy nor
-// the latest adopted ring makes this server an owner. NotFound (the server
-// named is no owner any more) re-targets the hint.
+// handoffDone applies a Handoff's outcome: a delivered hint is dropped, with
+// the copy as storage/drop.go rules (its conditions 1 and 2 are decided
+// here). NotFound (the server named is no owner any more) re-targets the
+// hint.
 func (s *Server) handoffDone(r handoffResult, skip map[string]bool, tally *roundTally) {
 	if r.err != nil {
 		tally.failed++

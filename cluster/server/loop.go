@@ -19,8 +19,8 @@ const batch = 256
 const drainWait = 50 * time.Millisecond
 
 // loop is the socket loop's state. It belongs to the loop goroutine (run),
-// which owns every socket in it: the PULL socket the doorbell rings, and
-// each proxy link's DEALER.
+// which owns every socket in it: the doorbell's PULL end, and each proxy
+// link's DEALER.
 type loop struct {
 	s       *Server
 	pull    *zmq.Socket
@@ -34,12 +34,12 @@ type loop struct {
 	draining    bool                      // stopping: Handoffs are no longer sent
 }
 
-// run is the loop goroutine. It binds the reply socket and connects to every
-// proxy, reports on ready, then serves until ctx is done or polling fails,
-// and finally waits for the workers' last replies.
-func (s *Server) run(ctx context.Context, ready chan<- error) {
+// run is the loop goroutine. It takes over pull, the doorbell's PULL end,
+// connects to every proxy, reports on ready, then serves until ctx is done
+// or polling fails, and finally waits for the workers' last replies.
+func (s *Server) run(ctx context.Context, pull *zmq.Socket, ready chan<- error) {
 	defer close(s.loopDone)
-	l, err := s.newLoop()
+	l, err := s.newLoop(pull)
 	ready <- err
 	if err != nil {
 		return
@@ -52,17 +52,10 @@ func (s *Server) run(ctx context.Context, ready chan<- error) {
 	l.drain()
 }
 
-// newLoop creates the loop's sockets.
-func (s *Server) newLoop() (*loop, error) {
-	l := &loop{s: s, dirty: true, pending: map[uint64]pendingHandoff{}, nextHandoff: firstHandoffID}
-	pull, err := zmq.NewSocket(zmq.PULL)
-	if err == nil {
-		l.pull = pull
-		err = pull.SetLinger(0)
-	}
-	if err == nil {
-		err = pull.Bind(s.replyAddr)
-	}
+// newLoop creates the loop's DEALERs; on error it closes them and pull.
+func (s *Server) newLoop(pull *zmq.Socket) (*loop, error) {
+	l := &loop{s: s, pull: pull, dirty: true, pending: map[uint64]pendingHandoff{}, nextHandoff: firstHandoffID}
+	var err error
 	now := time.Now()
 	for i, ep := range s.cfg.Proxies {
 		if err != nil {

@@ -30,10 +30,7 @@ import (
 //     the same atomic write, so what was kept for it reaches the owners.
 //
 // Move hints are delivered by the handoff rounds like hints for down
-// owners, and the copy goes only as it does for those: after the owner's
-// durable acknowledgement, when neither the proxy's answer nor the adopted
-// ring makes this server an owner, once no other hint of the list remains,
-// and only if the list was not written since the delivered state was read.
+// owners, and the copy goes only as it does for those (storage/drop.go).
 // A Handoff answered NotFound (the proxy no longer counts that server among
 // the list's owners) is re-targeted the same way, once this server's ring
 // agrees.

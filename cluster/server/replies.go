@@ -1,11 +1,7 @@
 package server
 
 import (
-	"context"
-	"fmt"
 	"sync"
-
-	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/protocol"
 )
@@ -29,14 +25,14 @@ type replyQueue struct {
 	handoffs []handoffReq // Handoffs queued by the handoff goroutine
 	pending  bool         // the doorbell was rung since the loop last emptied the queue
 
-	// ring asks the doorbell goroutine to wake the loop; its buffer of one
-	// coalesces rings that come while one is waiting.
-	ring chan struct{}
+	// ring asks the doorbell to wake the loop (doorbell.Doorbell.Ring: it
+	// never blocks, and rings that come while one is waiting merge).
+	ring func()
 }
 
-// newReplyQueue returns an empty queue.
-func newReplyQueue() *replyQueue {
-	return &replyQueue{ring: make(chan struct{}, 1)}
+// newReplyQueue returns an empty queue that wakes the loop with ring.
+func newReplyQueue(ring func()) *replyQueue {
+	return &replyQueue{ring: ring}
 }
 
 // put queues r for the loop and rings the doorbell unless a ring is already
@@ -48,7 +44,7 @@ func (q *replyQueue) put(r reply) {
 	q.pending = true
 	q.mu.Unlock()
 	if ring {
-		q.nudge()
+		q.ring()
 	}
 }
 
@@ -60,16 +56,7 @@ func (q *replyQueue) putHandoff(h handoffReq) {
 	q.pending = true
 	q.mu.Unlock()
 	if ring {
-		q.nudge()
-	}
-}
-
-// nudge rings the doorbell without blocking; a ring already waiting covers
-// this one.
-func (q *replyQueue) nudge() {
-	select {
-	case q.ring <- struct{}{}:
-	default:
+		q.ring()
 	}
 }
 
@@ -84,43 +71,4 @@ func (q *replyQueue) take(done []reply) ([]reply, []handoffReq) {
 	q.pending = false
 	q.mu.Unlock()
 	return out, handoffs
-}
-
-// doorbell is the doorbell goroutine. It owns an inproc PUSH socket
-// connected to the loop's PULL and sends it an empty frame for each ring of
-// the reply queue, and once when ctx is done, so that Close does not wait
-// for a poll timeout. It keeps ringing (the loop forwards the workers' last
-// replies while it drains) until the loop has returned.
-func (s *Server) doorbell(ctx context.Context, ready chan<- error) {
-	sock, err := zmq.NewSocket(zmq.PUSH)
-	if err == nil {
-		if err = sock.SetLinger(0); err == nil {
-			err = sock.Connect(s.replyAddr)
-		}
-		if err != nil {
-			sock.Close()
-		}
-	}
-	if err != nil {
-		ready <- fmt.Errorf("server: doorbell socket: %w", err)
-		return
-	}
-	ready <- nil
-	defer sock.Close()
-	stop := ctx.Done()
-	for {
-		select {
-		case <-s.replies.ring:
-		case <-stop:
-			stop = nil // ring once, to get the loop out of its poll
-		case <-s.loopDone:
-			return
-		}
-		// DONTWAIT: at most a few rings are ever outstanding, far under
-		// the high-water mark; and a lost ring only delays replies until
-		// the loop's next turn, which always empties the queue.
-		if _, err := sock.SendBytes(nil, zmq.DONTWAIT); err != nil {
-			s.log.warn("doorbell", "server: cannot ring the socket loop", "err", err)
-		}
-	}
 }

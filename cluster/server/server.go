@@ -6,23 +6,19 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"shoplist/internal/doorbell"
 	"shoplist/protocol"
 	"shoplist/storage"
 )
 
-// replySeq numbers servers in this process, so that each has its own
-// inproc reply address.
-var replySeq atomic.Uint64
-
 // Server is a running storage server. See the package documentation for
 // how its goroutines divide the work.
 type Server struct {
-	cfg       Config
-	id        string
-	store     *storage.Store
-	log       *rateLog
-	replyAddr string // inproc address of the loop's PULL socket, which the doorbell rings
-	replies   *replyQueue
+	cfg     Config
+	id      string
+	store   *storage.Store
+	log     *rateLog
+	replies *replyQueue // set by start
 
 	// epoch is the latest ring epoch adopted (from EpochAnnounce): written
 	// by the loop, read by workers to stamp replies.
@@ -49,7 +45,7 @@ type Server struct {
 	workersLeft atomic.Int32
 
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the loop, the workers and the doorbell
+	wg       sync.WaitGroup // the loop, the workers, the doorbell and the handoff goroutine
 	loopDone chan struct{}  // closed when the loop has returned
 	loopErr  error          // why the loop failed, if it did; read after loopDone
 
@@ -79,14 +75,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Server{
-		cfg:       cfg,
-		id:        id,
-		store:     store,
-		log:       newRateLog(cfg.Logger.With("server", id)),
-		replyAddr: fmt.Sprintf("inproc://shoplist-server-replies-%d", replySeq.Add(1)),
-		replies:   newReplyQueue(),
-		jobs:      make(chan job, cfg.Workers*queuePerWorker),
-		kick:      make(chan struct{}, 1),
+		cfg:   cfg,
+		id:    id,
+		store: store,
+		log:   newRateLog(cfg.Logger.With("server", id)),
+		jobs:  make(chan job, cfg.Workers*queuePerWorker),
+		kick:  make(chan struct{}, 1),
 
 		handoffResults: make(chan handoffResult, handoffBatch),
 		cancel:         cancel,
@@ -105,19 +99,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // start starts the workers, the doorbell and the loop. On error nothing it
 // started is left running once s.wg is waited for.
 func (s *Server) start(ctx context.Context) error {
+	bell, err := doorbell.New("server")
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.replies = newReplyQueue(bell.Ring)
 	s.workersLeft.Store(int32(s.cfg.Workers))
 	for range s.cfg.Workers {
 		s.wg.Go(func() { s.work(ctx) })
 	}
-	// The doorbell connects before the loop binds: inproc allows it, and
-	// its rings wait in the pipe until the loop has bound.
+	// The doorbell rings once when ctx ends, to get the loop out of its
+	// poll, and goes on ringing (the loop forwards the workers' last
+	// replies while it drains) until the loop has returned.
+	s.wg.Go(func() { bell.RunUntil(ctx, s.loopDone) })
 	ready := make(chan error, 1)
-	s.wg.Go(func() { s.doorbell(ctx, ready) })
-	if err := <-ready; err != nil {
-		close(s.jobs) // the loop never started: the workers stop
-		return err
-	}
-	s.wg.Go(func() { s.run(ctx, ready) })
+	s.wg.Go(func() { s.run(ctx, bell.Socket(), ready) })
 	if err := <-ready; err != nil {
 		close(s.jobs)
 		return err

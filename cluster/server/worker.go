@@ -26,7 +26,7 @@ type job struct {
 func (s *Server) work(ctx context.Context) {
 	defer func() {
 		if s.workersLeft.Add(-1) == 0 {
-			s.replies.nudge()
+			s.replies.ring()
 		}
 	}()
 	for j := range s.jobs {

@@ -14,12 +14,12 @@ var seq atomic.Uint64
 
 // Doorbell wakes a socket loop from other goroutines without touching its
 // sockets: they call Ring, which never blocks; the doorbell's own goroutine
-// (Run) owns an inproc PUSH socket and sends one empty frame per ring; the
-// loop polls the PULL end (Socket) and drains it (Drain). Rings that arrive
-// while one is pending merge into it.
+// (Run or RunUntil) owns an inproc PUSH socket and sends one empty frame per
+// ring; the loop polls the PULL end (Socket) and drains it (Drain). Rings
+// that arrive while one is pending merge into it.
 type Doorbell struct {
 	pull  *zmq.Socket // owned by the loop once started
-	push  *zmq.Socket // owned by Run once started
+	push  *zmq.Socket // owned by Run or RunUntil once started
 	rings chan struct{}
 }
 
@@ -78,12 +78,33 @@ func (d *Doorbell) Ring() {
 // wake-up for every ring and every value received on changes (nil: none),
 // and once more when ctx is done, so the loop notices.
 func (d *Doorbell) Run(ctx context.Context, changes <-chan struct{}) {
+	d.run(ctx, changes, nil)
+}
+
+// RunUntil is Run for a loop that still needs waking after ctx is done,
+// because it goes on forwarding other goroutines' last work while it
+// stops: it sends a wake-up for every ring, and once when ctx is done, as
+// Run does, and goes on until loopDone is closed (the loop has returned),
+// then closes the PUSH end.
+func (d *Doorbell) RunUntil(ctx context.Context, loopDone <-chan struct{}) {
+	d.run(ctx, nil, loopDone)
+}
+
+// run is Run and RunUntil: until nil returns right after the wake-up for
+// the end of ctx; otherwise the rings go on until it is closed.
+func (d *Doorbell) run(ctx context.Context, changes, until <-chan struct{}) {
 	push := d.push
 	defer push.Close()
+	stop := ctx.Done()
 	for {
 		select {
-		case <-ctx.Done():
-			push.Send("", zmq.DONTWAIT)
+		case <-stop:
+			if until == nil {
+				push.Send("", zmq.DONTWAIT)
+				return
+			}
+			stop = nil // one wake-up for the end is enough
+		case <-until:
 			return
 		case <-d.rings:
 		case <-changes:

@@ -67,3 +67,46 @@ func TestRingWakesThePoller(t *testing.T) {
 	waitRing(t, d, p)
 	wg.Wait()
 }
+
+// TestRunUntilRingsUntilTheLoopIsDone: after the end of the context, which
+// it signals once, RunUntil still wakes the loop for every ring, and
+// returns only when the loop says it is done.
+func TestRunUntilRingsUntilTheLoopIsDone(t *testing.T) {
+	d, err := New("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Socket().Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	loopDone := make(chan struct{})
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		d.RunUntil(ctx, loopDone)
+	}()
+	p := zmq.NewPoller()
+	p.Add(d.Socket(), zmq.POLLIN)
+
+	d.Ring()
+	waitRing(t, d, p)
+
+	// The end of the context wakes the loop, and RunUntil keeps going.
+	cancel()
+	waitRing(t, d, p)
+	for range 3 {
+		d.Ring()
+		waitRing(t, d, p)
+	}
+	select {
+	case <-returned:
+		t.Fatal("RunUntil returned before the loop was done")
+	default:
+	}
+
+	close(loopDone)
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunUntil still running 10s after the loop was done")
+	}
+}

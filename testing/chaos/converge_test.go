@@ -19,7 +19,7 @@ import (
 	"shoplist/cluster/launcher"
 	"shoplist/crdt"
 	"shoplist/hashring"
-	"shoplist/testing/loadgen"
+	"shoplist/testing/ledger"
 	"shoplist/testing/testcluster"
 )
 
@@ -201,13 +201,13 @@ func syncAll(ctx context.Context, eng *syncer.Engine, store *replica.Store, list
 
 // compareClients returns what differs between the clients' lists, and
 // every acknowledged write a client's list lacks.
-func compareClients(states []map[uuid.UUID]*crdt.List, ledger *loadgen.Ledger) []string {
+func compareClients(states []map[uuid.UUID]*crdt.List, acked *ledger.Ledger) []string {
 	var problems []string
-	for _, id := range ledger.Lists() {
+	for _, id := range acked.Lists() {
 		var first []byte
 		for i, st := range states {
 			l := st[id]
-			if v := ledger.Check(id, l); !v.OK() || v.Missing > 0 {
+			if v := acked.Check(id, l); !v.OK() || v.Missing > 0 {
 				problems = append(problems, fmt.Sprintf("client %d, list %s: %d acknowledged edits lost, %d phantom", i, id, v.Lost, v.Phantom))
 			}
 			if l == nil {

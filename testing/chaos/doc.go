@@ -1,5 +1,5 @@
 // Package chaos holds the chaos test of a whole shoplist cluster, run by
-// `make chaos` (go test -tags chaos ./chaos/): three proxies and five
+// `make chaos` (go test -tags chaos ./testing/chaos/): three proxies and five
 // storage servers as separate processes, ten writing clients for at least
 // a minute while a fault injector SIGKILLs and restarts random servers and
 // the leader proxy and pauses others (SIGSTOP/SIGCONT); then, with the

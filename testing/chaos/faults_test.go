@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"shoplist/cluster/launcher"
+	"shoplist/testing/faults"
 )
 
 // Kinds of fault, as counted in the figures.
@@ -94,13 +95,13 @@ func (in *injector) heal(ctx context.Context, now time.Time) error {
 		var err error
 		switch f.kind {
 		case faultKillServer:
-			err = in.c.StartServer(ctx, f.server)
+			err = faults.StartServer(ctx, in.c, f.server)
 		case faultPauseServer:
-			err = in.c.ResumeServer(f.server)
+			err = faults.ResumeServer(in.c, f.server)
 		case faultKillLeader:
-			err = in.c.StartProxy(ctx, f.proxy)
+			err = faults.StartProxy(ctx, in.c, f.proxy)
 		case faultPauseProxy:
-			err = in.c.ResumeProxy(f.proxy)
+			err = faults.ResumeProxy(in.c, f.proxy)
 		}
 		if err != nil {
 			return fmt.Errorf("ending %s: %w", describe(f), err)
@@ -142,7 +143,7 @@ func (in *injector) inject(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		if err := in.c.KillServer(id); err != nil {
+		if err := faults.KillServer(in.c, id); err != nil {
 			return fmt.Errorf("killing server %s: %w", id, err)
 		}
 		in.start(fault{kind: faultKillServer, server: id, until: time.Now().Add(in.between(time.Second, 8*time.Second))})
@@ -151,7 +152,7 @@ func (in *injector) inject(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		if err := in.c.PauseServer(id); err != nil {
+		if err := faults.PauseServer(in.c, id); err != nil {
 			return fmt.Errorf("pausing server %s: %w", id, err)
 		}
 		in.start(fault{kind: faultPauseServer, server: id, until: time.Now().Add(in.between(500*time.Millisecond, 4*time.Second))})
@@ -163,13 +164,13 @@ func (in *injector) inject(ctx context.Context) error {
 			in.skipped++
 			return nil
 		}
-		if err := in.c.KillProxy(leader); err != nil {
+		if err := faults.KillProxy(in.c, leader); err != nil {
 			return fmt.Errorf("killing leader proxy %d: %w", leader, err)
 		}
 		in.start(fault{kind: faultKillLeader, proxy: leader, until: time.Now().Add(in.between(time.Second, 5*time.Second))})
 	case len(proxies) < maxProxyFaults:
 		i := in.rng.IntN(len(in.c.Proxies()))
-		if err := in.c.PauseProxy(i); err != nil {
+		if err := faults.PauseProxy(in.c, i); err != nil {
 			return fmt.Errorf("pausing proxy %d: %w", i, err)
 		}
 		in.start(fault{kind: faultPauseProxy, proxy: i, until: time.Now().Add(in.between(500*time.Millisecond, 3*time.Second))})

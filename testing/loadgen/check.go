@@ -8,30 +8,30 @@ import (
 	"github.com/google/uuid"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
+	"shoplist/testing/ledger"
 )
 
 // verify reads every list of the ledger and every stored list back through
 // the proxy (a Pull is a quorum read of R replicas) and checks each against
 // what was acknowledged: the ledger for load lists, and for stored lists
 // their fixed content (storedItems items, one wanted each).
-func verify(ctx context.Context, cfg Config, ledger *Ledger, stored []uuid.UUID) (Verdict, error) {
-	lists := ledger.Lists()
+func verify(ctx context.Context, cfg Config, acked *ledger.Ledger, stored []uuid.UUID) (ledger.Verdict, error) {
+	lists := acked.Lists()
+	expect := ledger.New()
+	expect.Add(acked)
 	_, keys := itemNames(storedItems)
-	var mu sync.Mutex
-	var total Verdict
-	check := func(id uuid.UUID, final *crdt.List) {
-		var v Verdict
-		if ledger.lists[id] != nil {
-			v = ledger.Check(id, final)
-		} else {
-			expect := NewLedger()
-			for _, k := range keys {
-				expect.Attempt(id, k, 1, 0)
-				expect.Ack(id, k, 1, 0)
-			}
-			v = expect.Check(id, final)
+	for _, id := range stored {
+		for _, k := range keys {
+			expect.Attempt(id, k, 1, 0)
+			expect.Ack(id, k, 1, 0)
 		}
+	}
+	var mu sync.Mutex
+	var total ledger.Verdict // guarded by mu while the pipeline runs
+	check := func(id uuid.UUID, final *crdt.List) {
+		v := expect.Check(id, final) // read-only: the pipeline's workers check side by side
 		mu.Lock()
 		total.Add(v)
 		mu.Unlock()
@@ -44,7 +44,7 @@ func verify(ctx context.Context, cfg Config, ledger *Ledger, stored []uuid.UUID)
 			build: func() protocol.Message { return protocol.NewPull(0, id) },
 			done: func(reply protocol.Message) error {
 				if reply.Type != protocol.TypePullReply {
-					return fmt.Errorf("%w: %v to Pull", ErrUnexpectedReply, reply.Type)
+					return fmt.Errorf("%w: %v to Pull", dealer.ErrUnexpectedReply, reply.Type)
 				}
 				var final *crdt.List
 				if len(reply.Body) > 0 {
@@ -59,5 +59,5 @@ func verify(ctx context.Context, cfg Config, ledger *Ledger, stored []uuid.UUID)
 			},
 		}
 	})
-	return total, err
+	return total, err // every worker is done: total is ours again
 }

@@ -2,12 +2,15 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
+	"shoplist/testing/ledger"
 )
 
 // items is the shape shared by every load list: display names and keys.
@@ -16,8 +19,13 @@ type items struct{ names, keys []string }
 // client is one simulated client: its own replica (clock), a local state
 // of every list it works on, and one DEALER with one request outstanding
 // at a time. Everything in it belongs to the goroutine running run.
+//
+// Its connection is a plain dealer.Conn, with no Hello, no reconnection
+// and no failover, unlike the sync engine's: the benchmark measures the
+// cluster's round trip, so a request costs one send and one receive and
+// nothing else, and a request that times out is counted, not retried.
 type client struct {
-	conn    *conn
+	conn    *dealer.Conn
 	clock   *crdt.Clock
 	lists   []*crdt.List // local replicas of the lists it works on
 	items   items
@@ -25,7 +33,7 @@ type client struct {
 	rng     *rand.Rand
 	pending *pending // shared with the subscribers
 
-	ledger     *Ledger
+	ledger     *ledger.Ledger
 	push, pull Histogram
 	failures   map[string]int // failed requests by errorKey
 }
@@ -78,7 +86,7 @@ func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) erro
 	cl.ledger.Attempt(l.ID(), key, want, buy)
 	start := time.Now()
 	cl.pending.add(body, start, measured)
-	_, err := cl.conn.expect(ctx, protocol.NewPush(0, l.ID(), body), protocol.TypeOK)
+	_, err := cl.conn.Expect(ctx, protocol.NewPush(0, l.ID(), body), protocol.TypeOK)
 	elapsed := time.Since(start)
 	if err != nil {
 		cl.pending.drop(body)
@@ -96,7 +104,7 @@ func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) erro
 // latency is the request's round trip; decoding and merging come after.
 func (cl *client) pullOne(ctx context.Context, l *crdt.List, measured bool) error {
 	start := time.Now()
-	reply, err := cl.conn.expect(ctx, protocol.NewPull(0, l.ID()), protocol.TypePullReply)
+	reply, err := cl.conn.Expect(ctx, protocol.NewPull(0, l.ID()), protocol.TypePullReply)
 	elapsed := time.Since(start)
 	if err != nil {
 		return cl.failed(ctx, err)
@@ -125,4 +133,17 @@ func (cl *client) failed(ctx context.Context, err error) error {
 	}
 	cl.failures[errorKey(err)]++
 	return nil
+}
+
+// errorKey names an error for the per-code error counts: the protocol
+// error code, "Timeout", or "Other".
+func errorKey(err error) string {
+	var remote protocol.ErrorBody
+	switch {
+	case errors.As(err, &remote):
+		return remote.Code.String()
+	case errors.Is(err, dealer.ErrTimeout):
+		return "Timeout"
+	}
+	return "Other"
 }

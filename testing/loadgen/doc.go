@@ -7,8 +7,8 @@
 // # Workload
 //
 // Each simulated client has its own replica ID and clock, a local replica
-// of every list it works on, and one DEALER socket owned by its goroutine,
-// with one request outstanding at a time. Clients come in households
+// of every list it works on, and one DEALER socket owned by its goroutine
+// (a dealer.Conn), with one request outstanding at a time. Clients come in households
 // (Config.Group); a fraction of the load lists (Config.Shared) is shared by
 // a household, the others are private to one client. A push adds one
 // wanted to a random item, or buys one of it, and sends only that item as a
@@ -28,14 +28,12 @@
 //
 // # Verification
 //
-// The benchmark only ever increments counters, so for each item of each
-// list it knows how many increments of wanted and bought were acknowledged
-// (a lower bound for the stored state) and how many were sent at all (an
-// upper bound: a push carries the replica's running totals, so a failed
-// push may still land through a later one). After the load, every list is
-// read back with Pull, a quorum read, and checked against both bounds: an
-// acknowledged increment missing is lost, one beyond what was sent is
-// invented. Either is reported and makes bench exit 1.
+// The benchmark only ever increments counters, and every client records in
+// a ledger (package ledger) the increments it sent and those the proxy
+// acknowledged. After the load, every list is read back with Pull, a
+// quorum read, and the ledger judges it: an acknowledged increment missing
+// is lost, one beyond what was sent is invented. Either is reported and
+// makes bench exit 1.
 //
 // # Raw ceiling
 //

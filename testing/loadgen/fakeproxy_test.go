@@ -9,6 +9,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
 )
 
@@ -54,7 +55,7 @@ func (f *fakeProxy) loop(ctx context.Context, router, pub *zmq.Socket) {
 	poller := zmq.NewPoller()
 	poller.Add(router, zmq.POLLIN)
 	for ctx.Err() == nil {
-		polled, err := poller.Poll(recvSlice)
+		polled, err := poller.Poll(dealer.RecvSlice)
 		if err != nil || len(polled) == 0 {
 			continue
 		}
@@ -107,4 +108,11 @@ func (f *fakeProxy) handle(m protocol.Message) (reply protocol.Message, live *pr
 		return protocol.NewOK(m.RequestID, m.ListID), &lu
 	}
 	return protocol.NewError(m.RequestID, protocol.CodeBadRequest, "unexpected"), nil
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

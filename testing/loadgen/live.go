@@ -12,7 +12,9 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
+	"shoplist/testing/ledger"
 )
 
 // subRcvHWM is the subscribers' receive queue bound: large, so that a
@@ -95,10 +97,36 @@ type subscriber struct {
 	lists   []uuid.UUID
 	pending *pending
 	clock   *crdt.Clock
-	ledger  *Ledger // the probe list's writes
+	ledger  *ledger.Ledger // the probe list's writes
 	probe   *crdt.List
 	hist    Histogram
 	seen    int // live updates received, matched or not
+}
+
+// dialSub returns a SUB connected to endpoint, with linger 0, the receive
+// queue bound subRcvHWM and receives that time out after a
+// dealer.RecvSlice, like the DEALER beside it, so that dealer.Recv can wait
+// on it.
+func dialSub(endpoint string) (*zmq.Socket, error) {
+	s, err := zmq.NewSocket(zmq.SUB)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: new SUB socket: %w", err)
+	}
+	err = s.SetLinger(0)
+	if err == nil {
+		err = s.SetRcvhwm(subRcvHWM)
+	}
+	if err == nil {
+		err = s.SetRcvtimeo(dealer.RecvSlice)
+	}
+	if err == nil {
+		err = s.Connect(endpoint)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("loadgen: SUB socket to %s: %w", endpoint, err)
+	}
+	return s, nil
 }
 
 // probeWait is how long the subscriber waits for its probe's live update
@@ -110,16 +138,16 @@ const probeWait = 200 * time.Millisecond
 // then drains for at most grace while acknowledged pushes still owe an
 // update.
 func (s *subscriber) run(ctx context.Context, ready chan<- struct{}, stop <-chan struct{}, grace time.Duration) error {
-	c, err := dial(s.proxy, s.timeout)
+	c, err := dealer.DialConn(s.proxy, s.timeout)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w, err := c.hello(ctx)
+	w, err := c.Hello(ctx)
 	if err != nil {
 		return fmt.Errorf("loadgen: subscriber hello: %w", err)
 	}
-	sub, err := newSocket(zmq.SUB, w.PubEndpoint, "", subRcvHWM)
+	sub, err := dialSub(w.PubEndpoint)
 	if err != nil {
 		return err
 	}
@@ -134,7 +162,7 @@ func (s *subscriber) run(ctx context.Context, ready chan<- struct{}, stop <-chan
 	for batch := range slices.Chunk(topics, protocol.MaxSubscribeLists) {
 		m, err := protocol.NewSubscribe(0, batch...)
 		if err == nil {
-			_, err = c.expect(ctx, m, protocol.TypeOK)
+			_, err = c.Expect(ctx, m, protocol.TypeOK)
 		}
 		if err != nil {
 			return fmt.Errorf("loadgen: Subscribe: %w", err)
@@ -150,7 +178,7 @@ func (s *subscriber) run(ctx context.Context, ready chan<- struct{}, stop <-chan
 // awaitProbe pushes edits of the probe list until one comes back live: the
 // probe's topic was subscribed last, so every other subscription is in
 // place too.
-func (s *subscriber) awaitProbe(ctx context.Context, c *conn, sub *zmq.Socket) error {
+func (s *subscriber) awaitProbe(ctx context.Context, c *dealer.Conn, sub *zmq.Socket) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		prev := s.probe.MaxStamp()
@@ -158,7 +186,7 @@ func (s *subscriber) awaitProbe(ctx context.Context, c *conn, sub *zmq.Socket) e
 			return fmt.Errorf("loadgen: probe: %w", err)
 		}
 		s.ledger.Attempt(s.probe.ID(), "probe", 1, 0)
-		if _, err := c.expect(ctx, protocol.NewPush(0, s.probe.ID(), s.probe.Delta(prev).Encode()), protocol.TypeOK); err != nil {
+		if _, err := c.Expect(ctx, protocol.NewPush(0, s.probe.ID(), s.probe.Delta(prev).Encode()), protocol.TypeOK); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -167,8 +195,8 @@ func (s *subscriber) awaitProbe(ctx context.Context, c *conn, sub *zmq.Socket) e
 		s.ledger.Ack(s.probe.ID(), "probe", 1, 0)
 		wait := time.Now().Add(probeWait)
 		for time.Now().Before(wait) {
-			frames, err := recvFrames(ctx, sub, wait)
-			if errors.Is(err, ErrTimeout) {
+			frames, err := dealer.Recv(ctx, sub, wait)
+			if errors.Is(err, dealer.ErrTimeout) {
 				break
 			} else if err != nil {
 				return err
@@ -199,8 +227,8 @@ func (s *subscriber) listen(ctx context.Context, sub *zmq.Socket, stop <-chan st
 		if draining && time.Now().After(drainUntil) {
 			return nil
 		}
-		frames, err := recvFrames(ctx, sub, time.Now())
-		if errors.Is(err, ErrTimeout) {
+		frames, err := dealer.Recv(ctx, sub, time.Now())
+		if errors.Is(err, dealer.ErrTimeout) {
 			if draining {
 				return nil
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
 )
 
@@ -24,6 +25,10 @@ var ErrSetup = errors.New("loadgen: setup request failed")
 
 // pipeline sends many independent requests fast: workers DEALER sockets,
 // each owned by its own goroutine with up to window requests outstanding.
+// A worker's socket is a dealer.Conn, but with many requests in flight it
+// does not Call: it Sends, Receives whatever reply comes, matches it to its
+// request by ID, and resends a request whose reply is late (a late reply
+// then matches nothing and is dropped).
 type pipeline struct {
 	endpoint string
 	timeout  time.Duration
@@ -91,21 +96,20 @@ func (p pipeline) report(stop <-chan struct{}, n int, finished *atomic.Int64) {
 
 // worker owns one DEALER; it takes job indexes from next until n.
 func (p pipeline) worker(ctx context.Context, n int, jobs func(int) job, next, finished *atomic.Int64) error {
-	c, err := dial(p.endpoint, p.timeout)
+	c, err := dealer.DialConn(p.endpoint, p.timeout)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	inflight := map[uint64]outstanding{}
 	send := func(o outstanding) error {
-		m := o.job.build()
-		m.RequestID = c.reqID()
-		if _, err := c.sock.SendMessage(m.Frames()); err != nil {
-			return fmt.Errorf("loadgen: %s send: %w", p.what, err)
+		id, err := c.Send(o.job.build())
+		if err != nil {
+			return fmt.Errorf("loadgen: %s: %w", p.what, err)
 		}
 		o.tries++
 		o.sent = time.Now()
-		inflight[m.RequestID] = o
+		inflight[id] = o
 		return nil
 	}
 	retry := func(o outstanding, why error) error {
@@ -116,7 +120,7 @@ func (p pipeline) worker(ctx context.Context, n int, jobs func(int) job, next, f
 	}
 	lastExpiry := time.Now()
 	for {
-		if time.Since(lastExpiry) >= recvSlice {
+		if time.Since(lastExpiry) >= dealer.RecvSlice {
 			lastExpiry = time.Now()
 			if err := p.expire(inflight, retry); err != nil {
 				return err
@@ -134,16 +138,12 @@ func (p pipeline) worker(ctx context.Context, n int, jobs func(int) job, next, f
 		if len(inflight) == 0 {
 			return nil
 		}
-		frames, err := recvFrames(ctx, c.sock, time.Now())
+		reply, err := c.Receive(ctx, time.Now())
 		switch {
-		case errors.Is(err, ErrTimeout):
+		case errors.Is(err, dealer.ErrTimeout):
 			continue // check for expired requests
 		case err != nil:
-			return err
-		}
-		reply, err := protocol.Parse(frames)
-		if err != nil {
-			return fmt.Errorf("loadgen: %s reply: %w", p.what, err)
+			return fmt.Errorf("loadgen: %s: %w", p.what, err)
 		}
 		o, ok := inflight[reply.RequestID]
 		if !ok {
@@ -170,7 +170,7 @@ func (p pipeline) expire(inflight map[uint64]outstanding, retry func(outstanding
 	for id, o := range inflight {
 		if now.Sub(o.sent) > p.timeout {
 			delete(inflight, id)
-			if err := retry(o, ErrTimeout); err != nil {
+			if err := retry(o, dealer.ErrTimeout); err != nil {
 				return err
 			}
 		}
@@ -185,7 +185,7 @@ func pushJob(list uuid.UUID, body []byte, acked func()) job {
 		build: func() protocol.Message { return protocol.NewPush(0, list, body) },
 		done: func(reply protocol.Message) error {
 			if reply.Type != protocol.TypeOK {
-				return fmt.Errorf("%w: %v to Push", ErrUnexpectedReply, reply.Type)
+				return fmt.Errorf("%w: %v to Push", dealer.ErrUnexpectedReply, reply.Type)
 			}
 			acked()
 			return nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/internal/dealer"
 )
 
 // The raw mode measures the plain ZeroMQ ceiling of this machine for the
@@ -145,7 +147,7 @@ func rawRouter(ctx context.Context, front, back *zmq.Socket, ready chan<- struct
 	inflight := map[uint64]*rawRequest{}
 	var seq uint64
 	for ctx.Err() == nil {
-		polled, err := poller.Poll(recvSlice)
+		polled, err := poller.Poll(dealer.RecvSlice)
 		if err != nil {
 			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // a signal: poll again
 				continue
@@ -208,7 +210,7 @@ func rawFromWorker(front *zmq.Socket, frames [][]byte, workers [][]byte, infligh
 // rawWorker owns one DEALER connected to the backend and echoes every
 // message it receives.
 func rawWorker(ctx context.Context, backend, id string) error {
-	s, err := newSocket(zmq.DEALER, backend, id, 0)
+	s, err := dealer.Dial(backend, dealer.Options{Identity: id, RecvTimeout: dealer.RecvSlice})
 	if err != nil {
 		return err
 	}
@@ -217,10 +219,10 @@ func rawWorker(ctx context.Context, backend, id string) error {
 		return fmt.Errorf("loadgen: raw worker: %w", err)
 	}
 	for ctx.Err() == nil {
-		frames, err := recvFrames(ctx, s, time.Now())
+		frames, err := dealer.Recv(ctx, s, time.Now())
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrTimeout), ctx.Err() != nil, errors.Is(err, zmq.Errno(syscall.EINTR)):
+		case errors.Is(err, dealer.ErrTimeout), ctx.Err() != nil, errors.Is(err, zmq.Errno(syscall.EINTR)):
 			continue // a timeout slice, a signal, or the context ending
 		default:
 			return fmt.Errorf("loadgen: raw worker: %w", err)
@@ -235,6 +237,12 @@ func rawWorker(ctx context.Context, backend, id string) error {
 // rawClient is one synchronous raw client, like a load client's loop. A
 // request that times out is counted and the client reconnects with a fresh
 // socket, so that its late reply cannot answer the next request.
+//
+// It stays raw on purpose: it sends the same frames every time (one
+// request ID, no numbering) and neither parses nor matches the replies,
+// which is what a dealer.Conn would add. What it shares with a load client
+// is the socket (dealer.Dial with the options of a dealer.Conn) and the
+// receive (dealer.Recv), so the ceiling is measured on equal terms.
 func rawClient(ctx context.Context, endpoint string, cfg RawConfig, measureFrom, end time.Time, h *Histogram, fails *int) error {
 	for time.Now().Before(end) {
 		timedOut, err := rawSession(ctx, endpoint, cfg, measureFrom, end, h)
@@ -250,7 +258,7 @@ func rawClient(ctx context.Context, endpoint string, cfg RawConfig, measureFrom,
 
 // rawSession runs requests on one socket until end or a timeout.
 func rawSession(ctx context.Context, endpoint string, cfg RawConfig, measureFrom, end time.Time, h *Histogram) (timedOut bool, err error) {
-	s, err := newSocket(zmq.DEALER, endpoint, "", 0)
+	s, err := dealer.Dial(endpoint, dealer.Options{RecvTimeout: dealer.RecvSlice})
 	if err != nil {
 		return false, err
 	}
@@ -263,9 +271,9 @@ func rawSession(ctx context.Context, endpoint string, cfg RawConfig, measureFrom
 		if _, err := s.SendMessage(cfg.Frames); err != nil {
 			return false, fmt.Errorf("loadgen: raw client: %w", err)
 		}
-		_, err := recvFrames(ctx, s, now.Add(cfg.Timeout))
+		_, err := dealer.Recv(ctx, s, now.Add(cfg.Timeout))
 		switch {
-		case errors.Is(err, ErrTimeout):
+		case errors.Is(err, dealer.ErrTimeout):
 			return true, nil
 		case err != nil:
 			return false, err

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"shoplist/testing/ledger"
 )
 
 // Result is the outcome of a run.
@@ -18,7 +20,7 @@ type Result struct {
 	Push, Pull, Live Histogram
 	LiveMissed       int            // acknowledged measured pushes whose live update never came
 	Errors           map[string]int // failed requests by error code ("Timeout", "Decode", …)
-	Verdict          Verdict
+	Verdict          ledger.Verdict
 	Raw              *RawResult // nil without --raw
 }
 
@@ -123,13 +125,4 @@ func (r *Result) errorLine() string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// String states the verification outcome in one line.
-func (v Verdict) String() string {
-	s := fmt.Sprintf("verified %d lists by quorum read: %d acknowledged edits, %d lost", v.Lists, v.Acknowledged, v.Lost)
-	if v.OK() {
-		return s + ": OK"
-	}
-	return fmt.Sprintf("%s, %d never written, in %d lists (%d missing entirely): DATA LOST OR CORRUPTED", s, v.Phantom, v.Damaged, v.Missing)
 }

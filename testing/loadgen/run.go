@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
+	"shoplist/testing/ledger"
 )
 
 // Config configures a benchmark run against a running proxy.
@@ -124,10 +126,10 @@ func runRaw(ctx context.Context, cfg Config) (*RawResult, error) {
 
 // world is the benchmark's state after setup.
 type world struct {
-	loadLists []uuid.UUID // load list IDs, by index
-	clients   []*client   // each with its local replicas
-	ledger    *Ledger     // setup writes (clients and subscribers add theirs)
-	stored    []uuid.UUID // preloaded lists, all acknowledged
+	loadLists []uuid.UUID    // load list IDs, by index
+	clients   []*client      // each with its local replicas
+	ledger    *ledger.Ledger // setup writes (clients and subscribers add theirs)
+	stored    []uuid.UUID    // preloaded lists, all acknowledged
 }
 
 // setup creates the load lists, each by its creator's replica, pushes them,
@@ -136,7 +138,7 @@ type world struct {
 func setup(ctx context.Context, cfg Config) (*world, error) {
 	y := newLayout(cfg.Clients, cfg.Group, cfg.Lists, cfg.Shared)
 	names, keys := itemNames(cfg.Items)
-	w := &world{ledger: NewLedger()}
+	w := &world{ledger: ledger.New()}
 	clocks := newClocks(cfg.Clients)
 	lists := make([]*crdt.List, cfg.Lists)
 	for j := range lists {
@@ -162,7 +164,7 @@ func setup(ctx context.Context, cfg Config) (*world, error) {
 		}
 	}
 	for i := range cfg.Clients {
-		cl := &client{clock: clocks[i], items: items{names, keys}, mix: cfg.Mix, ledger: NewLedger(), failures: map[string]int{},
+		cl := &client{clock: clocks[i], items: items{names, keys}, mix: cfg.Mix, ledger: ledger.New(), failures: map[string]int{},
 			rng: rand.New(rand.NewPCG(rand.Uint64(), uint64(i)))}
 		for _, j := range y.listsOf(i) {
 			cl.lists = append(cl.lists, lists[j].Clone())
@@ -204,7 +206,7 @@ func (w *world) load(ctx context.Context, cfg Config, res *Result) error {
 		for j := s; j < len(w.loadLists); j += len(subs) {
 			mine = append(mine, w.loadLists[j])
 		}
-		subs[s] = &subscriber{proxy: cfg.Proxy, timeout: cfg.Timeout, lists: mine, pending: pend, clock: crdt.NewClock(uuid.New()), ledger: NewLedger()}
+		subs[s] = &subscriber{proxy: cfg.Proxy, timeout: cfg.Timeout, lists: mine, pending: pend, clock: crdt.NewClock(uuid.New()), ledger: ledger.New()}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -232,7 +234,7 @@ func (w *world) load(ctx context.Context, cfg Config, res *Result) error {
 	for _, cl := range w.clients {
 		cl.pending = pend
 		clients.Go(func() {
-			c, err := dial(cfg.Proxy, cfg.Timeout)
+			c, err := dealer.DialConn(cfg.Proxy, cfg.Timeout)
 			if err != nil {
 				cancel(err)
 				return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shoplist/cluster/membership"
 	"shoplist/cluster/proxy"
 	"shoplist/cluster/server"
 	"shoplist/crdt"
@@ -38,7 +39,12 @@ func BenchmarkRebalanceJoin(b *testing.B) {
 func rebalanceOnce(b *testing.B, lists int) {
 	b.StopTimer()
 	log := FailureLogger(b)
+	reg, err := membership.NewRegistry("", hashring.DefaultVNodes)
+	if err != nil {
+		b.Fatal(err)
+	}
 	p, err := proxy.Start(context.Background(), proxy.Config{
+		Membership:     reg,
 		ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*", BackendEndpoint: "tcp://127.0.0.1:*",
 		Heartbeat: Heartbeat, Timeout: OpTimeout, AntiEntropyInterval: -1, Logger: log.With("role", "proxy"),
 	})

@@ -16,7 +16,7 @@ import (
 	"shoplist/crdt"
 	"shoplist/hashring"
 	"shoplist/storage"
-	"shoplist/testing/loadgen"
+	"shoplist/testing/ledger"
 )
 
 // serverIDFile is where a server keeps its ID in its data directory.
@@ -90,17 +90,17 @@ func (r ReplicaReport) String() string {
 		r.Lists, r.Replicas, r.Missing, r.Divergent, r.Lost, r.Phantom, r.Stray)
 }
 
-// CheckReplicas checks every list of ledger against the stores: each of
-// its n owners on ring must hold it, every owner copy must be
-// byte-identical and hold every acknowledged edit of ledger (and no edit
+// CheckReplicas checks every list of the ledger acked against the stores:
+// each of its n owners on ring must hold it, every owner copy must be
+// byte-identical and hold every acknowledged edit of acked (and no edit
 // nobody attempted).
-func CheckReplicas(stores []StoredServer, ring *hashring.Ring, n int, ledger *loadgen.Ledger) ReplicaReport {
+func CheckReplicas(stores []StoredServer, ring *hashring.Ring, n int, acked *ledger.Ledger) ReplicaReport {
 	byID := map[string]StoredServer{}
 	for _, s := range stores {
 		byID[s.ID] = s
 	}
 	var r ReplicaReport
-	for _, id := range ledger.Lists() {
+	for _, id := range acked.Lists() {
 		r.Lists++
 		owners := ring.Owners(id.String(), n)
 		var first []byte
@@ -119,7 +119,7 @@ func CheckReplicas(stores []StoredServer, ring *hashring.Ring, n int, ledger *lo
 				r.problem("list %s: owner %s's copy does not decode: %v", id, o, err)
 				continue
 			}
-			v := ledger.Check(id, l)
+			v := acked.Check(id, l)
 			r.Lost += v.Lost
 			r.Phantom += v.Phantom
 			if !v.OK() {

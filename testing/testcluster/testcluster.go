@@ -1,4 +1,6 @@
-// Package testcluster runs a real proxy and storage servers inside a test, for the tests of clients.
+// Package testcluster runs a real proxy and storage servers inside a test,
+// and writes to and checks a running cluster, for the tests of clients and
+// of the cluster.
 //
 // Start binds a proxy on loopback ephemeral ports and starts storage
 // servers with their data in t.TempDir(); everything stops when the test
@@ -7,6 +9,14 @@
 // client sees the cluster go and come back (the servers reconnect on their
 // own). Waiting is done by polling a condition with a deadline (Eventually),
 // never by sleeping.
+//
+// For the tests of the cluster itself (package launcher's, the chaos
+// test), Writers keep pushing edits to a cluster from many clients, each
+// over its own dealer.Conn that fails over to the next proxy, and record in
+// a ledger (package ledger) what they sent and what was acknowledged.
+// Pull reads the lists back through a proxy, and ReadStore and
+// CheckReplicas read the stores of stopped servers; both judge what they
+// read against that ledger.
 package testcluster
 
 import (
@@ -17,8 +27,10 @@ import (
 	"testing"
 	"time"
 
+	"shoplist/cluster/membership"
 	"shoplist/cluster/proxy"
 	"shoplist/cluster/server"
+	"shoplist/hashring"
 )
 
 // Timing of every test cluster. A dead server or proxy is noticed within
@@ -85,7 +97,12 @@ func Start(t testing.TB, n int) *Cluster {
 func (c *Cluster) newProxy(eps proxy.Endpoints, n int) (*proxy.Proxy, error) {
 	rf := min(n, 3)
 	w := rf/2 + 1
+	reg, err := membership.NewRegistry("", hashring.DefaultVNodes)
+	if err != nil {
+		return nil, err
+	}
 	return proxy.Start(context.Background(), proxy.Config{
+		Membership:      reg,
 		ClientEndpoint:  eps.Client,
 		PubEndpoint:     eps.Pub,
 		BackendEndpoint: eps.Backend,

@@ -1,52 +1,37 @@
 package testcluster
 
 import (
+	"context"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
-	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
 )
 
-// request sends m on s and returns the reply, within d.
-func request(t *testing.T, s *zmq.Socket, m protocol.Message, d time.Duration) protocol.Message {
+// dial returns a connection to endpoint whose requests wait twice
+// OpTimeout for their reply.
+func dial(t *testing.T, endpoint string) *dealer.Conn {
 	t.Helper()
-	if _, err := s.SendMessage(m.Frames()); err != nil {
-		t.Fatal(err)
-	}
-	p := zmq.NewPoller()
-	p.Add(s, zmq.POLLIN)
-	polled, err := p.Poll(d)
-	if err != nil || len(polled) == 0 {
-		t.Fatalf("no reply to %v within %v (%v)", m.Type, d, err)
-	}
-	frames, err := s.RecvMessageBytes(0)
+	c, err := dealer.DialConn(endpoint, 2*OpTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := protocol.Parse(frames)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
-// dealer returns a DEALER connected to endpoint.
-func dealer(t *testing.T, endpoint string) *zmq.Socket {
+// expect sends m on c and returns the reply, failing the test unless it
+// came in time with type want.
+func expect(t *testing.T, c *dealer.Conn, m protocol.Message, want protocol.Type) protocol.Message {
 	t.Helper()
-	s, err := zmq.NewSocket(zmq.DEALER)
+	r, err := c.Expect(context.Background(), m, want)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: %v", m.Type, err)
 	}
-	s.SetLinger(0)
-	t.Cleanup(func() { s.Close() })
-	if err := s.Connect(endpoint); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return r
 }
 
 // TestClusterServesAndSurvivesAProxyRestart: a push is acknowledged, the
@@ -58,25 +43,21 @@ func TestClusterServesAndSurvivesAProxyRestart(t *testing.T) {
 	if len(c.Servers()) != 3 {
 		t.Fatalf("%d servers, want 3", len(c.Servers()))
 	}
-	s := dealer(t, c.Endpoint())
-	if r := request(t, s, protocol.NewHello(1), OpTimeout*2); r.Type != protocol.TypeWelcome {
-		t.Fatalf("hello answered by %v", r.Type)
-	}
+	s := dial(t, c.Endpoint())
+	expect(t, s, protocol.NewHello(0), protocol.TypeWelcome)
 	l, err := crdt.New(crdt.NewClock(uuid.New()), "groceries")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := request(t, s, protocol.NewPush(2, l.ID(), l.Encode()), OpTimeout*2); r.Type != protocol.TypeOK {
-		t.Fatalf("push answered by %v: %v", r.Type, r.Err())
-	}
+	expect(t, s, protocol.NewPush(0, l.ID(), l.Encode()), protocol.TypeOK)
 
 	c.StopProxy()
 	c.StartProxy() // returns once every server is up again
 
-	fresh := dealer(t, c.Endpoint())
-	r := request(t, fresh, protocol.NewPull(3, l.ID()), OpTimeout*2)
-	if r.Type != protocol.TypePullReply || len(r.Body) == 0 {
-		t.Fatalf("pull after the restart answered by %v with %d bytes", r.Type, len(r.Body))
+	fresh := dial(t, c.Endpoint())
+	r := expect(t, fresh, protocol.NewPull(0, l.ID()), protocol.TypePullReply)
+	if len(r.Body) == 0 {
+		t.Fatalf("pull after the restart answered with no list")
 	}
 	got, err := crdt.Decode(r.Body)
 	if err != nil || got.Name() != "groceries" {
@@ -89,15 +70,13 @@ func TestClusterServesAndSurvivesAProxyRestart(t *testing.T) {
 func TestOneServerClusterMeetsItsQuorums(t *testing.T) {
 	t.Parallel()
 	c := Start(t, 1)
-	s := dealer(t, c.Endpoint())
+	s := dial(t, c.Endpoint())
 	l, err := crdt.New(crdt.NewClock(uuid.New()), "solo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := request(t, s, protocol.NewPush(1, l.ID(), l.Encode()), OpTimeout*2); r.Type != protocol.TypeOK {
-		t.Fatalf("push answered by %v: %v", r.Type, r.Err())
-	}
-	if r := request(t, s, protocol.NewPull(2, l.ID()), OpTimeout*2); r.Type != protocol.TypePullReply || len(r.Body) == 0 {
-		t.Fatalf("pull answered by %v with %d bytes", r.Type, len(r.Body))
+	expect(t, s, protocol.NewPush(0, l.ID(), l.Encode()), protocol.TypeOK)
+	if r := expect(t, s, protocol.NewPull(0, l.ID()), protocol.TypePullReply); len(r.Body) == 0 {
+		t.Fatalf("pull answered with no list")
 	}
 }

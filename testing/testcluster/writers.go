@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
-	"shoplist/testing/loadgen"
+	"shoplist/testing/ledger"
 )
 
 // WriterConfig configures StartWriters. Zero fields take the defaults.
@@ -67,7 +67,7 @@ type WriteStats struct {
 
 // Writers are clients that keep pushing one-item edits (one more wanted of
 // an item) to their lists, each from its own goroutine and DEALER socket,
-// and record in a loadgen.Ledger every edit they attempted and every one
+// and record in a ledger.Ledger every edit they attempted and every one
 // the cluster acknowledged. Use StartWriters.
 type Writers struct {
 	cfg     WriterConfig
@@ -88,7 +88,7 @@ type writer struct {
 	index  int
 	clock  *crdt.Clock
 	lists  []*crdt.List // its replicas
-	ledger *loadgen.Ledger
+	ledger *ledger.Ledger
 	rng    *rand.Rand
 	conn   *wconn
 	err    error // why it stopped early, if it did
@@ -104,7 +104,7 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 	w := &Writers{cfg: cfg, reasons: map[string]int64{}}
 	shared := make([]*crdt.List, cfg.Shared)
 	for i := range cfg.Clients {
-		cl := &writer{w: w, index: i, clock: crdt.NewClock(uuid.New()), ledger: loadgen.NewLedger(),
+		cl := &writer{w: w, index: i, clock: crdt.NewClock(uuid.New()), ledger: ledger.New(),
 			rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 		cl.conn, err = dialW(cfg.Endpoints, i%len(cfg.Endpoints), cfg.Timeout)
 		if err != nil {
@@ -172,19 +172,19 @@ func (w *Writers) Stats() WriteStats {
 // timed out, and returns the merged ledger of every edit attempted and
 // acknowledged, the counts, and the error of a client that stopped early
 // (a local failure, not a refused push).
-func (w *Writers) Stop() (*loadgen.Ledger, WriteStats, error) {
+func (w *Writers) Stop() (*ledger.Ledger, WriteStats, error) {
 	w.cancel()
 	w.wg.Wait()
-	ledger := loadgen.NewLedger()
+	all := ledger.New()
 	var errs []error
 	for _, cl := range w.clients {
-		ledger.Add(cl.ledger)
+		all.Add(cl.ledger)
 		if cl.err != nil {
 			errs = append(errs, fmt.Errorf("writer %d: %w", cl.index, cl.err))
 		}
 	}
 	w.closeAll()
-	return ledger, w.Stats(), errors.Join(errs...)
+	return all, w.Stats(), errors.Join(errs...)
 }
 
 func (w *Writers) closeAll() {
@@ -216,7 +216,7 @@ func (cl *writer) run(ctx context.Context) {
 		case err == nil:
 			cl.ledger.Ack(l.ID(), key, 1, 0)
 			cl.w.acked.Add(1)
-		case errors.Is(err, errNoReplyW):
+		case errors.Is(err, dealer.ErrTimeout):
 			cl.w.timedOut.Add(1)
 		default:
 			cl.w.refused.Add(1)
@@ -244,7 +244,7 @@ func (cl *writer) pushUntilAcked(ctx context.Context, list uuid.UUID, body []byt
 		if ctx.Err() != nil {
 			return fmt.Errorf("testcluster: creating list %s: %w (last error: %w)", list, ctx.Err(), err)
 		}
-		if !errors.Is(err, errNoReplyW) {
+		if !errors.Is(err, dealer.ErrTimeout) {
 			// Refused at once (no quorum yet): do not spin on the cores
 			// the cluster needs.
 			select {
@@ -258,8 +258,8 @@ func (cl *writer) pushUntilAcked(ctx context.Context, list uuid.UUID, body []byt
 // push sends one Push and waits for its reply; a push with no reply in
 // time moves the client to the next proxy.
 func (cl *writer) push(list uuid.UUID, body []byte) error {
-	m, err := cl.conn.request(func(id uint64) protocol.Message { return protocol.NewPush(id, list, body) })
-	if errors.Is(err, errNoReplyW) {
+	m, err := cl.conn.request(protocol.NewPush(0, list, body))
+	if errors.Is(err, dealer.ErrTimeout) {
 		cl.w.failovers.Add(1)
 		if ferr := cl.conn.failover(); ferr != nil {
 			return errors.Join(err, ferr)
@@ -276,118 +276,69 @@ func (cl *writer) push(list uuid.UUID, body []byte) error {
 // by reason.
 var listIDs = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
-// errNoReplyW means a request got no reply in time.
-var errNoReplyW = errors.New("testcluster: no reply in time")
-
-// wconn is a writer's DEALER to one proxy at a time.
+// wconn is a writer's connection to one proxy at a time: a dealer.Conn
+// that moves on to the next endpoint when a request gets no reply in time.
+// Unlike the sync engine's connection it says no Hello and keeps no
+// liveness: its users only push and pull, and a request with no reply is
+// itself the signal to move on. It belongs to the goroutine using it.
 type wconn struct {
 	endpoints []string
-	at        int
-	timeout   time.Duration
-	sock      *zmq.Socket
-	poller    *zmq.Poller
-	lastID    uint64
+	at        int // index in endpoints of the one in use
+	conn      *dealer.Conn
 }
 
 func dialW(endpoints []string, at int, timeout time.Duration) (*wconn, error) {
-	c := &wconn{endpoints: endpoints, at: at, timeout: timeout}
-	return c, c.connect()
+	c, err := dealer.DialConn(endpoints[at], timeout)
+	if err != nil {
+		return nil, fmt.Errorf("testcluster: %w", err)
+	}
+	return &wconn{endpoints: endpoints, at: at, conn: c}, nil
 }
 
-func (c *wconn) connect() error {
-	s, err := zmq.NewSocket(zmq.DEALER)
-	if err == nil {
-		err = s.SetLinger(0)
+// reconnect replaces the socket by a fresh one to the same endpoint (a
+// late reply to the old one is dropped with it).
+func (c *wconn) reconnect() error {
+	if err := c.conn.Redial(c.endpoints[c.at]); err != nil {
+		return fmt.Errorf("testcluster: %w", err)
 	}
-	if err == nil {
-		err = s.Connect(c.endpoints[c.at])
-	}
-	if err != nil {
-		if s != nil {
-			s.Close()
-		}
-		return fmt.Errorf("testcluster: connecting to %s: %w", c.endpoints[c.at], err)
-	}
-	c.sock = s
-	c.poller = zmq.NewPoller()
-	c.poller.Add(s, zmq.POLLIN)
 	return nil
 }
 
-// failover closes the socket (a late reply to it is dropped with it) and
-// connects to the next endpoint.
+// failover moves to the next endpoint with a fresh socket.
 func (c *wconn) failover() error {
-	c.close()
 	c.at = (c.at + 1) % len(c.endpoints)
-	return c.connect()
+	return c.reconnect()
 }
 
-func (c *wconn) close() {
-	if c.sock != nil {
-		c.sock.Close()
-		c.sock = nil
-	}
-}
+func (c *wconn) close() { c.conn.Close() }
 
-// request sends a message with a fresh request ID and returns the reply to
-// it, dropping replies to earlier requests; an Error reply is returned as
-// its error.
-func (c *wconn) request(build func(reqID uint64) protocol.Message) (protocol.Message, error) {
-	c.lastID++
-	id := c.lastID
-	if _, err := c.sock.SendMessage(build(id).Frames()); err != nil {
-		return protocol.Message{}, err
-	}
-	deadline := time.Now().Add(c.timeout)
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return protocol.Message{}, errNoReplyW
-		}
-		ready, err := c.poller.Poll(left)
-		if err != nil {
-			return protocol.Message{}, err
-		}
-		if len(ready) == 0 {
-			return protocol.Message{}, errNoReplyW
-		}
-		frames, err := c.sock.RecvMessageBytes(0)
-		if err != nil {
-			return protocol.Message{}, err
-		}
-		m, err := protocol.Parse(frames)
-		if err != nil {
-			return protocol.Message{}, fmt.Errorf("reply: %w", err)
-		}
-		if m.RequestID != id {
-			continue
-		}
-		if err := m.Err(); err != nil {
-			return m, err
-		}
-		return m, nil
-	}
+// request sends m with a fresh request ID and returns the reply to it,
+// dropping replies to earlier requests; an Error reply is returned as its
+// error. A request in flight always runs to its reply or its timeout, so
+// that the writer knows whether the cluster acknowledged it.
+func (c *wconn) request(m protocol.Message) (protocol.Message, error) {
+	return c.conn.Call(context.Background(), m)
 }
 
 // Pull reads every list through endpoint (a quorum read; a list is pulled
-// again while the read fails, until ctx ends) and checks it against ledger:
-// the returned verdict counts acknowledged edits missing (Lost) or edits
+// again while the read fails, until ctx ends) and checks it against acked,
+// the writers' ledger: the returned verdict counts acknowledged edits missing (Lost) or edits
 // nobody made (Phantom). It also returns the states read, by list.
-func Pull(ctx context.Context, endpoint string, lists []uuid.UUID, ledger *loadgen.Ledger, timeout time.Duration) (loadgen.Verdict, map[uuid.UUID]*crdt.List, error) {
+func Pull(ctx context.Context, endpoint string, lists []uuid.UUID, acked *ledger.Ledger, timeout time.Duration) (ledger.Verdict, map[uuid.UUID]*crdt.List, error) {
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
 	c, err := dialW([]string{endpoint}, 0, timeout)
 	if err != nil {
-		return loadgen.Verdict{}, nil, err
+		return ledger.Verdict{}, nil, err
 	}
 	defer c.close()
-	var total loadgen.Verdict
+	var total ledger.Verdict
 	states := map[uuid.UUID]*crdt.List{}
 	for _, id := range lists {
 		var final *crdt.List
 		for {
-			m, err := c.request(func(reqID uint64) protocol.Message { return protocol.NewPull(reqID, id) })
+			m, err := c.request(protocol.NewPull(0, id))
 			if err == nil && (m.Type != protocol.TypePullReply || m.ListID != id) {
 				err = fmt.Errorf("pull of %s answered by %v", id, m.Type)
 			}
@@ -400,9 +351,8 @@ func Pull(ctx context.Context, endpoint string, lists []uuid.UUID, ledger *loadg
 			if ctx.Err() != nil {
 				return total, states, fmt.Errorf("testcluster: pulling %s through %s: %w", id, endpoint, err)
 			}
-			if errors.Is(err, errNoReplyW) {
-				c.close()
-				if err := c.connect(); err != nil {
+			if errors.Is(err, dealer.ErrTimeout) {
+				if err := c.reconnect(); err != nil {
 					return total, states, err
 				}
 				continue
@@ -413,7 +363,7 @@ func Pull(ctx context.Context, endpoint string, lists []uuid.UUID, ledger *loadg
 			}
 		}
 		states[id] = final
-		total.Add(ledger.Check(id, final))
+		total.Add(acked.Check(id, final))
 	}
 	return total, states, nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"shoplist/crdt"
 	"shoplist/hashring"
-	"shoplist/testing/loadgen"
+	"shoplist/testing/ledger"
 )
 
 func TestWritersKeepALedgerThatPullsConfirm(t *testing.T) {
@@ -56,9 +56,9 @@ func TestCheckReplicasFindsMissingDivergentAndLostCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := l.Encode()
-	ledger := loadgen.NewLedger()
-	ledger.Attempt(l.ID(), "milk", 1, 0)
-	ledger.Ack(l.ID(), "milk", 1, 0)
+	acked := ledger.New()
+	acked.Attempt(l.ID(), "milk", 1, 0)
+	acked.Ack(l.ID(), "milk", 1, 0)
 	ids := []string{"a", "b", "c", "d"}
 	ring := hashring.New(ids)
 	owners := ring.Owners(l.ID().String(), 3)
@@ -79,17 +79,17 @@ func TestCheckReplicasFindsMissingDivergentAndLostCopies(t *testing.T) {
 		t.Fatalf("owners %v of 4 servers leave none out", owners)
 	}
 	good := []StoredServer{store(owners[0], full), store(owners[1], full), store(owners[2], full), store(nonOwner, nil)}
-	if r := CheckReplicas(good, ring, 3, ledger); !r.OK() || r.Replicas != 3 || r.Stray != 0 {
+	if r := CheckReplicas(good, ring, 3, acked); !r.OK() || r.Replicas != 3 || r.Stray != 0 {
 		t.Errorf("all owners identical: %v %v", r, r.Problems)
 	}
 	// An owner without the list, and a stray copy on the non-owner.
 	bad := []StoredServer{store(owners[0], full), store(owners[1], full), store(owners[2], nil), store(nonOwner, full)}
-	if r := CheckReplicas(bad, ring, 3, ledger); r.OK() || r.Missing != 1 || r.Stray != 1 {
+	if r := CheckReplicas(bad, ring, 3, acked); r.OK() || r.Missing != 1 || r.Stray != 1 {
 		t.Errorf("one owner missing: %v", r)
 	}
 	// An owner with an older copy: divergent, and the edit is lost there.
 	older := []StoredServer{store(owners[0], full), store(owners[1], before), store(owners[2], full), store(nonOwner, nil)}
-	if r := CheckReplicas(older, ring, 3, ledger); r.OK() || r.Divergent != 1 || r.Lost != 1 || r.Missing != 0 {
+	if r := CheckReplicas(older, ring, 3, acked); r.OK() || r.Divergent != 1 || r.Lost != 1 || r.Missing != 0 {
 		t.Errorf("one owner behind: %v", r)
 	}
 }

@@ -1,0 +1,71 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ServerInfo describes one storage server of a cluster.
+type ServerInfo struct {
+	ID      string // its persistent server ID
+	Dir     string // its data directory, Data/server-<ID>
+	PID     int    // its current or last process ID
+	Running bool   // whether that process is still running
+	Paused  bool   // whether it is paused (see Cluster.Signal)
+}
+
+// ServerName returns the name of server id in the cluster's logs and errors
+// ([ChildError.Child]) and for [Cluster.Signal] and [Cluster.Restart]:
+// "server-<id>".
+func ServerName(id string) string { return serverDirPrefix + id }
+
+// Servers returns the cluster's storage servers, sorted by ID.
+func (c *Cluster) Servers() []ServerInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]ServerInfo, 0, len(c.servers))
+	for _, m := range c.servers {
+		info := ServerInfo{ID: m.id, Dir: m.dir}
+		if m.ch != nil {
+			info.PID, info.Running, info.Paused = m.ch.pid(), !m.ch.exited, m.ch.paused
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// AddServer starts a new storage server, with a fresh ID and data
+// directory, and waits until every running proxy has welcomed it: it is in
+// the committed ring. It returns the new server's ID.
+func (c *Cluster) AddServer(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	var m *member
+	err := ErrClosed
+	if !c.closed {
+		var d serverDir
+		d, err = newServerDir(c.cfg.Data, c.taken)
+		if err == nil {
+			m = &member{serverDir: d}
+			c.servers = append(c.servers, m)
+			slices.SortFunc(c.servers, func(a, b *member) int { return strings.Compare(a.id, b.id) })
+			err = c.spawnServerLocked(m)
+		}
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	return m.id, c.waitReady(ctx, map[*child]readiness{m.ch: c.welcomedByAll(nil)})
+}
+
+// memberLocked returns server id; c.mu is held.
+func (c *Cluster) memberLocked(id string) (*member, error) {
+	for _, m := range c.servers {
+		if m.id == id {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownServer, id)
+}

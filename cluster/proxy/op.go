@@ -1,0 +1,326 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"shoplist/protocol"
+)
+
+// A request's life. Every request the proxy makes of the storage servers
+// on someone's behalf is an op: a client's push or pull, the read repair a
+// pull leaves behind, a fallback's handoff. An op sends one call to each
+// server it targets (route.go) and lives through three states:
+//
+//	start ──────── fewer targets than its quorum: reject ─────────┐
+//	  │                                                           │
+//	  ▼                                                           ▼
+//	waiting ─┬─ quorum reached: succeed ───────┬─► answered ──► ended
+//	         └─ quorum out of reach: reject ───┘    no call pending
+//
+// waiting: calls are out and whoever asked has no answer yet. answered:
+// it has its answer, as soon as the quorum is reached or can no longer be
+// (a repair, which answers no one, starts here); the calls still out are
+// awaited, since a pull repairs from every answer. ended: every call was
+// answered or failed; the op's calls are forgotten and its end takes
+// effect (a pull repairs the replicas that were behind, a push stops
+// counting as writing its list).
+//
+// Three events move an op, each by resolving one of its calls: a server's
+// reply (onReply), a server's failure (failCallsTo: it went down,
+// restarted or left the ring; or its reply was unreadable), and the op's
+// deadline (expire), which fails every call still out. After each, advance
+// takes the op to the state its counts call for.
+
+// opTable is the ops in progress and their calls.
+type opTable struct {
+	calls   map[uint64]call   // backend requests awaiting a reply, by request ID
+	queue   deadlineQueue     // ops in deadline order
+	active  int               // client requests in progress (pushes, pulls, handoffs)
+	writing map[uuid.UUID]int // pushes in progress, by list (see repair)
+	nextID  uint64            // last backend request ID used, by ops and anti-entropy
+}
+
+// newRequestID returns a backend request ID no call in flight uses.
+func (t *opTable) newRequestID() uint64 {
+	t.nextID++
+	return t.nextID
+}
+
+// opKind is what an op does.
+type opKind uint8
+
+const (
+	opPush    opKind = iota + 1 // a client's write: Store on the owners, W acks
+	opPull                      // a client's read: Fetch from the owners, R answers
+	opRepair                    // read repair: Store the merged state on stale replicas
+	opHandoff                   // a fallback's Handoff: Store on the owner it names, 1 ack
+)
+
+func (k opKind) String() string {
+	return [...]string{opPush: "push", opPull: "pull", opRepair: "read repair", opHandoff: "handoff"}[k]
+}
+
+// opState is where an op is in its life.
+type opState uint8
+
+const (
+	opWaiting  opState = iota // calls out, no answer given yet
+	opAnswered                // answered; calls may still be out
+	opEnded                   // every call answered or failed; forgotten
+)
+
+// op is one request in progress: the backend calls it made and what came
+// back.
+type op struct {
+	kind     opKind
+	state    opState
+	identity []byte // the client's (handoff: the fallback server's) routing identity; nil for repairs
+	reqID    uint64 // the client's (handoff: the fallback's) request ID
+	list     uuid.UUID
+	body     []byte // push: the state pushed; repair: the merged state
+	deadline time.Time
+	need     int // W or R (0 for repairs)
+	replicas int // servers in the preference list
+
+	calls    []uint64 // backend request IDs, answered or not
+	pending  int      // calls not yet answered
+	ok       int      // acknowledgements (push, repair) or answers (pull)
+	answers  []answer // pull: the replicas' states
+	failures []string // why servers did not count, for the error message
+	codes    []protocol.ErrorCode
+
+	holderOwns bool // handoff: the fallback is itself an owner of the list
+}
+
+// answer is one replica's reply to a Fetch; body is nil for "not found".
+type answer struct {
+	server   string
+	body     []byte
+	fallback bool // from a server standing in for a down owner
+}
+
+// call is one backend request in flight.
+type call struct {
+	op     *op
+	server string
+	forOwn string // the down owner the server stands in for, or ""
+}
+
+// label names a call's server in failure messages.
+func (c call) label() string {
+	if c.forOwn != "" {
+		return c.server + " (for " + c.forOwn + ")"
+	}
+	return c.server
+}
+
+// start sends each target the message build returns for it. Whoever asked
+// is answered at once if the quorum is out of reach before anything is
+// sent, so nothing is half-done.
+func (l *loop) start(o *op, targets []target, build func(reqID uint64, t target) (protocol.Message, error)) {
+	if len(targets) < o.need {
+		l.end(o)
+		return
+	}
+	for _, t := range targets {
+		id := l.ops.newRequestID()
+		c := call{op: o, server: t.pr.id, forOwn: t.forOwn}
+		m, err := build(id, t)
+		if err == nil {
+			err = l.send(t.pr, m)
+		}
+		if err != nil {
+			o.failures = append(o.failures, fmt.Sprintf("%s: send failed (%v)", c.label(), err))
+			continue
+		}
+		l.ops.calls[id] = c
+		o.calls = append(o.calls, id)
+		o.pending++
+	}
+	l.ops.queue.push(o)
+	l.advance(o)
+}
+
+// onReply matches a server's reply to its call.
+func (l *loop) onReply(pr *peer, m protocol.Message) {
+	c, ok := l.ops.calls[m.RequestID]
+	if !ok || c.server != pr.id {
+		return // late (the op has ended) or not ours: nothing waits for it
+	}
+	o := c.op
+	switch {
+	case m.Type == protocol.TypeError:
+		eb, err := protocol.DecodeErrorBody(m.Body)
+		if err != nil {
+			l.resolve(m.RequestID, c, "unreadable error reply", 0)
+			return
+		}
+		if eb.Code == protocol.CodeStaleEpoch {
+			// The server has adopted a newer ring than the one the
+			// request was routed under: it does not count, and this
+			// proxy catches up through its membership.
+			l.stats.staleEpoch++
+			l.log.Debug("request refused: stale epoch", "server", pr.id, "proxy_epoch", l.ring.view.Epoch, "server_epoch", m.Epoch)
+			l.resolve(m.RequestID, c, "stale epoch ("+eb.Message+")", eb.Code)
+			return
+		}
+		l.resolve(m.RequestID, c, eb.Code.String()+": "+eb.Message, eb.Code)
+	case m.ListID != o.list:
+		l.resolve(m.RequestID, c, fmt.Sprintf("answered for list %s", m.ListID), 0)
+	case m.Type == protocol.TypeFetchReply && o.kind == opPull:
+		o.answers = append(o.answers, answer{server: pr.id, body: m.Body, fallback: c.forOwn != ""})
+		l.resolve(m.RequestID, c, "", 0)
+	case m.Type == protocol.TypeStoreReply && o.kind != opPull:
+		l.resolve(m.RequestID, c, "", 0)
+	default:
+		l.resolve(m.RequestID, c, fmt.Sprintf("answered a %v with %v", o.kind, m.Type), 0)
+	}
+}
+
+// failCallsTo fails every call in flight to the server, oldest first. The
+// calls are collected before any fails: failing one may end its op, which
+// forgets its other calls and may start a read repair with calls of its
+// own.
+func (l *loop) failCallsTo(server, why string) {
+	var ids []uint64
+	for id, c := range l.ops.calls {
+		if c.server == server {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if c, ok := l.ops.calls[id]; ok {
+			l.resolve(id, c, why, 0)
+		}
+	}
+}
+
+// expire ends the ops whose deadline has passed: their calls still out
+// fail.
+func (l *loop) expire() {
+	for {
+		o := l.ops.queue.front()
+		if o == nil || o.deadline.After(l.now) {
+			return
+		}
+		l.ops.queue.pop()
+		wait := l.cfg.Timeout.String()
+		for _, id := range o.calls {
+			if c, ok := l.ops.calls[id]; ok {
+				l.resolve(id, c, "no answer within "+wait, 0)
+			}
+		}
+		l.end(o)
+	}
+}
+
+// resolve records the end of one call: a success when why is "", else a
+// failure (with the server's error code, if it sent one).
+func (l *loop) resolve(reqID uint64, c call, why string, code protocol.ErrorCode) {
+	delete(l.ops.calls, reqID)
+	o := c.op
+	o.pending--
+	if why == "" {
+		o.ok++
+	} else {
+		o.failures = append(o.failures, c.label()+": "+why)
+		if code != 0 {
+			o.codes = append(o.codes, code)
+		}
+	}
+	l.advance(o)
+}
+
+// advance takes the op to the state its counts call for: answered once
+// the quorum is reached or out of reach, ended once no call is pending.
+func (l *loop) advance(o *op) {
+	if o.state == opWaiting {
+		switch {
+		case o.ok >= o.need:
+			o.state = opAnswered
+			l.succeed(o)
+		case o.ok+o.pending < o.need:
+			o.state = opAnswered
+			l.reject(o)
+		}
+	}
+	if o.pending == 0 {
+		l.end(o)
+	}
+}
+
+// end ends an op, answering whoever asked if it has no answer yet: its
+// calls are forgotten and its end takes effect.
+func (l *loop) end(o *op) {
+	switch o.state {
+	case opEnded:
+		return
+	case opWaiting:
+		o.state = opAnswered
+		l.reject(o)
+	}
+	o.state = opEnded
+	for _, id := range o.calls {
+		delete(l.ops.calls, id)
+	}
+	switch o.kind {
+	case opPull:
+		l.ops.active--
+		l.repair(o)
+	case opPush:
+		l.ops.active--
+		if l.ops.writing[o.list]--; l.ops.writing[o.list] <= 0 {
+			delete(l.ops.writing, o.list)
+		}
+	case opHandoff:
+		l.ops.active--
+	case opRepair:
+		if len(o.failures) > 0 {
+			l.log.Debug("read repair incomplete", "list", o.list, "failures", o.failures)
+		}
+	}
+}
+
+// succeed answers an op that reached its quorum. A push is then published
+// to subscribers.
+func (l *loop) succeed(o *op) {
+	switch o.kind {
+	case opPush:
+		l.reply(o.identity, protocol.NewOK(o.reqID, o.list))
+		l.publish(o)
+	case opHandoff:
+		l.handoffDelivered(o)
+	case opPull:
+		merged, err := mergeAnswers(o.list, o.answers)
+		if err != nil {
+			l.bad.report(l.log, l.now, "backend", []byte("replicas of "+o.list.String()), err)
+		}
+		if errors.Is(err, errUndecodable) {
+			l.stats.failed++
+			l.reply(o.identity, protocol.NewError(o.reqID, protocol.CodeInternal,
+				fmt.Sprintf("pull of list %s: %v", o.list, err)))
+			return
+		}
+		l.reply(o.identity, protocol.NewPullReply(o.reqID, o.list, merged))
+	}
+}
+
+// reject answers an op that cannot reach its quorum (rejection.go).
+func (l *loop) reject(o *op) {
+	switch o.kind {
+	case opRepair:
+		return // no one to answer
+	case opHandoff:
+		l.stats.handoffsFailed++
+		l.sendRaw(o.identity, o.rejection())
+		return
+	}
+	l.stats.failed++
+	l.reply(o.identity, o.rejection())
+}

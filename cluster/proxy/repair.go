@@ -1,0 +1,41 @@
+package proxy
+
+import "shoplist/protocol"
+
+// repair sends the merged state of a read to every replica whose answer
+// differed from it (read repair). It skips a list that a push is still being
+// written to: replicas then differ mostly by that push, whose own Stores are
+// on their way, and repairing would ship the whole list to a replica that is
+// one item behind. A replica that is behind for another reason (it was down)
+// is repaired by the first read of the list that meets no write in progress.
+func (l *loop) repair(o *op) {
+	if len(o.answers) == 0 {
+		return
+	}
+	if l.ops.writing[o.list] > 0 {
+		l.stats.repairsSkipped++
+		return
+	}
+	merged, err := mergeAnswers(o.list, o.answers)
+	if err != nil || merged == nil {
+		return
+	}
+	// Only owners are repaired: a fallback keeps only what is hinted for
+	// an owner, and its copy goes once the hint is delivered.
+	var stale []string
+	for _, a := range o.answers {
+		if !a.fallback && !equalBytes(a.body, merged) {
+			stale = append(stale, a.server)
+		}
+	}
+	if len(stale) == 0 {
+		return
+	}
+	l.stats.repairs++
+	r := &op{kind: opRepair, list: o.list, body: merged, deadline: l.now.Add(l.cfg.Timeout), state: opAnswered}
+	epoch := l.ring.view.Epoch
+	l.start(r, l.route(r, stale, false), func(id uint64, _ target) (protocol.Message, error) {
+		return protocol.NewStore(id, epoch, o.list, merged), nil
+	})
+	l.log.Debug("read repair", "list", o.list, "stale", stale)
+}

@@ -1,0 +1,114 @@
+package proxynode
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"shoplist/cluster/proxy"
+)
+
+// Offsets from the --listen port of the ports derived from it.
+const (
+	raftOffset  = 3
+	adminOffset = 4
+)
+
+// portFrom derives a default address from --listen: its host and
+// PORT+offset, or port 0 when --listen asks for free ports. A wildcard host
+// (all interfaces) becomes loopback, because the address is also the one
+// advertised to peers: enough for proxies on one machine; proxies that
+// reach each other over a network give the address (flag).
+func portFrom(listen string, offset int, what, flag string) (string, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("--listen %q: want HOST:PORT", listen)
+	}
+	if ip := net.ParseIP(host); host == "" || host == "*" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	port, err := strconv.Atoi(portText)
+	switch {
+	case err != nil || port < 0 || port > 65535-offset:
+		return "", fmt.Errorf("--listen %q: port must be 0 to %d (PORT+%d is the %s port; or give %s)", listen, 65535-offset, offset, what, flag)
+	case port == 0:
+		return net.JoinHostPort(host, "0"), nil
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port+offset)), nil
+}
+
+// offIfZero maps a flag's 0 ("off") to the proxy.Config's negative value; a
+// Config's 0 would mean the default.
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// endpointsFrom derives the three bind endpoints from --listen, --pub and
+// --backend.
+func endpointsFrom(listen, pub, backend string) (proxy.Config, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return proxy.Config{}, fmt.Errorf("--listen %q: want HOST:PORT", listen)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65533 {
+		return proxy.Config{}, fmt.Errorf("--listen %q: port must be 0 to 65533", listen)
+	}
+	at := func(p int) string {
+		if port == 0 {
+			return "tcp://" + net.JoinHostPort(host, "*")
+		}
+		return "tcp://" + net.JoinHostPort(host, strconv.Itoa(p))
+	}
+	cfg := proxy.Config{ClientEndpoint: at(port), PubEndpoint: pub, BackendEndpoint: backend}
+	if cfg.PubEndpoint == "" {
+		cfg.PubEndpoint = at(port + 1)
+	}
+	if cfg.BackendEndpoint == "" {
+		cfg.BackendEndpoint = at(port + 2)
+	}
+	return cfg, nil
+}
+
+// newLogger returns a text logger at the named level.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// minProcs is the fewest Ps (GOMAXPROCS) a role runs with. The socket loop
+// parks in zmq_poll, a cgo call that keeps its P until the runtime's monitor
+// takes it back, which can take up to 10 ms in a quiet process; on a 2-core
+// machine that left one P for everything else and cost half the throughput
+// (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
+const minProcs = 8
+
+// raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
+func raiseProcs() {
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {
+		runtime.GOMAXPROCS(minProcs)
+	}
+}

@@ -1,0 +1,186 @@
+package proxynode
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"shoplist/cluster/admin"
+	"shoplist/cluster/placement"
+	"shoplist/cluster/proxy"
+	"shoplist/hashring"
+	"shoplist/protocol"
+)
+
+// Options are what Main opens the membership with, from its flags.
+type Options struct {
+	// Data is the proxy's data directory (--data); "" keeps the
+	// membership in memory.
+	Data string
+	// Raft is the HOST:PORT the membership's consensus listens on
+	// (--raft; port 0: a free port).
+	Raft string
+	// Admin is the HOST:PORT of the proxy's admin HTTP API (--admin; port
+	// 0: a free port).
+	Admin string
+	// Join holds the admin addresses of running proxies of the group to
+	// join (--join); empty: this proxy starts or restarts its own group.
+	Join []string
+	// N and VNodes are the replication factor and virtual nodes asked for
+	// (--n, --vnodes); a ring already committed keeps its own.
+	N, VNodes int
+	Logger    *slog.Logger
+}
+
+// Opened is a membership opened for Main.
+type Opened struct {
+	Membership placement.Membership
+	// N is the ring's committed replication factor, which the proxy
+	// routes with (it may differ from Options.N).
+	N int
+	// Addr, if not empty, is reported on the ready line as raft=Addr.
+	Addr string
+	// Admin, if not empty, is reported on the ready line as admin=Admin.
+	Admin string
+	// Attach, if not nil, is called with the started proxy before the
+	// ready line (to serve it on the admin API and record its endpoints
+	// in the group); an error stops Main.
+	Attach func(*proxy.Proxy) error
+	// Close, if not nil, releases the membership; Main calls it after
+	// the proxy has closed.
+	Close func() error
+}
+
+// opener opens the membership a proxy runs with: Open, or a test's.
+type opener func(ctx context.Context, o Options) (Opened, error)
+
+// Main runs the proxy command with args (without the program name) until
+// ctx is done: `proxy status` and `proxy remove` (see package admin), or
+// the proxy itself with its membership decided by Raft (Open). The proxy
+// prints "proxy ready: client=… pub=… backend=… raft=… [admin=…]" on
+// stdout once its sockets are bound and the membership has it, and logs to
+// stderr. Main returns the exit code: 0 after a clean stop, 1 when the
+// proxy cannot run, 2 for bad usage.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "status":
+			return admin.StatusMain(ctx, args[1:], stdout, stderr)
+		case "remove":
+			return admin.RemoveMain(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return run(ctx, args, stdout, stderr, Open)
+}
+
+// run runs the proxy with the membership open returns.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, open opener) int {
+	raiseProcs()
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:5555", "`HOST:PORT` of the client socket; the PUB and backend sockets take the next two ports (port 0: free ports for all three)")
+	pubEP := fs.String("pub", "", "PUB `endpoint` (default: tcp://HOST:PORT+1)")
+	backendEP := fs.String("backend", "", "server `endpoint` (default: tcp://HOST:PORT+2)")
+	data := fs.String("data", "", "`directory` that keeps the ring membership across restarts (empty: memory only)")
+	raftAddr := fs.String("raft", "", "`HOST:PORT` of the membership's Raft transport (default: HOST:PORT+3 of --listen; port 0: a free port)")
+	adminAddr := fs.String("admin", "", "`HOST:PORT` of the admin HTTP API (status, removals, the group's own traffic; default: HOST:PORT+4 of --listen; port 0: a free port)")
+	join := fs.String("join", "", "admin `ADDR[,ADDR...]` of running proxies whose Raft group this proxy joins (asked in turn until one adds it)")
+	deadAfter := fs.Duration("dead-after", proxy.DefaultDeadAfter, "remove a server unreachable for this long (leader only; 0: never)")
+	antiEntropy := fs.Duration("anti-entropy", proxy.DefaultAntiEntropyInterval, "interval of anti-entropy rounds, each comparing the replicas of one ring range (leader only; 0: off)")
+	n := fs.Int("n", proxy.DefaultN, "replicas per list (N)")
+	w := fs.Int("w", proxy.DefaultW, "acknowledgements a write needs (W)")
+	r := fs.Int("r", proxy.DefaultR, "answers a read needs (R); R + W must exceed N")
+	vnodes := fs.Int("vnodes", hashring.DefaultVNodes, "virtual nodes per server on the ring")
+	heartbeat := fs.Duration("heartbeat", protocol.HeartbeatInterval, "liveness interval; a server silent for 3 is down")
+	timeout := fs.Duration("timeout", proxy.DefaultTimeout, "deadline of each client request")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: proxy [flags]")
+		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
+		fmt.Fprintln(stderr, "       proxy remove SERVER_ID [--admin ADDR[,ADDR...]] [--force]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "proxy: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	log, err := newLogger(stderr, *level)
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+		return 2
+	}
+	cfg, err := endpointsFrom(*listen, *pubEP, *backendEP)
+	if err == nil && *raftAddr == "" {
+		*raftAddr, err = portFrom(*listen, raftOffset, "Raft", "--raft")
+	}
+	if err == nil && *adminAddr == "" {
+		*adminAddr, err = portFrom(*listen, adminOffset, "admin", "--admin")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+		return 2
+	}
+	cfg.N, cfg.W, cfg.R = *n, *w, *r
+	cfg.Heartbeat, cfg.Timeout, cfg.Logger = *heartbeat, *timeout, log
+	cfg.DeadAfter, cfg.AntiEntropyInterval = offIfZero(*deadAfter), offIfZero(*antiEntropy)
+	if err := proxy.CheckQuorum(cfg.N, cfg.W, cfg.R); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 2
+	}
+	m, err := open(ctx, Options{Data: *data, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	closeMembership := func() error {
+		if m.Close == nil {
+			return nil
+		}
+		return m.Close()
+	}
+	cfg.Membership, cfg.N = m.Membership, m.N
+	if err := proxy.CheckQuorum(cfg.N, cfg.W, cfg.R); err != nil {
+		fmt.Fprintf(stderr, "proxy: the ring's committed N is %d: %v\n", cfg.N, errors.Join(err, closeMembership()))
+		return 1
+	}
+	p, err := proxy.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", errors.Join(err, closeMembership()))
+		return 1
+	}
+	if m.Attach != nil {
+		if err := m.Attach(p); err != nil {
+			fmt.Fprintf(stderr, "%v\n", errors.Join(err, p.Close(), closeMembership()))
+			return 1
+		}
+	}
+	ready := p.Endpoints().String()
+	if m.Addr != "" {
+		ready += " raft=" + m.Addr
+	}
+	if m.Admin != "" {
+		ready += " admin=" + m.Admin
+	}
+	fmt.Fprintf(stdout, "proxy ready: %s\n", ready)
+	select {
+	case <-ctx.Done():
+	case <-p.Done():
+	}
+	// The proxy first (its Join and Remove goroutines are done then), the
+	// membership after.
+	if err := errors.Join(p.Close(), closeMembership()); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	return 0
+}
