@@ -229,6 +229,34 @@ func (l *List) Lookup(name string) (ItemView, bool) {
 	return view(it), true
 }
 
+// Contribution is one replica's part of an item's quantities: the net of
+// what its own edits added and took away, less what later edits it did not
+// make cancelled (a remove, or a set of the wanted quantity, cancels the
+// part it saw).
+type Contribution struct {
+	Replica        uuid.UUID
+	Wanted, Bought int64
+}
+
+// Contributions returns each replica's part of the named item, ordered by
+// replica, for checking one writer's edits on their own; nil if the item
+// is not present.
+func (l *List) Contributions(name string) []Contribution {
+	it, err := l.present(name)
+	if err != nil {
+		return nil
+	}
+	out := make([]Contribution, 0, len(it.slots))
+	for _, s := range it.slots {
+		out = append(out, Contribution{
+			Replica: s.stamp.Replica,
+			Wanted:  int64(s.wantAdd) - int64(s.wantRm),
+			Bought:  int64(s.buyAdd) - int64(s.buyRm),
+		})
+	}
+	return out
+}
+
 // Items returns the present items, ordered by key.
 func (l *List) Items() []ItemView {
 	out := make([]ItemView, 0, len(l.items))

@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -355,5 +356,21 @@ func TestNamesUsedKeepsRemovedItemsDisplayNames(t *testing.T) {
 	}
 	if got := strings.Join(l.NamesUsed(), ","); got != "bread,Oat Milk" {
 		t.Fatalf("NamesUsed %q, want bread,Oat Milk (key order, removed kept, as displayed)", got)
+	}
+}
+
+func TestContributionsAreEachReplicasOwnPart(t *testing.T) {
+	a, b := newReplica(1, 0), newReplica(2, 0)
+	must(t, a.list.Add(a.clock, "milk", 2))
+	must(t, b.list.Merge(a.list))
+	must(t, b.list.Add(b.clock, "milk", 3))
+	must(t, b.list.Buy(b.clock, "milk", 1))
+	got := b.list.Contributions("Milk")
+	want := []Contribution{{Replica: a.clock.Replica(), Wanted: 2}, {Replica: b.clock.Replica(), Wanted: 3, Bought: 1}}
+	if !slices.Equal(got, want) && !slices.Equal(got, []Contribution{want[1], want[0]}) {
+		t.Fatalf("contributions %+v, want %+v", got, want)
+	}
+	if b.list.Contributions("eggs") != nil {
+		t.Fatal("contributions of an item that is not there")
 	}
 }
