@@ -61,3 +61,28 @@ func BenchmarkMergeDelta(b *testing.B) {
 		must(b, l.Merge(d))
 	}
 }
+
+// BenchmarkDecodeEncodeTombstones decodes and re-encodes a list at the item
+// limit that is mostly removed items: 50 present, the rest tombstones.
+func BenchmarkDecodeEncodeTombstones(b *testing.B) {
+	r := newReplica(1, 0)
+	l := r.list
+	must(b, l.Rename(r.clock, "benchmark"))
+	for i := range MaxItems {
+		name := fmt.Sprintf("item %d", i)
+		must(b, l.Add(r.clock, name, 2))
+		if i >= 50 {
+			must(b, l.Remove(r.clock, name))
+		}
+	}
+	data := l.Encode()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = d.Encode()
+	}
+}

@@ -53,15 +53,16 @@ func (t Timestamp) appendBinary(b []byte) []byte {
 	return append(b, t.Replica[:]...)
 }
 
-func timestampFromBinary(b []byte) (Timestamp, bool) {
+// timestampFromBinary reads the 28-byte form of a stamp; ok is false if b
+// is not 28 bytes or the stamp is out of range (see MaxWall).
+func timestampFromBinary(b []byte) (t Timestamp, ok bool) {
 	if len(b) != timestampSize {
 		return Timestamp{}, false
 	}
-	var t Timestamp
 	t.Wall = int64(binary.BigEndian.Uint64(b))
 	t.Logical = binary.BigEndian.Uint32(b[8:])
 	copy(t.Replica[:], b[12:])
-	return t, t.Wall >= 0
+	return t, t.Wall >= 0 && t.Wall <= MaxWall && t.Logical <= MaxLogical
 }
 
 func maxStamp(a, b Timestamp) Timestamp {
@@ -97,17 +98,22 @@ func NewClockWith(replica uuid.UUID, now func() time.Time) *Clock {
 func (c *Clock) Replica() uuid.UUID { return c.replica }
 
 // Now returns a new reading, strictly after every earlier reading and every
-// observed stamp.
+// observed stamp (at the top of the range, MaxWall and MaxLogical, it
+// repeats instead).
 func (c *Clock) Now() Timestamp {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	wall := c.now().UnixMilli()
-	if wall > c.last.Wall {
+	wall := min(c.now().UnixMilli(), MaxWall)
+	switch {
+	case wall > c.last.Wall:
 		c.last = Timestamp{Wall: wall}
-	} else if c.last.Logical == ^uint32(0) {
-		c.last = Timestamp{Wall: c.last.Wall + 1}
-	} else {
+	case c.last.Logical < MaxLogical:
 		c.last.Logical++
+	case c.last.Wall < MaxWall:
+		c.last = Timestamp{Wall: c.last.Wall + 1}
+	default:
+		// The top of the range, where only a forged stamp brings a clock:
+		// the reading repeats rather than leave the range Decode accepts.
 	}
 	c.last.Replica = c.replica
 	return c.last
@@ -118,6 +124,9 @@ func (c *Clock) Now() Timestamp {
 func (c *Clock) Observe(t Timestamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t.Wall > MaxWall || t.Logical > MaxLogical {
+		return // out of the range Decode accepts: never a replica's stamp
+	}
 	if t.Wall > c.last.Wall || (t.Wall == c.last.Wall && t.Logical > c.last.Logical) {
 		c.last.Wall, c.last.Logical = t.Wall, t.Logical
 	}

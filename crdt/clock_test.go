@@ -43,7 +43,7 @@ func TestClockObserveOrdersLaterReadings(t *testing.T) {
 
 func TestClockLogicalOverflowCarriesIntoWall(t *testing.T) {
 	c := NewClockWith(replicaID(1), newFakeTime(0).now)
-	c.Observe(Timestamp{Wall: base.UnixMilli(), Logical: ^uint32(0)})
+	c.Observe(Timestamp{Wall: base.UnixMilli(), Logical: MaxLogical})
 	got := c.Now()
 	if got.Wall != base.UnixMilli()+1 || got.Logical != 0 {
 		t.Fatalf("got %+v, want wall+1 and logical 0", got)
@@ -82,4 +82,43 @@ func compareBytes(a, b []byte) int {
 		}
 	}
 	return 0
+}
+
+// TestAStampAtTheTopOfTheRangeCannotWrapTheClock: the latest stamp Decode
+// accepts, observed by a clock, leaves room for the next reading, which
+// still encodes and decodes; so a replica that merged it keeps a valid
+// list.
+func TestAStampAtTheTopOfTheRangeCannotWrapTheClock(t *testing.T) {
+	top := Timestamp{Wall: MaxWall, Logical: MaxLogical - 1, Replica: replicaID(9)}
+	forged := enc(t, []any{1, listID[:], "far future", top.appendBinary(nil), []any{}})
+	l, err := Decode(forged)
+	if err != nil {
+		t.Fatalf("the top of the range refused: %v", err)
+	}
+	r := newReplica(1, 0)
+	must(t, l.Add(r.clock, "milk", 1))
+	if v := mustItem(t, l, "milk"); !v.Modified.After(top) || v.Modified.Wall != MaxWall {
+		t.Fatalf("edit after the top stamp is stamped %+v", v.Modified)
+	}
+	if _, err := Decode(l.Encode()); err != nil {
+		t.Fatalf("the list no longer decodes after an edit: %v", err)
+	}
+	// At the very top the clock stays there: the list still decodes.
+	must(t, l.Add(r.clock, "eggs", 1))
+	must(t, l.Add(r.clock, "tea", 1))
+	if v := mustItem(t, l, "tea"); v.Modified.Wall != MaxWall || v.Modified.Logical != MaxLogical {
+		t.Fatalf("reading at the top of the range: %+v", v.Modified)
+	}
+	if _, err := Decode(l.Encode()); err != nil {
+		t.Fatalf("the list no longer decodes at the top of the range: %v", err)
+	}
+}
+
+func TestClockIgnoresStampsOutOfRange(t *testing.T) {
+	c := NewClockWith(replicaID(1), newFakeTime(0).now)
+	c.Observe(Timestamp{Wall: 1<<63 - 1})
+	c.Observe(Timestamp{Wall: base.UnixMilli(), Logical: 1<<32 - 1})
+	if got := c.Now(); got.Wall != base.UnixMilli() || got.Logical != 0 {
+		t.Fatalf("after observing stamps out of range the clock reads %+v, want the wall clock", got)
+	}
 }

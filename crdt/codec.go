@@ -164,7 +164,8 @@ func (d *decoder) stamp(what string) Timestamp {
 	}
 	t, ok := timestampFromBinary(b)
 	if !ok {
-		d.fail("%s has a negative wall time", what)
+		d.fail("%s is out of range (wall %d ms, logical %d): a stamp's wall time is 0 to the end of the year 9999 (%d ms) and its logical counter at most %d",
+			what, t.Wall, t.Logical, int64(MaxWall), uint32(MaxLogical))
 	}
 	return t
 }

@@ -11,6 +11,14 @@ const (
 	MaxQuantity    = 1_000_000 // largest quantity one edit may add, set or buy
 	MaxCounter     = 1 << 40   // largest value of one counter in one slot
 	MaxEncodedSize = 4 << 20   // largest encoded list Decode accepts, in bytes
+
+	// MaxWall is the latest wall time a stamp may carry: the last
+	// millisecond of the year 9999, UTC. Decode refuses a stamp beyond it
+	// or with a logical counter beyond MaxLogical, and a Clock never reads
+	// past them (see Clock.Now), so a forged stamp cannot make a replica's
+	// next reading wrap around into one Decode refuses.
+	MaxWall    = 253_402_300_799_999
+	MaxLogical = 1<<32 - 2
 )
 
 // Sentinel errors, wrapped with detail; test them with errors.Is.

@@ -118,8 +118,9 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 	return nil
 }
 
-// SetWanted sets the wanted quantity of a present item to qty (≥ 1), as a
-// counter change, so it composes with concurrent adds.
+// SetWanted sets the wanted quantity of a present item to qty (≥ 1, and
+// not below what is bought), as a counter change, so it composes with
+// concurrent adds.
 func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 	it, err := l.present(name)
 	if err != nil {
@@ -127,6 +128,9 @@ func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 	}
 	if err := checkQuantity(qty); err != nil {
 		return err
+	}
+	if v := view(it); qty < v.Bought {
+		return fmt.Errorf("%w: %d of %q already bought; wanted cannot go below that (unbuy first)", ErrInvalidQuantity, v.Bought, it.display)
 	}
 	wanted, _ := it.totals()
 	switch delta := qty - wanted; {
@@ -285,18 +289,26 @@ func (l *List) Clone() *List {
 }
 
 // Merge joins o into l. It never aliases o: l may be edited afterwards
-// without changing o. Lists with different IDs do not merge.
+// without changing o. Lists with different IDs do not merge, and neither do
+// two whose union would hold more than MaxItems items: either error leaves
+// l as it was.
 func (l *List) Merge(o *List) error {
 	if l.id != o.id {
 		return fmt.Errorf("%w: %s and %s", ErrIDMismatch, l.id, o.id)
+	}
+	added := 0
+	for k := range o.items {
+		if l.items[k] == nil {
+			added++
+		}
+	}
+	if len(l.items)+added > MaxItems {
+		return fmt.Errorf("%w: merged list would hold %d items, more than %d", ErrTooLarge, len(l.items)+added, MaxItems)
 	}
 	for k, oit := range o.items {
 		if it := l.items[k]; it != nil {
 			it.merge(oit)
 		} else {
-			if len(l.items) >= MaxItems {
-				return fmt.Errorf("%w: merged list would hold more than %d items", ErrTooLarge, MaxItems)
-			}
 			l.items[k] = oit.clone()
 		}
 	}

@@ -1,7 +1,9 @@
 package crdt
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -372,5 +374,41 @@ func TestContributionsAreEachReplicasOwnPart(t *testing.T) {
 	}
 	if b.list.Contributions("eggs") != nil {
 		t.Fatal("contributions of an item that is not there")
+	}
+}
+
+func TestWantedCannotBeSetBelowWhatIsBought(t *testing.T) {
+	r := newReplica(1, 0)
+	must(t, r.list.Add(r.clock, "milk", 3))
+	must(t, r.list.Buy(r.clock, "milk", 2))
+	before := r.list.Encode()
+	if err := r.list.SetWanted(r.clock, "milk", 1); !errors.Is(err, ErrInvalidQuantity) || !strings.Contains(err.Error(), "2 of \"milk\" already bought") {
+		t.Fatalf("setting wanted 1 with 2 bought: %v", err)
+	}
+	if !bytes.Equal(before, r.list.Encode()) {
+		t.Fatal("a refused set changed the list")
+	}
+	must(t, r.list.SetWanted(r.clock, "milk", 2))
+	if v := mustItem(t, r.list, "milk"); v.Wanted != 2 || v.Bought != 2 {
+		t.Fatalf("after setting wanted to what is bought: %+v", v)
+	}
+}
+
+// TestMergePastTheItemLimitChangesNothing: a merge whose union would pass
+// MaxItems fails before touching the list, so it never half-applies.
+func TestMergePastTheItemLimitChangesNothing(t *testing.T) {
+	a, b := newReplica(1, 0), newReplica(2, 0)
+	for i := range MaxItems - 1 {
+		must(t, a.list.Add(a.clock, fmt.Sprintf("item %d", i), 1))
+	}
+	must(t, b.list.Add(b.clock, "item 0", 5)) // an item both have: merges
+	must(t, b.list.Add(b.clock, "new one", 1))
+	must(t, b.list.Add(b.clock, "new two", 1))
+	before := a.list.Encode()
+	if err := a.list.Merge(b.list); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("merge past the limit: %v, want ErrTooLarge", err)
+	}
+	if !bytes.Equal(before, a.list.Encode()) {
+		t.Fatal("a merge that failed changed the list")
 	}
 }

@@ -87,8 +87,12 @@ func TestToggle(t *testing.T) {
 	if v, _ := l.Lookup("milk"); v.Bought != 1 || v.Acquired {
 		t.Fatalf("check bought %+v, want 1 of 2", v)
 	}
+	// Someone else sets wanted to 1 while this device buys the second:
+	// after the merge, 2 are bought of 1 wanted.
+	other, otherClock := l.Clone(), crdt.NewClock(uuid.New())
+	must(other.SetWanted(otherClock, "milk", 1))
 	must(l.Buy(c, "milk", 1))
-	must(l.SetWanted(c, "milk", 1)) // now 2 bought of 1 wanted
+	must(l.Merge(other))
 	must(toggle("milk", true)(l, c))
 	if v, _ := l.Lookup("milk"); v.Bought != 2 {
 		t.Fatalf("check of a checked item changed it: %+v", v)

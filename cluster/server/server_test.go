@@ -78,6 +78,13 @@ func TestClockSkew(t *testing.T) {
 	if r := p.call(protocol.NewFetch(p.id(), 0, future.ID())); len(r.Body) != 0 {
 		t.Fatal("a refused list was stored")
 	}
+	// A stamp near the end of the year 9999 is refused too: its distance
+	// does not fit a time.Duration and must not wrap into the past.
+	farFuture := newList(t, func() time.Time { return time.UnixMilli(crdt.MaxWall) }, "tea")
+	b = wantError(t, p.call(p.storeMsg(farFuture)), protocol.CodeClockSkew)
+	if !strings.Contains(b.Message, "more than 100 years ahead") {
+		t.Errorf("skew message %q does not say how far ahead", b.Message)
+	}
 	near := newList(t, func() time.Time { return base.Add(4 * time.Minute) }, "eggs")
 	if r := p.call(p.storeMsg(near)); r.Type != protocol.TypeStoreReply {
 		t.Fatalf("a list 4 minutes ahead: %v, want StoreReply", r.Type)

@@ -130,11 +130,18 @@ func (s *Server) checkList(m protocol.Message, body []byte) (*crdt.List, protoco
 // last-writer-wins register of the list until real time caught up.
 func (s *Server) checkSkew(l *crdt.List) error {
 	now := s.cfg.Now()
-	ahead := time.Duration(l.MaxStamp().Wall-now.UnixMilli()) * time.Millisecond
-	if ahead <= s.cfg.MaxSkew {
+	// In milliseconds: a decoded stamp is at most crdt.MaxWall, so the
+	// difference fits, where the same span in a time.Duration (nanoseconds)
+	// would overflow past the year 2262.
+	aheadMs := l.MaxStamp().Wall - now.UnixMilli()
+	if aheadMs <= s.cfg.MaxSkew.Milliseconds() {
 		return nil
 	}
-	return fmt.Errorf("list %s has edits stamped %v ahead of this server's clock (%s); at most %v is accepted: the clock of the device that made them is wrong",
+	ahead := "more than 100 years"
+	if aheadMs < 100*365*24*time.Hour.Milliseconds() {
+		ahead = (time.Duration(aheadMs) * time.Millisecond).String()
+	}
+	return fmt.Errorf("list %s has edits stamped %s ahead of this server's clock (%s); at most %v is accepted: the clock of the device that made them is wrong",
 		l.ID(), ahead, now.UTC().Format(time.RFC3339), s.cfg.MaxSkew)
 }
 
