@@ -7,56 +7,94 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // FormatVersion is the version of the list encoding written by Encode.
-const FormatVersion = 1
+// Decode also reads version 1 (see codec_v1.go) and converts it.
+const FormatVersion = 2
 
 // The encoding is msgpack, canonical (items sorted by key, slots by replica,
-// integers in their shortest form), so equal states encode to equal bytes:
+// integers in their shortest form, an absent stamp as nil), so equal states
+// encode to equal bytes:
 //
 //	list = [version, id bin16, name str, nameAt ts, [item...]]
-//	item = [key str, display str, displayAt ts, added ts, removed ts, [slot...]]
+//	item = [key str, display str, displayAt ts, category str, categoryAt ts?,
+//	        note str, noteAt ts?, removed ts?, legacyRemoved ts?,
+//	        [slot...], [cut slot...], set]
+//	set  = nil | [at ts, wanted uint, [observed slot...]]
 //	slot = [stamp ts, wantAdd uint, wantRm uint, buyAdd uint, buyRm uint]
 //	ts   = bin28: wall ms (8, big-endian), logical (4), replica (16)
+//	ts?  = ts, or nil for none
 const (
 	listFields = 5
-	itemFields = 6
+	itemFields = 12
 	slotFields = 5
+	setFields  = 3
 )
+
+// encoder writes the canonical encoding. Writes to a bytes.Buffer cannot
+// fail, so the msgpack encoder's errors are nil and are not checked.
+type encoder struct {
+	e  *msgpack.Encoder
+	ts []byte // scratch for stamps
+}
+
+func (w *encoder) stamp(t Timestamp) { _ = w.e.EncodeBytes(t.appendBinary(w.ts[:0])) }
+
+func (w *encoder) optStamp(t Timestamp) {
+	if t.IsZero() {
+		_ = w.e.EncodeNil()
+		return
+	}
+	w.stamp(t)
+}
+
+func (w *encoder) slots(ss []slot) {
+	_ = w.e.EncodeArrayLen(len(ss))
+	for _, s := range ss {
+		_ = w.e.EncodeArrayLen(slotFields)
+		w.stamp(s.stamp)
+		_ = w.e.EncodeUint(s.wantAdd)
+		_ = w.e.EncodeUint(s.wantRm)
+		_ = w.e.EncodeUint(s.buyAdd)
+		_ = w.e.EncodeUint(s.buyRm)
+	}
+}
 
 // Encode returns the canonical encoding of l.
 func (l *List) Encode() []byte {
 	var buf bytes.Buffer
-	buf.Grow(64 + 96*len(l.items))
-	e := msgpack.NewEncoder(&buf)
-	ts := make([]byte, 0, timestampSize)
-	// Writes to a bytes.Buffer cannot fail, so the encoder's errors are nil.
-	_ = e.EncodeArrayLen(listFields)
-	_ = e.EncodeUint(FormatVersion)
-	_ = e.EncodeBytes(l.id[:])
-	_ = e.EncodeString(l.name.value)
-	_ = e.EncodeBytes(l.name.at.appendBinary(ts[:0]))
-	_ = e.EncodeArrayLen(len(l.items))
+	buf.Grow(64 + 112*len(l.items))
+	w := encoder{e: msgpack.NewEncoder(&buf), ts: make([]byte, 0, timestampSize)}
+	_ = w.e.EncodeArrayLen(listFields)
+	_ = w.e.EncodeUint(FormatVersion)
+	_ = w.e.EncodeBytes(l.id[:])
+	_ = w.e.EncodeString(l.name.value)
+	w.stamp(l.name.at)
+	_ = w.e.EncodeArrayLen(len(l.items))
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		it := l.items[k]
-		_ = e.EncodeArrayLen(itemFields)
-		_ = e.EncodeString(it.key)
-		_ = e.EncodeString(it.display)
-		_ = e.EncodeBytes(it.displayAt.appendBinary(ts[:0]))
-		_ = e.EncodeBytes(it.added.appendBinary(ts[:0]))
-		_ = e.EncodeBytes(it.removed.appendBinary(ts[:0]))
-		_ = e.EncodeArrayLen(len(it.slots))
-		for _, s := range it.slots {
-			_ = e.EncodeArrayLen(slotFields)
-			_ = e.EncodeBytes(s.stamp.appendBinary(ts[:0]))
-			_ = e.EncodeUint(s.wantAdd)
-			_ = e.EncodeUint(s.wantRm)
-			_ = e.EncodeUint(s.buyAdd)
-			_ = e.EncodeUint(s.buyRm)
+		_ = w.e.EncodeArrayLen(itemFields)
+		_ = w.e.EncodeString(it.key)
+		_ = w.e.EncodeString(it.display.value)
+		w.stamp(it.display.at)
+		_ = w.e.EncodeString(it.category.value)
+		w.optStamp(it.category.at)
+		_ = w.e.EncodeString(it.note.value)
+		w.optStamp(it.note.at)
+		w.optStamp(it.removed)
+		w.optStamp(it.legacyRemoved)
+		w.slots(it.slots)
+		w.slots(it.cut)
+		if it.set.at.IsZero() {
+			_ = w.e.EncodeNil()
+			continue
 		}
+		_ = w.e.EncodeArrayLen(setFields)
+		w.stamp(it.set.at)
+		_ = w.e.EncodeUint(it.set.wanted)
+		w.slots(it.set.obs)
 	}
 	return buf.Bytes()
 }
@@ -78,14 +116,15 @@ func Decode(data []byte) (*List, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	l.max = l.computeMax()
+	l.max, l.npresent = l.computeMax(), l.countPresent()
 	return l, nil
 }
 
 // decoder keeps the first error, so the grammar reads straight through.
 type decoder struct {
-	dec *msgpack.Decoder
-	err error
+	dec     *msgpack.Decoder
+	err     error
+	scratch [timestampSize]byte // what bin reads into
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -133,9 +172,11 @@ func (d *decoder) str(what string, maxLen int) string {
 	return ""
 }
 
-// bin reads a bin (or str) of exactly size bytes. It checks the claimed
-// length before reading: msgpack's DecodeBytes allocates whatever length the
-// input claims, so a five-byte header could ask for gigabytes.
+// bin reads a bin (or str) of exactly size (at most timestampSize) bytes
+// into the decoder's scratch space, valid until the next call. It checks
+// the claimed length before reading: msgpack's DecodeBytes allocates
+// whatever length the input claims, so a five-byte header could ask for
+// gigabytes.
 func (d *decoder) bin(what string, size int) []byte {
 	if d.err != nil {
 		return nil
@@ -147,7 +188,7 @@ func (d *decoder) bin(what string, size int) []byte {
 	case n != size:
 		d.fail("%s is %d bytes, want %d", what, n, size)
 	default:
-		b := make([]byte, size)
+		b := d.scratch[:size]
 		if err := d.dec.ReadFull(b); err != nil {
 			d.fail("%s: %v", what, err)
 			return nil
@@ -182,88 +223,4 @@ func (d *decoder) counter(what string) uint64 {
 		d.fail("%s is %d, at most %d allowed", what, v, uint64(MaxCounter))
 	}
 	return v
-}
-
-func (d *decoder) list() *List {
-	d.arrayLen("list", listFields, listFields)
-	if d.err != nil {
-		return nil
-	}
-	if v, err := d.dec.DecodeUint64(); err != nil || v != FormatVersion {
-		d.fail("unsupported format version (%v, %v); this replica reads version %d", v, err, FormatVersion)
-		return nil
-	}
-	idb := d.bin("list ID", 16)
-	if d.err != nil {
-		return nil
-	}
-	id := uuid.UUID(idb)
-	if id.Version() != 4 || id.Variant() != uuid.RFC4122 {
-		d.fail("list ID %s is not a version 4 UUID", id)
-		return nil
-	}
-	l := Empty(id)
-	l.name.value = d.str("list name", MaxNameBytes)
-	l.name.at = d.stamp("list name stamp")
-	if d.err == nil && l.name.at.IsZero() != (l.name.value == "") {
-		d.fail("list name %q and its stamp disagree", l.name.value)
-	}
-	n := d.arrayLen("items", 0, MaxItems)
-	prev := ""
-	for i := 0; i < n && d.err == nil; i++ {
-		it := d.item()
-		if d.err != nil {
-			break
-		}
-		if i > 0 && it.key <= prev {
-			d.fail("item %q out of order or repeated", it.key)
-			break
-		}
-		prev = it.key
-		l.items[it.key] = it
-	}
-	return l
-}
-
-func (d *decoder) item() *item {
-	d.arrayLen("item", itemFields, itemFields)
-	it := &item{
-		key:       d.str("item key", 3*MaxNameBytes),
-		display:   d.str("item name", MaxNameBytes),
-		displayAt: d.stamp("item name stamp"),
-		added:     d.stamp("item add stamp"),
-		removed:   d.stamp("item remove stamp"),
-	}
-	if d.err != nil {
-		return nil
-	}
-	switch {
-	case it.key == "" || it.display == "":
-		d.fail("item with an empty key or name")
-	case it.added.IsZero() || it.displayAt.IsZero():
-		d.fail("item %q was never added", it.key)
-	}
-	n := d.arrayLen("slots", 0, MaxReplicas)
-	for i := 0; i < n && d.err == nil; i++ {
-		d.arrayLen("slot", slotFields, slotFields)
-		s := slot{
-			stamp:   d.stamp("slot stamp"),
-			wantAdd: d.counter("wanted+"), wantRm: d.counter("wanted-"),
-			buyAdd: d.counter("bought+"), buyRm: d.counter("bought-"),
-		}
-		switch {
-		case d.err != nil:
-		case s.stamp.IsZero():
-			d.fail("item %q: slot without a stamp", it.key)
-		case i > 0 && bytes.Compare(s.stamp.Replica[:], it.slots[i-1].stamp.Replica[:]) <= 0:
-			d.fail("item %q: slots out of order or repeated", it.key)
-		case s.stamp.After(it.added):
-			d.fail("item %q: slot newer than the item's last edit", it.key)
-		case s.stamp.Compare(it.removed) < 0:
-			d.fail("item %q: slot from before its removal", it.key)
-		default:
-			it.slots = append(it.slots, s)
-		}
-	}
-	return it
 }

@@ -27,16 +27,21 @@ func (r *register) merge(o register) {
 // usable; make one with [New], [Empty] or [Decode]. A List is not safe for
 // concurrent use: its owner serialises edits and merges.
 type List struct {
-	id    uuid.UUID
-	name  register
-	items map[string]*item // by key
-	max   Timestamp        // newest stamp anywhere in the list
+	id       uuid.UUID
+	name     register
+	items    map[string]*item // by key
+	max      Timestamp        // newest stamp anywhere in the list
+	npresent int              // items present, kept up to date by every change
 }
 
-// ItemView is the read-only view of a present item.
+// ItemView is the read-only view of a present item. Bought may exceed
+// Wanted when people bought concurrently: it then shows as over-bought
+// (Remaining stays 0).
 type ItemView struct {
 	Key       string // normalised name
 	Name      string // displayed name
+	Category  string // "" if none
+	Note      string // "" if none
 	Wanted    int64
 	Bought    int64
 	Remaining int64 // max(0, Wanted - Bought)
@@ -67,8 +72,23 @@ func (l *List) Name() string { return l.name.value }
 // observe it (edits do so themselves).
 func (l *List) MaxStamp() Timestamp { return l.max }
 
-// Len returns the number of items in the state, tombstones included.
+// Len returns the number of items in the state, removed ones included.
 func (l *List) Len() int { return len(l.items) }
+
+// Present returns the number of present items.
+func (l *List) Present() int { return l.npresent }
+
+// countPresent counts the present items, for a list built without its
+// changes (decoded, or cut out of another).
+func (l *List) countPresent() int {
+	n := 0
+	for _, it := range l.items {
+		if it.present() {
+			n++
+		}
+	}
+	return n
+}
 
 // tick returns a fresh stamp after everything in the list.
 func (l *List) tick(c *Clock) Timestamp {
@@ -89,7 +109,8 @@ func (l *List) Rename(c *Clock, name string) error {
 }
 
 // Add adds qty of the named item. If the item is present its wanted count
-// grows by qty; otherwise it starts a new life with qty wanted and none bought.
+// grows by qty; otherwise it starts a new life with qty wanted and none
+// bought (what earlier lives counted was cancelled by their removes).
 func (l *List) Add(c *Clock, name string, qty int64) error {
 	display, err := checkName(name)
 	if err != nil {
@@ -100,27 +121,30 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 	}
 	key := Normalize(display)
 	it := l.items[key]
-	if it == nil {
-		if len(l.items) >= MaxItems {
-			return fmt.Errorf("%w: a list holds at most %d items", ErrTooLarge, MaxItems)
-		}
+	fresh := it == nil || !it.present()
+	switch {
+	case fresh && l.npresent >= MaxItems:
+		return fmt.Errorf("%w: a list holds at most %d items", ErrTooLarge, MaxItems)
+	case it == nil && len(l.items) >= MaxEntries:
+		return fmt.Errorf("%w: a list keeps at most %d items, removed ones included", ErrTooLarge, MaxEntries)
+	case it == nil:
 		it = &item{key: key}
 	}
-	fresh := !it.present()
-	ts, err := l.edit(it, c, wantAdd, qty)
+	ts, err := l.edit(it, c, func(s *slot) *uint64 { return &s.wantAdd }, qty)
 	if err != nil {
 		return err
 	}
 	if fresh {
-		it.display, it.displayAt = display, ts
+		it.display = register{value: display, at: ts}
+		l.npresent++
 	}
 	l.items[key] = it
 	return nil
 }
 
 // SetWanted sets the wanted quantity of a present item to qty (≥ 1, and
-// not below what is bought), as a counter change, so it composes with
-// concurrent adds.
+// not below what is bought). It is a set: of two concurrent sets the later
+// holds, never their sum; adds it had not seen apply on top of it.
 func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 	it, err := l.present(name)
 	if err != nil {
@@ -130,15 +154,31 @@ func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 		return err
 	}
 	if v := view(it); qty < v.Bought {
-		return fmt.Errorf("%w: %d of %q already bought; wanted cannot go below that (unbuy first)", ErrInvalidQuantity, v.Bought, it.display)
+		return fmt.Errorf("%w: %d of %q already bought; wanted cannot go below that (unbuy first)", ErrInvalidQuantity, v.Bought, it.display.value)
 	}
-	wanted, _ := it.totals()
-	switch delta := qty - wanted; {
-	case delta > 0:
-		_, err = l.edit(it, c, wantAdd, delta)
-	case delta < 0:
-		_, err = l.edit(it, c, wantRm, -delta)
+	ts, err := l.edit(it, c, nil, 0)
+	if err != nil {
+		return err
 	}
+	it.set = wantedSet{at: ts, wanted: uint64(qty), obs: slices.Clone(it.slots)}
+	return nil
+}
+
+// Decrease takes n off the wanted quantity of a present item. It is a
+// counter change, so concurrent decreases add up; it may not take wanted
+// below 1 or below what is bought.
+func (l *List) Decrease(c *Clock, name string, n int64) error {
+	it, err := l.present(name)
+	if err != nil {
+		return err
+	}
+	if err := checkQuantity(n); err != nil {
+		return err
+	}
+	if v := view(it); v.Wanted-n < max(1, v.Bought) {
+		return fmt.Errorf("%w: %d of %q wanted and %d bought, cannot take %d off", ErrInvalidQuantity, v.Wanted, it.display.value, v.Bought, n)
+	}
+	_, err = l.edit(it, c, func(s *slot) *uint64 { return &s.wantRm }, n)
 	return err
 }
 
@@ -153,9 +193,9 @@ func (l *List) Buy(c *Clock, name string, n int64) error {
 		return err
 	}
 	if v := view(it); n > v.Remaining {
-		return fmt.Errorf("%w: %d of %q remain, cannot buy %d", ErrOverBuy, v.Remaining, it.display, n)
+		return fmt.Errorf("%w: %d of %q remain, cannot buy %d", ErrOverBuy, v.Remaining, it.display.value, n)
 	}
-	_, err = l.edit(it, c, buyAdd, n)
+	_, err = l.edit(it, c, func(s *slot) *uint64 { return &s.buyAdd }, n)
 	return err
 }
 
@@ -169,50 +209,65 @@ func (l *List) Unbuy(c *Clock, name string, n int64) error {
 		return err
 	}
 	if v := view(it); n > v.Bought {
-		return fmt.Errorf("%w: only %d of %q bought, cannot unbuy %d", ErrInvalidQuantity, v.Bought, it.display, n)
+		return fmt.Errorf("%w: only %d of %q bought, cannot unbuy %d", ErrInvalidQuantity, v.Bought, it.display.value, n)
 	}
-	_, err = l.edit(it, c, buyRm, n)
+	_, err = l.edit(it, c, func(s *slot) *uint64 { return &s.buyRm }, n)
 	return err
 }
 
-// Remove removes a present item. It stays as a tombstone.
+// Remove removes a present item. The remove records what it saw of every
+// replica's edits and cancels exactly that: an edit it had not seen keeps
+// the item, with that edit's part only. The item stays as a tombstone.
 func (l *List) Remove(c *Clock, name string) error {
 	it, err := l.present(name)
 	if err != nil {
 		return err
 	}
 	it.removed = l.tick(c)
-	it.dropDead()
+	it.cut = mergeSlots(it.cut, it.slots)
+	l.npresent--
 	return nil
 }
 
-// counter selects one of a slot's four counters.
-type counter func(*slot) *uint64
+// SetCategory sets the category (aisle) of a present item; "" clears it.
+func (l *List) SetCategory(c *Clock, name, category string) error {
+	return l.setText(c, name, category, MaxCategoryBytes, "category", func(it *item) *register { return &it.category })
+}
 
-var (
-	wantAdd counter = func(s *slot) *uint64 { return &s.wantAdd }
-	wantRm  counter = func(s *slot) *uint64 { return &s.wantRm }
-	buyAdd  counter = func(s *slot) *uint64 { return &s.buyAdd }
-	buyRm   counter = func(s *slot) *uint64 { return &s.buyRm }
-)
+// SetNote sets the note of a present item; "" clears it.
+func (l *List) SetNote(c *Clock, name, note string) error {
+	return l.setText(c, name, note, MaxNoteBytes, "note", func(it *item) *register { return &it.note })
+}
 
-// edit adds n to one counter of the clock's replica's slot and stamps the
-// item, after checking the limits: on error nothing has changed.
-func (l *List) edit(it *item, c *Clock, field counter, n int64) (Timestamp, error) {
-	var cur slot
-	if s, ok := it.slot(c.Replica()); ok {
-		cur = *s
-	} else if len(it.slots) >= MaxReplicas {
+func (l *List) setText(c *Clock, name, text string, maxLen int, what string, field func(*item) *register) error {
+	it, err := l.present(name)
+	if err != nil {
+		return err
+	}
+	text, err = checkText(text, maxLen, what)
+	if err != nil {
+		return err
+	}
+	*field(it) = register{value: text, at: l.tick(c)}
+	return nil
+}
+
+// edit adds n to one counter (nil: none) of the clock's replica's slot and
+// stamps the slot, after checking the limits: on error nothing has changed.
+func (l *List) edit(it *item, c *Clock, field func(*slot) *uint64, n int64) (Timestamp, error) {
+	cur, ok := find(it.slots, c.Replica())
+	if !ok && len(it.slots) >= MaxReplicas {
 		return Timestamp{}, fmt.Errorf("%w: an item holds at most %d replicas' counters", ErrTooLarge, MaxReplicas)
 	}
-	if *field(&cur)+uint64(n) > MaxCounter {
+	if field != nil && *field(&cur)+uint64(n) > MaxCounter {
 		return Timestamp{}, fmt.Errorf("%w: counter would pass %d", ErrTooLarge, int64(MaxCounter))
 	}
 	ts := l.tick(c)
 	s := it.slotFor(ts.Replica)
-	*field(s) += uint64(n)
+	if field != nil {
+		*field(s) += uint64(n)
+	}
 	s.stamp = ts
-	it.added = ts
 	return ts, nil
 }
 
@@ -244,19 +299,18 @@ type Contribution struct {
 
 // Contributions returns each replica's part of the named item, ordered by
 // replica, for checking one writer's edits on their own; nil if the item
-// is not present.
+// is not present. The value of a live set of the wanted quantity is no
+// replica's part.
 func (l *List) Contributions(name string) []Contribution {
 	it, err := l.present(name)
 	if err != nil {
 		return nil
 	}
+	live := it.baseLive()
 	out := make([]Contribution, 0, len(it.slots))
 	for _, s := range it.slots {
-		out = append(out, Contribution{
-			Replica: s.stamp.Replica,
-			Wanted:  int64(s.wantAdd) - int64(s.wantRm),
-			Bought:  int64(s.buyAdd) - int64(s.buyRm),
-		})
+		w, b := it.contribution(s, live)
+		out = append(out, Contribution{Replica: s.stamp.Replica, Wanted: w, Bought: b})
 	}
 	return out
 }
@@ -276,12 +330,13 @@ func view(it *item) ItemView {
 	w, b := it.totals()
 	w, b = max(w, 0), max(b, 0)
 	rem := max(w-b, 0)
-	return ItemView{Key: it.key, Name: it.display, Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified()}
+	return ItemView{Key: it.key, Name: it.display.value, Category: it.category.value, Note: it.note.value,
+		Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified()}
 }
 
 // Clone returns a deep copy of l.
 func (l *List) Clone() *List {
-	c := &List{id: l.id, name: l.name, max: l.max, items: make(map[string]*item, len(l.items))}
+	c := &List{id: l.id, name: l.name, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
 	for k, it := range l.items {
 		c.items[k] = it.clone()
 	}
@@ -289,27 +344,27 @@ func (l *List) Clone() *List {
 }
 
 // Merge joins o into l. It never aliases o: l may be edited afterwards
-// without changing o. Lists with different IDs do not merge, and neither do
-// two whose union would hold more than MaxItems items: either error leaves
-// l as it was.
+// without changing o. Lists with different IDs do not merge (l is left as
+// it was); otherwise it never fails: limits are checked where an edit is
+// made and at Decode, never here, so two valid replicas always converge.
 func (l *List) Merge(o *List) error {
 	if l.id != o.id {
 		return fmt.Errorf("%w: %s and %s", ErrIDMismatch, l.id, o.id)
 	}
-	added := 0
-	for k := range o.items {
-		if l.items[k] == nil {
-			added++
-		}
-	}
-	if len(l.items)+added > MaxItems {
-		return fmt.Errorf("%w: merged list would hold %d items, more than %d", ErrTooLarge, len(l.items)+added, MaxItems)
-	}
 	for k, oit := range o.items {
-		if it := l.items[k]; it != nil {
+		it := l.items[k]
+		was := it != nil && it.present()
+		if it != nil {
 			it.merge(oit)
 		} else {
-			l.items[k] = oit.clone()
+			it = oit.clone()
+			l.items[k] = it
+		}
+		switch now := it.present(); {
+		case now && !was:
+			l.npresent++
+		case was && !now:
+			l.npresent--
 		}
 	}
 	l.name.merge(o.name)
@@ -340,7 +395,7 @@ func (l *List) Delta(since Timestamp) *List {
 			d.items[k] = it.clone()
 		}
 	}
-	d.max = d.computeMax()
+	d.max, d.npresent = d.computeMax(), d.countPresent()
 	return d
 }
 
@@ -356,7 +411,7 @@ func (l *List) Split() []*List {
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		p := Empty(l.id)
 		p.items[k] = l.items[k].clone()
-		p.max = p.computeMax()
+		p.max, p.npresent = p.computeMax(), p.countPresent()
 		parts = append(parts, p)
 	}
 	return parts
@@ -372,7 +427,7 @@ func (l *List) ItemKeys() []string { return slices.Sorted(maps.Keys(l.items)) }
 func (l *List) NamesUsed() []string {
 	names := make([]string, 0, len(l.items))
 	for _, k := range l.ItemKeys() {
-		names = append(names, l.items[k].display)
+		names = append(names, l.items[k].display.value)
 	}
 	return names
 }
@@ -410,6 +465,22 @@ func checkName(name string) (string, error) {
 // plain space; names reach people's terminals, so escapes are refused.
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
+}
+
+// checkText trims a category or note and checks it is valid UTF-8, free of
+// control characters and at most maxLen bytes long; "" is allowed.
+func checkText(text string, maxLen int, what string) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidName, what)
+	}
+	text = TrimName(text)
+	switch {
+	case hasControl(text):
+		return "", fmt.Errorf("%w: %s contains a control character", ErrInvalidName, what)
+	case len(text) > maxLen:
+		return "", fmt.Errorf("%w: %s is %d bytes long, at most %d allowed", ErrInvalidName, what, len(text), maxLen)
+	}
+	return text, nil
 }
 
 func checkQuantity(n int64) error {

@@ -42,7 +42,7 @@ func (s *sim) edit(r *replica) {
 	}
 	name := names[s.rng.IntN(len(names))]
 	l, c := r.list, r.clock
-	switch s.rng.IntN(8) {
+	switch s.rng.IntN(11) {
 	case 0, 1, 2:
 		_ = l.Add(c, name, int64(1+s.rng.IntN(3)))
 	case 3:
@@ -57,6 +57,12 @@ func (s *sim) edit(r *replica) {
 		_ = l.Remove(c, name)
 	case 7:
 		_ = l.Rename(c, names[s.rng.IntN(len(names))]+" list")
+	case 8:
+		_ = l.Decrease(c, name, 1)
+	case 9:
+		_ = l.SetCategory(c, name, names[s.rng.IntN(len(names))])
+	case 10:
+		_ = l.SetNote(c, name, "note "+names[s.rng.IntN(len(names))])
 	}
 }
 
@@ -121,6 +127,11 @@ func TestRandomHistoriesConvergeToIdenticalBytes(t *testing.T) {
 		s := newSim(t, seed)
 		s.run(200)
 		want := s.replicas[0].list.Encode()
+		for i, r := range s.replicas {
+			if r.list.Present() != r.list.countPresent() {
+				t.Fatalf("seed %d: replica %d counts %d present items, holds %d", seed, i, r.list.Present(), r.list.countPresent())
+			}
+		}
 		for i, r := range s.replicas[1:] {
 			if got := r.list.Encode(); !bytes.Equal(got, want) {
 				t.Fatalf("seed %d: replica %d diverged:\n%x\nvs replica 0:\n%x", seed, i+1, got, want)

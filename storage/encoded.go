@@ -89,11 +89,16 @@ func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
 // checksum verifies is what SaveMerge wrote, the encoding of a part it had
 // decoded or merged, so it decodes. It returns ErrNotFound if nothing of the
 // list is stored.
+//
+// A part written by an earlier format version of the list differs from
+// the empty list's start (the version) and is declined: Load decodes it,
+// which converts it, and the next write of the part stores it in the
+// current version.
 func (s *Store) assemble(k listKey) ([]byte, error) {
 	id := k.id()
 	empty := crdt.Empty(id).Encode()
 	emptyHead := empty[:len(empty)-1] // without the empty item array
-	fixed := 2 + 2 + len(id)          // [5, 1, bin16 id: the start of every part
+	fixed := 2 + 2 + len(id)          // [5, version, bin16 id: the start of every part
 	var head []byte
 	items := make([]byte, 0, 8<<10) // a 30-item list takes about 6 KiB
 	n, bad := 0, false
@@ -109,10 +114,10 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 			head = bytes.Clone(payload[:len(payload)-1])
 			bad = payload[len(payload)-1] != empty[len(empty)-1] || !namePartShape(payload[fixed:len(payload)-1])
 		default:
-			// [5, 1, id, "", zero, [item]], item = [key, ...].
+			// [5, version, id, "", zero, [item]], item = [key, ...].
 			item := payload[len(emptyHead)+1:]
 			bad = !bytes.Equal(payload[:len(emptyHead)], emptyHead) || payload[len(emptyHead)] != 0x91 ||
-				len(item) == 0 || item[0] != 0x96 || !strHolds(item[1:], p.item)
+				len(item) == 0 || item[0] != itemArray || !strHolds(item[1:], p.item)
 			items = append(items, item...)
 			n++
 		}
@@ -136,6 +141,10 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 	}
 	return append(out, items...), nil
 }
+
+// itemArray is the msgpack header of an encoded item: a fixarray of the
+// item's fields (crdt's format version 2 has 12).
+const itemArray = 0x90 | 12
 
 // namePartShape reports whether b, a name part without its leading
 // [5, 1, id and trailing item array, is a non-empty name string followed by a

@@ -24,8 +24,9 @@ import (
 //
 // SaveMerge fails with an error matching ErrCorrupt if a part it reads is
 // corrupt, or if the list is marked damaged (see Repair); and with
-// crdt.ErrTooLarge if the merge would give the list more than crdt.MaxItems
-// items. On error the list is unchanged (corrupt values are quarantined,
+// crdt.ErrTooLarge if the merge would give the list more than
+// crdt.MaxEntries items, removed ones included (more than crdt.Decode
+// accepts). On error the list is unchanged (corrupt values are quarantined,
 // though; see corrupt.go).
 //
 // Concurrency: the read-modify-write of a list runs under its stripe lock, so
@@ -160,12 +161,12 @@ func (e *corruptPartError) Error() string { return e.cause.Error() }
 func (e *corruptPartError) Unwrap() error { return e.cause }
 
 // checkItemLimit fails if list k, which is about to gain added items, would
-// then hold more than crdt.MaxItems (the limit every replica enforces, and
-// Load's merge of the parts would hit). It counts item keys, stopping at the
-// limit, so it reads at most crdt.MaxItems keys; SaveMerge calls it only when
-// an item is new to the store.
+// then hold more than crdt.MaxEntries, removed ones included: a state
+// crdt.Decode refuses, so no replica could read the list back. It counts
+// item keys, stopping at the limit, so it reads at most crdt.MaxEntries
+// keys; SaveMerge calls it only when an item is new to the store.
 func (s *Store) checkItemLimit(k listKey, added int) error {
-	limit := crdt.MaxItems - added
+	limit := crdt.MaxEntries - added
 	if limit < 0 {
 		return fmt.Errorf("storage: list %s: %w: %d new items", k.id(), crdt.ErrTooLarge, added)
 	}
@@ -182,7 +183,7 @@ func (s *Store) checkItemLimit(k listKey, added int) error {
 		return fmt.Errorf("storage: counting items of list %s: %w", k.id(), err)
 	}
 	if n > limit {
-		return fmt.Errorf("storage: list %s: %w: more than %d items after the merge", k.id(), crdt.ErrTooLarge, crdt.MaxItems)
+		return fmt.Errorf("storage: list %s: %w: more than %d items, removed ones included, after the merge", k.id(), crdt.ErrTooLarge, crdt.MaxEntries)
 	}
 	return nil
 }

@@ -208,12 +208,19 @@ func TestRejects(t *testing.T) {
 		t.Fatal("SaveMerge accepted a list whose ID is not a version 4 UUID")
 	}
 
-	// The item limit holds across parts: a list at crdt.MaxItems takes no
-	// new item, but its items can still change.
+	// The entry cap holds across parts: a list at crdt.MaxEntries items,
+	// removed ones included, takes no new item, but its items can still
+	// change.
 	full := newList(t, c, "full")
-	for i := range crdt.MaxItems {
-		if err := full.Add(c, fmt.Sprintf("i%d", i), 1); err != nil {
+	for i := range crdt.MaxEntries {
+		name := fmt.Sprintf("i%d", i)
+		if err := full.Add(c, name, 1); err != nil {
 			t.Fatal(err)
+		}
+		if i >= crdt.MaxItems/2 {
+			if err := full.Remove(c, name); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	mustSave(t, s, full)

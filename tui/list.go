@@ -171,11 +171,10 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 		return m.buyPrompt(it)
 	case key.Matches(k, listKeys.Inc):
 		return m.edit("", false, func(l *crdt.List, c *crdt.Clock) error {
-			v, ok := l.Lookup(it.Key)
-			if !ok {
+			if _, ok := l.Lookup(it.Key); !ok {
 				return fmt.Errorf("%w: %q", crdt.ErrNotFound, it.Name)
 			}
-			return l.SetWanted(c, it.Key, v.Wanted+1)
+			return l.Add(c, it.Name, 1) // an increment: concurrent ones add up
 		}), nil
 	case key.Matches(k, listKeys.Dec):
 		if it.Wanted <= 1 {
@@ -189,7 +188,7 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 			if v.Wanted <= 1 {
 				return errMinQuantity
 			}
-			return l.SetWanted(c, it.Key, v.Wanted-1)
+			return l.Decrease(c, it.Key, 1)
 		}), nil
 	case key.Matches(k, listKeys.Rm):
 		return m.edit("removed “"+it.Name+"” (a adds it back)", false, func(l *crdt.List, c *crdt.Clock) error {

@@ -30,6 +30,10 @@ func (e *env) run(cmd string, args []string) error {
 		return e.cmdRemove(args)
 	case "buy":
 		return e.cmdBuy(args)
+	case "set":
+		return e.cmdSet(args)
+	case "unbuy":
+		return e.cmdUnbuy(args)
 	case "rename":
 		return e.cmdRename(args)
 	case "join":
@@ -114,6 +118,50 @@ func (e *env) cmdBuy(args []string) error {
 			return fmt.Errorf("%w: %d of %q remain, cannot buy %d", crdt.ErrOverBuy, v.Remaining, v.Name, n)
 		}
 		return l.Buy(c, args[1], n)
+	})
+}
+
+func (e *env) cmdSet(args []string) error {
+	if err := arity("set", args, 3, 3, "LIST ITEM QTY"); err != nil {
+		return err
+	}
+	qty, err := quantity(args[2])
+	if err != nil {
+		return err
+	}
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error { return l.SetWanted(c, args[1], qty) })
+}
+
+// errOverUnbuy is taking back more of an item than is bought.
+var errOverUnbuy = errors.New("unbuying more than is bought")
+
+func (e *env) cmdUnbuy(args []string) error {
+	if err := arity("unbuy", args, 2, 3, "LIST ITEM [QTY]"); err != nil {
+		return err
+	}
+	qty := int64(0) // everything bought
+	if len(args) == 3 {
+		var err error
+		if qty, err = quantity(args[2]); err != nil {
+			return err
+		}
+	}
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error {
+		v, ok := l.Lookup(args[1])
+		if !ok {
+			return fmt.Errorf("%w: %q", crdt.ErrNotFound, crdt.TrimName(args[1]))
+		}
+		n := qty
+		if n == 0 {
+			if v.Bought == 0 {
+				return fmt.Errorf("%w: none of %q is bought", errOverUnbuy, v.Name)
+			}
+			n = v.Bought
+		}
+		if n > v.Bought {
+			return fmt.Errorf("%w: %d of %q bought, cannot unbuy %d", errOverUnbuy, v.Bought, v.Name, n)
+		}
+		return l.Unbuy(c, args[1], n)
 	})
 }
 
@@ -271,10 +319,12 @@ func describe(err error, nameOf string) error {
 		return fmt.Errorf("no such item: %s", detail(err, crdt.ErrNotFound))
 	case errors.Is(err, crdt.ErrOverBuy):
 		return fmt.Errorf("cannot buy that many: %s", detail(err, crdt.ErrOverBuy))
+	case errors.Is(err, errOverUnbuy):
+		return fmt.Errorf("cannot unbuy that many: %s", detail(err, errOverUnbuy))
 	case errors.Is(err, crdt.ErrInvalidQuantity):
 		return fmt.Errorf("invalid quantity: %s", detail(err, crdt.ErrInvalidQuantity))
 	case errors.Is(err, crdt.ErrTooLarge):
-		return fmt.Errorf("the list is full (at most %d items, removed ones included)", crdt.MaxItems)
+		return fmt.Errorf("the list is full (at most %d items)", crdt.MaxItems)
 	}
 	return err
 }

@@ -31,7 +31,9 @@ const usage = `usage: client [--data DIR] [--proxy ENDPOINTS] [--offline] [COMMA
   show LIST [--json]    print the list
   add LIST ITEM [QTY]   add QTY (default 1) of ITEM
   remove LIST ITEM      remove ITEM
+  set LIST ITEM QTY     set the wanted quantity of ITEM to QTY
   buy LIST ITEM [QTY]   mark QTY (default: all that remains) of ITEM as bought
+  unbuy LIST ITEM [QTY] take back QTY (default: all bought) of ITEM
   rename LIST NAME      rename the list
   join LIST_ID          fetch a list shared with you and keep it in sync
   sync                  push local changes and pull updates for every local list

@@ -19,7 +19,7 @@ const recordVersion = 1
 // Limits of a record, checked before anything is allocated for it.
 const (
 	maxKeyBytes   = 4 * crdt.MaxNameBytes // a normalised name can grow when case-folded
-	maxDirtyParts = crdt.MaxItems + 1     // every item plus the name
+	maxDirtyParts = crdt.MaxEntries + 1   // every item, removed ones included, plus the name
 	// maxRecordSize bounds the file read from disk: a full list plus a
 	// dirty entry for every part, with framing.
 	maxRecordSize = crdt.MaxEncodedSize + maxDirtyParts*(maxKeyBytes+16) + 64
