@@ -130,6 +130,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(s.replicas[0].list.Encode())
 	f.Add(Empty(listID).Encode())
+	if v1, err := hex.DecodeString(goldenListV1Hex); err == nil {
+		f.Add(v1)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Decode(data)
 		if err != nil {
