@@ -35,7 +35,10 @@ type record struct {
 
 // encode writes r as [version, state, seq, [[key, seq]...], lastSync] in
 // msgpack, parts in key order, so equal records encode to equal bytes.
-func (r *record) encode() ([]byte, error) {
+func (r *record) encode() ([]byte, error) { return r.encodeWith(r.list.Encode()) }
+
+// encodeWith encodes r with state as the encoding of its list.
+func (r *record) encodeWith(state []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	keys := slices.Sorted(maps.Keys(r.dirty))
@@ -46,7 +49,7 @@ func (r *record) encode() ([]byte, error) {
 		}
 	}
 	put(func() error { return enc.EncodeUint(recordVersion) })
-	put(func() error { return enc.EncodeBytes(r.list.Encode()) })
+	put(func() error { return enc.EncodeBytes(state) })
 	put(func() error { return enc.EncodeUint(r.seq) })
 	put(func() error { return enc.EncodeArrayLen(len(keys)) })
 	for _, k := range keys {
@@ -130,9 +133,21 @@ func decodeRecord(id uuid.UUID, data []byte) (*record, error) {
 		return fail("trailing bytes")
 	}
 	// Only what encode writes is accepted, so a record has one encoding
-	// (msgpack would also take wider integer forms and unsorted parts).
-	if again, err := r.encode(); err != nil || !bytes.Equal(again, data) {
+	// (msgpack would also take wider integer forms and unsorted parts). A
+	// list in an earlier format version (a record written by an earlier
+	// release) is checked by crdt.Decode, which converts it; the record is
+	// rewritten in the current version at its next change.
+	if !bytes.Equal(list.Encode(), state) && !earlierFormat(state) {
+		return fail("list not in canonical form")
+	}
+	if again, err := r.encodeWith(state); err != nil || !bytes.Equal(again, data) {
 		return fail("not in canonical form")
 	}
 	return r, nil
+}
+
+// earlierFormat reports whether state is a list encoding of a format
+// version before crdt.FormatVersion: [version, ...], a fixarray of 5.
+func earlierFormat(state []byte) bool {
+	return len(state) >= 2 && state[0] == 0x95 && state[1] >= 1 && state[1] < crdt.FormatVersion
 }
