@@ -10,7 +10,7 @@ import (
 // this node sees it and the committed ring state.
 type Status struct {
 	ID         string  `json:"id"`         // this node
-	RaftState  string  `json:"raft_state"` // placement.Leader, Follower, Candidate or Shutdown
+	RaftState  string  `json:"raft_state"` // Leader, Follower, Candidate or Shutdown
 	LeaderID   string  `json:"leader_id"`  // "" when no leader is known
 	LeaderAddr string  `json:"leader_addr"`
 	Voters     []Voter `json:"voters"` // the Raft group's voters

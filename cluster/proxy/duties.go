@@ -80,9 +80,11 @@ func (l *loop) sendAntiEntropy(reqs []antientropy.Request) {
 	for len(reqs) > 0 {
 		r := reqs[0]
 		reqs = reqs[1:]
-		err := fmt.Errorf("server %s is not connected", r.Server)
+		var err error
 		if pr := l.peers.byID[r.Server]; pr != nil {
 			err = l.send(pr, r.Msg)
+		} else {
+			err = fmt.Errorf("server %s is not connected", r.Server)
 		}
 		if err != nil {
 			reqs = append(reqs, l.ae.NotSent(l.now, r.Msg.RequestID, err)...)

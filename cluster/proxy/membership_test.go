@@ -71,16 +71,27 @@ func TestARemovedServerStaysOutOfTheRing(t *testing.T) {
 
 func TestQuorumRuleIsEnforcedAtStart(t *testing.T) {
 	for _, q := range [][3]int{{3, 1, 2}, {3, 2, 1}, {3, 4, 2}, {3, 0, 0}} {
-		_, err := Start(context.Background(), Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
+		p, err := Start(context.Background(), Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
 			BackendEndpoint: "tcp://127.0.0.1:*", N: q[0], W: q[1], R: q[2], Membership: newRegistry(t), Logger: testLogger()})
 		if q == [3]int{3, 0, 0} { // zero means the defaults, which are valid
 			if err != nil {
 				t.Fatalf("defaults refused: %v", err)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
 			}
 			continue
 		}
 		if !errors.Is(err, ErrConfig) {
 			t.Fatalf("N=%d W=%d R=%d accepted: %v", q[0], q[1], q[2], err)
 		}
+	}
+}
+
+func TestStartRefusesAConfigWithoutMembership(t *testing.T) {
+	_, err := Start(context.Background(), Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
+		BackendEndpoint: "tcp://127.0.0.1:*", Logger: testLogger()})
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "membership") {
+		t.Fatalf("Start without a membership: %v, want ErrConfig naming it", err)
 	}
 }
