@@ -55,6 +55,10 @@ const (
 	CodeStaleEpoch ErrorCode = 10
 	// CodeInternal: anything else went wrong inside the receiver.
 	CodeInternal ErrorCode = 11
+	// CodeNotWelcomed: a proxy does not know the storage server that sent
+	// the request (the proxy restarted, say): the server says ServerHello
+	// again at once, and retries once welcomed.
+	CodeNotWelcomed ErrorCode = 12
 )
 
 var codeNames = [...]string{
@@ -69,6 +73,7 @@ var codeNames = [...]string{
 	CodeClockSkew:          "ClockSkew",
 	CodeStaleEpoch:         "StaleEpoch",
 	CodeInternal:           "Internal",
+	CodeNotWelcomed:        "NotWelcomed",
 }
 
 // Known reports whether c is an error code of this protocol version.

@@ -111,7 +111,7 @@ func TestHostileBackendFramesGetErrorsAndServersKeepServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	rogue.send(handoff)
-	if eb := rogue.recvType(protocol.TypeError).Err().(protocol.ErrorBody); eb.Code != protocol.CodeUnavailable {
+	if eb := rogue.recvType(protocol.TypeError).Err().(protocol.ErrorBody); eb.Code != protocol.CodeNotWelcomed {
 		t.Errorf("request before hello: %v", eb)
 	}
 	// A hello whose ID is not the socket identity is refused.

@@ -66,7 +66,7 @@ func (l *loop) onBackend(frames [][]byte) {
 		// never said hello): heartbeats and stray replies are ignored,
 		// requests refused; the server says hello once it notices.
 		if m.RequestID != 0 && !isReply(m.Type) {
-			l.sendRaw(identity, protocol.NewError(m.RequestID, protocol.CodeUnavailable, "unknown server: send ServerHello first"))
+			l.sendRaw(identity, protocol.NewError(m.RequestID, protocol.CodeNotWelcomed, "unknown server: send ServerHello first"))
 		}
 		return
 	}

@@ -37,6 +37,13 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 	case protocol.TypeEpochAnnounce:
 		l.announce(lk, m, frames, now)
 	case protocol.TypeError:
+		if eb, ok := m.Err().(protocol.ErrorBody); ok && eb.Code == protocol.CodeNotWelcomed && lk.forget() {
+			// The proxy restarted and does not know this server, yet
+			// answers it: the link is not silent, so only this tells the
+			// server to say hello again.
+			l.dirty = true // a hello to poll for
+			l.s.cfg.Logger.Info("proxy no longer knows this server; saying hello again", "server", l.s.id, "proxy", lk.endpoint)
+		}
 		if l.handoffAnswered(lk, m, m.Err()) {
 			return
 		}

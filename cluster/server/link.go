@@ -111,6 +111,17 @@ func (lk *link) sayHello(id string, epoch uint64, now time.Time) {
 	}
 }
 
+// forget records that the proxy no longer knows the server on this
+// connection: the server says hello again at once. It reports whether the
+// link was welcomed.
+func (lk *link) forget() bool {
+	if !lk.welcomed {
+		return false
+	}
+	lk.welcomed, lk.helloDue = false, true
+	return true
+}
+
 // welcome records a ServerWelcome and reports whether it is the first on
 // this connection.
 func (lk *link) welcome(cfg Config) bool {

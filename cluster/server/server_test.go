@@ -231,3 +231,16 @@ func TestCloseIsPrompt(t *testing.T) {
 	}
 	must(t, s.Close()) // twice is fine
 }
+
+// TestAProxyThatNoLongerKnowsTheServerGetsAHelloAtOnce: a proxy restarted
+// on the same endpoint keeps the connection busy (it answers the server's
+// requests with NotWelcomed), so the link never goes silent; the server
+// must say hello again on that answer instead of waiting for silence.
+func TestAProxyThatNoLongerKnowsTheServerGetsAHelloAtOnce(t *testing.T) {
+	s, p := startWelcomed(t, nil)
+	p.send(p.server, protocol.NewError(77, protocol.CodeNotWelcomed, "unknown server: send ServerHello first"))
+	identity, m := p.expectHello()
+	if string(identity) != s.ID() || m.Type != protocol.TypeServerHello {
+		t.Fatalf("got %v from %q, want a ServerHello from %s", m.Type, identity, s.ID())
+	}
+}

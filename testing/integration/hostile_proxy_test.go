@@ -117,7 +117,7 @@ func backendBarrage(t *testing.T, endpoint string) {
 	cases = append(cases,
 		hostile{"hello naming another server", stolen.Frames(), 401, protocol.CodeBadRequest},
 		hostile{"hello with a garbage body", [][]byte{helloHdr, []byte{0x91, 0xc1}}, 401, protocol.CodeBadRequest},
-		hostile{"request before hello", protocol.NewStore(402, 0, list, []byte{1}).Frames(), 402, protocol.CodeUnavailable},
+		hostile{"request before hello", protocol.NewStore(402, 0, list, []byte{1}).Frames(), 402, protocol.CodeNotWelcomed},
 		hostile{"oversize store", [][]byte{protocol.NewStore(403, 0, list, nil).Frames()[0], make([]byte, protocol.MaxListSize+1)}, 403, protocol.CodeTooLarge},
 	)
 	for _, h := range cases {
@@ -127,7 +127,7 @@ func backendBarrage(t *testing.T, endpoint string) {
 	// answer is the one to the request sent after them.
 	p.send(t, protocol.NewStoreReply(999, list).Frames()...)
 	p.send(t, protocol.NewHeartbeat(0).Frames()...)
-	p.expect(t, hostile{"request after stray replies", protocol.NewFetch(404, 0, list).Frames(), 404, protocol.CodeUnavailable}, nil)
+	p.expect(t, hostile{"request after stray replies", protocol.NewFetch(404, 0, list).Frames(), 404, protocol.CodeNotWelcomed}, nil)
 }
 
 // rawTCPGarbage connects to a ZeroMQ endpoint with plain TCP and writes
