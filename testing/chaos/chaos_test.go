@@ -62,13 +62,15 @@ func TestChaos(t *testing.T) {
 		}
 		seed = s
 	}
-	data := os.Getenv("CHAOS_KEEP")
-	if data == "" {
+	keep := os.Getenv("CHAOS_KEEP")
+	data, logPath := keep, filepath.Join(keep, "chaos.log")
+	if keep == "" {
+		// The data goes with the test; the log stays if the test fails.
 		data = t.TempDir()
-	} else if err := os.MkdirAll(data, 0o755); err != nil {
+		logPath = filepath.Join(os.TempDir(), fmt.Sprintf("shoplist-chaos-%d.log", seed))
+	} else if err := os.MkdirAll(keep, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(data, "chaos.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -80,10 +82,13 @@ func TestChaos(t *testing.T) {
 		logs.Write([]byte("[chaos] " + line + "\n"))
 		t.Log(line)
 	}
-	t.Logf("chaos: seed %d, %v of faults, data and log in %s", seed, duration, data)
+	t.Logf("chaos: seed %d, %v of faults, data in %s, log in %s", seed, duration, data, logPath)
 	t.Cleanup(func() {
-		if t.Failed() {
+		switch {
+		case t.Failed():
 			t.Logf("the cluster's log: %s (CHAOS_SEED=%d reproduces the fault schedule)", logPath, seed)
+		case keep == "":
+			os.Remove(logPath)
 		}
 	})
 
@@ -104,8 +109,11 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatalf("launching the cluster: %v", err)
 	}
-	defer c.Close()
-	exits := watchExits(c)
+	exits := watchExits(c, logf)
+	defer func() {
+		c.Close()
+		exits() // the watcher logs nothing once the test has returned
+	}()
 
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	w, err := testcluster.StartWriters(wctx, testcluster.WriterConfig{
@@ -128,7 +136,9 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("fault injector: %v", injectErr)
 	}
 	if werr != nil {
-		t.Fatalf("writers: %v", werr)
+		// A writer that stopped early or pulled what nobody sent: its
+		// ledger still holds, so the checks below run too.
+		t.Errorf("writers: %v", werr)
 	}
 
 	// Convergence: the ring agreed, nothing left to hand off, a full
@@ -136,6 +146,10 @@ func TestChaos(t *testing.T) {
 	ids := serverIDsOf(c)
 	conv, err := waitConverged(ctx, c, ids, healed, converge, logf)
 	if err != nil {
+		c.Close()
+		for _, e := range exits() {
+			t.Errorf("a process exited by itself: %v", e)
+		}
 		t.Fatalf("no convergence within %v of the faults' end: %v", converge, err)
 	}
 	toConverge := time.Since(healed)
@@ -147,6 +161,15 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("syncing clients: %v", err)
 	}
 	clientProblems := compareClients(clientStates, ledger)
+
+	// The verdict: a quorum read of every list through one proxy, judged
+	// by the writers' ledger.
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	verdict, _, err := testcluster.Pull(pctx, c.ClientEndpoints()[0], w.Lists(), ledger, 3*time.Second)
+	cancel()
+	if err != nil {
+		t.Fatalf("reading the lists back: %v", err)
+	}
 
 	// Every acknowledged write on all N owners, their copies identical.
 	if err := c.Close(); err != nil {
@@ -172,6 +195,12 @@ func TestChaos(t *testing.T) {
 	for _, r := range slices.Sorted(maps.Keys(stats.Reasons)) {
 		logf("    refused %d× %s", stats.Reasons[r], r)
 	}
+	logf("  edits by kind, pushed / acknowledged:")
+	for _, k := range testcluster.EditKinds {
+		logf("    %-8s %6d / %6d", k, stats.Kinds[k].Attempted, stats.Kinds[k].Acked)
+	}
+	logf("  local edits refused by the list (skipped): %d; pulls by writers: %d answered, %d failed, %d holding what no writer sent",
+		stats.Skipped, stats.Pulls, stats.PullsFailed, stats.BadPulls)
 	logf("  faults injected: %d", in.total())
 	for _, k := range slices.Sorted(maps.Keys(in.counts)) {
 		logf("    %s: %d", k, in.counts[k])
@@ -181,6 +210,7 @@ func TestChaos(t *testing.T) {
 	}
 	logf("  time to converge after the faults: %v (%s)", toConverge.Round(time.Millisecond), conv.detail)
 	logf("  anti-entropy on the leader: %s", conv.antiEntropy)
+	logf("  verdict (quorum read through proxy 0): %v", verdict)
 	logf("  replicas: %v", report)
 	logf("  syncing clients: %d clients × %d lists, %d problems", len(clientStates), len(w.Lists()), len(clientProblems))
 	for _, s := range stores {
@@ -189,6 +219,12 @@ func TestChaos(t *testing.T) {
 
 	for _, e := range unexpected {
 		t.Errorf("a process exited by itself: %v", e)
+	}
+	if !verdict.OK() || verdict.Missing > 0 {
+		t.Errorf("verdict: %v", verdict)
+		for _, f := range verdict.Named(20) {
+			t.Errorf("  %s", f)
+		}
 	}
 	if !report.OK() {
 		t.Errorf("replicas: %v", report)
@@ -216,9 +252,10 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// watchExits collects the children that exit without being asked to; the
-// returned function, called after Close, returns them.
-func watchExits(c *launcher.Cluster) func() []error {
+// watchExits collects the children that exit without being asked to,
+// logging each with the last lines of its stderr as it exits; the returned
+// function, called after Close, returns them.
+func watchExits(c *launcher.Cluster, logf func(string, ...any)) func() []error {
 	var mu sync.Mutex
 	var out []error
 	done := make(chan struct{})
@@ -228,6 +265,10 @@ func watchExits(c *launcher.Cluster) func() []error {
 			e, err := c.NextExit(context.Background())
 			if err != nil {
 				return // ErrClosed
+			}
+			logf("chaos: %s (pid %d) exited by itself: %v; its stderr ended:", e.Child, e.PID, e.Err)
+			for _, line := range e.Stderr {
+				logf("chaos:   | %s", line)
 			}
 			mu.Lock()
 			out = append(out, e)

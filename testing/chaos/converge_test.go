@@ -200,7 +200,9 @@ func syncAll(ctx context.Context, eng *syncer.Engine, store *replica.Store, list
 }
 
 // compareClients returns what differs between the clients' lists, and
-// every acknowledged write a client's list lacks.
+// every part of a client's list that lacks an acknowledged edit or holds
+// one no writer attempted (ledger.Ledger.Check), named by list and part,
+// with the writers whose acknowledged edit is missing.
 func compareClients(states []map[uuid.UUID]*crdt.List, acked *ledger.Ledger) []string {
 	var problems []string
 	for _, id := range acked.Lists() {
@@ -208,7 +210,10 @@ func compareClients(states []map[uuid.UUID]*crdt.List, acked *ledger.Ledger) []s
 		for i, st := range states {
 			l := st[id]
 			if v := acked.Check(id, l); !v.OK() || v.Missing > 0 {
-				problems = append(problems, fmt.Sprintf("client %d, list %s: %d acknowledged edits lost, %d phantom", i, id, v.Lost, v.Phantom))
+				problems = append(problems, fmt.Sprintf("client %d, list %s: %d parts lost, %d invented", i, id, v.Lost, v.Invented))
+				for _, f := range v.Named(20) {
+					problems = append(problems, fmt.Sprintf("client %d: %s", i, f))
+				}
 			}
 			if l == nil {
 				continue

@@ -16,20 +16,22 @@ import (
 // verify reads every list of the ledger and every stored list back through
 // the proxy (a Pull is a quorum read of R replicas) and checks each against
 // what was acknowledged: the ledger for load lists, and for stored lists
-// their fixed content (storedItems items, one wanted each).
-func verify(ctx context.Context, cfg Config, acked *ledger.Ledger, stored []uuid.UUID) (ledger.Verdict, error) {
+// their fixed content (storedItems items, one wanted each, all written by
+// the replica storedBy).
+func verify(ctx context.Context, cfg Config, acked *ledger.Counters, stored []uuid.UUID, storedBy uuid.UUID) (ledger.CounterVerdict, error) {
 	lists := acked.Lists()
-	expect := ledger.New()
+	expect := ledger.NewCounters()
 	expect.Add(acked)
 	_, keys := itemNames(storedItems)
 	for _, id := range stored {
 		for _, k := range keys {
-			expect.Attempt(id, k, 1, 0)
-			expect.Ack(id, k, 1, 0)
+			e := ledger.Edit{List: id, Item: k, Replica: storedBy, Wanted: 1}
+			expect.Attempt(e)
+			expect.Ack(e)
 		}
 	}
 	var mu sync.Mutex
-	var total ledger.Verdict // guarded by mu while the pipeline runs
+	var total ledger.CounterVerdict // guarded by mu while the pipeline runs
 	check := func(id uuid.UUID, final *crdt.List) {
 		v := expect.Check(id, final) // read-only: the pipeline's workers check side by side
 		mu.Lock()

@@ -81,10 +81,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, launch L
 	}
 	if !res.OK() {
 		fmt.Fprintf(stderr, "bench: %v\n", res.Verdict)
+		for _, line := range res.Verdict.Named(namedFailures) {
+			fmt.Fprintf(stderr, "bench:   %s\n", line)
+		}
 		return 1
 	}
 	return 0
 }
+
+// namedFailures is how many of a failed verification's lost or invented
+// parts bench names, each by list, item and replica.
+const namedFailures = 20
 
 // options are the flags that are not part of a Config.
 type options struct {

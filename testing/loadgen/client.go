@@ -33,7 +33,7 @@ type client struct {
 	rng     *rand.Rand
 	pending *pending // shared with the subscribers
 
-	ledger     *ledger.Ledger
+	ledger     *ledger.Counters
 	push, pull Histogram
 	failures   map[string]int // failed requests by errorKey
 }
@@ -83,7 +83,8 @@ func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) erro
 		}
 	}
 	body := l.Delta(prev).Encode()
-	cl.ledger.Attempt(l.ID(), key, want, buy)
+	edit := ledger.Edit{List: l.ID(), Item: key, Replica: cl.clock.Replica(), Wanted: want, Bought: buy}
+	cl.ledger.Attempt(edit)
 	start := time.Now()
 	cl.pending.add(body, start, measured)
 	_, err := cl.conn.Expect(ctx, protocol.NewPush(0, l.ID(), body), protocol.TypeOK)
@@ -93,7 +94,7 @@ func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) erro
 		return cl.failed(ctx, err)
 	}
 	cl.pending.ack(body)
-	cl.ledger.Ack(l.ID(), key, want, buy)
+	cl.ledger.Ack(edit)
 	if measured {
 		cl.push.Record(elapsed)
 	}

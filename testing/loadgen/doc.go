@@ -28,12 +28,17 @@
 //
 // # Verification
 //
-// The benchmark only ever increments counters, and every client records in
-// a ledger (package ledger) the increments it sent and those the proxy
-// acknowledged. After the load, every list is read back with Pull, a
-// quorum read, and the ledger judges it: an acknowledged increment missing
-// is lost, one beyond what was sent is invented. Either is reported and
-// makes bench exit 1.
+// The benchmark only ever increments counters, and every client records
+// (ledger.Counters) the increments it sent and those the proxy
+// acknowledged, under its own replica ID: a map update per push, where the
+// lattice check of package ledger would cost two merges on the hot path.
+// After the load, every list is read back with Pull, a quorum read, and
+// the record judges it writer by writer: for each list, item and replica,
+// that replica's part of the item as read must hold at least what it had
+// acknowledged (else an edit was lost) and at most what it sent (else one
+// was invented), so another client's edit on a shared list never hides a
+// loss. Either is reported, naming the list, item and replica, and makes
+// bench exit 1.
 //
 // # Raw ceiling
 //

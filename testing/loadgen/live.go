@@ -97,7 +97,7 @@ type subscriber struct {
 	lists   []uuid.UUID
 	pending *pending
 	clock   *crdt.Clock
-	ledger  *ledger.Ledger // the probe list's writes
+	ledger  *ledger.Counters // the probe list's writes
 	probe   *crdt.List
 	hist    Histogram
 	seen    int // live updates received, matched or not
@@ -185,14 +185,15 @@ func (s *subscriber) awaitProbe(ctx context.Context, c *dealer.Conn, sub *zmq.So
 		if err := s.probe.Add(s.clock, "probe", 1); err != nil {
 			return fmt.Errorf("loadgen: probe: %w", err)
 		}
-		s.ledger.Attempt(s.probe.ID(), "probe", 1, 0)
+		edit := ledger.Edit{List: s.probe.ID(), Item: "probe", Replica: s.clock.Replica(), Wanted: 1}
+		s.ledger.Attempt(edit)
 		if _, err := c.Expect(ctx, protocol.NewPush(0, s.probe.ID(), s.probe.Delta(prev).Encode()), protocol.TypeOK); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			continue
 		}
-		s.ledger.Ack(s.probe.ID(), "probe", 1, 0)
+		s.ledger.Ack(edit)
 		wait := time.Now().Add(probeWait)
 		for time.Now().Before(wait) {
 			frames, err := dealer.Recv(ctx, sub, wait)

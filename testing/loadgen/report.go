@@ -20,7 +20,7 @@ type Result struct {
 	Push, Pull, Live Histogram
 	LiveMissed       int            // acknowledged measured pushes whose live update never came
 	Errors           map[string]int // failed requests by error code ("Timeout", "Decode", …)
-	Verdict          ledger.Verdict
+	Verdict          ledger.CounterVerdict
 	Raw              *RawResult // nil without --raw
 }
 

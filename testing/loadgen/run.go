@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.logf("verify: reading %d lists back", len(w.ledger.Lists())+len(w.stored))
-	v, err := verify(ctx, cfg, w.ledger, w.stored)
+	v, err := verify(ctx, cfg, w.ledger, w.stored, w.storedBy)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +126,11 @@ func runRaw(ctx context.Context, cfg Config) (*RawResult, error) {
 
 // world is the benchmark's state after setup.
 type world struct {
-	loadLists []uuid.UUID    // load list IDs, by index
-	clients   []*client      // each with its local replicas
-	ledger    *ledger.Ledger // setup writes (clients and subscribers add theirs)
-	stored    []uuid.UUID    // preloaded lists, all acknowledged
+	loadLists []uuid.UUID      // load list IDs, by index
+	clients   []*client        // each with its local replicas
+	ledger    *ledger.Counters // setup writes (clients and subscribers add theirs)
+	stored    []uuid.UUID      // preloaded lists, all acknowledged
+	storedBy  uuid.UUID        // the replica that wrote the preloaded lists
 }
 
 // setup creates the load lists, each by its creator's replica, pushes them,
@@ -138,7 +139,7 @@ type world struct {
 func setup(ctx context.Context, cfg Config) (*world, error) {
 	y := newLayout(cfg.Clients, cfg.Group, cfg.Lists, cfg.Shared)
 	names, keys := itemNames(cfg.Items)
-	w := &world{ledger: ledger.New()}
+	w := &world{ledger: ledger.NewCounters()}
 	clocks := newClocks(cfg.Clients)
 	lists := make([]*crdt.List, cfg.Lists)
 	for j := range lists {
@@ -164,7 +165,7 @@ func setup(ctx context.Context, cfg Config) (*world, error) {
 		}
 	}
 	for i := range cfg.Clients {
-		cl := &client{clock: clocks[i], items: items{names, keys}, mix: cfg.Mix, ledger: ledger.New(), failures: map[string]int{},
+		cl := &client{clock: clocks[i], items: items{names, keys}, mix: cfg.Mix, ledger: ledger.NewCounters(), failures: map[string]int{},
 			rng: rand.New(rand.NewPCG(rand.Uint64(), uint64(i)))}
 		for _, j := range y.listsOf(i) {
 			cl.lists = append(cl.lists, lists[j].Clone())
@@ -172,15 +173,16 @@ func setup(ctx context.Context, cfg Config) (*world, error) {
 		w.clients = append(w.clients, cl)
 	}
 	if extra := cfg.Stored - cfg.Lists; extra > 0 {
-		if w.stored, err = preload(ctx, cfg, extra); err != nil {
+		if w.stored, w.storedBy, err = preload(ctx, cfg, extra); err != nil {
 			return nil, err
 		}
 	}
 	return w, nil
 }
 
-// preload pushes n small lists, pipelined, and returns their IDs.
-func preload(ctx context.Context, cfg Config, n int) ([]uuid.UUID, error) {
+// preload pushes n small lists, pipelined, and returns their IDs and the
+// replica that wrote them.
+func preload(ctx context.Context, cfg Config, n int) ([]uuid.UUID, uuid.UUID, error) {
 	ids := make([]uuid.UUID, n)
 	c := crdt.NewClock(uuid.New())
 	names, _ := itemNames(storedItems)
@@ -193,7 +195,7 @@ func preload(ctx context.Context, cfg Config, n int) ([]uuid.UUID, error) {
 		ids[i] = l.ID()
 		return pushJob(l.ID(), l.Encode(), func() {})
 	})
-	return ids, err
+	return ids, c.Replica(), err
 }
 
 // load starts the subscribers, waits until each has seen its probe come
@@ -206,7 +208,7 @@ func (w *world) load(ctx context.Context, cfg Config, res *Result) error {
 		for j := s; j < len(w.loadLists); j += len(subs) {
 			mine = append(mine, w.loadLists[j])
 		}
-		subs[s] = &subscriber{proxy: cfg.Proxy, timeout: cfg.Timeout, lists: mine, pending: pend, clock: crdt.NewClock(uuid.New()), ledger: ledger.New()}
+		subs[s] = &subscriber{proxy: cfg.Proxy, timeout: cfg.Timeout, lists: mine, pending: pend, clock: crdt.NewClock(uuid.New()), ledger: ledger.NewCounters()}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func quickConfig(proxy string) Config {
@@ -45,12 +47,25 @@ func TestRunAgainstALossyProxyReportsLoss(t *testing.T) {
 	if res.OK() || res.Verdict.Lost == 0 {
 		t.Fatalf("verdict %v: a proxy that drops every 7th acknowledged push must show lost writes", res.Verdict)
 	}
+	var named int64
+	for _, f := range res.Verdict.Failures {
+		if f.Replica == uuid.Nil || f.Item == "" || f.Lost == 0 {
+			t.Errorf("failure %v: want a lost part of a named item and replica", f)
+		}
+		named += f.Lost
+	}
+	if named != res.Verdict.Lost {
+		t.Errorf("failures name %d lost edits, the verdict counts %d", named, res.Verdict.Lost)
+	}
 	var out, errOut bytes.Buffer
 	if code := mainWith(t, []string{"--proxy", f.client, "--clients", "2", "--duration", "200ms", "--warmup", "0", "--json"}, &out, &errOut); code != 1 {
 		t.Fatalf("bench exit code %d with lost writes, want 1; stderr:\n%s", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "DATA LOST") {
 		t.Errorf("stderr does not say data was lost:\n%s", errOut.String())
+	}
+	if !strings.Contains(errOut.String(), ", replica ") || !strings.Contains(errOut.String(), " lost\n") {
+		t.Errorf("stderr does not name the lost parts by list, item and replica:\n%s", errOut.String())
 	}
 }
 

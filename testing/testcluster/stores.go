@@ -62,11 +62,13 @@ type ReplicaReport struct {
 	Lists    int // lists checked
 	Replicas int // owner copies checked (lists × N)
 	// Missing counts owner copies absent; Divergent the lists whose owner
-	// copies are not byte-identical; Lost the acknowledged edits missing
-	// from owner copies (summed over the copies) and Phantom the edits
-	// nobody made; Stray the copies on servers that do not own the list.
+	// copies are not byte-identical; Lost the parts (a list's name, an
+	// item) of owner copies that lack something acknowledged, and Phantom
+	// those holding something no writer attempted, summed over the copies
+	// (ledger.Ledger.Check); Stray the copies on servers that do not own
+	// the list.
 	Missing, Divergent int
-	Lost, Phantom      int64
+	Lost, Phantom      int
 	Stray              int
 	// Problems describes the first few failures found.
 	Problems []string
@@ -86,14 +88,16 @@ func (r *ReplicaReport) problem(format string, args ...any) {
 
 // String sums the report up on one line.
 func (r ReplicaReport) String() string {
-	return fmt.Sprintf("%d lists, %d owner copies: %d missing, %d lists divergent, %d acknowledged edits lost, %d phantom, %d stray copies on non-owners",
+	return fmt.Sprintf("%d lists, %d owner copies: %d missing, %d lists divergent, %d parts lost, %d invented, %d stray copies on non-owners",
 		r.Lists, r.Replicas, r.Missing, r.Divergent, r.Lost, r.Phantom, r.Stray)
 }
 
 // CheckReplicas checks every list of the ledger acked against the stores:
 // each of its n owners on ring must hold it, every owner copy must be
-// byte-identical and hold every acknowledged edit of acked (and no edit
-// nobody attempted).
+// byte-identical and pass the ledger's check (everything acknowledged,
+// nothing beyond what was attempted); the problems name the list and part
+// of each loss or invention, and the writers whose acknowledged edit is
+// missing.
 func CheckReplicas(stores []StoredServer, ring *hashring.Ring, n int, acked *ledger.Ledger) ReplicaReport {
 	byID := map[string]StoredServer{}
 	for _, s := range stores {
@@ -121,9 +125,12 @@ func CheckReplicas(stores []StoredServer, ring *hashring.Ring, n int, acked *led
 			}
 			v := acked.Check(id, l)
 			r.Lost += v.Lost
-			r.Phantom += v.Phantom
+			r.Phantom += v.Invented
 			if !v.OK() {
-				r.problem("list %s: owner %s's copy lost %d acknowledged edits, %d phantom", id, o, v.Lost, v.Phantom)
+				r.problem("list %s: owner %s's copy: %d parts lost, %d invented", id, o, v.Lost, v.Invented)
+				for _, f := range v.Failures {
+					r.problem("%s (owner %s's copy)", f, o)
+				}
 			}
 			switch {
 			case first == nil:

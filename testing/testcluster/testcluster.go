@@ -10,13 +10,14 @@
 // own). Waiting is done by polling a condition with a deadline (Eventually),
 // never by sleeping.
 //
-// For the tests of the cluster itself (package launcher's, the chaos
-// test), Writers keep pushing edits to a cluster from many clients, each
-// over its own dealer.Conn that fails over to the next proxy, and record in
-// a ledger (package ledger) what they sent and what was acknowledged.
-// Pull reads the lists back through a proxy, and ReadStore and
-// CheckReplicas read the stores of stopped servers; both judge what they
-// read against that ledger.
+// For the tests of the cluster itself (the integration and chaos tests),
+// Writers keep making every kind of edit and pushing it to a cluster from
+// many clients, each over its own dealer.Conn that fails over to the next
+// proxy, pulling and merging the shared lists as they go, and record in a
+// ledger (package ledger) the join of what each sent and of what was
+// acknowledged. Pull reads the lists back through a proxy, and ReadStore
+// and CheckReplicas read the stores of stopped servers; both judge what
+// they read against that ledger.
 package testcluster
 
 import (

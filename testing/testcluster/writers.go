@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,15 @@ func (c WriterConfig) withDefaults() (WriterConfig, error) {
 	return c, nil
 }
 
+// EditKinds are the kinds of edit writers make, in the order figures are
+// printed: add (a new item), +1, -1 (Decrease), set (SetWanted), buy,
+// unbuy, remove, re-add (an add of a removed item, which starts fresh),
+// rename (the list), category and note.
+var EditKinds = []string{"add", "+1", "-1", "set", "buy", "unbuy", "remove", "re-add", "rename", "category", "note"}
+
+// KindStats counts the pushes of one kind of edit.
+type KindStats struct{ Attempted, Acked int64 }
+
 // WriteStats counts what writing clients did.
 type WriteStats struct {
 	Attempted int64 // pushes sent
@@ -61,38 +71,66 @@ type WriteStats struct {
 	Refused   int64 // pushes answered by an Error (not acknowledged)
 	TimedOut  int64 // pushes with no reply in time (not acknowledged)
 	Failovers int64 // moves to the next proxy endpoint
+	// Skipped counts local edits the list refused (a crdt error): never
+	// pushed. Writers pick edits their copy's state allows, so these are
+	// rare.
+	Skipped int64
+	// Pulls counts the pulls answered with a state, PullsFailed those that
+	// were refused or timed out, and BadPulls the states pulled that hold
+	// what no writer had sent, or do not decode (Stop names them).
+	Pulls, PullsFailed, BadPulls int64
+	// Kinds counts the pushes by kind of edit (EditKinds).
+	Kinds map[string]KindStats
 	// Reasons counts the refused pushes by the error they were answered with.
 	Reasons map[string]int64
 }
 
-// Writers are clients that keep pushing one-item edits (one more wanted of
-// an item) to their lists, each from its own goroutine and DEALER socket,
-// and record in a ledger.Ledger every edit they attempted and every one
-// the cluster acknowledged. Use StartWriters.
+// Writers are clients that keep editing their lists with every kind of
+// edit (EditKinds) and pushing each edit as a one-part delta, each from its
+// own goroutine and DEALER socket and as a replica of its own, and that
+// pull the shared lists now and then and merge what they read into their
+// copies, as a real client does, so that their removes and sets see other
+// writers' edits. Each records in a ledger.Ledger, under its name, every
+// delta it pushed (Attempted) and every one the cluster acknowledged
+// (Acked), and adds each to a ledger.Sent shared by all before sending it,
+// against which every state they pull is checked. Use StartWriters.
 type Writers struct {
 	cfg     WriterConfig
 	lists   []uuid.UUID
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	clients []*writer
+	sent    *ledger.Sent
 
 	attempted, acked, refused, timedOut, failovers atomic.Int64
+	skipped, pulls, pullsFailed, badPulls          atomic.Int64
 
 	mu      sync.Mutex
-	reasons map[string]int64 // guarded by mu
+	reasons map[string]int64     // guarded by mu
+	kinds   map[string]KindStats // guarded by mu
 }
 
 // writer is one client; its fields belong to its goroutine until Stop.
 type writer struct {
-	w      *Writers
-	index  int
-	clock  *crdt.Clock
-	lists  []*crdt.List // its replicas
-	ledger *ledger.Ledger
-	rng    *rand.Rand
-	conn   *wconn
-	err    error // why it stopped early, if it did
+	w        *Writers
+	index    int
+	name     string // in the ledger
+	clock    *crdt.Clock
+	lists    []*crdt.List // its replicas
+	shared   []bool       // by index in lists: written by every client
+	ledger   *ledger.Ledger
+	rng      *rand.Rand
+	conn     *wconn
+	err      error    // why it stopped early, if it did
+	problems []string // states pulled that hold what nobody sent
 }
+
+// hotItems is how many items of each list (the first ones) get half of the
+// edits, so that on a shared list several writers edit them concurrently.
+const hotItems = 3
+
+// maxProblems is how many bad pulls a writer names.
+const maxProblems = 10
 
 // StartWriters creates the lists (each pushed by its creator and
 // acknowledged, retrying until ctx ends) and starts the clients.
@@ -101,11 +139,12 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writers{cfg: cfg, reasons: map[string]int64{}}
+	w := &Writers{cfg: cfg, reasons: map[string]int64{}, kinds: map[string]KindStats{}, sent: ledger.NewSent()}
 	shared := make([]*crdt.List, cfg.Shared)
 	for i := range cfg.Clients {
-		cl := &writer{w: w, index: i, clock: crdt.NewClock(uuid.New()), ledger: ledger.New(),
-			rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
+		clock := crdt.NewClock(uuid.New())
+		cl := &writer{w: w, index: i, name: fmt.Sprintf("writer %d (replica %s)", i, clock.Replica()), clock: clock,
+			ledger: ledger.New(), rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 		cl.conn, err = dialW(cfg.Endpoints, i%len(cfg.Endpoints), cfg.Timeout)
 		if err != nil {
 			w.closeAll()
@@ -118,7 +157,7 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 				w.closeAll()
 				return nil, fmt.Errorf("testcluster: new list: %w", err)
 			}
-			cl.lists = append(cl.lists, l)
+			cl.lists, cl.shared = append(cl.lists, l), append(cl.shared, false)
 		}
 		for j := range shared {
 			if i == 0 {
@@ -126,10 +165,10 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 					w.closeAll()
 					return nil, fmt.Errorf("testcluster: new list: %w", err)
 				}
-				cl.lists = append(cl.lists, shared[j])
+				cl.lists, cl.shared = append(cl.lists, shared[j]), append(cl.shared, true)
 				continue
 			}
-			cl.lists = append(cl.lists, crdt.Empty(shared[j].ID()))
+			cl.lists, cl.shared = append(cl.lists, crdt.Empty(shared[j].ID())), append(cl.shared, true)
 		}
 	}
 	// Every list is created by a push of its creator's state.
@@ -138,10 +177,14 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 			if l.Name() == "" {
 				continue // another client's shared list
 			}
-			if err := cl.pushUntilAcked(ctx, l.ID(), l.Encode()); err != nil {
+			whole := l.Clone()
+			cl.ledger.Attempt(cl.name, whole)
+			w.sent.Add(whole)
+			if err := cl.pushUntilAcked(ctx, l.ID(), whole.Encode()); err != nil {
 				w.closeAll()
 				return nil, err
 			}
+			cl.ledger.Ack(cl.name, whole)
 			w.lists = append(w.lists, l.ID())
 		}
 	}
@@ -165,13 +208,16 @@ func (w *Writers) Stats() WriteStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return WriteStats{Attempted: w.attempted.Load(), Acked: w.acked.Load(), Refused: w.refused.Load(),
-		TimedOut: w.timedOut.Load(), Failovers: w.failovers.Load(), Reasons: maps.Clone(w.reasons)}
+		TimedOut: w.timedOut.Load(), Failovers: w.failovers.Load(), Skipped: w.skipped.Load(),
+		Pulls: w.pulls.Load(), PullsFailed: w.pullsFailed.Load(), BadPulls: w.badPulls.Load(),
+		Kinds: maps.Clone(w.kinds), Reasons: maps.Clone(w.reasons)}
 }
 
 // Stop stops the clients, each once its request in flight is answered or
-// timed out, and returns the merged ledger of every edit attempted and
-// acknowledged, the counts, and the error of a client that stopped early
-// (a local failure, not a refused push).
+// timed out, and returns the merged ledger of every delta attempted and
+// acknowledged, the counts, and an error naming a client that stopped
+// early (a local failure, not a refused push) or pulled a state holding
+// what no writer had sent.
 func (w *Writers) Stop() (*ledger.Ledger, WriteStats, error) {
 	w.cancel()
 	w.wg.Wait()
@@ -181,6 +227,9 @@ func (w *Writers) Stop() (*ledger.Ledger, WriteStats, error) {
 		all.Add(cl.ledger)
 		if cl.err != nil {
 			errs = append(errs, fmt.Errorf("writer %d: %w", cl.index, cl.err))
+		}
+		for _, p := range cl.problems {
+			errs = append(errs, fmt.Errorf("writer %d: %s", cl.index, p))
 		}
 	}
 	w.closeAll()
@@ -195,35 +244,44 @@ func (w *Writers) closeAll() {
 	}
 }
 
-// run pushes edits until ctx ends.
+// count adds one push of kind to the figures, acknowledged or not.
+func (w *Writers) count(kind string, acked bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := w.kinds[kind]
+	if acked {
+		k.Acked++
+	} else {
+		k.Attempted++
+	}
+	w.kinds[kind] = k
+}
+
+// run edits and pushes until ctx ends, pulling a shared list before a
+// third of its edits.
 func (cl *writer) run(ctx context.Context) {
 	names := make([]string, cl.w.cfg.Items)
 	for i := range names {
 		names[i] = fmt.Sprintf("item %02d", i)
 	}
 	for ctx.Err() == nil {
-		l := cl.lists[cl.rng.IntN(len(cl.lists))]
-		name := names[cl.rng.IntN(len(names))]
-		prev := l.MaxStamp()
-		if err := l.Add(cl.clock, name, 1); err != nil {
-			cl.err = fmt.Errorf("local add: %w", err)
-			return
+		i := cl.rng.IntN(len(cl.lists))
+		l := cl.lists[i]
+		if cl.shared[i] && cl.rng.IntN(3) == 0 {
+			if err := cl.pull(l); err != nil {
+				cl.err = err
+				return
+			}
 		}
-		key := crdt.Normalize(name)
-		cl.ledger.Attempt(l.ID(), key, 1, 0)
-		cl.w.attempted.Add(1)
-		switch err := cl.push(l.ID(), l.Delta(prev).Encode()); {
-		case err == nil:
-			cl.ledger.Ack(l.ID(), key, 1, 0)
-			cl.w.acked.Add(1)
-		case errors.Is(err, dealer.ErrTimeout):
-			cl.w.timedOut.Add(1)
-		default:
-			cl.w.refused.Add(1)
-			reason := listIDs.ReplaceAllString(err.Error(), "LIST")
-			cl.w.mu.Lock()
-			cl.w.reasons[reason]++
-			cl.w.mu.Unlock()
+		name := names[cl.rng.IntN(len(names))]
+		if cl.rng.IntN(2) == 0 {
+			name = names[cl.rng.IntN(min(hotItems, len(names)))]
+		}
+		prev := l.MaxStamp()
+		if kind, err := cl.edit(l, name); err != nil {
+			cl.w.skipped.Add(1)
+		} else {
+			cl.pushDelta(kind, l.Delta(prev))
 		}
 		if cl.w.cfg.Pace > 0 {
 			select { // pacing, not synchronisation
@@ -231,6 +289,134 @@ func (cl *writer) run(ctx context.Context) {
 			case <-time.After(cl.w.cfg.Pace):
 			}
 		}
+	}
+}
+
+// edit makes one edit of l that its state allows, on the named item or
+// (now and then) on the list's name, and returns its kind. An error is a
+// local edit the list refused; nothing changed.
+func (cl *writer) edit(l *crdt.List, name string) (string, error) {
+	c, rng := cl.clock, cl.rng
+	if rng.IntN(50) == 0 {
+		return "rename", l.Rename(c, fmt.Sprintf("renamed by writer %d, %d", cl.index, rng.IntN(1000)))
+	}
+	v, ok := l.Lookup(name)
+	if !ok {
+		kind := "add"
+		if slices.Contains(l.ItemKeys(), crdt.Normalize(name)) {
+			kind = "re-add"
+		}
+		return kind, l.Add(c, name, 1+rng.Int64N(3))
+	}
+	type choice struct {
+		kind   string
+		weight int
+		do     func() error
+	}
+	choices := []choice{
+		{"+1", 15, func() error { return l.Add(c, name, 1) }},
+		{"set", 10, func() error { return l.SetWanted(c, name, max(1, v.Bought)+rng.Int64N(4)) }},
+		{"remove", 10, func() error { return l.Remove(c, name) }},
+		{"category", 6, func() error { return l.SetCategory(c, name, categories[rng.IntN(len(categories))]) }},
+		{"note", 6, func() error { return l.SetNote(c, name, notes[rng.IntN(len(notes))]) }},
+	}
+	if v.Wanted-1 >= max(1, v.Bought) {
+		choices = append(choices, choice{"-1", 10, func() error { return l.Decrease(c, name, 1) }})
+	}
+	if v.Remaining > 0 {
+		choices = append(choices, choice{"buy", 20, func() error { return l.Buy(c, name, 1+rng.Int64N(min(v.Remaining, 2))) }})
+	}
+	if v.Bought > 0 {
+		choices = append(choices, choice{"unbuy", 8, func() error { return l.Unbuy(c, name, 1) }})
+	}
+	total := 0
+	for _, ch := range choices {
+		total += ch.weight
+	}
+	n := rng.IntN(total)
+	for _, ch := range choices {
+		if n < ch.weight {
+			return ch.kind, ch.do()
+		}
+		n -= ch.weight
+	}
+	panic("unreachable")
+}
+
+var (
+	categories = []string{"produce", "dairy", "bakery", "frozen", ""}
+	notes      = []string{"the organic one", "two packs", "large", ""}
+)
+
+// pushDelta records delta as attempted, pushes it and, if the cluster
+// acknowledges it, records it as acknowledged.
+func (cl *writer) pushDelta(kind string, delta *crdt.List) {
+	cl.ledger.Attempt(cl.name, delta)
+	cl.w.sent.Add(delta)
+	cl.w.attempted.Add(1)
+	cl.w.count(kind, false)
+	switch err := cl.push(delta.ID(), delta.Encode()); {
+	case err == nil:
+		cl.ledger.Ack(cl.name, delta)
+		cl.w.acked.Add(1)
+		cl.w.count(kind, true)
+	case errors.Is(err, dealer.ErrTimeout):
+		cl.w.timedOut.Add(1)
+	default:
+		cl.w.refused.Add(1)
+		reason := listIDs.ReplaceAllString(err.Error(), "LIST")
+		cl.w.mu.Lock()
+		cl.w.reasons[reason]++
+		cl.w.mu.Unlock()
+	}
+}
+
+// pull reads l from the cluster, checks the state read against what every
+// writer had sent, and merges it into l. A refused or timed-out pull is
+// counted and changes nothing; the error is a local failure.
+func (cl *writer) pull(l *crdt.List) error {
+	m, err := cl.conn.request(protocol.NewPull(0, l.ID()))
+	if errors.Is(err, dealer.ErrTimeout) {
+		cl.w.failovers.Add(1)
+		if ferr := cl.conn.failover(); ferr != nil {
+			return ferr
+		}
+	}
+	if err == nil && (m.Type != protocol.TypePullReply || m.ListID != l.ID()) {
+		err = fmt.Errorf("pull answered by %v", m.Type)
+	}
+	if err != nil {
+		cl.w.pullsFailed.Add(1)
+		return nil
+	}
+	cl.w.pulls.Add(1)
+	if len(m.Body) == 0 {
+		return nil
+	}
+	read, err := crdt.Decode(m.Body)
+	if err == nil && read.ID() != l.ID() {
+		err = fmt.Errorf("the state of list %s", read.ID())
+	}
+	if err != nil {
+		cl.w.badPulls.Add(1)
+		cl.problem("pulled list %s: %v", l.ID(), err)
+		return nil
+	}
+	if bad := cl.w.sent.Check(read); len(bad) > 0 {
+		cl.w.badPulls.Add(1)
+		for _, f := range bad {
+			cl.problem("pulled a state holding what no writer had sent: %s", f)
+		}
+	}
+	if err := l.Merge(read); err != nil {
+		return fmt.Errorf("merging a pull: %w", err)
+	}
+	return nil
+}
+
+func (cl *writer) problem(format string, args ...any) {
+	if len(cl.problems) < maxProblems {
+		cl.problems = append(cl.problems, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -321,9 +507,12 @@ func (c *wconn) request(m protocol.Message) (protocol.Message, error) {
 }
 
 // Pull reads every list through endpoint (a quorum read; a list is pulled
-// again while the read fails, until ctx ends) and checks it against acked,
-// the writers' ledger: the returned verdict counts acknowledged edits missing (Lost) or edits
-// nobody made (Phantom). It also returns the states read, by list.
+// again while the read fails, until ctx ends) and checks each against
+// acked, the writers' ledger (ledger.Ledger.Check): the verdict counts the
+// parts of each list that lack something acknowledged (Lost) or hold
+// something no writer attempted (Invented), and names them, with the
+// writers whose acknowledged edit is missing (Verdict.Failures). It also
+// returns the states read, by list.
 func Pull(ctx context.Context, endpoint string, lists []uuid.UUID, acked *ledger.Ledger, timeout time.Duration) (ledger.Verdict, map[uuid.UUID]*crdt.List, error) {
 	if timeout <= 0 {
 		timeout = 3 * time.Second
