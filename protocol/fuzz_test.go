@@ -13,7 +13,7 @@ import (
 
 func sentinel(t *testing.T, err error) {
 	t.Helper()
-	for _, s := range []error{ErrMalformed, ErrUnsupportedVersion, ErrUnknownType, ErrTooLarge, ErrInvalidID} {
+	for _, s := range []error{ErrMalformed, ErrUnsupportedVersion, ErrUnknownType, ErrTooLarge, ErrInvalidID, ErrNotAuthentic} {
 		if errors.Is(err, s) {
 			return
 		}
