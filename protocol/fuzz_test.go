@@ -75,26 +75,6 @@ func FuzzParseHeader(f *testing.F) {
 	})
 }
 
-func FuzzParsePub(f *testing.F) {
-	fr := NewLiveUpdate(listA, listBody).PubFrames()
-	f.Add(fr[0], fr[1], fr[2])
-	for _, s := range samples(f) {
-		fr := s.m.Frames()
-		f.Add(s.m.ListID[:], fr[0], fr[1])
-	}
-	f.Fuzz(func(t *testing.T, topic, header, body []byte) {
-		m, err := ParsePub([][]byte{topic, header, body})
-		if err != nil {
-			sentinel(t, err)
-			return
-		}
-		m2, err := ParsePub(m.PubFrames())
-		if err != nil || !reflect.DeepEqual(m, m2) || !bytes.Equal(topic, Topic(m.ListID)) {
-			t.Fatalf("re-parse: %+v, %v; want %+v", m2, err, m)
-		}
-	})
-}
-
 func FuzzSplitRouting(f *testing.F) {
 	fr := NewPull(1, listA).Frames()
 	f.Add([]byte{0, 1, 2, 3, 4}, fr[0], fr[1], []byte(nil), uint8(3))
