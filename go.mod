@@ -16,6 +16,7 @@ require (
 	github.com/pebbe/zmq4 v1.4.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.etcd.io/bbolt v1.3.11
+	golang.org/x/crypto v0.41.0
 	golang.org/x/text v0.28.0
 )
 

@@ -63,8 +63,8 @@ func NewUnsubscribe(reqID uint64, lists ...uuid.UUID) (Message, error) {
 	return encoded(TypeUnsubscribe, reqID, 0, body, err)
 }
 
-// NewLiveUpdate returns a LiveUpdate for the proxy's PUB socket; send it
-// with PubFrames.
+// NewLiveUpdate returns a LiveUpdate for the proxy's PUB socket; seal it
+// with the list's LiveKey and send what Seal returns.
 func NewLiveUpdate(list uuid.UUID, state []byte) Message {
 	return newMessage(TypeLiveUpdate, 0, list, 0, state)
 }

@@ -15,6 +15,9 @@ var (
 	ErrUnknownType        = errors.New("protocol: unknown message type")
 	ErrTooLarge           = errors.New("protocol: message too large")
 	ErrInvalidID          = errors.New("protocol: invalid ID")
+	// ErrNotAuthentic: a sealed live update did not open with the key of
+	// the list its topic names (another list's, altered, or forged).
+	ErrNotAuthentic = errors.New("protocol: live update not authentic")
 )
 
 // ErrorCode is the reason carried by an Error reply. Values are part of the
@@ -107,7 +110,7 @@ func CodeOf(err error) ErrorCode {
 		return CodeTooLarge
 	case errors.Is(err, crdt.ErrMalformed), errors.Is(err, crdt.ErrIDMismatch):
 		return CodeInvalidList
-	case errors.Is(err, ErrMalformed), errors.Is(err, ErrInvalidID):
+	case errors.Is(err, ErrMalformed), errors.Is(err, ErrInvalidID), errors.Is(err, ErrNotAuthentic):
 		return CodeBadRequest
 	}
 	return CodeInternal

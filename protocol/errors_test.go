@@ -19,6 +19,7 @@ func TestCodeOf(t *testing.T) {
 		{nil, 0},
 		{fmt.Errorf("%w: x", ErrMalformed), CodeBadRequest},
 		{fmt.Errorf("%w: x", ErrInvalidID), CodeBadRequest},
+		{fmt.Errorf("%w: x", ErrNotAuthentic), CodeBadRequest},
 		{fmt.Errorf("%w: x", ErrUnsupportedVersion), CodeUnsupportedVersion},
 		{fmt.Errorf("%w: x", ErrUnknownType), CodeUnknownType},
 		{fmt.Errorf("%w: x", ErrTooLarge), CodeTooLarge},

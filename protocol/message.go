@@ -1,15 +1,10 @@
 package protocol
 
-import (
-	"bytes"
-	"fmt"
-
-	"github.com/google/uuid"
-)
+import "fmt"
 
 // Message is one protocol message: a header and a body. On the wire it is a
 // ZeroMQ multipart message of exactly two frames, [header][body], after any
-// routing identities (ROUTER) or topic (PUB). The body is opaque list bytes
+// routing identities (ROUTER); on PUB it travels sealed (LiveKey.Seal). The body is opaque list bytes
 // for list-carrying types, a typed msgpack body for the others, or empty.
 type Message struct {
 	Header
@@ -19,9 +14,8 @@ type Message struct {
 // framesBuf lets Frames return its slice and the header bytes in one
 // allocation.
 type framesBuf struct {
-	frames [3][]byte
+	frames [2][]byte
 	header [MaxHeaderSize]byte
-	topic  uuid.UUID
 }
 
 // Frames returns the message's two frames, [header][body]. The body frame
@@ -30,7 +24,7 @@ func (m Message) Frames() [][]byte {
 	buf := new(framesBuf)
 	buf.frames[0] = m.Header.Append(buf.header[:0])
 	buf.frames[1] = m.Body
-	return buf.frames[:2:2]
+	return buf.frames[:]
 }
 
 // AppendFrames appends the message's two frames to dst: a ROUTER replies
@@ -38,26 +32,6 @@ func (m Message) Frames() [][]byte {
 // this never overwrites the frames it came from).
 func (m Message) AppendFrames(dst [][]byte) [][]byte {
 	return append(dst, m.Header.Encode(), m.Body)
-}
-
-// PubFrames returns the three frames the proxy's PUB socket sends for a
-// LiveUpdate: [topic][header][body], where topic is Topic(m.ListID).
-func (m Message) PubFrames() [][]byte {
-	buf := new(framesBuf)
-	buf.topic = m.ListID
-	buf.frames[0] = buf.topic[:]
-	buf.frames[1] = m.Header.Append(buf.header[:0])
-	buf.frames[2] = m.Body
-	return buf.frames[:]
-}
-
-// Topic returns the PUB/SUB topic of a list: its 16 raw ID bytes. Every
-// topic has the same length, so a SUB socket subscribed to Topic(id) (use
-// string(Topic(id)) with APIs that take a string) receives exactly that
-// list's updates.
-func Topic(id uuid.UUID) []byte {
-	t := id // copy: the result must not alias the caller's array
-	return t[:]
 }
 
 // Parse decodes a message from its frames, which must be exactly
@@ -79,27 +53,6 @@ func Parse(frames [][]byte) (Message, error) {
 	m := Message{Header: h, Body: frames[1]}
 	if len(m.Body) == 0 {
 		m.Body = nil
-	}
-	return m, nil
-}
-
-// ParsePub decodes the frames a SUB socket receives, [topic][header][body]:
-// the message must be a LiveUpdate whose list ID equals the topic.
-func ParsePub(frames [][]byte) (Message, error) {
-	if len(frames) != 3 {
-		return Message{}, fmt.Errorf("%w: %d frames, want 3 ([topic][header][body])", ErrMalformed, len(frames))
-	}
-	if len(frames[0]) != 16 {
-		return Message{}, fmt.Errorf("%w: topic is %d bytes, want 16", ErrMalformed, len(frames[0]))
-	}
-	m, err := Parse(frames[1:])
-	switch {
-	case err != nil:
-		return Message{}, err
-	case m.Type != TypeLiveUpdate:
-		return Message{}, fmt.Errorf("%w: %v published, only LiveUpdate is", ErrMalformed, m.Type)
-	case !bytes.Equal(frames[0], m.ListID[:]):
-		return Message{}, fmt.Errorf("%w: topic %x is not the list ID %s", ErrMalformed, frames[0], m.ListID)
 	}
 	return m, nil
 }

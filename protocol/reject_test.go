@@ -265,23 +265,6 @@ func TestSplitRouting(t *testing.T) {
 	}
 }
 
-func TestParsePubRejects(t *testing.T) {
-	live := NewLiveUpdate(listA, listBody)
-	good := live.PubFrames()
-	push := NewPush(1, listA, listBody).Frames()
-	for name, frames := range map[string][][]byte{
-		"no topic":       good[1:],
-		"short topic":    {listA[:15], good[1], good[2]},
-		"other topic":    {listB[:], good[1], good[2]},
-		"not LiveUpdate": {listA[:], push[0], push[1]},
-		"bad body":       {listA[:], good[1], nil},
-	} {
-		if _, err := ParsePub(frames); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: ParsePub error = %v, want ErrMalformed", name, err)
-		}
-	}
-}
-
 func TestValidateRejects(t *testing.T) {
 	v1 := uuid.MustParse("6f1c0e2a-9b3d-1c5e-8f70-112233445566")
 	withVersion := func(m Message, v uint8) Message { m.Version = v; return m }

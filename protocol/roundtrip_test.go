@@ -38,18 +38,6 @@ func TestMessageRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPubRoundTrip(t *testing.T) {
-	m := NewLiveUpdate(listA, listBody)
-	f := m.PubFrames()
-	if len(f) != 3 || !bytes.Equal(f[0], listA[:]) || !bytes.Equal(f[0], Topic(listA)) {
-		t.Fatalf("PubFrames topic = %x, want the 16 raw bytes of %s", f[0], listA)
-	}
-	got, err := ParsePub(f)
-	if err != nil || !reflect.DeepEqual(got, m) {
-		t.Fatalf("ParsePub = %+v, %v; want %+v", got, err, m)
-	}
-}
-
 // TestListBodyIsOpaque sends a real crdt encoding through and checks that it
 // arrives byte for byte and still decodes.
 func TestListBodyIsOpaque(t *testing.T) {

@@ -97,20 +97,24 @@ func TestDealerRouterRoundTripOverZeroMQ(t *testing.T) {
 func TestPubSubDeliversOnlySubscribedListsOverZeroMQ(t *testing.T) {
 	pub, ep := bindLoopback(t, zmq.PUB)
 	sub := connect(t, zmq.SUB, ep, "")
-	must(t, sub.SetSubscribe(string(Topic(listA))))
-	other := listA
-	other[15] ^= 0xff
+	key, otherKey := NewLiveKey(listA), NewLiveKey(listB)
+	must(t, sub.SetSubscribe(string(key.Topic())))
+	seal := func(k *LiveKey) [][]byte {
+		t.Helper()
+		frames, err := k.Seal(NewLiveUpdate(k.List(), listBody))
+		must(t, err)
+		return frames
+	}
 
 	// A subscription reaches the publisher asynchronously; publish until the
 	// first update arrives, within a deadline, rather than sleeping.
-	update := NewLiveUpdate(listA, listBody)
 	p := zmq.NewPoller()
 	p.Add(sub, zmq.POLLIN)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := pub.SendMessage(NewLiveUpdate(other, listBody).PubFrames())
+		_, err := pub.SendMessage(seal(otherKey))
 		must(t, err)
-		_, err = pub.SendMessage(update.PubFrames())
+		_, err = pub.SendMessage(seal(key))
 		must(t, err)
 		ready, err := p.Poll(20 * time.Millisecond)
 		must(t, err)
@@ -128,7 +132,7 @@ func TestPubSubDeliversOnlySubscribedListsOverZeroMQ(t *testing.T) {
 		if err != nil {
 			break
 		}
-		m, err := ParsePub(frames)
+		m, err := key.Open(frames)
 		must(t, err)
 		if m.ListID != listA || !bytes.Equal(m.Body, listBody) {
 			t.Fatalf("subscriber to %s got %+v", listA, m)

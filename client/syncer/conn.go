@@ -232,7 +232,7 @@ func (l *loop) subscribeTopic(ls *list) {
 	if l.sub == nil || ls.subscribed {
 		return
 	}
-	if err := l.sub.SetSubscribe(string(protocol.Topic(ls.id))); err != nil {
+	if err := l.sub.SetSubscribe(string(ls.live.Topic())); err != nil {
 		l.log.Warn("cannot subscribe", "list", ls.id, "err", err)
 		return
 	}
@@ -245,7 +245,7 @@ func (l *loop) unsubscribeTopic(ls *list) {
 		return
 	}
 	ls.subscribed = false
-	if err := l.sub.SetUnsubscribe(string(protocol.Topic(ls.id))); err != nil {
+	if err := l.sub.SetUnsubscribe(string(ls.live.Topic())); err != nil {
 		l.log.Warn("cannot unsubscribe", "list", ls.id, "err", err)
 	}
 }

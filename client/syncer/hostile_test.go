@@ -2,6 +2,9 @@ package syncer_test
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/chacha20poly1305"
 
 	"shoplist/client/syncer"
 	"shoplist/crdt"
@@ -178,9 +182,10 @@ func TestHostileProxy(t *testing.T) {
 	}
 }
 
-// Bad live updates are dropped: a topic that is not the header's list ID,
-// a topic longer than an ID, a body of another list, a body that does not
-// decode, and an update of a list that is not local. The good updates sent
+// Bad live updates are dropped: a header naming another list, a topic
+// frame longer than a topic, a body of another list, a body that does not
+// decode, a frame sealed with another list's key, a frame altered on the
+// way, and an update of a list that is not local. The good updates sent
 // after them arrive, so the bad ones were read first.
 func TestHostileLiveUpdatesAreDropped(t *testing.T) {
 	t.Parallel()
@@ -214,20 +219,29 @@ func TestHostileLiveUpdatesAreDropped(t *testing.T) {
 	stranger, err := crdt.New(other, "stranger")
 	must(t, err)
 	must(t, stranger.Add(other, "evil stranger", 1))
-	topic := protocol.Topic(id)
+	key, strangerKey := protocol.NewLiveKey(id), protocol.NewLiveKey(stranger.ID())
+	topic := key.Topic()
 	header := func(list uuid.UUID) []byte { return protocol.NewLiveUpdate(list, nil).Header.Encode() }
+	// seal seals any header and body as a holder of the list ID can.
+	seal := func(k *protocol.LiveKey, header, body []byte) []byte { return sealRaw(t, k.List(), header, body) }
 	for round := 0; ; round++ {
 		// Every bad update is subscribed to by the SUB's prefix filter.
-		f.publish(topic, header(stranger.ID()), evil("evil topic"))
-		f.publish(append(bytes.Clone(topic), 0), header(id), evil("evil long topic"))
-		f.publish(topic, header(id), stranger.Encode())
-		f.publish(topic, header(id), []byte("\x93not a list"))
-		f.publish(topic, header(id), evil("evil")[:20])
-		f.publish(protocol.Topic(stranger.ID()), header(stranger.ID()), stranger.Encode())
+		f.publish(topic, seal(key, header(stranger.ID()), evil("evil header")))
+		f.publish(append(bytes.Clone(topic), 0), seal(key, header(id), evil("evil long topic")))
+		f.publish(topic, seal(key, header(id), stranger.Encode()))
+		f.publish(topic, seal(key, header(id), []byte("\x93not a list")))
+		f.publish(topic, seal(key, header(id), evil("evil")[:20]))
+		f.publish(topic, seal(strangerKey, header(id), evil("evil key")))
+		altered := seal(key, header(id), evil("evil altered"))
+		altered[len(altered)/2] ^= 1
+		f.publish(topic, altered)
+		f.publish(strangerKey.Topic(), seal(strangerKey, header(stranger.ID()), stranger.Encode()))
 		marker := fmt.Sprintf("marker %d", round)
 		l := a.get(id).List
 		must(t, l.Add(other, marker, 1))
-		f.publish(topic, header(id), l.Encode())
+		good, err := key.Seal(protocol.NewLiveUpdate(id, l.Encode()))
+		must(t, err)
+		f.publish(good...)
 		if _, ok := a.nextEvent(time.Second, func(ev syncer.Event) bool {
 			return ev.Kind == syncer.ListChanged && ev.Remote && slices.Contains(ev.Keys, crdt.Normalize(marker))
 		}); ok {
@@ -308,4 +322,23 @@ func TestClockSkewIsReported(t *testing.T) {
 	if !b.get(id).Pending {
 		t.Error("a refused push cleared the pending edits")
 	}
+}
+
+// sealRaw seals any header and body for list as docs/PROTOCOL.md describes
+// the sealed form, built here from the primitives: HKDF-SHA256 of the ID,
+// then XChaCha20-Poly1305 of len(header) ‖ header ‖ body with the topic as
+// additional data. It returns the sealed frame.
+func sealRaw(t *testing.T, list uuid.UUID, header, body []byte) []byte {
+	t.Helper()
+	salt := []byte("shoplist live updates")
+	topic, err := hkdf.Key(sha256.New, list[:], salt, "shoplist pub v1 topic", 16)
+	must(t, err)
+	key, err := hkdf.Key(sha256.New, list[:], salt, "shoplist pub v1 key", 32)
+	must(t, err)
+	aead, err := chacha20poly1305.NewX(key)
+	must(t, err)
+	nonce := make([]byte, chacha20poly1305.NonceSizeX)
+	rand.Read(nonce)
+	pt := append(append([]byte{byte(len(header))}, header...), body...)
+	return aead.Seal(nonce, nonce, pt, topic)
 }

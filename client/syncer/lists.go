@@ -79,8 +79,9 @@ func (l *loop) load(entries []replica.Entry) {
 
 // addList starts tracking a local list: subscribe, pull and push it.
 func (l *loop) addList(id uuid.UUID) *list {
-	ls := &list{id: id, needPull: true, needPush: true}
+	ls := &list{id: id, live: protocol.NewLiveKey(id), needPull: true, needPush: true}
 	l.lists[id] = ls
+	l.byTopic[ls.live.TopicKey()] = ls
 	l.subscribeTopic(ls)
 	l.announce(protocol.NewSubscribe, []uuid.UUID{id})
 	return ls
@@ -95,6 +96,7 @@ func (l *loop) dropList(id uuid.UUID) {
 	}
 	l.unsubscribeTopic(ls)
 	delete(l.lists, id)
+	delete(l.byTopic, ls.live.TopicKey())
 	l.announce(protocol.NewUnsubscribe, []uuid.UUID{id})
 }
 

@@ -11,6 +11,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/client/replica"
+	"shoplist/protocol"
 )
 
 // recvBatch is how many messages the loop takes from one socket before it
@@ -33,8 +34,9 @@ type loop struct {
 
 	conn // the connection to a proxy (conn.go)
 
-	lists       map[uuid.UUID]*list // every local list, by ID
-	gen         uint64              // Store.Generation when lists was last loaded
+	lists       map[uuid.UUID]*list                // every local list, by ID
+	byTopic     map[[protocol.TopicSize]byte]*list // every local list, by its live updates' topic
+	gen         uint64                             // Store.Generation when lists was last loaded
 	nextGenPoll time.Time
 	nextRepull  time.Time // next pull of every list, while online
 	pullSeq     uint64    // numbers pulls as they are sent, for waiters
@@ -46,15 +48,16 @@ type loop struct {
 // list is the engine's state for one local list.
 type list struct {
 	id         uuid.UUID
-	pending    bool      // the replica has unpushed parts (as of the last read)
-	seed       bool      // the cluster does not know the list: push it whole
-	subscribed bool      // its topic is set on the current SUB socket
-	needPush   bool      // look for unpushed parts and push them
-	needPull   bool      // pull it
-	pushing    uint64    // request ID of the push in flight, 0 if none
-	pulling    uint64    // request ID of the pull in flight, 0 if none
-	pulledSeq  uint64    // pullSeq of the last successful pull
-	retryAt    time.Time // after a failure: no request before then
+	live       *protocol.LiveKey // its live updates' topic and key, derived from id
+	pending    bool              // the replica has unpushed parts (as of the last read)
+	seed       bool              // the cluster does not know the list: push it whole
+	subscribed bool              // its topic is set on the current SUB socket
+	needPush   bool              // look for unpushed parts and push them
+	needPull   bool              // pull it
+	pushing    uint64            // request ID of the push in flight, 0 if none
+	pulling    uint64            // request ID of the pull in flight, 0 if none
+	pulledSeq  uint64            // pullSeq of the last successful pull
+	retryAt    time.Time         // after a failure: no request before then
 	backoff    time.Duration
 	pushErr    failure // the last push failure, cleared by a successful push
 	pullErr    failure // the last pull failure, cleared by a successful pull
@@ -84,12 +87,13 @@ type waiter struct {
 
 func newLoop(e *Engine) *loop {
 	l := &loop{
-		e:     e,
-		cfg:   e.cfg,
-		store: e.cfg.Store,
-		log:   e.cfg.Logger,
-		bell:  e.bell.Socket(),
-		lists: map[uuid.UUID]*list{},
+		e:       e,
+		cfg:     e.cfg,
+		store:   e.cfg.Store,
+		log:     e.cfg.Logger,
+		bell:    e.bell.Socket(),
+		lists:   map[uuid.UUID]*list{},
+		byTopic: map[[protocol.TopicSize]byte]*list{},
 	}
 	l.conn.init(e.cfg)
 	return l

@@ -275,19 +275,29 @@ func (l *loop) onPulled(c *call, m protocol.Message) {
 	ls.pulledSeq, ls.pullErr, ls.backoff = c.seq, failure{}, 0
 }
 
-// onLive merges a live update.
+// onLive merges a live update. Its topic names the local list whose key
+// must open it; the update's header and its body must then both be that
+// list.
 func (l *loop) onLive(frames [][]byte) {
-	m, err := protocol.ParsePub(frames)
+	topic, err := protocol.PubTopic(frames)
 	if err != nil {
 		l.badMessage("live update", err)
 		return
 	}
-	ls := l.lists[m.ListID]
+	ls := l.byTopic[topic]
 	if ls == nil {
-		l.log.Debug("live update for a list not local dropped", "list", m.ListID)
+		l.log.Debug("live update for a list not local dropped", "topic", fmt.Sprintf("%x", topic))
 		return
 	}
-	remote, err := decodeList(m.ListID, m.Body)
+	m, err := ls.live.Open(frames)
+	if err == nil && m.ListID != ls.id {
+		err = fmt.Errorf("%w: live update on the topic of list %s names list %s", protocol.ErrMalformed, ls.id, m.ListID)
+	}
+	if err != nil {
+		l.badMessage("live update", err)
+		return
+	}
+	remote, err := decodeList(ls.id, m.Body)
 	if err != nil {
 		l.badMessage("live update", err)
 		return

@@ -122,12 +122,18 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 	})
 }
 
-// publish sends a written state to the list's subscribers. PUB never
+// publish sends a written state to the list's subscribers, sealed with
+// the list's key under its derived topic, so that the PUB socket shows no
+// list ID and no list to anyone who does not hold the ID. PUB never
 // blocks: a subscriber that cannot keep up loses updates and catches up by
 // pulling.
 func (l *loop) publish(o *op) {
-	m := protocol.NewLiveUpdate(o.list, o.body)
-	if _, err := l.sock.pub.SendMessageDontwait(m.PubFrames()); err != nil {
+	frames, err := l.liveKeys.Get(o.list).Seal(protocol.NewLiveUpdate(o.list, o.body))
+	if err != nil { // the push was checked on arrival: not expected
+		l.log.Warn("live update not sealed", "list", o.list, "err", err)
+		return
+	}
+	if _, err := l.sock.pub.SendMessageDontwait(frames); err != nil {
 		l.log.Debug("live update not published", "list", o.list, "err", err)
 		return
 	}

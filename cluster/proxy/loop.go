@@ -15,6 +15,7 @@ import (
 	"shoplist/cluster/antientropy"
 	"shoplist/cluster/placement"
 	"shoplist/cluster/removal"
+	"shoplist/protocol"
 )
 
 // recvBatch is how many messages the loop takes from one socket before it
@@ -41,9 +42,16 @@ type loop struct {
 	ae       *antientropy.Coordinator // anti-entropy rounds
 	removals *removal.Decider         // removals of dead and drained members
 
+	liveKeys *protocol.LiveKeys // the lists' keys that seal live updates (clients.go)
+
 	bad   badPeers // bad input, logged at a bounded rate (badpeers.go)
 	stats stats    // what it did, for its log and Status
 }
+
+// liveKeyCache is how many lists' live-update keys the proxy keeps: a key
+// costs a few microseconds to derive and a few hundred bytes to keep, so
+// the lists being edited now are sealed without deriving anything.
+const liveKeyCache = 16384
 
 // proxyLink is how the loop and the goroutines of its Proxy reach each
 // other; Start sets it before the loop runs.
@@ -80,6 +88,8 @@ func newLoop(cfg Config) (*loop, error) {
 		},
 		peers: peerTable{byID: map[string]*peer{}, joining: map[string]bool{}},
 		ops:   opTable{calls: map[uint64]call{}, writing: map[uuid.UUID]int{}},
+
+		liveKeys: protocol.NewLiveKeys(liveKeyCache),
 	}
 	l.removals = removal.New(removal.Config{
 		DeadAfter:  cfg.DeadAfter,

@@ -259,7 +259,8 @@ func TestAcknowledgedPushIsPublishedToSubscribers(t *testing.T) {
 	l, body := sampleList(t, "coffee")
 	other, _ := sampleList(t, "noise")
 	sub := newEndpoint(t, zmq.SUB, "", p.Endpoints().Pub)
-	sub.sock.SetSubscribe(string(protocol.Topic(l.ID())))
+	key := protocol.NewLiveKey(l.ID())
+	sub.sock.SetSubscribe(string(key.Topic()))
 	c := newClient(t, p)
 	// A SUB's subscription reaches the PUB asynchronously: push until the
 	// first live update arrives, which proves the subscription is in place.
@@ -274,7 +275,7 @@ func TestAcknowledgedPushIsPublishedToSubscribers(t *testing.T) {
 	for req := uint64(1); ; req++ {
 		push(l.ID(), req, body)
 		if frames, ok := sub.recvFrames(50 * time.Millisecond); ok {
-			m, err := protocol.ParsePub(frames)
+			m, err := key.Open(frames)
 			if err != nil || m.ListID != l.ID() || !bytes.Equal(m.Body, body) {
 				t.Fatalf("live update %v %v", m, err)
 			}

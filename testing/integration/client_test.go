@@ -140,10 +140,12 @@ func (c *client) subscribe(lists ...uuid.UUID) error {
 	return err
 }
 
-// subscriber is a SUB socket for live updates, used by one goroutine.
+// subscriber is a SUB socket for live updates, used by one goroutine,
+// with the key of every list it is subscribed to, by topic.
 type subscriber struct {
 	sock   *zmq.Socket
 	poller *zmq.Poller
+	keys   map[[protocol.TopicSize]byte]*protocol.LiveKey
 }
 
 // subscribeLive connects a SUB socket to the PUB endpoint the proxy
@@ -151,13 +153,16 @@ type subscriber struct {
 func subscribeLive(t *testing.T, pubEndpoint string, lists ...uuid.UUID) *subscriber {
 	t.Helper()
 	s := newSocket(t, zmq.SUB)
+	keys := map[[protocol.TopicSize]byte]*protocol.LiveKey{}
 	for _, l := range lists {
-		must(t, s.SetSubscribe(string(protocol.Topic(l))))
+		k := protocol.NewLiveKey(l)
+		keys[k.TopicKey()] = k
+		must(t, s.SetSubscribe(string(k.Topic())))
 	}
 	must(t, s.Connect(pubEndpoint))
 	p := zmq.NewPoller()
 	p.Add(s, zmq.POLLIN)
-	return &subscriber{sock: s, poller: p}
+	return &subscriber{sock: s, poller: p, keys: keys}
 }
 
 // next returns the next live update, waiting at most d.
@@ -166,7 +171,15 @@ func (s *subscriber) next(d time.Duration) (protocol.Message, error) {
 	if err != nil {
 		return protocol.Message{}, err
 	}
-	return protocol.ParsePub(frames)
+	topic, err := protocol.PubTopic(frames)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	k := s.keys[topic]
+	if k == nil {
+		return protocol.Message{}, fmt.Errorf("live update on topic %x, which no list subscribed to has", topic)
+	}
+	return k.Open(frames)
 }
 
 // replica is one client's copy of a list, with its own clock, that turns

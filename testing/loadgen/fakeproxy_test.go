@@ -74,7 +74,9 @@ func (f *fakeProxy) loop(ctx context.Context, router, pub *zmq.Socket) {
 		reply, live := f.handle(m)
 		router.SendMessage(reply.AppendFrames(identity))
 		if live != nil {
-			pub.SendMessage(live.PubFrames())
+			if frames, err := protocol.NewLiveKey(live.ListID).Seal(*live); err == nil {
+				pub.SendMessage(frames)
+			}
 		}
 	}
 }

@@ -23,9 +23,9 @@ import (
 const subRcvHWM = 1_000_000
 
 // pending matches live updates to the pushes that caused them. The proxy
-// publishes exactly the pushed bytes, and every pushed delta is unique (it
-// carries a fresh HLC stamp), so the body itself is the key. It is safe
-// for concurrent use.
+// publishes exactly the pushed bytes (sealed; a subscriber opens them),
+// and every pushed delta is unique (it carries a fresh HLC stamp), so the
+// body itself is the key. It is safe for concurrent use.
 type pending struct {
 	mu      sync.Mutex
 	entries map[string]pendingPush
@@ -101,6 +101,21 @@ type subscriber struct {
 	probe   *crdt.List
 	hist    Histogram
 	seen    int // live updates received, matched or not
+	// keys holds the topic and key of every list subscribed to, by topic.
+	keys map[[protocol.TopicSize]byte]*protocol.LiveKey
+}
+
+// open opens a live update with the key of the list its topic names.
+func (s *subscriber) open(frames [][]byte) (protocol.Message, error) {
+	topic, err := protocol.PubTopic(frames)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	k := s.keys[topic]
+	if k == nil {
+		return protocol.Message{}, fmt.Errorf("%w: live update on topic %x, not subscribed to", protocol.ErrMalformed, topic)
+	}
+	return k.Open(frames)
 }
 
 // dialSub returns a SUB connected to endpoint, with linger 0, the receive
@@ -153,13 +168,16 @@ func (s *subscriber) run(ctx context.Context, ready chan<- struct{}, stop <-chan
 	}
 	defer sub.Close()
 	s.probe = crdt.Empty(uuid.New())
-	topics := append(append([]uuid.UUID(nil), s.lists...), s.probe.ID())
-	for _, id := range topics {
-		if err := sub.SetSubscribe(string(protocol.Topic(id))); err != nil {
+	lists := append(append([]uuid.UUID(nil), s.lists...), s.probe.ID())
+	s.keys = make(map[[protocol.TopicSize]byte]*protocol.LiveKey, len(lists))
+	for _, id := range lists {
+		k := protocol.NewLiveKey(id)
+		s.keys[k.TopicKey()] = k
+		if err := sub.SetSubscribe(string(k.Topic())); err != nil {
 			return fmt.Errorf("loadgen: subscribe: %w", err)
 		}
 	}
-	for batch := range slices.Chunk(topics, protocol.MaxSubscribeLists) {
+	for batch := range slices.Chunk(lists, protocol.MaxSubscribeLists) {
 		m, err := protocol.NewSubscribe(0, batch...)
 		if err == nil {
 			_, err = c.Expect(ctx, m, protocol.TypeOK)
@@ -202,7 +220,7 @@ func (s *subscriber) awaitProbe(ctx context.Context, c *dealer.Conn, sub *zmq.So
 			} else if err != nil {
 				return err
 			}
-			if m, err := protocol.ParsePub(frames); err == nil && m.ListID == s.probe.ID() {
+			if m, err := s.open(frames); err == nil && m.ListID == s.probe.ID() {
 				return nil
 			}
 		}
@@ -238,7 +256,7 @@ func (s *subscriber) listen(ctx context.Context, sub *zmq.Socket, stop <-chan st
 			return err
 		}
 		now := time.Now()
-		m, err := protocol.ParsePub(frames)
+		m, err := s.open(frames)
 		if err != nil {
 			continue // not ours to judge: the proxy's tests check what it publishes
 		}
