@@ -1,7 +1,5 @@
 package crdt
 
-import "bytes"
-
 // Format version 1 of the list, read and converted so that replicas and
 // stores written by earlier releases upgrade without losing anything:
 //
@@ -35,25 +33,14 @@ func (d *decoder) itemV1() *item {
 	case added.IsZero() || it.display.at.IsZero():
 		d.fail("item %q was never added", it.key)
 	}
-	n := d.arrayLen("slots", 0, MaxReplicas)
-	for i := 0; i < n && d.err == nil; i++ {
-		d.arrayLen("slot", slotFields, slotFields)
-		s := slot{stamp: d.stamp("slot stamp"), counts: counts{
-			wantAdd: d.counter("wanted+"), wantRm: d.counter("wanted-"),
-			buyAdd: d.counter("bought+"), buyRm: d.counter("bought-"),
-		}}
+	it.slots = d.slots("slots", 0)
+	for _, s := range it.slots {
 		switch {
 		case d.err != nil:
-		case s.stamp.IsZero():
-			d.fail("item %q: slot without a stamp", it.key)
-		case i > 0 && bytes.Compare(s.stamp.Replica[:], it.slots[i-1].stamp.Replica[:]) <= 0:
-			d.fail("item %q: slots out of order or repeated", it.key)
 		case s.stamp.After(added):
 			d.fail("item %q: slot newer than the item's last edit", it.key)
 		case s.stamp.Compare(removed) < 0:
 			d.fail("item %q: slot from before its removal", it.key)
-		default:
-			it.slots = append(it.slots, s)
 		}
 	}
 	if d.err != nil {
