@@ -254,10 +254,11 @@ func (l *loop) drain() {
 // falls between a header and its body; if a connection drop is pending
 // then, an IMMEDIATE socket's reconnect has terminated the pipe without
 // delay (session_base_t::reconnect) and receiving the body aborts the
-// process (fq.cpp, assertion !_more; libzmq issue 3663). Processing the
-// commands at message boundaries leaves that only the few instructions
-// between a header and its body. TestAConnectionDropInABacklogDoesNotAbort
-// reproduces the abort without it.
+// process (fq.cpp, assertion !_more; reported upstream as libzmq#3663).
+// Processing the commands at message boundaries leaves that only the few
+// instructions between a header and its body.
+// TestAConnectionDropInABacklogDoesNotAbort reproduces the abort without
+// it.
 func recvMessage(sock *zmq.Socket) (frames [][]byte, ok bool) {
 	if ev, err := sock.GetEvents(); err != nil || ev&zmq.POLLIN == 0 {
 		return nil, false
