@@ -217,17 +217,7 @@ func (v CounterVerdict) String() string {
 
 // Named returns one line per failure (CounterFailure.String), at most limit of
 // them; when there are more, a last line says how many were left out.
-func (v CounterVerdict) Named(limit int) []string {
-	var out []string
-	for i, f := range v.Failures {
-		if i == limit {
-			out = append(out, fmt.Sprintf("and %d more failures", len(v.Failures)-limit))
-			break
-		}
-		out = append(out, f.String())
-	}
-	return out
-}
+func (v CounterVerdict) Named(limit int) []string { return named(v.Failures, limit) }
 
 // Check compares one list's final state (nil when the read found nothing)
 // with what the record says each replica acknowledged and attempted for

@@ -119,11 +119,15 @@ func (v Verdict) String() string {
 
 // Named returns one line per failure (Failure.String), at most limit of
 // them; when there are more, a last line says how many were left out.
-func (v Verdict) Named(limit int) []string {
+func (v Verdict) Named(limit int) []string { return named(v.Failures, limit) }
+
+// named returns one line per failure, at most limit of them; when there
+// are more, a last line says how many were left out.
+func named[F fmt.Stringer](failures []F, limit int) []string {
 	var out []string
-	for i, f := range v.Failures {
+	for i, f := range failures {
 		if i == limit {
-			out = append(out, fmt.Sprintf("and %d more failures", len(v.Failures)-limit))
+			out = append(out, fmt.Sprintf("and %d more failures", len(failures)-limit))
 			break
 		}
 		out = append(out, f.String())
