@@ -40,7 +40,7 @@ func (t Timestamp) Compare(o Timestamp) int {
 func (t Timestamp) After(o Timestamp) bool { return t.Compare(o) > 0 }
 
 // IsZero reports whether t is the zero Timestamp.
-func (t Timestamp) IsZero() bool { return t == Timestamp{} }
+func (t Timestamp) IsZero() bool { return t.Wall == 0 && t.Logical == 0 && t.Replica == uuid.UUID{} }
 
 // Time returns the wall-clock part of t.
 func (t Timestamp) Time() time.Time { return time.UnixMilli(t.Wall) }

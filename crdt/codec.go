@@ -18,18 +18,20 @@ const FormatVersion = 2
 // integers in their shortest form, an absent stamp as nil), so equal states
 // encode to equal bytes:
 //
-//	list = [version, id bin16, name str, nameAt ts, [item...]]
+//	list = [version, id bin16, name str, nameAt ts, floor ts?, [item...]]
 //	item = [key str, display str, displayAt ts, category str, categoryAt ts?,
 //	        note str, noteAt ts?, removed ts?, legacyRemoved ts?,
 //	        [slot...], [cut slot...], set]
 //	set  = nil | [at ts, wanted uint, [observed slot...]]
-//	slot = [stamp ts, wantAdd uint, wantRm uint, buyAdd uint, buyRm uint]
+//	slot = [stamp ts, base ts?, wantAdd uint, wantRm uint, buyAdd uint, buyRm uint]
+//	cut slot = [stamp ts, base ts?, by ts, wantAdd uint, wantRm uint, buyAdd uint, buyRm uint]
 //	ts   = bin28: wall ms (8, big-endian), logical (4), replica (16)
 //	ts?  = ts, or nil for none
 const (
-	listFields = 5
+	listFields = 6
 	itemFields = 12
-	slotFields = 5
+	slotFields = 6
+	snapFields = 7 // a remove's snapshot: a slot and the remove's stamp
 	setFields  = 3
 )
 
@@ -50,11 +52,20 @@ func (w *encoder) optStamp(t Timestamp) {
 	w.stamp(t)
 }
 
-func (w *encoder) slots(ss []slot) {
+// slots writes slots, or with cut set a remove's snapshots.
+func (w *encoder) slots(ss []slot, cut bool) {
 	_ = w.e.EncodeArrayLen(len(ss))
 	for _, s := range ss {
-		_ = w.e.EncodeArrayLen(slotFields)
+		if cut {
+			_ = w.e.EncodeArrayLen(snapFields)
+		} else {
+			_ = w.e.EncodeArrayLen(slotFields)
+		}
 		w.stamp(s.stamp)
+		w.optStamp(s.base())
+		if cut {
+			w.stamp(s.by())
+		}
 		_ = w.e.EncodeUint(s.wantAdd)
 		_ = w.e.EncodeUint(s.wantRm)
 		_ = w.e.EncodeUint(s.buyAdd)
@@ -72,6 +83,7 @@ func (l *List) Encode() []byte {
 	_ = w.e.EncodeBytes(l.id[:])
 	_ = w.e.EncodeString(l.name.value)
 	w.stamp(l.name.at)
+	w.optStamp(l.floor)
 	_ = w.e.EncodeArrayLen(len(l.items))
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		it := l.items[k]
@@ -85,8 +97,8 @@ func (l *List) Encode() []byte {
 		w.optStamp(it.note.at)
 		w.optStamp(it.removed)
 		w.optStamp(it.legacyRemoved)
-		w.slots(it.slots)
-		w.slots(it.cut)
+		w.slots(it.slots, false)
+		w.slots(it.cut, true)
 		if it.set.at.IsZero() {
 			_ = w.e.EncodeNil()
 			continue
@@ -94,7 +106,7 @@ func (l *List) Encode() []byte {
 		_ = w.e.EncodeArrayLen(setFields)
 		w.stamp(it.set.at)
 		_ = w.e.EncodeUint(it.set.wanted)
-		w.slots(it.set.obs)
+		w.slots(it.set.obs, false)
 	}
 	return buf.Bytes()
 }
@@ -116,7 +128,7 @@ func Decode(data []byte) (*List, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	l.max, l.npresent = l.computeMax(), l.countPresent()
+	l.max = l.computeMax() // list() counted the present items
 	return l, nil
 }
 
@@ -124,6 +136,7 @@ func Decode(data []byte) (*List, error) {
 type decoder struct {
 	dec     *msgpack.Decoder
 	err     error
+	v1      bool                // reading format version 1
 	scratch [timestampSize]byte // what bin reads into
 }
 

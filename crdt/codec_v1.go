@@ -14,8 +14,13 @@ package crdt
 // Removes made from then on are this version's, which cancel only what they
 // saw.
 
-// maxItemsV1 is the most items version 1 allowed, removed ones included.
-const maxItemsV1 = 5000
+// maxItemsV1 is the most items version 1 allowed, removed ones included;
+// its lists and slots had one field fewer (no floor, no base).
+const (
+	maxItemsV1   = 5000
+	listFieldsV1 = 5
+	slotFieldsV1 = 5
+)
 
 // itemV1 reads one item of format version 1 and converts it.
 func (d *decoder) itemV1() *item {
@@ -33,7 +38,7 @@ func (d *decoder) itemV1() *item {
 	case added.IsZero() || it.display.at.IsZero():
 		d.fail("item %q was never added", it.key)
 	}
-	it.slots = d.slots("slots", 0)
+	it.slots = d.slots("slots", 0, false)
 	for _, s := range it.slots {
 		switch {
 		case d.err != nil:

@@ -19,25 +19,53 @@ func TestDecodeRejectsStatesTheRulesCannotMake(t *testing.T) {
 		return Timestamp{Wall: wall, Replica: replicaID(rep)}.appendBinary(nil)
 	}
 	id := listID[:]
-	slot := func(wall int64, rep byte, wantAdd int) []any { return []any{ts(wall, rep), wantAdd, 0, 0, 0} }
-	list := func(items ...any) []byte { return enc(t, []any{2, id, "", make([]byte, timestampSize), items}) }
-	good := v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{slot(5, 1, 3)}, nil)
+	slot := func(wall int64, rep byte, wantAdd int) []any { return []any{ts(wall, rep), nil, wantAdd, 0, 0, 0} }
+	// snap: a remove's snapshot, taken by the remove at ts(9, 2).
+	snap := func(wall int64, rep byte, wantAdd int) []any {
+		return []any{ts(wall, rep), nil, ts(9, 2), wantAdd, 0, 0, 0}
+	}
+	// life: a slot whose life started at base.
+	life := func(wall int64, rep byte, base int64, wantAdd int) []any {
+		return []any{ts(wall, rep), Timestamp{Wall: base}.appendBinary(nil), wantAdd, 0, 0, 0}
+	}
+	snapLife := func(wall int64, rep byte, base int64, wantAdd int) []any {
+		return []any{ts(wall, rep), Timestamp{Wall: base}.appendBinary(nil), ts(9, 2), wantAdd, 0, 0, 0}
+	}
+	floored := func(floor any, items ...any) []byte {
+		return enc(t, []any{2, id, "", make([]byte, timestampSize), floor, items})
+	}
+	list := func(items ...any) []byte { return floored(nil, items...) }
+	good := v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{snap(5, 1, 3)}, nil)
 	if _, err := Decode(list(good)); err != nil {
 		t.Fatalf("control case refused: %v", err)
 	}
+	if _, err := Decode(floored(Timestamp{Wall: 8}.appendBinary(nil), good)); err != nil {
+		t.Fatalf("a tombstone after the floor refused: %v", err)
+	}
 	cases := map[string][]byte{
-		"never edited":              list(v2Item("a", nil, []any{}, []any{}, nil)),
-		"cut without a remove":      list(v2Item("a", nil, []any{slot(5, 1, 3)}, []any{slot(5, 1, 3)}, nil)),
-		"remove without a cut":      list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{}, nil)),
-		"cut newer than the slot":   list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{slot(6, 1, 3)}, nil)),
-		"cut above the totals":      list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{slot(5, 1, 4)}, nil)),
-		"cut of an unknown replica": list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{slot(5, 3, 1)}, nil)),
-		"remove before its cut":     list(v2Item("a", ts(4, 2), []any{slot(5, 1, 3)}, []any{slot(5, 1, 3)}, nil)),
-		"zero stamp written out":    list(v2Item("a", make([]byte, timestampSize), []any{slot(5, 1, 3)}, []any{}, nil)),
-		"set not seeing its setter": list(v2Item("a", nil, []any{slot(5, 1, 3), slot(6, 2, 0)}, []any{}, []any{ts(6, 2), 4, []any{slot(5, 1, 3)}})),
-		"set above the totals":      list(v2Item("a", nil, []any{slot(5, 1, 3)}, []any{}, []any{ts(5, 1), 4, []any{slot(5, 1, 9)}})),
-		"set of zero":               list(v2Item("a", nil, []any{slot(5, 1, 3)}, []any{}, []any{ts(5, 1), 0, []any{slot(5, 1, 3)}})),
-		"category without a stamp":  list([]any{"a", "a", ts(5, 1), "dairy", nil, "", nil, nil, nil, []any{slot(5, 1, 1)}, []any{}, nil}),
+		"never edited":                       list(v2Item("a", nil, []any{}, []any{}, nil)),
+		"cut without a remove":               list(v2Item("a", nil, []any{slot(5, 1, 3)}, []any{snap(5, 1, 3)}, nil)),
+		"cut newer than the slot":            list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{snap(6, 1, 3)}, nil)),
+		"cut above the totals":               list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{snap(5, 1, 4)}, nil)),
+		"cut of an unknown replica":          list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{snap(5, 3, 1)}, nil)),
+		"snapshot after its remove":          list(v2Item("a", ts(9, 2), []any{slot(10, 1, 3)}, []any{snap(10, 1, 3)}, nil)),
+		"snapshot's remove after the item's": list(v2Item("a", ts(8, 2), []any{slot(5, 1, 3)}, []any{snap(5, 1, 3)}, nil)),
+		"cut slot without its remove":        list(v2Item("a", ts(9, 2), []any{slot(5, 1, 3)}, []any{slot(5, 1, 3)}, nil)),
+		"zero stamp written out":             list(v2Item("a", make([]byte, timestampSize), []any{slot(5, 1, 3)}, []any{}, nil)),
+		"set not seeing its setter":          list(v2Item("a", nil, []any{slot(5, 1, 3), slot(6, 2, 0)}, []any{}, []any{ts(6, 2), 4, []any{slot(5, 1, 3)}})),
+		"set above the totals":               list(v2Item("a", nil, []any{slot(5, 1, 3)}, []any{}, []any{ts(5, 1), 4, []any{slot(5, 1, 9)}})),
+		"set of zero":                        list(v2Item("a", nil, []any{slot(5, 1, 3)}, []any{}, []any{ts(5, 1), 0, []any{slot(5, 1, 3)}})),
+		"category without a stamp":           list([]any{"a", "a", ts(5, 1), "dairy", nil, "", nil, nil, nil, []any{slot(5, 1, 1)}, []any{}, nil}),
+		"life starting after its slot":       list(v2Item("a", nil, []any{life(5, 1, 6, 1)}, []any{}, nil)),
+		"snapshot of a later life":           list(v2Item("a", ts(9, 2), []any{life(6, 1, 2, 3)}, []any{snapLife(5, 1, 3, 3)}, nil)),
+		"same life above the totals":         list(v2Item("a", ts(9, 2), []any{life(6, 1, 2, 3)}, []any{snapLife(5, 1, 2, 4)}, nil)),
+		// What the list forgets, kept (compact.go):
+		"tombstone at the floor":                 floored(Timestamp{Wall: 10}.appendBinary(nil), good),
+		"snapshot of an earlier life":            list(v2Item("a", ts(9, 2), []any{life(12, 1, 10, 1)}, []any{snap(5, 1, 3)}, nil)),
+		"remove without a cut, before the floor": floored(ts(10, 0), v2Item("a", ts(9, 2), []any{slot(12, 1, 3)}, []any{}, nil)),
+		"text a remove cleared, before the floor": floored(ts(10, 0), []any{"a", "a", ts(12, 2), "dairy", ts(6, 3), "", nil, ts(11, 2), nil,
+			[]any{slot(5, 1, 3), slot(12, 2, 1)}, []any{[]any{ts(5, 1), nil, ts(11, 2), 3, 0, 0, 0}}, nil}),
+		"list of five fields": enc(t, []any{2, id, "", make([]byte, timestampSize), []any{good}}),
 	}
 	for name, data := range cases {
 		if l, err := Decode(data); !errors.Is(err, ErrMalformed) || l != nil {

@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
@@ -9,13 +10,18 @@ import (
 
 // list reads a whole list, of either format version.
 func (d *decoder) list() *List {
-	d.arrayLen("list", listFields, listFields)
+	fields := d.arrayLen("list", listFieldsV1, listFields)
 	if d.err != nil {
 		return nil
 	}
 	version, err := d.dec.DecodeUint64()
 	if err != nil || (version != 1 && version != FormatVersion) {
 		d.fail("unsupported format version (%v, %v); this replica reads versions 1 and %d", version, err, FormatVersion)
+		return nil
+	}
+	d.v1 = version == 1
+	if d.v1 && fields != listFieldsV1 || !d.v1 && fields != listFields {
+		d.fail("a list of format version %d with %d fields", version, fields)
 		return nil
 	}
 	idb := d.bin("list ID", 16)
@@ -33,8 +39,11 @@ func (d *decoder) list() *List {
 	if d.err == nil && l.name.at.IsZero() != (l.name.value == "") {
 		d.fail("list name %q and its stamp disagree", l.name.value)
 	}
+	if !d.v1 {
+		l.floor = d.optStamp("floor")
+	}
 	item, limit := d.item, MaxEntries
-	if version == 1 {
+	if d.v1 {
 		item, limit = d.itemV1, maxItemsV1
 	}
 	n := d.arrayLen("items", 0, limit)
@@ -50,6 +59,21 @@ func (d *decoder) list() *List {
 		}
 		prev = it.key
 		l.items[it.key] = it
+		if changed, _ := it.normalise(l.floor); changed {
+			d.fail("item %q holds what the list forgets (compact.go)", it.key)
+		}
+	}
+	if d.err == nil {
+		l.npresent = l.countPresent()
+		if d.v1 {
+			// Version 1 kept every tombstone; the converted list keeps the
+			// newest MaxTombstones, as a merge would.
+			l.max = l.computeMax()
+			l.bound()
+		}
+		if n := l.Tombstones(); n > MaxTombstones {
+			d.err = fmt.Errorf("%w: %d removed items kept, at most %d allowed", ErrTooLarge, n, MaxTombstones)
+		}
 	}
 	return l
 }
@@ -57,37 +81,64 @@ func (d *decoder) list() *List {
 // optStamp reads a stamp or nil (none). A zero stamp written out is not
 // canonical: none is nil.
 func (d *decoder) optStamp(what string) Timestamp {
+	t, _ := d.maybeStamp(what)
+	return t
+}
+
+// maybeStamp is optStamp, also reporting whether a stamp was there.
+func (d *decoder) maybeStamp(what string) (Timestamp, bool) {
 	if d.err != nil {
-		return Timestamp{}
+		return Timestamp{}, false
 	}
 	if c, err := d.dec.PeekCode(); err == nil && c == msgpcode.Nil {
 		_ = d.dec.DecodeNil()
-		return Timestamp{}
+		return Timestamp{}, false
 	}
 	t := d.stamp(what)
 	if d.err == nil && t.IsZero() {
 		d.fail("%s is a zero stamp written out; none is nil", what)
 	}
-	return t
+	return t, true
 }
 
-// slots reads a replica-sorted list of slots with non-zero stamps.
-func (d *decoder) slots(what string, min int) []slot {
+// slots reads a replica-sorted list of slots with non-zero stamps, or with
+// cut set a remove's snapshots.
+func (d *decoder) slots(what string, min int, cut bool) []slot {
 	n := d.arrayLen(what, min, MaxSlots)
 	var out []slot
 	if n > 0 {
 		out = make([]slot, 0, n)
 	}
+	fields := slotFields
+	switch {
+	case d.v1:
+		fields = slotFieldsV1
+	case cut:
+		fields = snapFields
+	}
 	for i := 0; i < n && d.err == nil; i++ {
-		d.arrayLen("slot", slotFields, slotFields)
-		s := slot{stamp: d.stamp("slot stamp"), counts: counts{
+		d.arrayLen("slot", fields, fields)
+		s := slot{stamp: d.stamp("slot stamp")}
+		if !d.v1 {
+			if base, ok := d.maybeStamp("slot base"); ok || cut {
+				s.ext = &slotExt{base: base}
+			}
+		}
+		if cut {
+			s.ext.by = d.stamp("snapshot's remove")
+		}
+		s.counts = counts{
 			wantAdd: d.counter("wanted+"), wantRm: d.counter("wanted-"),
 			buyAdd: d.counter("bought+"), buyRm: d.counter("bought-"),
-		}}
+		}
 		switch {
 		case d.err != nil:
 		case s.stamp.IsZero():
 			d.fail("%s: slot without a stamp", what)
+		case s.base().After(s.stamp):
+			d.fail("%s: slot of a life that starts after it", what)
+		case cut && !s.by().After(s.stamp):
+			d.fail("%s: a remove stamped before what it saw", what)
 		case i > 0 && bytes.Compare(s.stamp.Replica[:], out[i-1].stamp.Replica[:]) <= 0:
 			d.fail("%s: slots out of order or repeated", what)
 		default:
@@ -108,7 +159,7 @@ func (d *decoder) register(what string, maxLen int, required bool) register {
 	}
 	switch {
 	case d.err != nil:
-	case r.at.IsZero() && r.value != "":
+	case r.value != "" && r.at.IsZero():
 		d.fail("%s %q has no stamp", what, r.value)
 	case required && r.value == "":
 		d.fail("%s is empty", what)
@@ -129,8 +180,8 @@ func (d *decoder) item() *item {
 	it.note = d.register("note", MaxNoteBytes, false)
 	it.removed = d.optStamp("remove stamp")
 	it.legacyRemoved = d.optStamp("version 1 remove stamp")
-	it.slots = d.slots("slots", 0)
-	it.cut = d.slots("cut", 0)
+	it.slots = d.slots("slots", 0, false)
+	it.cut = d.slots("cut", 0, true)
 	it.set = d.wantedSet()
 	if d.err != nil {
 		return nil
@@ -140,11 +191,11 @@ func (d *decoder) item() *item {
 		d.fail("item with an empty key")
 	case len(it.slots) == 0 && it.legacyRemoved.IsZero():
 		d.fail("item %q was never edited", it.key)
-	case it.removed.IsZero() != (len(it.cut) == 0):
-		d.fail("item %q: remove stamp and cut disagree", it.key)
+	case len(it.cut) > 0 && it.removed.IsZero():
+		d.fail("item %q: a cut without a remove", it.key)
 	case !d.covered(it, it.cut, "cut"):
-	case !after(it.removed, it.cut):
-		d.fail("item %q: remove stamped before what it saw", it.key)
+	case !removedLast(it):
+		d.fail("item %q: a snapshot taken by a remove after the item's last", it.key)
 	case !it.set.at.IsZero() && !d.covered(it, it.set.obs, "set"):
 	case !it.set.at.IsZero() && !observedSetter(it.set):
 		d.fail("item %q: a set that did not observe its setter", it.key)
@@ -155,10 +206,12 @@ func (d *decoder) item() *item {
 	return it
 }
 
-// after reports whether t is after every stamp in ss.
-func after(t Timestamp, ss []slot) bool {
-	for _, s := range ss {
-		if !t.After(s.stamp) {
+// removedLast reports whether the item's remove stamp is at least every
+// snapshot's remove. (It may be later than all: a remove that found every
+// slot already cancelled keeps the snapshots' earlier removes.)
+func removedLast(it *item) bool {
+	for _, c := range it.cut {
+		if c.by().After(it.removed) {
 			return false
 		}
 	}
@@ -173,11 +226,12 @@ func observedSetter(b wantedSet) bool {
 }
 
 // covered checks that every snapshot in snaps is covered by its replica's
-// slot in it.
+// slot in it: not newer, and, if of the same life, with totals no larger; a
+// snapshot of a later life than the slot's is impossible.
 func (d *decoder) covered(it *item, snaps []slot, what string) bool {
 	for _, c := range snaps {
 		s, ok := find(it.slots, c.stamp.Replica)
-		if !ok || c.stamp.After(s.stamp) || !s.covers(c.counts) {
+		if !ok || c.stamp.After(s.stamp) || c.base().After(s.base()) || (sameLife(c, s) && !s.covers(c.counts)) {
 			d.fail("item %q: %s holds totals of replica %s that its slot does not", it.key, what, c.stamp.Replica)
 			return false
 		}
@@ -197,7 +251,7 @@ func (d *decoder) wantedSet() wantedSet {
 	d.arrayLen("set", setFields, setFields)
 	b := wantedSet{at: d.stamp("set stamp")}
 	b.wanted = d.counter("set value")
-	b.obs = d.slots("set's observation", 1)
+	b.obs = d.slots("set's observation", 1, false)
 	if d.err == nil && (b.at.IsZero() || b.wanted == 0) {
 		d.fail("set without a stamp or a value")
 	}

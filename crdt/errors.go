@@ -5,16 +5,19 @@ import "errors"
 // Limits on a list. An edit that would pass an edit limit (MaxItems,
 // MaxReplicas, MaxQuantity, MaxCounter, the name lengths) is refused with a
 // clear error; Decode refuses a whole state past its caps (MaxEntries,
-// MaxSlots, MaxEncodedSize), so a hostile or broken peer cannot make a
-// replica allocate without bound. Merge checks neither: it never fails, so
-// two valid replicas always converge. The caps leave room above the edit
-// limits for the union of replicas that each stayed within them.
+// MaxSlots, MaxTombstones, MaxEncodedSize), so a hostile or broken peer
+// cannot make a replica allocate without bound. Merge checks neither: it
+// never fails, so two valid replicas always converge. The caps leave room
+// above the edit limits for the union of replicas that each stayed within
+// them; tombstones need none, as every merge and remove keeps at most
+// MaxTombstones (compact.go).
 const (
 	MaxNameBytes     = 200       // longest list or item name, in bytes of UTF-8
 	MaxCategoryBytes = 64        // longest category of an item
 	MaxNoteBytes     = 200       // longest note on an item
 	MaxItems         = 5000      // most present items an edit may leave in one list
 	MaxEntries       = 20000     // most items, removed ones included, Decode accepts
+	MaxTombstones    = 4096      // most removed items a list keeps, and Decode accepts
 	MaxReplicas      = 1024      // most replicas an edit may leave with counters on one item
 	MaxSlots         = 4096      // most replicas' counters on one item Decode accepts
 	MaxQuantity      = 1_000_000 // largest quantity one edit may add, set or buy

@@ -25,10 +25,56 @@ func (c counts) covers(o counts) bool {
 // slot, so stamp.Replica names the owner and, of two versions of a slot,
 // the one with the later stamp is the newer. A remove's cut and a set's
 // observation are slots too: snapshots of what they saw.
+//
+// A slot's life: a replica that forgot the item (its tombstone was
+// compacted, see compact.go) and edits it again starts its totals from
+// zero; it stamps the new slot with base = the list's floor, which is after
+// every stamp of the forgotten life. A snapshot counts against a slot only
+// if it has the same base: one taken of an earlier life cancels nothing of
+// the new one. A remove's snapshot also records by, the stamp of the
+// earliest remove that took it, which tells whether what it cancels was
+// cancelled at or before the list's floor, and so may be forgotten.
+//
+// Both are rare (base is zero until a list is compacted, by is set on
+// snapshots only), so they live behind a pointer, nil when both are zero,
+// and never changed in place: slots are copied on every merge.
 type slot struct {
 	stamp Timestamp
 	counts
+	ext *slotExt
 }
+
+// slotExt is what few slots carry; see slot.
+type slotExt struct{ base, by Timestamp }
+
+// withExt returns s with the given base and by.
+func (s slot) withExt(base, by Timestamp) slot {
+	s.ext = nil
+	if !base.IsZero() || !by.IsZero() {
+		s.ext = &slotExt{base: base, by: by}
+	}
+	return s
+}
+
+// base is the start of the slot's life; zero for a slot made before any
+// compaction.
+func (s slot) base() Timestamp {
+	if s.ext == nil {
+		return Timestamp{}
+	}
+	return s.ext.base
+}
+
+// by is a snapshot's remove; zero in a slot.
+func (s slot) by() Timestamp {
+	if s.ext == nil {
+		return Timestamp{}
+	}
+	return s.ext.by
+}
+
+// sameLife reports whether snapshot c was taken of the life s is in.
+func sameLife(c, s slot) bool { return c.base() == s.base() }
 
 // wantedSet is the latest "set the wanted quantity": the value set, and what the
 // setter had seen of every replica's totals, which the set overrides. Edits
@@ -76,30 +122,58 @@ func (it *item) unseen(s slot) bool {
 	return it.counted(s) && s.stamp.After(c.stamp)
 }
 
+// death is when the item was last removed: its latest remove of either
+// format version. Meaningful only for an item that is not present.
+func (it *item) death() Timestamp { return maxStamp(it.removed, it.legacyRemoved) }
+
 // present reports whether the item is in the list: some replica made an
 // edit that no remove saw.
 func (it *item) present() bool {
 	return slices.ContainsFunc(it.slots, it.unseen)
 }
 
-// baseLive reports whether the latest set still holds: no remove saw it.
-func (it *item) baseLive() bool {
-	b := it.set
-	if b.at.IsZero() || b.at.Compare(it.legacyRemoved) < 0 {
+// liveEdit reports whether the set of the wanted quantity stamped at still
+// holds: no remove saw it. A set stamps its maker's slot, and a remove saw
+// it if its snapshot of that slot, in the same life, is at least as new; a
+// set of a life the maker has since left, or of a slot since forgotten, is
+// over too.
+func (it *item) liveEdit(at Timestamp) bool {
+	if at.IsZero() || at.Compare(it.legacyRemoved) < 0 {
 		return false
 	}
-	c, _ := find(it.cut, b.at.Replica)
-	return b.at.After(c.stamp)
+	s, ok := find(it.slots, at.Replica)
+	if !ok || at.Compare(s.base()) < 0 {
+		return false
+	}
+	c, _ := find(it.cut, at.Replica)
+	return !sameLife(c, s) || at.After(c.stamp)
+}
+
+// baseLive reports whether the latest set still holds.
+func (it *item) baseLive() bool { return it.liveEdit(it.set.at) }
+
+// text returns the value of a category or note register if it holds: a
+// remove clears the texts set before it (by stamp), so an item added again
+// starts without them.
+func (it *item) text(r register) string {
+	if !r.at.After(it.death()) {
+		return ""
+	}
+	return r.value
 }
 
 // baselines returns what replica r's totals count from: for bought, the
 // latest remove's cut; for wanted, the later of that and a live set's
 // observation.
-func (it *item) baselines(r uuid.UUID, live bool) (wanted, bought counts) {
-	c, _ := find(it.cut, r)
+// Snapshots of an earlier life of the slot count as none.
+func (it *item) baselines(s slot, live bool) (wanted, bought counts) {
+	c, _ := find(it.cut, s.stamp.Replica)
+	if !sameLife(c, s) {
+		c = slot{}
+	}
 	w := c
 	if live {
-		if o, ok := find(it.set.obs, r); ok && o.stamp.After(c.stamp) {
+		if o, ok := find(it.set.obs, s.stamp.Replica); ok && sameLife(o, s) && o.stamp.After(c.stamp) {
 			w = o
 		}
 	}
@@ -112,7 +186,7 @@ func (it *item) contribution(s slot, live bool) (wanted, bought int64) {
 	if !it.counted(s) {
 		return 0, 0
 	}
-	w, b := it.baselines(s.stamp.Replica, live)
+	w, b := it.baselines(s, live)
 	wanted = int64(s.wantAdd-w.wantAdd) - int64(s.wantRm-w.wantRm)
 	bought = int64(s.buyAdd-b.buyAdd) - int64(s.buyRm-b.buyRm)
 	return wanted, bought
@@ -151,13 +225,14 @@ func (it *item) clone() *item {
 	return &c
 }
 
-// slotFor returns a pointer to the replica's slot, creating it if needed.
-func (it *item) slotFor(replica uuid.UUID) *slot {
+// slotFor returns a pointer to the replica's slot, creating it if needed
+// with base as its life (the list's floor).
+func (it *item) slotFor(replica uuid.UUID, base Timestamp) *slot {
 	i, found := slices.BinarySearchFunc(it.slots, replica, func(s slot, r uuid.UUID) int {
 		return bytes.Compare(s.stamp.Replica[:], r[:])
 	})
 	if !found {
-		it.slots = slices.Insert(it.slots, i, slot{stamp: Timestamp{Replica: replica}})
+		it.slots = slices.Insert(it.slots, i, slot{stamp: Timestamp{Replica: replica}}.withExt(base, Timestamp{}))
 	}
 	return &it.slots[i]
 }
@@ -190,9 +265,8 @@ func mergeSets(a, b wantedSet) wantedSet {
 }
 
 // mergeSlots merges two replica-sorted slot lists into a new one. Of two
-// versions of one replica's slot the later stamp wins; an exact tie (only
-// possible in a forged state) takes the larger of each counter, so the
-// result is still a join.
+// versions of one replica's slot the later stamp wins; on a tie see
+// tiedSlot.
 func mergeSlots(a, b []slot) []slot {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
@@ -214,22 +288,38 @@ func mergeSlots(a, b []slot) []slot {
 		case c > 0:
 			out, b = append(out, b[0]), b[1:]
 		default:
-			out = append(out, newerSlot(a[0], b[0]))
+			switch a[0].stamp.Compare(b[0].stamp) { // the later version, without copying both
+			case 1:
+				out = append(out, a[0])
+			case -1:
+				out = append(out, b[0])
+			default:
+				out = append(out, tiedSlot(&a[0], &b[0]))
+			}
 			a, b = a[1:], b[1:]
 		}
 	}
 	return out
 }
 
-func newerSlot(x, y slot) slot {
-	switch x.stamp.Compare(y.stamp) {
-	case 1:
-		return x
-	case -1:
-		return y
+// earlier returns the earlier of two stamps, zero counting as none.
+func earlier(a, b Timestamp) Timestamp {
+	if a.IsZero() || (!b.IsZero() && b.Compare(a) < 0) {
+		return b
+	}
+	return a
+}
+
+// tiedSlot merges two versions with one stamp. Two removes that saw the
+// same version of a slot took equal snapshots, and the earlier remove is
+// kept; two different slots with one stamp exist only in a forged state,
+// and the larger of each field keeps the result a join.
+func tiedSlot(x, y *slot) slot {
+	if x.counts == y.counts && (x.ext == y.ext || (x.ext != nil && y.ext != nil && *x.ext == *y.ext)) {
+		return *x // the same version, as almost every tie is
 	}
 	return slot{stamp: x.stamp, counts: counts{
 		wantAdd: max(x.wantAdd, y.wantAdd), wantRm: max(x.wantRm, y.wantRm),
 		buyAdd: max(x.buyAdd, y.buyAdd), buyRm: max(x.buyRm, y.buyRm),
-	}}
+	}}.withExt(maxStamp(x.base(), y.base()), earlier(x.by(), y.by()))
 }

@@ -30,7 +30,8 @@ type List struct {
 	id       uuid.UUID
 	name     register
 	items    map[string]*item // by key
-	max      Timestamp        // newest stamp anywhere in the list
+	floor    Timestamp        // removed items dead at or before it are forgotten (compact.go)
+	max      Timestamp        // newest stamp anywhere in the list, the floor included
 	npresent int              // items present, kept up to date by every change
 }
 
@@ -161,6 +162,7 @@ func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 		return err
 	}
 	it.set = wantedSet{at: ts, wanted: uint64(qty), obs: slices.Clone(it.slots)}
+	it.normalise(l.floor) // drops the observations the set will never use
 	return nil
 }
 
@@ -224,8 +226,14 @@ func (l *List) Remove(c *Clock, name string) error {
 		return err
 	}
 	it.removed = l.tick(c)
-	it.cut = mergeSlots(it.cut, it.slots)
+	snaps := slices.Clone(it.slots)
+	for i := range snaps {
+		snaps[i] = snaps[i].withExt(snaps[i].base(), it.removed)
+	}
+	it.cut = mergeSlots(it.cut, snaps)
 	l.npresent--
+	l.normalise(it, l.floor) // what the remove saw may be over for good
+	l.bound()
 	return nil
 }
 
@@ -263,7 +271,7 @@ func (l *List) edit(it *item, c *Clock, field func(*slot) *uint64, n int64) (Tim
 		return Timestamp{}, fmt.Errorf("%w: counter would pass %d", ErrTooLarge, int64(MaxCounter))
 	}
 	ts := l.tick(c)
-	s := it.slotFor(ts.Replica)
+	s := it.slotFor(ts.Replica, l.floor)
 	if field != nil {
 		*field(s) += uint64(n)
 	}
@@ -330,13 +338,13 @@ func view(it *item) ItemView {
 	w, b := it.totals()
 	w, b = max(w, 0), max(b, 0)
 	rem := max(w-b, 0)
-	return ItemView{Key: it.key, Name: it.display.value, Category: it.category.value, Note: it.note.value,
+	return ItemView{Key: it.key, Name: it.display.value, Category: it.text(it.category), Note: it.text(it.note),
 		Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified()}
 }
 
 // Clone returns a deep copy of l.
 func (l *List) Clone() *List {
-	c := &List{id: l.id, name: l.name, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
+	c := &List{id: l.id, name: l.name, floor: l.floor, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
 	for k, it := range l.items {
 		c.items[k] = it.clone()
 	}
@@ -347,10 +355,14 @@ func (l *List) Clone() *List {
 // without changing o. Lists with different IDs do not merge (l is left as
 // it was); otherwise it never fails: limits are checked where an edit is
 // made and at Decode, never here, so two valid replicas always converge.
+// The result is compacted (see compact.go): removed items dead at or before
+// the later floor are forgotten, and at most MaxTombstones are kept.
 func (l *List) Merge(o *List) error {
 	if l.id != o.id {
 		return fmt.Errorf("%w: %s and %s", ErrIDMismatch, l.id, o.id)
 	}
+	raised := o.floor.After(l.floor)
+	l.floor = maxStamp(l.floor, o.floor)
 	for k, oit := range o.items {
 		it := l.items[k]
 		was := it != nil && it.present()
@@ -366,9 +378,16 @@ func (l *List) Merge(o *List) error {
 		case was && !now:
 			l.npresent--
 		}
+		if !raised {
+			l.normalise(it, l.floor)
+		}
 	}
 	l.name.merge(o.name)
 	l.max = maxStamp(l.max, o.max)
+	if raised {
+		l.NormaliseAt(l.floor)
+	}
+	l.bound()
 	return nil
 }
 
@@ -387,6 +406,7 @@ func Join(a, b *List) (*List, error) {
 // is a copy of the whole list.
 func (l *List) Delta(since Timestamp) *List {
 	d := Empty(l.id)
+	d.floor = l.floor
 	if l.name.at.After(since) {
 		d.name = l.name
 	}
@@ -399,14 +419,15 @@ func (l *List) Delta(since Timestamp) *List {
 	return d
 }
 
-// Split cuts l into one list holding only the name and one list per item,
-// each a valid state of l that merges like a delta. Storage keeps the parts
-// under separate keys so that merging a small delta touches only its items.
-// The first part is the name part; item parts follow in key order.
+// Split cuts l into one list holding only the name and the floor and one
+// list per item, each a valid state of l that merges like a delta. Storage
+// keeps the parts under separate keys so that merging a small delta touches
+// only its items. The first part is the name part; item parts follow in key
+// order.
 func (l *List) Split() []*List {
 	parts := make([]*List, 0, len(l.items)+1)
 	head := Empty(l.id)
-	head.name, head.max = l.name, l.name.at
+	head.name, head.floor, head.max = l.name, l.floor, maxStamp(l.name.at, l.floor)
 	parts = append(parts, head)
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		p := Empty(l.id)
@@ -433,7 +454,7 @@ func (l *List) NamesUsed() []string {
 }
 
 func (l *List) computeMax() Timestamp {
-	m := l.name.at
+	m := maxStamp(l.name.at, l.floor)
 	for _, it := range l.items {
 		m = maxStamp(m, it.modified())
 	}

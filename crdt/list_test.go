@@ -257,7 +257,8 @@ func TestItemsAreOrderedByKeyAndHideTombstones(t *testing.T) {
 
 // TestTheItemLimitCountsPresentItemsOnly: an edit that would leave more
 // than MaxItems present items is refused, and removed items do not count,
-// so a list whose every item was removed still takes adds.
+// so a list whose every item was removed still takes adds; it keeps only
+// the newest MaxTombstones removes.
 func TestTheItemLimitCountsPresentItemsOnly(t *testing.T) {
 	r := newReplica(1, 0)
 	for i := range MaxItems {
@@ -273,8 +274,13 @@ func TestTheItemLimitCountsPresentItemsOnly(t *testing.T) {
 	for i := range 10 {
 		must(t, r.list.Add(r.clock, fmt.Sprintf("new %d", i), 1))
 	}
-	if r.list.Present() != 10 || r.list.Len() != MaxItems+10 {
-		t.Fatalf("%d present of %d, want 10 of %d", r.list.Present(), r.list.Len(), MaxItems+10)
+	if r.list.Present() != 10 || r.list.Tombstones() != MaxTombstones {
+		t.Fatalf("%d present and %d removed kept, want 10 and %d", r.list.Present(), r.list.Tombstones(), MaxTombstones)
+	}
+	for i := range MaxItems - MaxTombstones { // the oldest removes went first
+		if _, kept := r.list.items[Normalize(fmt.Sprintf("item %d", i))]; kept {
+			t.Fatalf("item %d, among the oldest removed, is still kept", i)
+		}
 	}
 	if _, err := Decode(r.list.Encode()); err != nil {
 		t.Fatalf("a list with %d removed items does not decode: %v", MaxItems, err)

@@ -3,6 +3,7 @@ package crdt
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -95,10 +96,50 @@ func (s *sim) deliver() {
 	s.replicas[m.to].receive(s.t, m.state)
 }
 
+// compact brings every replica up to date, so every edit stamped up to now
+// is stable (every replica has it, and every later edit is stamped after
+// it), then compacts one replica at that point, as a storage server does at
+// its horizon: it must not change what the list shows. The floor reaches
+// the others in the states it sends.
+//
+// Messages in flight are delivered first: the horizon assumes that no state
+// from before it is merged after it. One that is, like a replica's copy
+// offline for longer than the horizon, is the case MergeComplete handles
+// (compact_test.go).
+func (s *sim) compact() {
+	n := len(s.replicas)
+	for _, m := range s.inflight {
+		s.replicas[m.to].receive(s.t, m.state)
+	}
+	s.inflight = s.inflight[:0]
+	for range 2 {
+		for i := range n {
+			for j := range n {
+				s.replicas[j].receive(s.t, s.replicas[i].list)
+			}
+		}
+	}
+	r := s.replicas[s.rng.IntN(n)]
+	shown := func() []ItemView { // what a person sees: all but Modified
+		items := r.list.Items()
+		for i := range items {
+			items[i].Modified = Timestamp{}
+		}
+		return items
+	}
+	before := shown()
+	r.list.Compact(r.list.MaxStamp())
+	if after := shown(); !slices.Equal(before, after) {
+		s.t.Fatalf("compacting a stable state changed it:\n%+v\n%+v", before, after)
+	}
+}
+
 func (s *sim) run(steps int) {
 	n := len(s.replicas)
 	for step := 0; step < steps; step++ {
 		switch r := s.rng.IntN(10); {
+		case s.rng.IntN(60) == 0:
+			s.compact()
 		case r < 5:
 			s.edit(s.replicas[s.rng.IntN(n)])
 		case r < 8:
@@ -150,6 +191,9 @@ func TestRandomHistoriesConvergeToIdenticalBytes(t *testing.T) {
 func randomStates(t *testing.T, seed uint64) (a, b, c *List) {
 	s := newSim(t, seed)
 	for step := 0; step < 120; step++ {
+		if s.rng.IntN(40) == 0 {
+			s.compact()
+		}
 		s.edit(s.replicas[s.rng.IntN(len(s.replicas))])
 		if s.rng.IntN(6) == 0 {
 			s.send(s.rng.IntN(len(s.replicas)), s.rng.IntN(len(s.replicas)))

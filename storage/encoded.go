@@ -110,11 +110,11 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 		case !ok || err != nil || len(payload) < len(emptyHead)+1 || !bytes.Equal(payload[:fixed], empty[:fixed]):
 			bad = true
 		case p.name:
-			// The name part sorts first: [5, 1, id, name, nameAt, []].
+			// The name part sorts first: [6, 2, id, name, nameAt, floor, []].
 			head = bytes.Clone(payload[:len(payload)-1])
 			bad = payload[len(payload)-1] != empty[len(empty)-1] || !namePartShape(payload[fixed:len(payload)-1])
 		default:
-			// [5, version, id, "", zero, [item]], item = [key, ...].
+			// [6, version, id, "", zero, nil, [item]], item = [key, ...].
 			item := payload[len(emptyHead)+1:]
 			bad = !bytes.Equal(payload[:len(emptyHead)], emptyHead) || payload[len(emptyHead)] != 0x91 ||
 				len(item) == 0 || item[0] != itemArray || !strHolds(item[1:], p.item)
@@ -147,11 +147,15 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 const itemArray = 0x90 | 12
 
 // namePartShape reports whether b, a name part without its leading
-// [5, 1, id and trailing item array, is a non-empty name string followed by a
-// 28-byte stamp: exactly the bytes those two fields take.
+// [6, 2, id and trailing item array, is a name string, a 28-byte stamp and
+// a floor (nil or a 28-byte stamp): exactly the bytes those fields take.
 func namePartShape(b []byte) bool {
 	n, h := strHeader(b)
-	return h > 0 && n > 0 && len(b) == h+n+2+28 && b[h+n] == 0xc4 && b[h+n+1] == 28
+	if h == 0 || len(b) < h+n+2+28+1 || b[h+n] != 0xc4 || b[h+n+1] != 28 {
+		return false
+	}
+	floor := b[h+n+2+28:]
+	return (len(floor) == 1 && floor[0] == 0xc0) || (len(floor) == 2+28 && floor[0] == 0xc4 && floor[1] == 28)
 }
 
 // strHolds reports whether b starts with the msgpack string s.

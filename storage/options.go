@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
@@ -50,6 +51,14 @@ type Options struct {
 	// second process gets (e.g. "client" or "server s1"). Empty means the
 	// program name.
 	Owner string
+	// TombstoneHorizon, if positive, makes every write raise the list's
+	// floor to about that long ago (see horizonFloor), so the list forgets
+	// what removes before then cancelled (crdt/compact.go). Storage
+	// servers set it (90 days by default); a client's store leaves it 0 and
+	// takes the floor its lists arrive with.
+	TombstoneHorizon time.Duration
+	// Now reads the clock for TombstoneHorizon; nil means time.Now.
+	Now func() time.Time
 }
 
 // pebbleOptions returns the engine options for o. The caller must Unref the

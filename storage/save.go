@@ -44,8 +44,8 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 		return false, fmt.Errorf("storage: list ID %s is not a version 4 UUID", id)
 	}
 	parts := l.Split()
-	if parts[0].Name() == "" {
-		parts = parts[1:] // no name to merge
+	if parts[0].Name() == "" && parts[0].Floor().IsZero() {
+		parts = parts[1:] // no name or floor to merge
 	}
 	k := keyOf(id)
 	st := s.stripeOf(k)
@@ -66,9 +66,27 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 // returns the ticket to wait for. extra, if not nil, adds writes of its own
 // to the same batch (a hint record), so they commit atomically with the
 // merge; changed then also covers them. The caller holds k's stripe lock.
+//
+// Each part is merged into its stored part under the list's floor
+// (compact.go); a write that raises the floor or removes an item takes the
+// whole-list path instead.
 func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
 	if s.isDamagedLocked(k) {
 		return 0, false, fmt.Errorf("%w: list %s has quarantined corrupt parts and refuses writes until an operator runs Repair or Discard", ErrCorrupt, k.id())
+	}
+	floor, err := s.storedFloorLocked(k)
+	if err != nil {
+		return 0, false, err
+	}
+	whole := func() (uint64, bool, error) {
+		in := crdt.Empty(k.id())
+		for _, p := range parts {
+			_ = in.Merge(p) // parts of one list
+		}
+		return s.rewriteLocked(k, in, extra)
+	}
+	if len(parts) > 0 && parts[0].Floor().After(floor) {
+		return whole()
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -85,6 +103,14 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Ba
 		raw, closer, err := s.db.Get(key)
 		if errors.Is(err, pebble.ErrNotFound) {
 			if !pk.name {
+				if p.Tombstones() > 0 {
+					return whole()
+				}
+				if !floor.IsZero() {
+					if p = p.Clone(); p.NormaliseAt(floor) > 0 && p.Len() == 0 {
+						continue // nothing of it is left at the floor
+					}
+				}
 				added++
 			}
 			if err := b.Set(key, appendValue(nil, p.Encode()), nil); err != nil {
@@ -94,20 +120,26 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Ba
 		} else if err != nil {
 			return 0, false, fmt.Errorf("storage: reading %s: %w", describeKey(key), err)
 		}
-		merged, err := mergePart(pk, raw, p)
+		merged, err := mergePart(pk, raw, p, floor)
 		var corrupt *corruptPartError
 		if errors.As(err, &corrupt) {
 			// Keep going, to quarantine every corrupt part met at once.
 			bad, err = append(bad, newBad(key, raw, corrupt.cause)), nil
 		}
 		closer.Close() // raw is invalid from here on
-		if err != nil {
+		switch {
+		case errors.Is(err, errWholeList):
+			return whole()
+		case err != nil:
 			return 0, false, err
+		case merged == nil:
+		case len(merged) == 0:
+			err = b.Delete(key, nil)
+		default:
+			err = b.Set(key, merged, nil)
 		}
-		if merged != nil {
-			if err := b.Set(key, merged, nil); err != nil {
-				return 0, false, fmt.Errorf("storage: writing %s: %w", describeKey(key), err)
-			}
+		if err != nil {
+			return 0, false, fmt.Errorf("storage: writing %s: %w", describeKey(key), err)
 		}
 	}
 	if len(bad) > 0 {
@@ -118,6 +150,13 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Ba
 			return 0, false, err
 		}
 	}
+	return s.commitLocked(k, b, extra)
+}
+
+// commitLocked adds extra's writes to b and commits it without syncing, if
+// it holds anything, and returns the ticket to wait for. The caller holds
+// k's stripe lock.
+func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
 	if extra != nil {
 		if err := extra(b); err != nil {
 			return 0, false, err
@@ -135,16 +174,28 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Ba
 }
 
 // mergePart merges the incoming part p into the stored value raw of part pk
-// and returns the framed merged value, or nil if the stored value already
-// contains p. A stored value that does not verify is reported as a
-// *corruptPartError.
-func mergePart(pk partKey, raw []byte, p *crdt.List) ([]byte, error) {
+// at the list's floor (compact.go) and returns the framed merged value, nil
+// if the stored value already contains p, or an empty value if nothing of
+// the item is left. It fails with errWholeList if the merge leaves the item
+// removed and it was not before. A stored value that does not verify is
+// reported as a *corruptPartError.
+func mergePart(pk partKey, raw []byte, p *crdt.List, floor crdt.Timestamp) ([]byte, error) {
 	cur, payload, err := decodePart(pk, raw)
 	if err != nil {
 		return nil, &corruptPartError{err}
 	}
+	removed := cur.Tombstones()
 	if err := cur.Merge(p); err != nil {
 		return nil, fmt.Errorf("storage: merging into list %s: %w", pk.list.id(), err)
+	}
+	if !pk.name {
+		cur.NormaliseAt(floor)
+		switch {
+		case cur.Len() == 0:
+			return []byte{}, nil
+		case cur.Tombstones() > removed:
+			return nil, errWholeList
+		}
 	}
 	enc := cur.Encode()
 	if bytes.Equal(enc, payload) {

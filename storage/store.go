@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble"
 )
@@ -64,6 +65,9 @@ type Store struct {
 	hints   hintCounter         // hint records: how many, the cap, the last sequence number
 	index   listIndex           // every stored list: position, write version, digest hash
 
+	horizon time.Duration    // Options.TombstoneHorizon; read-only
+	now     func() time.Time // Options.Now; read-only
+
 	// closeMu guards closed. Every operation holds it shared for its whole
 	// duration and Close holds it exclusively, so Close waits for the
 	// operations in flight and the engine is never used after it closes.
@@ -93,7 +97,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.release()
 		return nil, fmt.Errorf("storage: opening %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize)}
+	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize),
+		horizon: opts.TombstoneHorizon, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.hints.max = int64(opts.MaxHints)
 	if s.hints.max <= 0 {
 		s.hints.max = DefaultMaxHints

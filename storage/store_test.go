@@ -208,21 +208,22 @@ func TestRejects(t *testing.T) {
 		t.Fatal("SaveMerge accepted a list whose ID is not a version 4 UUID")
 	}
 
-	// The entry cap holds across parts: a list at crdt.MaxEntries items,
-	// removed ones included, takes no new item, but its items can still
-	// change.
+	// The entry cap holds across parts: a list at crdt.MaxEntries items
+	// (the union of replicas that each added up to the item limit) takes no
+	// new item, but its items can still change.
 	full := newList(t, c, "full")
-	for i := range crdt.MaxEntries {
-		name := fmt.Sprintf("i%d", i)
-		if err := full.Add(c, name, 1); err != nil {
-			t.Fatal(err)
-		}
-		if i >= crdt.MaxItems/2 {
-			if err := full.Remove(c, name); err != nil {
+	for r := range crdt.MaxEntries / crdt.MaxItems {
+		part, rc := crdt.Empty(full.ID()), crdt.NewClock(uuid.New())
+		for i := range crdt.MaxItems {
+			if err := part.Add(rc, fmt.Sprintf("i%d", r*crdt.MaxItems+i), 1); err != nil {
 				t.Fatal(err)
 			}
 		}
+		if err := full.Merge(part); err != nil {
+			t.Fatal(err)
+		}
 	}
+	c.Observe(full.MaxStamp())
 	mustSave(t, s, full)
 	extra := crdt.Empty(full.ID())
 	if err := extra.Add(c, "one too many", 1); err != nil {

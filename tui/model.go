@@ -312,19 +312,11 @@ func (m *model) event(ev syncer.Event) tea.Cmd {
 	case syncer.StatusChanged:
 		return statusCmd(m.sh.eng)
 	case syncer.ListChanged:
-		if m.screen == screenList && m.list != nil {
-			if m.list.id != ev.List {
-				return nil
-			}
-			if ev.Remote {
-				m.list.remoteKeys = append(m.list.remoteKeys, ev.Keys...)
-			}
-			return m.list.reload()
+		if len(ev.Dropped) > 0 {
+			// Shown whatever the screen: edits the cluster had forgotten.
+			return tea.Batch(m.setNotice(droppedNotice(ev.Dropped), true, 4*noticeDuration), m.reloadFor(ev))
 		}
-		if ev.Remote {
-			m.lists.remote[ev.List] = true
-		}
-		return m.lists.reload()
+		return m.reloadFor(ev)
 	case syncer.ListsChanged:
 		if m.screen == screenList && m.list != nil {
 			return m.list.reload()
@@ -332,6 +324,37 @@ func (m *model) event(ev syncer.Event) tea.Cmd {
 		return m.lists.reload()
 	}
 	return nil
+}
+
+// droppedNotice tells the user which items a sync dropped.
+func droppedNotice(items []string) string {
+	return "away longer than the cluster remembers removes: dropped or reset " + strings.Join(quoted(items), ", ")
+}
+
+// quoted returns the names in curly quotes.
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "“" + n + "”"
+	}
+	return out
+}
+
+// reloadFor reloads what shows the list a ListChanged event names.
+func (m *model) reloadFor(ev syncer.Event) tea.Cmd {
+	if m.screen == screenList && m.list != nil {
+		if m.list.id != ev.List {
+			return nil
+		}
+		if ev.Remote {
+			m.list.remoteKeys = append(m.list.remoteKeys, ev.Keys...)
+		}
+		return m.list.reload()
+	}
+	if ev.Remote {
+		m.lists.remote[ev.List] = true
+	}
+	return m.lists.reload()
 }
 
 // polled handles a poll: a new store generation means some process wrote

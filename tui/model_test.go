@@ -406,3 +406,15 @@ func TestQuitWaitsForQueuedEdits(t *testing.T) {
 		t.Fatalf("ran %q, want both edits and not the read", got)
 	}
 }
+
+// TestDroppedItemsAreShownOnAnyScreen: a pull that dropped items the
+// cluster had forgotten says so under the screen, even when another list is
+// open.
+func TestDroppedItemsAreShownOnAnyScreen(t *testing.T) {
+	m, e := newTestModel(t)
+	m.open(e.List.ID(), &e)
+	m.event(syncer.Event{Kind: syncer.ListChanged, List: [16]byte{9}, Remote: true, Dropped: []string{"milk", "tea"}})
+	if !m.noticeErr || !strings.Contains(m.notice, "“milk”, “tea”") {
+		t.Fatalf("notice %q (error %v), want it to name milk and tea", m.notice, m.noticeErr)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,11 +77,12 @@ func (e *env) connect(ctx context.Context) (*syncer.Engine, context.Context, con
 	go func() {
 		timer := time.NewTimer(connectWithin)
 		defer timer.Stop()
+		deadline := timer.C
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-timer.C:
+			case <-deadline:
 				cancel(fmt.Errorf("%w: no proxy at %v answered within %v", syncer.ErrOffline, e.opts.endpoints, connectWithin))
 				return
 			case ev, ok := <-eng.Events():
@@ -88,7 +90,10 @@ func (e *env) connect(ctx context.Context) (*syncer.Engine, context.Context, con
 					return
 				}
 				if ev.Kind == syncer.StatusChanged && eng.Status().Conn == syncer.Online {
-					return // connected: the caller's own deadline applies from now on
+					deadline = nil // connected: the caller's own deadline applies from now on
+				}
+				if len(ev.Dropped) > 0 {
+					e.noteDropped(ev.List, ev.Dropped)
 				}
 			}
 		}
@@ -129,4 +134,32 @@ func (e *env) runTUI() error {
 		proxy = e.opts.endpoints[0]
 	}
 	return tui.Run(ctx, e.store, eng, tui.Options{Proxy: proxy, Offline: e.opts.offline})
+}
+
+// noteDropped records items a pull dropped because the cluster had forgotten
+// them, for Main to tell the user once the command is done.
+func (e *env) noteDropped(list uuid.UUID, items []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropped = append(e.dropped, droppedItems{list, items})
+}
+
+// tellDropped prints what noteDropped recorded.
+func (e *env) tellDropped() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range e.dropped {
+		quoted := make([]string, len(d.items))
+		for i, it := range d.items {
+			quoted[i] = fmt.Sprintf("%q", it)
+		}
+		fmt.Fprintf(e.stderr, "client: list %s: dropped or reset %s: this device was away longer than the cluster remembers removes, and the cluster had forgotten them\n",
+			d.list, strings.Join(quoted, ", "))
+	}
+}
+
+// droppedItems is one ListChanged event's Dropped.
+type droppedItems struct {
+	list  uuid.UUID
+	items []string
 }

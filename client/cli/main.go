@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"shoplist/client/replica"
@@ -65,6 +66,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+
+	mu      sync.Mutex     // guards dropped
+	dropped []droppedItems // see noteDropped
 }
 
 // Main runs the client with args (without the program name) and returns
@@ -91,6 +95,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		err = e.run(rest[0], rest[1:])
 	}
+	e.tellDropped()
 	switch {
 	case err == nil:
 		return 0

@@ -81,9 +81,24 @@ func (s *Store) Edit(id uuid.UUID, fn func(l *crdt.List, c *crdt.Clock) error) (
 // parts whose state changed ("" = the name). A list that is not local is
 // ErrNotFound unless add is set, which stores it (joining the list).
 func (s *Store) Merge(remote *crdt.List, add bool) (Entry, []string, error) {
+	e, changed, _, err := s.merge(remote, add, false)
+	return e, changed, err
+}
+
+// MergeComplete is Merge for a state known to hold everything of the list
+// the cluster still counts (a pull reply): it first drops the local edits
+// the cluster forgot while this replica was away for longer than the
+// horizon (crdt.List.MergeComplete), and returns the names of the items
+// that changed by it, for the user to be told. Dropped edits are no longer
+// unpushed.
+func (s *Store) MergeComplete(remote *crdt.List, add bool) (e Entry, changed, dropped []string, err error) {
+	return s.merge(remote, add, true)
+}
+
+func (s *Store) merge(remote *crdt.List, add, complete bool) (Entry, []string, []string, error) {
 	var (
-		e       Entry
-		changed []string
+		e                Entry
+		changed, dropped []string
 	)
 	id := remote.ID()
 	err := s.update(func() (bool, error) {
@@ -97,7 +112,12 @@ func (s *Store) Merge(remote *crdt.List, add bool) (Entry, []string, error) {
 		}
 		s.clock.Observe(remote.MaxStamp())
 		before := partsOf(r.list)
-		if err := r.list.Merge(remote); err != nil {
+		if complete {
+			dropped, err = r.list.MergeComplete(remote)
+		} else {
+			err = r.list.Merge(remote)
+		}
+		if err != nil {
 			return false, fmt.Errorf("replica: merging list %s: %w", id, err)
 		}
 		changed = diffParts(before, partsOf(r.list))
@@ -111,7 +131,7 @@ func (s *Store) Merge(remote *crdt.List, add bool) (Entry, []string, error) {
 		e = r.entry()
 		return true, nil
 	})
-	return e, changed, err
+	return e, changed, dropped, err
 }
 
 // Unpushed returns a delta holding every part of list id edited locally

@@ -109,6 +109,10 @@ type Event struct {
 	List   uuid.UUID // ListChanged
 	Keys   []string  // ListChanged: changed item keys ("" = name)
 	Remote bool      // ListChanged: change came from the network (live update / pull)
+	// Dropped (ListChanged) names the items a pull dropped or changed
+	// because the cluster had forgotten them: this replica was away for
+	// longer than the horizon (see crdt/compact.go). A UI tells the user.
+	Dropped []string
 }
 
 // Config configures an Engine. Zero fields take their defaults.

@@ -192,7 +192,7 @@ func (l *loop) goOnline() {
 	ids := make([]uuid.UUID, 0, len(l.lists))
 	for id, ls := range l.lists {
 		ids = append(ids, id)
-		ls.needPull, ls.needPush, ls.retryAt = true, true, time.Time{}
+		ls.needPull, ls.needPush, ls.retryAt, ls.pulledNow = true, true, time.Time{}, false
 	}
 	l.announce(protocol.NewSubscribe, ids)
 	l.nextRepull = l.now.Add(l.cfg.Repull)

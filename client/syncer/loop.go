@@ -57,10 +57,15 @@ type list struct {
 	pushing    uint64            // request ID of the push in flight, 0 if none
 	pulling    uint64            // request ID of the pull in flight, 0 if none
 	pulledSeq  uint64            // pullSeq of the last successful pull
-	retryAt    time.Time         // after a failure: no request before then
-	backoff    time.Duration
-	pushErr    failure // the last push failure, cleared by a successful push
-	pullErr    failure // the last pull failure, cleared by a successful pull
+	// pulledNow: a pull succeeded on this connection. Pushes wait for it,
+	// so that the cluster's state is merged (crdt.List.MergeComplete)
+	// before anything the cluster forgot while this replica was away can
+	// be pushed back.
+	pulledNow bool
+	retryAt   time.Time // after a failure: no request before then
+	backoff   time.Duration
+	pushErr   failure // the last push failure, cleared by a successful push
+	pullErr   failure // the last pull failure, cleared by a successful pull
 }
 
 // failure is an error and when it happened.

@@ -96,7 +96,7 @@ func (l *loop) pump() {
 		if ls.needPull && ls.pulling == 0 {
 			l.sendPull(ls)
 		}
-		if (ls.needPush || ls.seed) && ls.pushing == 0 && l.state == Online {
+		if (ls.needPush || ls.seed) && ls.pushing == 0 && ls.pulledNow {
 			l.sendPush(ls)
 		}
 	}
@@ -256,7 +256,7 @@ func (l *loop) onPulled(c *call, m protocol.Message) {
 		ls.pending = e.Pending
 		ls.seed = !e.Pending || !e.LastSync.IsZero()
 		ls.needPush = ls.needPush || e.Pending
-		ls.pulledSeq, ls.pullErr, ls.backoff = c.seq, failure{}, 0
+		ls.pulledSeq, ls.pullErr, ls.backoff, ls.pulledNow = c.seq, failure{}, 0, true
 		return
 	}
 	remote, err := decodeList(c.list, m.Body)
@@ -265,14 +265,23 @@ func (l *loop) onPulled(c *call, m protocol.Message) {
 		fail(fmt.Errorf("syncer: pull of list %s: %w", c.list, err))
 		return
 	}
-	if !l.merge(ls, remote) {
+	e, keys, dropped, err := l.store.MergeComplete(remote, false)
+	if err != nil {
+		l.replicaFailed(ls, "merging", err)
 		return
+	}
+	ls.pending = e.Pending
+	if len(keys) > 0 {
+		l.emit(Event{Kind: ListChanged, List: ls.id, Keys: keys, Remote: true, Dropped: dropped})
+	}
+	if len(dropped) > 0 {
+		l.log.Warn("the cluster forgot items this replica still had; dropped them", "list", ls.id, "items", dropped)
 	}
 	if err := l.store.Synced(c.list); err != nil {
 		l.replicaFailed(ls, "recording a sync", err)
 		return
 	}
-	ls.pulledSeq, ls.pullErr, ls.backoff = c.seq, failure{}, 0
+	ls.pulledSeq, ls.pullErr, ls.backoff, ls.pulledNow = c.seq, failure{}, 0, true
 }
 
 // onLive merges a live update. Its topic names the local list whose key

@@ -20,6 +20,8 @@ const (
 	// DefaultHandoffTimeout is how long a server waits for the proxy's
 	// answer to a Handoff before it tries again in a later round.
 	DefaultHandoffTimeout = 5 * time.Second
+	// DefaultTombstoneHorizon is how long lists remember removes.
+	DefaultTombstoneHorizon = 90 * 24 * time.Hour
 )
 
 // queuePerWorker is how many requests may wait per worker before the server
@@ -66,6 +68,10 @@ type Config struct {
 	// storage.DefaultMaxHints. Beyond it HintedStores are refused with
 	// Unavailable. Move hints (rebalancing) are not capped.
 	MaxHints int
+	// TombstoneHorizon is how long the store keeps what a remove cancelled
+	// before the list forgets it (crdt/compact.go): every replica must sync
+	// within it. 0 means DefaultTombstoneHorizon.
+	TombstoneHorizon time.Duration
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for the skew guard; nil means time.Now.
@@ -105,6 +111,8 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Heartbeat < 0 || c.Liveness < 0 || c.MaxSkew < 0 || c.Workers < 0:
 		return c, fmt.Errorf("%w: heartbeat %v, liveness %d, max skew %v and workers %d must not be negative",
 			ErrConfig, c.Heartbeat, c.Liveness, c.MaxSkew, c.Workers)
+	case c.TombstoneHorizon < 0:
+		return c, fmt.Errorf("%w: tombstone horizon %v must not be negative", ErrConfig, c.TombstoneHorizon)
 	case c.HandoffInterval < 0 || c.HandoffTimeout < 0 || c.MaxHints < 0:
 		return c, fmt.Errorf("%w: handoff interval %v, handoff timeout %v and max hints %d must not be negative",
 			ErrConfig, c.HandoffInterval, c.HandoffTimeout, c.MaxHints)
@@ -117,6 +125,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.Workers, DefaultWorkers)
 	orDefault(&c.HandoffInterval, DefaultHandoffInterval)
 	orDefault(&c.HandoffTimeout, DefaultHandoffTimeout)
+	orDefault(&c.TombstoneHorizon, DefaultTombstoneHorizon)
 	orDefault(&c.Logger, slog.Default())
 	if c.Now == nil { // funcs are not comparable
 		c.Now = time.Now

@@ -87,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", protocol.HeartbeatInterval, "heartbeat interval")
 	fs.IntVar(&cfg.Workers, "workers", DefaultWorkers, "goroutines serving stores and fetches")
+	fs.DurationVar(&cfg.TombstoneHorizon, "tombstone-horizon", DefaultTombstoneHorizon, "how long removes are remembered before lists forget them; every client must sync within it")
 	fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error")
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {

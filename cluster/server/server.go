@@ -64,7 +64,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server", MaxHints: cfg.MaxHints})
+	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server", MaxHints: cfg.MaxHints,
+		TombstoneHorizon: cfg.TombstoneHorizon, Now: cfg.Now})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

@@ -56,10 +56,22 @@ type Cluster struct {
 	servers []*server.Server
 }
 
+// Options are the settings of a test cluster that differ from the
+// servers' defaults.
+type Options struct {
+	TombstoneHorizon time.Duration // server.Config.TombstoneHorizon
+}
+
 // Start starts a proxy and n storage servers (n ≥ 1) and returns once every
 // server is in the ring and up. The proxy replicates each list on up to
 // three servers, with majority quorums.
 func Start(t testing.TB, n int) *Cluster {
+	t.Helper()
+	return StartWith(t, n, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, n int, o Options) *Cluster {
 	t.Helper()
 	if n < 1 {
 		t.Fatalf("testcluster: %d servers; want at least 1", n)
@@ -79,11 +91,12 @@ func Start(t testing.TB, n int) *Cluster {
 	t.Cleanup(c.stop)
 	for i := range n {
 		s, err := server.Start(context.Background(), server.Config{
-			Dir:       dirs[i],
-			ID:        fmt.Sprintf("s%d", i),
-			Proxies:   []string{c.eps.Backend},
-			Heartbeat: Heartbeat,
-			Logger:    c.log.With("role", "server", "id", i),
+			Dir:              dirs[i],
+			ID:               fmt.Sprintf("s%d", i),
+			Proxies:          []string{c.eps.Backend},
+			Heartbeat:        Heartbeat,
+			TombstoneHorizon: o.TombstoneHorizon,
+			Logger:           c.log.With("role", "server", "id", i),
 		})
 		if err != nil {
 			t.Fatalf("testcluster: starting server %d: %v", i, err)
