@@ -9,11 +9,48 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"shoplist/cluster/groupca"
 )
 
 // DefaultAddr is the admin address of a proxy started with the default
 // --listen (127.0.0.1:5555): PORT+4.
 const DefaultAddr = "127.0.0.1:5559"
+
+// DefaultData is the data directory of the proxy that founded the group
+// when `service` (and `make run`) run from the repository's root with
+// their default --data: its operator credentials are in
+// DefaultData/credentials.
+const DefaultData = "data/proxy"
+
+// credentialFlags adds --data and --credentials to fs and returns what
+// makes a Client with the operator credentials they name.
+func credentialFlags(fs *flag.FlagSet) func() (*Client, error) {
+	data := fs.String("data", DefaultData, "data `directory` of the proxy that founded the group: the operator credentials are in DIR/credentials")
+	dir := fs.String("credentials", "", "`directory` holding ca.pem, operator.pem and operator-key.pem (default: DATA/credentials)")
+	return func() (*Client, error) {
+		d := *dir
+		if d == "" {
+			d = groupca.DirIn(*data)
+		}
+		creds, err := LoadOperator(d)
+		if err != nil {
+			return nil, err
+		}
+		return NewClient(creds), nil
+	}
+}
+
+// LoadOperator loads the operator credentials in dir, with an error that
+// says where they come from.
+func LoadOperator(dir string) (*groupca.Credentials, error) {
+	creds, err := groupca.Load(dir, groupca.RoleOperator)
+	if err != nil {
+		return nil, fmt.Errorf("operator credentials: %w (the proxy that founds a group writes them into DATA/credentials; "+
+			"give --data DATA or --credentials DIR, or have `proxy issue --operator` write a set)", err)
+	}
+	return creds, nil
+}
 
 // Defaults of the subcommands' --timeout.
 const (
@@ -63,6 +100,7 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	addrs := fs.String("admin", DefaultAddr, "admin `ADDR[,ADDR...]` of the proxies to ask, in order, until one answers")
 	asJSON := fs.Bool("json", false, "print the status as JSON, for scripts")
 	timeout := fs.Duration("timeout", defaultStatusTimeout, "give up after this long")
+	client := credentialFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy status [flags]")
 		fs.PrintDefaults()
@@ -70,9 +108,14 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := parse(fs, args, 0); !ok {
 		return code
 	}
+	c, err := client()
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy status: %v\n", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	st, err := NewClient().FirstStatus(ctx, SplitAddrs(*addrs))
+	st, err := c.FirstStatus(ctx, SplitAddrs(*addrs))
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy status: %v\n", err)
 		return 1
@@ -104,6 +147,7 @@ func RemoveMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	addrs := fs.String("admin", DefaultAddr, "admin `ADDR[,ADDR...]` of the proxies to ask, in order, until one answers")
 	force := fs.Bool("force", false, "remove the server now, without handing its lists over (for a server that is gone for good)")
 	timeout := fs.Duration("timeout", defaultRemoveTimeout, "give up after this long")
+	client := credentialFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy remove SERVER_ID [flags]")
 		fs.PrintDefaults()
@@ -128,9 +172,13 @@ func RemoveMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return 2
 	}
+	c, err := client()
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy remove: %v\n", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c := NewClient()
 	var errs []error
 	for _, a := range SplitAddrs(*addrs) {
 		reply, err := c.Remove(ctx, a, id, *force)

@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"shoplist/cluster/groupca"
 	"shoplist/cluster/membership"
 	"shoplist/cluster/proxy"
 )
@@ -27,23 +29,47 @@ const (
 	// dialTimeout bounds a connection attempt: an admin address that does
 	// not answer is reported quickly, so that the caller tries another.
 	dialTimeout = 2 * time.Second
+	// handshakeTimeout bounds the TLS handshake that follows.
+	handshakeTimeout = 5 * time.Second
 )
 
-// Client calls proxies' admin APIs. Requests are bounded by their context;
-// answers by size. It is safe for concurrent use.
+// Client calls proxies' admin APIs over TLS, presenting a certificate of
+// the group (a proxy's or an operator's) and accepting only a proxy of the
+// group as the server. Requests are bounded by their context; answers by
+// size. It is safe for concurrent use.
 type Client struct {
 	HTTP *http.Client
 }
 
-// NewClient returns a Client with its own connection pool, which never goes
-// through an HTTP proxy from the environment.
-func NewClient() *Client {
+// NewClient returns a Client that authenticates with creds (not nil), with
+// its own connection pool, which never goes through an HTTP proxy from the
+// environment.
+func NewClient(creds *groupca.Credentials) *Client {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     creds.ClientConfig(),
+		TLSHandshakeTimeout: handshakeTimeout,
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     time.Minute,
 	}
 	return &Client{HTTP: &http.Client{Transport: tr}}
+}
+
+// Refused reports whether err is a TLS handshake that failed: this side
+// did not accept the peer's certificate, the peer did not accept this
+// side's (a TLS alert), or the peer does not speak TLS. The peer then
+// acted on nothing that was sent.
+func Refused(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var header tls.RecordHeaderError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &verify), errors.As(err, &header), errors.Is(err, http.ErrSchemeMismatch), errors.Is(err, groupca.ErrNotIssued):
+		return true
+	case errors.As(err, &op) && op.Op == "remote error":
+		return true
+	}
+	return false
 }
 
 // Apply asks the proxy at addr to apply an encoded membership command (the
@@ -92,7 +118,7 @@ func (c *Client) Remove(ctx context.Context, addr, server string, force bool) (R
 // do sends one request and decodes its answer into out, or returns the
 // API's error as a *RemoteError.
 func (c *Client) do(ctx context.Context, addr, method, path, ctype string, body []byte, forwarded bool, limit int64, out any) error {
-	url := "http://" + addr + path
+	url := "https://" + addr + path
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -162,13 +188,10 @@ type Forwarder struct {
 
 var _ membership.Forwarder = (*Forwarder)(nil)
 
-// NewForwarder returns a Forwarder that calls through client (NewClient()
-// if nil). It has no Directory yet: Forward reports ErrNoLeader until
-// SetDirectory.
+// NewForwarder returns a Forwarder that calls through client, which holds
+// this proxy's node credentials. It has no Directory yet: Forward reports
+// ErrNoLeader until SetDirectory.
 func NewForwarder(client *Client) *Forwarder {
-	if client == nil {
-		client = NewClient()
-	}
 	return &Forwarder{client: client}
 }
 
@@ -213,8 +236,8 @@ func forwardError(ctx context.Context, err error) error {
 		return err
 	case ctx.Err() != nil:
 		return err
-	case errors.As(err, &op) && op.Op == "dial":
-		return fmt.Errorf("%w: %v", membership.ErrNoLeader, err) // nothing was sent
+	case errors.As(err, &op) && op.Op == "dial", Refused(err):
+		return fmt.Errorf("%w: %v", membership.ErrNoLeader, err) // nothing was sent, or acted on
 	}
 	return fmt.Errorf("%w: %v", membership.ErrUndecided, err)
 }

@@ -4,6 +4,13 @@
 // joining proxy as a voter; operators and scripts use it to see and change
 // the ring.
 //
+// The API is HTTPS with mutual TLS (package groupca): the proxy presents
+// its node certificate, and a client without a certificate of the group's
+// CA is refused by the handshake, before any route. A proxy's certificate
+// opens every route; an operator's (`proxy status`, `proxy remove`,
+// `service status`, read from --data or --credentials) every route but the
+// group's own traffic, /v1/apply and /v1/proxies (403, code forbidden).
+//
 // Routes (request bodies at most MaxBodySize bytes; answers are JSON):
 //
 //	POST /v1/apply    body: an encoded membership command, as a follower's
@@ -22,9 +29,9 @@
 //
 // Errors are {"error":"text","code":"…"} with an HTTP status of 4xx or 5xx;
 // the code names the sentinel error (not_leader, no_leader, removed,
-// not_member, full, malformed, bad_request, timeout, …), which the Client
-// gives back as a *RemoteError that errors.Is matches against the same
-// sentinels as the local error.
+// not_member, full, malformed, bad_request, forbidden, timeout, …), which
+// the Client gives back as a *RemoteError that errors.Is matches against
+// the same sentinels as the local error.
 //
 // Files: server.go (the routes), client.go (Client and the Forwarder),
 // errors.go (error codes), cli.go (the subcommands), format.go (the status

@@ -15,6 +15,14 @@ import (
 // asked for.
 var ErrBadRequest = errors.New("admin: bad request")
 
+// ErrUnauthenticated means a request came without a verified client
+// certificate of the group's CA.
+var ErrUnauthenticated = errors.New("admin: unauthenticated")
+
+// ErrForbidden means a request's certificate does not allow the route: an
+// operator's on a route of the proxies' own.
+var ErrForbidden = errors.New("admin: forbidden")
+
 // ErrUnavailable means the admin API answered that it cannot serve the
 // request now (the proxy is not started yet), or answered nothing usable.
 var ErrUnavailable = errors.New("admin: unavailable")
@@ -46,6 +54,8 @@ var errorCodes = []errorCode{
 	{"malformed", http.StatusBadRequest, membership.ErrMalformed},
 	{"invalid", http.StatusBadRequest, membership.ErrConfig},
 	{"bad_request", http.StatusBadRequest, ErrBadRequest},
+	{"unauthenticated", http.StatusUnauthorized, ErrUnauthenticated},
+	{"forbidden", http.StatusForbidden, ErrForbidden},
 	{"timeout", http.StatusGatewayTimeout, context.DeadlineExceeded},
 	{"canceled", http.StatusServiceUnavailable, context.Canceled},
 }

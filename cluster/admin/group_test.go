@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,11 +17,12 @@ import (
 
 func TestProxiesJoinThroughAnyProxyAndOutliveTheLeader(t *testing.T) {
 	ctx := testContext(t)
-	c := NewClient()
-	p1 := startProxy(t, "p1", true)
+	g := newGroup(t)
+	c := NewClient(g.node) // as a joining proxy calls
+	p1 := startProxy(t, g, "p1", true)
 	leaderOf(t, p1)
 	p1.record(t, 1)
-	p2, p3 := startProxy(t, "p2", false), startProxy(t, "p3", false)
+	p2, p3 := startProxy(t, g, "p2", false), startProxy(t, g, "p3", false)
 	connect(p1, p2, p3)
 
 	// p2 asks the leader; p3 asks p2, a follower, which passes the request
@@ -84,7 +87,7 @@ func TestProxiesJoinThroughAnyProxyAndOutliveTheLeader(t *testing.T) {
 		return v2.Has("s2") && v3.Has("s2") && v2.Epoch == v3.Epoch
 	})
 	// A new proxy joins through the follower after the failover.
-	p4 := startProxy(t, "p4", false)
+	p4 := startProxy(t, g, "p4", false)
 	connect(p2, p3, p4)
 	must(t, c.AddProxy(ctx, follower.srv.Addr(), "p4", p4.node.Addr()))
 	eventually(t, "p4 to receive the ring", func() bool { return p4.node.View().Has("s2") })
@@ -99,8 +102,9 @@ func TestProxiesJoinThroughAnyProxyAndOutliveTheLeader(t *testing.T) {
 
 func TestForwarderReportsTheLeadersStateAsSentinels(t *testing.T) {
 	ctx := testContext(t)
+	g := newGroup(t)
 	dir := mapDirectory{}
-	f := NewForwarder(nil)
+	f := NewForwarder(NewClient(g.node))
 	if err := f.Forward(ctx, "leader-raft", []byte{0x90}); !errors.Is(err, membership.ErrNoLeader) {
 		t.Fatalf("without a directory: %v, want ErrNoLeader", err)
 	}
@@ -120,7 +124,7 @@ func TestForwarderReportsTheLeadersStateAsSentinels(t *testing.T) {
 
 	// The request went out and the connection broke: the outcome is
 	// unknown.
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hang := tlsServer(t, g, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
 			conn.Close()
@@ -143,7 +147,7 @@ func TestForwarderReportsTheLeadersStateAsSentinels(t *testing.T) {
 		"timeout":    membership.ErrUndecided,
 		"full":       membership.ErrFull,
 	} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := tlsServer(t, g, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusConflict, errorBody{Error: "refused: " + code, Code: code})
 		}))
 		dir["leader-raft"] = srv.Listener.Addr().String()
@@ -156,6 +160,37 @@ func TestForwarderReportsTheLeadersStateAsSentinels(t *testing.T) {
 	if err := f.Forward(canceled(), "leader-raft", []byte{0x90}); err == nil || errors.Is(err, membership.ErrNoLeader) {
 		t.Fatalf("cancelled context: %v, want its error and no retry", err)
 	}
+
+	// A "leader" of another group, or one that does not speak TLS: the
+	// handshake fails, nothing reaches a handler, and the change can be
+	// tried again.
+	reached := make(chan struct{}, 2)
+	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached <- struct{}{} })
+	other := tlsServer(t, newGroup(t), record)
+	plain := httptest.NewServer(record)
+	defer plain.Close()
+	for what, addr := range map[string]string{"another group": other.Listener.Addr().String(), "plain HTTP": plain.Listener.Addr().String()} {
+		dir["leader-raft"] = addr
+		err := f.Forward(ctx, "leader-raft", []byte{0x90})
+		if !errors.Is(err, membership.ErrNoLeader) || errors.Is(err, membership.ErrUndecided) {
+			t.Errorf("%s: %v, want ErrNoLeader only", what, err)
+		}
+	}
+	if len(reached) != 0 {
+		t.Fatalf("%d forwarded changes reached a handler past a failed handshake", len(reached))
+	}
+}
+
+// tlsServer starts an HTTPS server with g's proxy credentials, as Serve
+// does, and closes it at the end of the test.
+func tlsServer(t *testing.T, g *group, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes
+	srv.TLS = g.node.ServerConfig()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // mapDirectory is a Directory in a map.

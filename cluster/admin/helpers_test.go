@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"shoplist/cluster/groupca"
 	"shoplist/cluster/membership"
 )
 
@@ -75,25 +76,61 @@ type testProxy struct {
 	stop  func() // closes the server and the node, once
 }
 
-// startProxy starts a proxy; bootstrap makes it a single-voter group,
+// group is a group's credentials: the founder's directory, a proxy's
+// credentials and an operator's.
+type group struct {
+	dir      string
+	node     *groupca.Credentials
+	operator *groupca.Credentials
+}
+
+// newGroup founds a group's credentials in a temporary directory.
+func newGroup(t *testing.T) *group {
+	t.Helper()
+	dir := groupca.DirIn(t.TempDir())
+	node, err := groupca.Create(dir)
+	must(t, err)
+	op, err := groupca.Load(dir, groupca.RoleOperator)
+	must(t, err)
+	return &group{dir: dir, node: node, operator: op}
+}
+
+// startProxy starts a proxy of g; bootstrap makes it a single-voter group,
 // otherwise it waits to be added.
-func startProxy(t *testing.T, id string, bootstrap bool) *testProxy {
+func startProxy(t *testing.T, g *group, id string, bootstrap bool) *testProxy {
+	t.Helper()
+	return startProxyWith(t, g, id, bootstrap, nil)
+}
+
+// startProxyWith is startProxy with the node's Forwarder wrapped by wrap,
+// if not nil.
+func startProxyWith(t *testing.T, g *group, id string, bootstrap bool, wrap func(membership.Forwarder) membership.Forwarder) *testProxy {
 	t.Helper()
 	_, trans := raft.NewInmemTransport(raft.ServerAddress(id + "-raft"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
-	client := NewClient()
+	client := NewClient(g.node)
 	fwd := NewForwarder(client)
+	var nodeFwd membership.Forwarder = fwd
+	if wrap != nil {
+		nodeFwd = wrap(fwd)
+	}
 	node, err := membership.Open(membership.Config{
 		ID: id, Transport: trans, N: 3, VNodes: 3, Timeouts: fastTimeouts,
-		NoBootstrap: !bootstrap, Forwarder: fwd, Logger: testLogger(),
+		NoBootstrap: !bootstrap, Forwarder: nodeFwd, Logger: testLogger(),
 	})
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
 	}
 	fwd.SetDirectory(node)
-	p := &testProxy{id: id, trans: trans, node: node, srv: Serve(ln, node, Options{Client: client, Logger: testLogger()})}
+	srv, err := Serve(ln, node, g.node, Options{Client: client, Logger: testLogger()})
+	if err != nil {
+		ln.Close()
+		node.Close()
+		t.Fatal(err)
+	}
+	p := &testProxy{id: id, trans: trans, node: node, srv: srv}
 	var once sync.Once
 	p.stop = func() {
 		once.Do(func() {

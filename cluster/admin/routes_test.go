@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,10 +43,10 @@ func (f *fakeProxy) decommissioned() []string {
 	return slices.Clone(f.gone)
 }
 
-// single starts a bootstrapped proxy with s1, s2 and s3 in its ring.
-func single(t *testing.T) *testProxy {
+// single starts a bootstrapped proxy of g with s1, s2 and s3 in its ring.
+func single(t *testing.T, g *group) *testProxy {
 	t.Helper()
-	p := startProxy(t, "p1", true)
+	p := startProxy(t, g, "p1", true)
 	leaderOf(t, p)
 	p.record(t, 1)
 	for _, id := range []string{"s1", "s2", "s3"} {
@@ -56,8 +57,9 @@ func single(t *testing.T) *testProxy {
 
 func TestStatusAndRemove(t *testing.T) {
 	ctx := testContext(t)
-	p := single(t)
-	c := NewClient()
+	g := newGroup(t)
+	p := single(t, g)
+	c := NewClient(g.operator)
 	st, err := c.Status(ctx, p.srv.Addr())
 	must(t, err)
 	if st.Admin != p.srv.Addr() || st.Membership.ID != "p1" || st.Membership.Epoch != 4 || len(st.Membership.Members) != 3 ||
@@ -105,7 +107,7 @@ func TestStatusAndRemove(t *testing.T) {
 	// proxy status --json asks the addresses in turn: the first is down.
 	var out, errOut bytes.Buffer
 	down := closedAddr(t)
-	if code := StatusMain(ctx, []string{"--admin", down + "," + p.srv.Addr(), "--json"}, &out, &errOut); code != 0 {
+	if code := StatusMain(ctx, []string{"--admin", down + "," + p.srv.Addr(), "--json", "--credentials", g.dir}, &out, &errOut); code != 0 {
 		t.Fatalf("status --json: exit %d: %s", code, errOut.String())
 	}
 	var decoded Status
@@ -117,7 +119,7 @@ func TestStatusAndRemove(t *testing.T) {
 		t.Fatalf("decoded status: %+v", decoded)
 	}
 	out.Reset()
-	if code := StatusMain(ctx, []string{"--admin", p.srv.Addr()}, &out, &errOut); code != 0 {
+	if code := StatusMain(ctx, []string{"--admin", p.srv.Addr(), "--data", filepath.Dir(g.dir)}, &out, &errOut); code != 0 {
 		t.Fatalf("status: exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"leader:  p1", "epoch 6, N 3, 3 virtual nodes per server, 1 active, 1 leaving, 1 removed",
@@ -127,22 +129,25 @@ func TestStatusAndRemove(t *testing.T) {
 		}
 	}
 	errOut.Reset()
-	if code := StatusMain(ctx, []string{"--admin", down}, &out, &errOut); code != 1 || errOut.Len() == 0 {
+	if code := StatusMain(ctx, []string{"--admin", down, "--credentials", g.dir}, &out, &errOut); code != 1 || errOut.Len() == 0 {
 		t.Fatalf("status of a proxy that is down: exit %d, %q", code, errOut.String())
 	}
 }
 
 func TestRemoveCommand(t *testing.T) {
 	ctx := testContext(t)
-	p := single(t)
+	g := newGroup(t)
+	p := single(t, g)
+	creds := "--credentials=" + g.dir
 	cases := []struct {
 		args []string
 		code int
 		out  string // in stdout (code 0) or stderr
 	}{
-		{[]string{"s1", "--admin", p.srv.Addr()}, 0, "s1 is leaving"},
-		{[]string{"--admin", p.srv.Addr(), "--force", "s2"}, 0, "s2 removed"},
-		{[]string{"s9", "--admin", closedAddr(t) + "," + p.srv.Addr(), "--force"}, 1, "not a ring member: s9"},
+		{[]string{"s1", "--admin", p.srv.Addr(), creds}, 0, "s1 is leaving"},
+		{[]string{"--admin", p.srv.Addr(), creds, "--force", "s2"}, 0, "s2 removed"},
+		{[]string{"s9", "--admin", closedAddr(t) + "," + p.srv.Addr(), "--force", creds}, 1, "not a ring member: s9"},
+		{[]string{"s3", "--admin", p.srv.Addr(), "--force", "--credentials", t.TempDir()}, 1, "has no ca.pem"},
 		{[]string{"--admin", p.srv.Addr()}, 2, "which server"},
 		{[]string{"s1", "s2", "--admin", p.srv.Addr()}, 2, "unexpected argument"},
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
@@ -159,14 +164,16 @@ func TestRemoveCommand(t *testing.T) {
 		}
 	}
 	v := p.node.View()
-	if !slices.Equal(v.Leaving, []string{"s1"}) || v.Has("s2") {
+	if !slices.Equal(v.Leaving, []string{"s1"}) || v.Has("s2") || !v.Has("s3") {
 		t.Fatalf("after the commands: ring %v leaving %v", v.Ring.Servers(), v.Leaving)
 	}
 }
 
 func TestBadRequestsGetJSONErrors(t *testing.T) {
-	p := single(t)
-	base := "http://" + p.srv.Addr()
+	g := newGroup(t)
+	p := single(t, g)
+	base := "https://" + p.srv.Addr()
+	client := NewClient(g.node).HTTP // a proxy's: every route takes it
 	big := bytes.Repeat([]byte{'x'}, MaxBodySize+1)
 	cases := []struct {
 		method, path, body string
@@ -190,7 +197,7 @@ func TestBadRequestsGetJSONErrors(t *testing.T) {
 	for _, c := range cases {
 		req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
 		must(t, err)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		must(t, err)
 		raw, err := io.ReadAll(resp.Body)
 		resp.Body.Close()

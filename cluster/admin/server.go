@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"shoplist/cluster/groupca"
 	"shoplist/cluster/membership"
 	"shoplist/cluster/proxy"
 	"shoplist/protocol"
@@ -42,7 +43,8 @@ type Proxy interface {
 
 // Options configure a Server; zero fields take their defaults.
 type Options struct {
-	// Client passes /v1/proxies on to the leader (NewClient()).
+	// Client passes /v1/proxies on to the leader (NewClient with the
+	// server's credentials).
 	Client *Client
 	// RequestTimeout bounds each request's work (DefaultRequestTimeout).
 	RequestTimeout time.Duration
@@ -64,11 +66,16 @@ type Server struct {
 	proxy   Proxy         // nil until Attach
 }
 
-// Serve starts serving the admin API on ln for node, in a goroutine of its
-// own, until Close.
-func Serve(ln net.Listener, node *membership.Node, o Options) *Server {
+// Serve starts serving the admin API over TLS on ln for node, in a
+// goroutine of its own, until Close. creds are this proxy's node
+// credentials: the server presents its certificate and refuses every
+// client without a certificate of the group's CA (groupca.ServerConfig).
+func Serve(ln net.Listener, node *membership.Node, creds *groupca.Credentials, o Options) (*Server, error) {
+	if creds == nil || creds.Role() != groupca.RoleNode {
+		return nil, errors.New("admin: the API is served with this proxy's node credentials")
+	}
 	if o.Client == nil {
-		o.Client = NewClient()
+		o.Client = NewClient(creds)
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = DefaultRequestTimeout
@@ -85,14 +92,15 @@ func Serve(ln net.Listener, node *membership.Node, o Options) *Server {
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    MaxBodySize,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+		TLSConfig:         creds.ServerConfig(),
 	}
 	go func() {
 		defer close(s.served)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("admin API stopped", "addr", s.addr, "err", err)
 		}
 	}()
-	return s
+	return s, nil
 }
 
 // Addr returns the address the server listens on.
@@ -128,26 +136,55 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Handler returns the API's routes.
+// Handler returns the API's routes. Every request must come over TLS
+// with a client certificate of the group's CA (as Serve's listener
+// requires); the group's own traffic, /v1/apply and /v1/proxies, must come
+// from a proxy of the group.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/apply", s.route(http.MethodPost, s.apply))
-	mux.HandleFunc("/v1/proxies", s.route(http.MethodPost, s.addProxy))
-	mux.HandleFunc("/v1/status", s.route(http.MethodGet, s.status))
-	mux.HandleFunc("/v1/remove", s.route(http.MethodPost, s.remove))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, http.StatusNotFound, fmt.Errorf("%w: no route %s", ErrBadRequest, r.URL.Path))
-	})
+	mux.HandleFunc("/v1/apply", s.route(http.MethodPost, proxiesOnly, s.apply))
+	mux.HandleFunc("/v1/proxies", s.route(http.MethodPost, proxiesOnly, s.addProxy))
+	mux.HandleFunc("/v1/status", s.route(http.MethodGet, anyHolder, s.status))
+	mux.HandleFunc("/v1/remove", s.route(http.MethodPost, anyHolder, s.remove))
+	mux.HandleFunc("/", s.route("", anyHolder, nil))
 	return mux
 }
 
 // handler serves one route: it returns the JSON answer or an error.
 type handler func(ctx context.Context, r *http.Request) (any, error)
 
-// route checks the method, bounds the body and the time, and writes the
-// answer or the error as JSON.
-func (s *Server) route(method string, h handler) http.HandlerFunc {
+// access says whose certificate a route takes.
+type access int
+
+const (
+	anyHolder   access = iota // a proxy's or an operator's
+	proxiesOnly               // a proxy's: the group's own traffic
+)
+
+// allowed returns why r may not call a route of access a, or nil.
+func allowed(r *http.Request, a access) error {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return fmt.Errorf("%w: no verified client certificate of the group", ErrUnauthenticated)
+	}
+	if a == proxiesOnly && !groupca.IsNode(r.TLS.PeerCertificates[0]) {
+		return fmt.Errorf("%w: %s is the proxies' own; an operator's certificate does not do", ErrForbidden, r.URL.Path)
+	}
+	return nil
+}
+
+// route checks the caller's certificate and the method (an empty method
+// with a nil h: no such route), bounds the body and the time, and writes
+// the answer or the error as JSON.
+func (s *Server) route(method string, a access, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := allowed(r, a); err != nil {
+			s.fail(w, r, 0, err)
+			return
+		}
+		if h == nil {
+			s.fail(w, r, http.StatusNotFound, fmt.Errorf("%w: no route %s", ErrBadRequest, r.URL.Path))
+			return
+		}
 		if r.Method != method {
 			w.Header().Set("Allow", method)
 			s.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("%w: %s %s, want %s", ErrBadRequest, r.Method, r.URL.Path, method))

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"shoplist/cluster/admin"
 )
 
 // Cluster is a running group of proxies and their storage servers, each a
@@ -28,6 +30,9 @@ type Cluster struct {
 	taken   map[string]bool // server IDs that have a directory
 	exits   []*ChildError   // unexpected exits NextExit has not returned yet
 	closed  bool
+
+	opMu sync.Mutex    // guards op
+	op   *admin.Client // with the operator's credentials, once loaded
 }
 
 // member is one storage server: its persistent identity and its current
@@ -106,6 +111,9 @@ func (c *Cluster) start(ctx context.Context) error {
 func (c *Cluster) startProxies(ctx context.Context) error {
 	host, port, err := splitListen(c.cfg.Listen)
 	if err != nil {
+		return err
+	}
+	if err := c.issueCredentials(); err != nil {
 		return err
 	}
 	together := len(c.proxies) > 1 && hasRaftState(c.proxies[0].dir)

@@ -12,6 +12,7 @@ import (
 // Defaults for the zero fields of Config.
 const (
 	DefaultServers      = 5
+	DefaultData         = "data" // the service's --data, relative to where it runs
 	DefaultListen       = "127.0.0.1:5555"
 	DefaultReadyTimeout = 20 * time.Second
 	DefaultStopGrace    = 10 * time.Second

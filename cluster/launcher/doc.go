@@ -10,8 +10,11 @@
 //
 // # Data layout
 //
-//	<data>/proxy/          proxy 0's directory (--data): its Raft state and ID
-//	<data>/proxy-<i>/      proxy i's, i ≥ 1, when Config.Proxies > 1
+//	<data>/proxy/          proxy 0's directory (--data): its Raft state and ID,
+//	                       and in credentials/ the group's CA and the
+//	                       operator's credentials (`service status` reads them)
+//	<data>/proxy-<i>/      proxy i's, i ≥ 1, when Config.Proxies > 1, with its
+//	                       node credentials in credentials/
 //	<data>/server-<id>/    one storage server each; <id> is its persistent server ID
 //
 // On start the launcher restarts exactly the servers it finds (same IDs, same
@@ -22,9 +25,14 @@
 //
 // The proxies form one Raft group deciding the ring membership. Proxy i
 // listens for clients on PORT+10*i of Config.Listen and takes the next four
-// ports for PUB, backend, Raft and its admin API. Proxy 0 bootstraps the
-// group; each other proxy is started once proxy 0 is ready, with --join and
-// proxy 0's admin address (from its ready line, so free ports work too). A
+// ports for PUB, backend, Raft and its admin API (on loopback). Raft and
+// the admin API run over mutual TLS with the group's credentials: before
+// any proxy starts, the launcher founds them in proxy 0's directory if they
+// are not there yet and issues every other proxy's node credentials from
+// the CA (see package groupca); a lone proxy founds its own. Proxy 0
+// bootstraps the group; each other proxy is started once proxy 0 is ready,
+// with --join and proxy 0's admin address (from its ready line, so free
+// ports work too). A
 // group restarted from its directories is started all at once, each proxy
 // but proxy 0 given every other's admin address. Every server is given every
 // proxy's backend endpoint and connects to all of them.
@@ -43,8 +51,9 @@
 // # Reading a running cluster
 //
 // Proxies, Servers, ClientEndpoints and Endpoints describe the children and
-// where clients connect; Status and Statuses ask the proxies' admin APIs,
-// and LeaderProxy finds the Raft leader among them. [StatusMain] is
+// where clients connect; Status and Statuses ask the proxies' admin APIs
+// with the operator's credentials from proxy 0's directory, and
+// LeaderProxy finds the Raft leader among them. [StatusMain] is
 // `service status`, which asks a running service from outside.
 //
 // # Faults and restarts

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"shoplist/testing/fakeroles"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"shoplist/cluster/groupca"
+	"shoplist/testing/fakeroles"
 )
 
 // Launcher tests of a group of three (fake) proxies. Fakes bind nothing, so
@@ -36,6 +38,9 @@ func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 			t.Errorf("proxy %d admin %q, want %q", i, p.Admin, wantAdmin)
 		}
 	}
+	// Each proxy but proxy 0 was given credentials of proxy 0's group
+	// before it started.
+	group := checkIssued(t, data, 3)
 	// Proxy 0 bootstraps; the others join it.
 	stderr.WaitFor(t, "[proxy-1] fake proxy: joining 127.0.0.1:41004\n")
 	stderr.WaitFor(t, "[proxy-2] fake proxy: joining 127.0.0.1:41004\n")
@@ -79,6 +84,41 @@ func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 		t.Errorf("SIGKILL to proxy-3 of 3 proxies: %v, want ErrUnknownProxy", err)
 	}
 	must(t, c.Close())
+	if again := checkIssued(t, data, 3); again != group {
+		t.Errorf("the group's CA is %q after the restart of proxy 1, was %q", again, group)
+	}
+}
+
+// checkIssued checks that proxy 0 of n under data holds the group's CA and
+// operator credentials and every other proxy node credentials of that
+// group without the CA's key, every file mode 0600; it returns the
+// group's name.
+func checkIssued(t *testing.T, data string, n int) string {
+	t.Helper()
+	founder := groupca.DirIn(proxyDir(data, 0))
+	ca, err := groupca.LoadCA(founder)
+	must(t, err)
+	if _, err := groupca.Load(founder, groupca.RoleOperator); err != nil {
+		t.Errorf("proxy 0's operator credentials: %v", err)
+	}
+	for i := 1; i < n; i++ {
+		dir := groupca.DirIn(proxyDir(data, i))
+		creds, err := groupca.Load(dir, groupca.RoleNode)
+		must(t, err)
+		if creds.Group() != ca.Name() {
+			t.Errorf("proxy %d holds credentials of %q, want %q", i, creds.Group(), ca.Name())
+		}
+		entries, err := os.ReadDir(dir)
+		must(t, err)
+		for _, e := range entries {
+			info, err := e.Info()
+			must(t, err)
+			if e.Name() == groupca.CAKeyFile || info.Mode().Perm() != 0o600 {
+				t.Errorf("proxy %d: %s, mode %v", i, e.Name(), info.Mode().Perm())
+			}
+		}
+	}
+	return ca.Name()
 }
 
 func TestLaunchRestartsAGroupAllAtOnce(t *testing.T) {
@@ -87,6 +127,7 @@ func TestLaunchRestartsAGroupAllAtOnce(t *testing.T) {
 	c, err := launchFakes(t, Config{Data: data, Servers: 1, Proxies: 3, Listen: fakeGroupListen})
 	must(t, err)
 	must(t, c.Close())
+	group := checkIssued(t, data, 3)
 	// As a real proxy 0 leaves Raft state behind.
 	must(t, os.Mkdir(filepath.Join(data, "proxy", "raft"), 0o755))
 
@@ -104,7 +145,9 @@ func TestLaunchRestartsAGroupAllAtOnce(t *testing.T) {
 	if strings.Contains(stderr.String(), "[proxy] fake proxy: joining") {
 		t.Errorf("proxy 0 joined someone:\n%s", stderr)
 	}
-
+	if again := checkIssued(t, data, 3); again != group {
+		t.Errorf("the group's CA is %q after the restart, was %q", again, group)
+	}
 	// Never two.
 	if _, err := launchFakes(t, Config{Data: t.TempDir(), Proxies: 2}); !errors.Is(err, ErrConfig) {
 		t.Errorf("two proxies: %v, want ErrConfig", err)
@@ -112,6 +155,15 @@ func TestLaunchRestartsAGroupAllAtOnce(t *testing.T) {
 	// A group's Raft configuration records its ports: free ones would not do.
 	if _, err := launchFakes(t, Config{Data: data, Servers: 1, Listen: "127.0.0.1:0"}); !errors.Is(err, ErrConfig) {
 		t.Errorf("restarting a group on port 0: %v, want ErrConfig", err)
+	}
+	// A proxy holding another group's credentials is not started.
+	other := filepath.Join(t.TempDir(), "credentials")
+	_, err = groupca.Create(other)
+	must(t, err)
+	must(t, os.RemoveAll(groupca.DirIn(proxyDir(data, 2))))
+	must(t, os.Rename(other, groupca.DirIn(proxyDir(data, 2))))
+	if _, err := launchFakes(t, Config{Data: data, Servers: 1, Listen: fakeGroupListen}); !errors.Is(err, ErrConfig) {
+		t.Errorf("proxy 2 with another group's credentials: %v, want ErrConfig", err)
 	}
 }
 

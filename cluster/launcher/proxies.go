@@ -38,15 +38,19 @@ func ProxyName(i int) string {
 }
 
 // plannedAddrs returns the addresses of proxy i when proxy 0 listens for
-// clients on host:port (see the port layout in config.go). Raft and the
-// admin API are reached at a loopback address when host is a wildcard, as
-// the proxy itself does.
+// clients on host:port (see the port layout in config.go). Raft is reached
+// at a loopback address when host is a wildcard, as the proxy itself does;
+// the admin API always is, since every proxy and the launcher run on this
+// machine.
 func plannedAddrs(host string, port, i int) proxyAddrs {
 	base := port + proxyPortStride*i
 	at := func(h string, off int) string { return net.JoinHostPort(h, strconv.Itoa(base+off)) }
-	local := host
+	local, loopback := host, host
 	if ip := net.ParseIP(host); host == "*" || (ip != nil && ip.IsUnspecified()) {
 		local = "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		loopback = "127.0.0.1"
 	}
 	return proxyAddrs{
 		eps: proxy.Endpoints{
@@ -55,7 +59,7 @@ func plannedAddrs(host string, port, i int) proxyAddrs {
 			Backend: "tcp://" + at(host, 2),
 		},
 		raft:  at(local, 3),
-		admin: at(local, 4),
+		admin: at(loopback, 4),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"shoplist/cluster/admin"
+	"shoplist/cluster/groupca"
 )
 
 // ErrNoLeader means the running proxies do not agree on a Raft leader
@@ -17,22 +18,24 @@ var ErrNoLeader = errors.New("cluster: no agreed leader proxy")
 // statusTimeout bounds one status request when ctx has no earlier deadline.
 const statusTimeout = 5 * time.Second
 
-// statusClient asks the proxies' admin APIs.
-var statusClient = admin.NewClient()
-
-// FetchStatus asks the admin API at addr (HOST:PORT) for its proxy's status
-// (GET /v1/status), within statusTimeout at most.
-func FetchStatus(ctx context.Context, addr string) (admin.Status, error) {
-	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
-	defer cancel()
-	st, err := statusClient.Status(ctx, addr)
-	if err != nil {
-		return admin.Status{}, fmt.Errorf("cluster: status of %s: %w", addr, err)
+// operator returns a client of the proxies' admin APIs with the operator
+// credentials in proxy 0's data directory, loaded on first use (they are
+// written when the group is founded).
+func (c *Cluster) operator() (*admin.Client, error) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.op == nil {
+		creds, err := admin.LoadOperator(groupca.DirIn(proxyDir(c.cfg.Data, 0)))
+		if err != nil {
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		c.op = admin.NewClient(creds)
 	}
-	return st, nil
+	return c.op, nil
 }
 
-// Status asks proxy i for its status through its admin API.
+// Status asks proxy i for its status through its admin API (GET
+// /v1/status), within statusTimeout at most.
 func (c *Cluster) Status(ctx context.Context, i int) (admin.Status, error) {
 	c.mu.Lock()
 	p, err := c.proxyLocked(i)
@@ -47,7 +50,17 @@ func (c *Cluster) Status(ctx context.Context, i int) (admin.Status, error) {
 	if err != nil {
 		return admin.Status{}, err
 	}
-	return FetchStatus(ctx, addr)
+	client, err := c.operator()
+	if err != nil {
+		return admin.Status{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	st, err := client.Status(ctx, addr)
+	if err != nil {
+		return admin.Status{}, fmt.Errorf("cluster: status of %s: %w", addr, err)
+	}
+	return st, nil
 }
 
 // Statuses returns the status of every running proxy that is not paused,

@@ -10,14 +10,17 @@ import (
 	"time"
 
 	"shoplist/cluster/admin"
+	"shoplist/cluster/groupca"
 )
 
 // StatusMain runs `service status` with args (after "status"): it prints
 // the status of the first of the service's proxies whose admin API answers
 // (admin.StatusMain: a table, or with --json the admin API's JSON). Without
 // --admin the addresses are derived as Launch lays them out: PORT+4 of
-// --listen for proxy 0, PORT+10*i+4 for proxy i < --proxies. It returns the
-// exit code: 0, 1 when no proxy answered, 2 for bad usage.
+// --listen for proxy 0, PORT+10*i+4 for proxy i < --proxies. It
+// authenticates with the operator credentials in proxy 0's directory under
+// --data (or in --credentials). It returns the exit code: 0, 1 when no
+// proxy answered or the credentials cannot be read, 2 for bad usage.
 func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("service status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,9 +28,11 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	listen := fs.String("listen", DefaultListen, "the service's --listen: proxy 0's client `HOST:PORT`")
 	proxies := fs.Int("proxies", 3, "how many proxies' admin addresses to try, derived from --listen (a service of one proxy answers at the first)")
 	adminAddrs := fs.String("admin", "", "admin `HOST:PORT[,...]` to ask instead, in order")
+	data := fs.String("data", DefaultData, "the service's --data `directory`: the operator credentials are in DIR/proxy/credentials")
+	creds := fs.String("credentials", "", "`directory` holding ca.pem, operator.pem and operator-key.pem (default: DATA/proxy/credentials)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: service status [--json] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]")
+		fmt.Fprintln(stderr, "usage: service status [--json] [--data DIR] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,7 +50,10 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "service status: %v\n", err)
 		return 2
 	}
-	sub := []string{"--admin", strings.Join(addrs, ","), "--timeout", timeout.String()}
+	if *creds == "" {
+		*creds = groupca.DirIn(proxyDir(*data, 0))
+	}
+	sub := []string{"--admin", strings.Join(addrs, ","), "--timeout", timeout.String(), "--credentials", *creds}
 	if *asJSON {
 		sub = append(sub, "--json")
 	}

@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"time"
@@ -50,7 +51,11 @@ type Config struct {
 	// Bind is the TCP address Raft listens on (host:port; the host must be
 	// one peers can reach). Ignored when Transport is set.
 	Bind string
-	// Transport replaces the TCP transport (tests use
+	// TLS secures every connection of the transport on Bind, accepted or
+	// dialled: it must present this proxy's certificate and require and
+	// verify the peer's (groupca's PeerConfig). Required with Bind.
+	TLS *tls.Config
+	// Transport replaces the TLS transport (tests use
 	// raft.NewInmemTransport). The Node closes it, if it can be closed.
 	Transport raft.Transport
 	// Dir holds Raft's log and stable store (raft.db) and its snapshots
@@ -136,8 +141,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ID == "" {
 		return c, fmt.Errorf("%w: empty node ID", ErrConfig)
 	}
-	if c.Transport == nil && c.Bind == "" {
-		return c, fmt.Errorf("%w: neither a bind address nor a transport", ErrConfig)
+	if c.Transport == nil {
+		switch {
+		case c.Bind == "":
+			return c, fmt.Errorf("%w: neither a bind address nor a transport", ErrConfig)
+		case c.TLS == nil:
+			return c, fmt.Errorf("%w: raft on %s without TLS: peers must prove they belong to the group", ErrConfig, c.Bind)
+		case c.TLS.ClientAuth != tls.RequireAndVerifyClientCert:
+			return c, fmt.Errorf("%w: raft's TLS must require and verify peers' certificates", ErrConfig)
+		case len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil:
+			return c, fmt.Errorf("%w: raft's TLS has no certificate of this proxy", ErrConfig)
+		}
 	}
 	if c.N == 0 {
 		c.N = DefaultN

@@ -19,13 +19,18 @@
 // through a Forwarder: package admin's posts it to the leader's admin API,
 // found in the proxies table (InmemForwarder does it in memory, for tests).
 //
+// Raft's transport is TCP with TLS on every connection (transport.go):
+// both ends present a certificate of the group's CA and verify the
+// other's, so a peer the group did not issue credentials to cannot vote,
+// append entries or read the log.
+//
 // Files: command.go (the command encoding), codec.go (bounded msgpack
 // reading), state.go (the state and its transitions), proxies.go (the
 // proxies table), fsm.go (raft.FSM), snapshot.go (snapshot encoding),
 // node.go (the Node), group.go (the Node in a group of proxies: leadership,
 // its own record, timers), config.go (its options), stores.go (log, stable
-// and snapshot stores, transport), forward.go (forwarding to the leader),
-// status.go, hclog.go (raft's logger on slog), errors.go, registry.go
-// (the Registry: a lone proxy's membership, in memory or in members.json,
-// the file a Node imports its first ring from).
+// and snapshot stores), transport.go (the TLS stream layer), forward.go
+// (forwarding to the leader), status.go, hclog.go (raft's logger on slog),
+// errors.go, registry.go (the Registry: a lone proxy's membership, in
+// memory or in members.json, the file a Node imports its first ring from).
 package membership

@@ -2,12 +2,14 @@ package membership
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"shoplist/cluster/groupca"
 	"shoplist/cluster/placement"
 )
 
@@ -116,12 +118,19 @@ func TestCommittedConfigurationWinsOverAReopenedNodesFlags(t *testing.T) {
 }
 
 func TestOpenRefusesBadConfig(t *testing.T) {
+	peer := groupTLS(t, groupca.RoleNode)
+	lax := peer.Clone()
+	lax.ClientAuth = tls.VerifyClientCertIfGiven
 	for name, cfg := range map[string]Config{
-		"no ID":             {Bind: "127.0.0.1:0"},
-		"no transport":      {ID: "p1"},
-		"N too large":       {ID: "p1", Bind: "127.0.0.1:0", N: 99},
-		"voters without me": {ID: "p1", Bind: "127.0.0.1:0", Voters: []Voter{{"p2", "a"}}},
-		"lease > heartbeat": {ID: "p1", Bind: "127.0.0.1:0", Timeouts: Timeouts{Heartbeat: 50e6, LeaderLease: 100e6}},
+		"no ID":                       {Bind: "127.0.0.1:0", TLS: peer},
+		"no transport":                {ID: "p1"},
+		"no TLS":                      {ID: "p1", Bind: "127.0.0.1:0"},
+		"TLS that trusts any peer":    {ID: "p1", Bind: "127.0.0.1:0", TLS: lax},
+		"TLS without a certificate":   {ID: "p1", Bind: "127.0.0.1:0", TLS: &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert}},
+		"N too large":                 {ID: "p1", Bind: "127.0.0.1:0", TLS: peer, N: 99},
+		"voters without me":           {ID: "p1", Bind: "127.0.0.1:0", TLS: peer, Voters: []Voter{{"p2", "a"}}},
+		"lease > heartbeat":           {ID: "p1", Bind: "127.0.0.1:0", TLS: peer, Timeouts: Timeouts{Heartbeat: 50e6, LeaderLease: 100e6}},
+		"an address peers cannot use": {ID: "p1", Bind: "0.0.0.0:0", TLS: peer},
 	} {
 		if n, err := Open(cfg); !errors.Is(err, ErrConfig) {
 			if n != nil {
@@ -129,18 +138,6 @@ func TestOpenRefusesBadConfig(t *testing.T) {
 			}
 			t.Errorf("%s: %v, want ErrConfig", name, err)
 		}
-	}
-}
-
-func TestTCPTransport(t *testing.T) {
-	cfg := Config{ID: "p1", Bind: "127.0.0.1:0", Dir: t.TempDir(), Timeouts: fastTimeouts, Logger: testLogger()}
-	n := openNode(t, cfg)
-	waitLeader(t, n)
-	if err := n.Join(testContext(t), "s1"); err != nil {
-		t.Fatal(err)
-	}
-	if !n.View().Has("s1") {
-		t.Fatal("s1 not in the ring")
 	}
 }
 

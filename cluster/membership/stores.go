@@ -27,10 +27,6 @@ const (
 	// boltOpenTimeout bounds the wait for bbolt's file lock: another
 	// process holding raft.db is reported instead of waited for.
 	boltOpenTimeout = time.Second
-	// tcpMaxPool and tcpTimeout are the TCP transport's connection pool
-	// per peer and its I/O deadline.
-	tcpMaxPool = 3
-	tcpTimeout = 10 * time.Second
 )
 
 // stores are Raft's log, stable and snapshot stores.
@@ -82,29 +78,6 @@ func (s *stores) close() error {
 	}
 	if err := s.bolt.Close(); err != nil {
 		return fmt.Errorf("membership: closing the raft log: %w", err)
-	}
-	return nil
-}
-
-// openTransport returns cfg.Transport, or a TCP transport listening on
-// cfg.Bind.
-func openTransport(cfg Config, logger hclog.Logger) (raft.Transport, error) {
-	if cfg.Transport != nil {
-		return cfg.Transport, nil
-	}
-	t, err := raft.NewTCPTransportWithLogger(cfg.Bind, nil, tcpMaxPool, tcpTimeout, logger)
-	if err != nil {
-		return nil, fmt.Errorf("membership: raft transport on %s: %w", cfg.Bind, err)
-	}
-	return t, nil
-}
-
-// closeTransport closes t if it can be closed.
-func closeTransport(t raft.Transport) error {
-	if c, ok := t.(raft.WithClose); ok {
-		if err := c.Close(); err != nil {
-			return fmt.Errorf("membership: closing the raft transport: %w", err)
-		}
 	}
 	return nil
 }

@@ -12,11 +12,23 @@
 // leader's admin API to forward changes to, and servers and clients learn
 // every proxy's client endpoint.
 //
+// Raft and the admin API run over mutual TLS with the group's credentials
+// (package groupca). A proxy that starts a group of its own and has none
+// founds them: the group's CA, its own credentials and an operator's. A
+// joining proxy must be started with credentials the group issued: `proxy
+// issue --out DIR`, run where the founder's data is, writes them, and the
+// new proxy takes them with --credentials DIR (or finds them in
+// DATA/credentials). A proxy without them is refused by the handshake.
+//
 // The data directory (--data) holds:
 //
 //	proxy-id               this proxy's Raft ID, generated on first start
 //	raft/raft.db           Raft's log and stable store
 //	raft/snapshots/        Raft's snapshots
+//	credentials/           its credentials, unless --credentials names others
+//	                       (mode 0700, files 0600): ca.pem, node.pem,
+//	                       node-key.pem; the founder's also ca-key.pem,
+//	                       operator.pem and operator-key.pem
 //	members.json.imported  the ring of an earlier proxy (membership.Registry),
 //	                       imported into Raft on the first start with Raft
 package proxynode

@@ -43,6 +43,21 @@ func portFrom(listen string, offset int, what, flag string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(port+offset)), nil
 }
 
+// loopbackFrom is portFrom on a loopback host: --listen's if it is one,
+// else 127.0.0.1. The admin API is for this machine unless a flag says
+// otherwise, whatever interface clients are served on.
+func loopbackFrom(listen string, offset int, what, flag string) (string, error) {
+	addr, err := portFrom(listen, offset, what, flag)
+	if err != nil {
+		return "", err
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
 // offIfZero maps a flag's 0 ("off") to the proxy.Config's negative value; a
 // Config's 0 would mean the default.
 func offIfZero(d time.Duration) time.Duration {

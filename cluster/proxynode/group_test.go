@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"shoplist/cluster/admin"
+	"shoplist/cluster/groupca"
 	"shoplist/cluster/membership"
 )
 
@@ -17,10 +19,26 @@ import (
 // proxies with groupTimeouts takes a second or two.
 const groupTimeout = 30 * time.Second
 
-// waitStatus polls the admin API at addr until cond holds for its status.
-func waitStatus(t *testing.T, addr, what string, cond func(admin.Status) bool) admin.Status {
+// operator returns an admin client with the operator credentials the
+// proxy with data directory data founded.
+func operator(t *testing.T, data string) *admin.Client {
 	t.Helper()
-	c := admin.NewClient()
+	creds, err := groupca.Load(groupca.DirIn(data), groupca.RoleOperator)
+	must(t, err)
+	return admin.NewClient(creds)
+}
+
+// issue gives the proxy with data directory data node credentials of the
+// group founded in founder's, as `proxy issue` does.
+func issue(t *testing.T, founder, data string) {
+	t.Helper()
+	must(t, groupca.Issue(groupca.DirIn(founder), groupca.DirIn(data), groupca.RoleNode))
+}
+
+// waitStatus polls the admin API at addr through c until cond holds for
+// its status.
+func waitStatus(t *testing.T, c *admin.Client, addr, what string, cond func(admin.Status) bool) admin.Status {
+	t.Helper()
 	deadline := time.Now().Add(groupTimeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -57,16 +75,26 @@ func unusedAddr(t *testing.T) string {
 }
 
 func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
-	p0 := runMain(t, t.TempDir())
+	d0, d1, d2 := t.TempDir(), t.TempDir(), t.TempDir()
+	p0 := runMain(t, d0)
+	op := operator(t, d0)
+	// p1's credentials go into its data directory; p2's, issued by the
+	// command, into a directory of their own.
+	issue(t, d0, d1)
+	bundle := filepath.Join(t.TempDir(), "p2-credentials")
+	var out, errOut bytes.Buffer
+	if code := Main(context.Background(), []string{"issue", "--data", d0, "--out", bundle}, &out, &errOut); code != 0 {
+		t.Fatalf("proxy issue: exit %d: %s", code, errOut.String())
+	}
 	// p1 joins through p0; p2 through an address that is down, then p1,
 	// a follower, which passes the request on to the leader.
-	p1 := runMain(t, t.TempDir(), "--join", p0.fields["admin"])
-	p2 := runMain(t, t.TempDir(), "--join", unusedAddr(t)+","+p1.fields["admin"])
+	p1 := runMain(t, d1, "--join", p0.fields["admin"])
+	p2 := runMain(t, d2, "--join", unusedAddr(t)+","+p1.fields["admin"], "--credentials", bundle)
 	all := []running{p0, p1, p2}
 	clients := []string{p0.fields["client"], p1.fields["client"], p2.fields["client"]}
 	slices.Sort(clients)
 	for _, p := range all {
-		st := waitStatus(t, p.fields["admin"], "three voters and every proxy recorded", func(st admin.Status) bool {
+		st := waitStatus(t, op, p.fields["admin"], "three voters and every proxy recorded", func(st admin.Status) bool {
 			return len(st.Membership.Voters) == 3 && len(st.Membership.Proxies) == 3
 		})
 		if st.Membership.LeaderAddr != p0.fields["raft"] {
@@ -79,7 +107,7 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	// endpoint to give servers and clients.
 	epoch := welcomed(t, p1.fields["backend"], "s1")
 	for _, p := range all {
-		st := waitStatus(t, p.fields["admin"], "s1 in the ring", func(st admin.Status) bool {
+		st := waitStatus(t, op, p.fields["admin"], "s1 in the ring", func(st admin.Status) bool {
 			return member(st, "s1", membership.Active) && st.Membership.Epoch == epoch && st.Proxy != nil && st.Proxy.Epoch == epoch
 		})
 		if got := slices.Sorted(slices.Values(st.Proxy.Proxies)); !slices.Equal(got, clients) {
@@ -88,10 +116,10 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	}
 
 	// `proxy status --json` prints what the admin API answers.
-	var out, errOut bytes.Buffer
+	out.Reset()
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	if code := Main(ctx, []string{"status", "--admin", p2.fields["admin"], "--json"}, &out, &errOut); code != 0 {
+	if code := Main(ctx, []string{"status", "--admin", p2.fields["admin"], "--json", "--data", d0}, &out, &errOut); code != 0 {
 		t.Fatalf("proxy status --json: exit %d: %s", code, errOut.String())
 	}
 	var st admin.Status
@@ -108,26 +136,26 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 		t.Fatalf("p0 exited %d", code)
 	}
 	var leader string
-	waitStatus(t, p1.fields["admin"], "a new leader", func(st admin.Status) bool {
+	waitStatus(t, op, p1.fields["admin"], "a new leader", func(st admin.Status) bool {
 		leader = st.Membership.LeaderAddr
 		return leader != "" && leader != p0.fields["raft"]
 	})
-	waitStatus(t, p2.fields["admin"], "the same leader", func(st admin.Status) bool { return st.Membership.LeaderAddr == leader })
+	waitStatus(t, op, p2.fields["admin"], "the same leader", func(st admin.Status) bool { return st.Membership.LeaderAddr == leader })
 
 	// A server started afterwards joins through either, and both see it.
 	later := welcomed(t, p2.fields["backend"], "s2")
 	for _, p := range []running{p1, p2} {
-		waitStatus(t, p.fields["admin"], "s2 in the ring", func(st admin.Status) bool {
+		waitStatus(t, op, p.fields["admin"], "s2 in the ring", func(st admin.Status) bool {
 			return member(st, "s1", membership.Active) && member(st, "s2", membership.Active) && st.Membership.Epoch == later
 		})
 	}
 
 	// `proxy remove` through either marks the server leaving everywhere.
 	out.Reset()
-	if code := Main(ctx, []string{"remove", "s1", "--admin", p1.fields["admin"]}, &out, &errOut); code != 0 {
+	if code := Main(ctx, []string{"remove", "s1", "--admin", p1.fields["admin"], "--credentials", groupca.DirIn(d0)}, &out, &errOut); code != 0 {
 		t.Fatalf("proxy remove s1: exit %d: %s", code, errOut.String())
 	}
-	waitStatus(t, p2.fields["admin"], "s1 leaving", func(st admin.Status) bool { return member(st, "s1", membership.Leaving) })
+	waitStatus(t, op, p2.fields["admin"], "s1 leaving", func(st admin.Status) bool { return member(st, "s1", membership.Leaving) })
 
 	for _, p := range []running{p1, p2} {
 		if code := p.stop(); code != 0 {

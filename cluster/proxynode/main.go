@@ -20,6 +20,9 @@ type Options struct {
 	// Data is the proxy's data directory (--data); "" keeps the
 	// membership in memory.
 	Data string
+	// Credentials is the directory of this proxy's credentials
+	// (--credentials); "" means DATA/credentials (groupca.DirIn).
+	Credentials string
 	// Raft is the HOST:PORT the membership's consensus listens on
 	// (--raft; port 0: a free port).
 	Raft string
@@ -58,8 +61,9 @@ type Opened struct {
 type opener func(ctx context.Context, o Options) (Opened, error)
 
 // Main runs the proxy command with args (without the program name) until
-// ctx is done: `proxy status` and `proxy remove` (see package admin), or
-// the proxy itself with its membership decided by Raft (Open). The proxy
+// ctx is done: `proxy status` and `proxy remove` (see package admin),
+// `proxy issue` (IssueMain), or the proxy itself with its membership
+// decided by Raft (Open). The proxy
 // prints "proxy ready: client=… pub=… backend=… raft=… [admin=…]" on
 // stdout once its sockets are bound and the membership has it, and logs to
 // stderr. Main returns the exit code: 0 after a clean stop, 1 when the
@@ -71,6 +75,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return admin.StatusMain(ctx, args[1:], stdout, stderr)
 		case "remove":
 			return admin.RemoveMain(ctx, args[1:], stdout, stderr)
+		case "issue":
+			return IssueMain(args[1:], stdout, stderr)
 		}
 	}
 	return run(ctx, args, stdout, stderr, Open)
@@ -84,9 +90,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	listen := fs.String("listen", "127.0.0.1:5555", "`HOST:PORT` of the client socket; the PUB and backend sockets take the next two ports (port 0: free ports for all three)")
 	pubEP := fs.String("pub", "", "PUB `endpoint` (default: tcp://HOST:PORT+1)")
 	backendEP := fs.String("backend", "", "server `endpoint` (default: tcp://HOST:PORT+2)")
-	data := fs.String("data", "", "`directory` that keeps the ring membership across restarts (empty: memory only)")
+	data := fs.String("data", "", "`directory` that keeps the ring membership and the group's credentials across restarts (empty: memory only)")
+	creds := fs.String("credentials", "", "`directory` of this proxy's credentials, written by `proxy issue` for a joining proxy (default: DATA/credentials; a proxy starting a group of its own creates them there)")
 	raftAddr := fs.String("raft", "", "`HOST:PORT` of the membership's Raft transport (default: HOST:PORT+3 of --listen; port 0: a free port)")
-	adminAddr := fs.String("admin", "", "`HOST:PORT` of the admin HTTP API (status, removals, the group's own traffic; default: HOST:PORT+4 of --listen; port 0: a free port)")
+	adminAddr := fs.String("admin", "", "`HOST:PORT` of the admin HTTPS API (status, removals, the group's own traffic; default: loopback, PORT+4 of --listen; port 0: a free port). Give one the other proxies can reach for a group across machines")
 	join := fs.String("join", "", "admin `ADDR[,ADDR...]` of running proxies whose Raft group this proxy joins (asked in turn until one adds it)")
 	deadAfter := fs.Duration("dead-after", proxy.DefaultDeadAfter, "remove a server unreachable for this long (leader only; 0: never)")
 	antiEntropy := fs.Duration("anti-entropy", proxy.DefaultAntiEntropyInterval, "interval of anti-entropy rounds, each comparing the replicas of one ring range (leader only; 0: off)")
@@ -101,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		fmt.Fprintln(stderr, "usage: proxy [flags]")
 		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
 		fmt.Fprintln(stderr, "       proxy remove SERVER_ID [--admin ADDR[,ADDR...]] [--force]")
+		fmt.Fprintln(stderr, "       proxy issue --out DIR [--data DATA | --credentials DIR] [--operator]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -124,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		*raftAddr, err = portFrom(*listen, raftOffset, "Raft", "--raft")
 	}
 	if err == nil && *adminAddr == "" {
-		*adminAddr, err = portFrom(*listen, adminOffset, "admin", "--admin")
+		*adminAddr, err = loopbackFrom(*listen, adminOffset, "admin", "--admin")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
@@ -137,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 2
 	}
-	m, err := open(ctx, Options{Data: *data, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Logger: log})
+	m, err := open(ctx, Options{Data: *data, Credentials: *creds, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1

@@ -30,20 +30,22 @@ func TestRaftAddressDefaultsToPortPlusThree(t *testing.T) {
 	}
 }
 
-func TestAdminAddressDefaultsToPortPlusFour(t *testing.T) {
+func TestAdminAddressDefaultsToLoopbackPortPlusFour(t *testing.T) {
 	for listen, want := range map[string]string{
 		"127.0.0.1:5555":  "127.0.0.1:5559",
 		"127.0.0.1:5565":  "127.0.0.1:5569",
 		"127.0.0.1:0":     "127.0.0.1:0",
 		"0.0.0.0:5555":    "127.0.0.1:5559",
+		"10.1.2.3:5555":   "127.0.0.1:5559",
+		"shop.example:80": "127.0.0.1:84",
 		"[::1]:6000":      "[::1]:6004",
 		"127.0.0.1:65531": "127.0.0.1:65535",
 		"127.0.0.1:65532": "",
 		"nonsense":        "",
 	} {
-		got, err := portFrom(listen, adminOffset, "admin", "--admin")
+		got, err := loopbackFrom(listen, adminOffset, "admin", "--admin")
 		if got != want || (want == "") != (err != nil) {
-			t.Errorf("portFrom(%q, admin) = %q, %v; want %q", listen, got, err, want)
+			t.Errorf("loopbackFrom(%q, admin) = %q, %v; want %q", listen, got, err, want)
 		}
 	}
 }

@@ -63,10 +63,13 @@ var groupTimeouts = membership.Timeouts{
 // Open opens the membership of Main: it opens a membership.Node
 // in o.Data (persistent ID, Raft state in RaftDir) or, if o.Data is empty,
 // in memory under a fresh ID, and serves the admin API on o.Admin (none if
-// empty). Without o.Join the node bootstraps a single-voter group if it
-// has no Raft state yet; with o.Join it asks those admin addresses, in
-// turn and again until ctx ends, to add it as a voter (unless its stored
-// configuration already has it at its address). If o.Data holds a
+// empty). Raft and the admin API run over TLS with this proxy's node
+// credentials (nodeCredentials), which a proxy that starts its own group
+// creates if it has none. Without o.Join the node bootstraps a
+// single-voter group if it has no Raft state yet; with o.Join it asks
+// those admin addresses, in turn and again until ctx ends or one refuses
+// its credentials, to add it as a voter (unless its stored configuration
+// already has it at its address). If o.Data holds a
 // membership.RegistryFile, its ring seeds a Raft state that has none yet and the
 // file is renamed with ImportedSuffix. Open returns once a ring
 // configuration is committed, with the committed N; the returned Attach
@@ -75,10 +78,19 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	client := admin.NewClient()
+	if o.Data != "" {
+		if err := os.MkdirAll(o.Data, 0o755); err != nil {
+			return Opened{}, fmt.Errorf("proxynode: %w", err)
+		}
+	}
+	creds, err := nodeCredentials(o, o.Logger)
+	if err != nil {
+		return Opened{}, err
+	}
+	client := admin.NewClient(creds)
 	fwd := admin.NewForwarder(client)
 	cfg := membership.Config{
-		Bind: o.Raft, N: o.N, VNodes: o.VNodes, Logger: o.Logger, Forwarder: fwd,
+		Bind: o.Raft, TLS: creds.PeerConfig(), N: o.N, VNodes: o.VNodes, Logger: o.Logger, Forwarder: fwd,
 		Timeouts: singleVoterTimeouts, GroupTimeouts: groupTimeouts, NoBootstrap: len(o.Join) > 0,
 	}
 	regPath := ""
@@ -89,9 +101,6 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 		}
 		cfg.ID = id
 	} else {
-		if err := os.MkdirAll(o.Data, 0o755); err != nil {
-			return Opened{}, fmt.Errorf("proxynode: %w", err)
-		}
 		id, err := loadOrCreateID(filepath.Join(o.Data, IDFile))
 		if err != nil {
 			return Opened{}, err
@@ -127,7 +136,9 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 	fwd.SetDirectory(node)
 	var srv *admin.Server
 	if ln != nil {
-		srv = admin.Serve(ln, node, admin.Options{Client: client, Logger: o.Logger})
+		if srv, err = admin.Serve(ln, node, creds, admin.Options{Client: client, Logger: o.Logger}); err != nil {
+			return Opened{}, errors.Join(err, ln.Close(), node.Close())
+		}
 	}
 	closeAll := func() error {
 		var err error
@@ -203,7 +214,10 @@ func listenAdmin(addr string) (net.Listener, error) {
 }
 
 // joinGroup asks the proxies at addrs, in turn, to add this proxy (id at
-// raftAddr) to their Raft group as a voter, until one has or ctx ends.
+// raftAddr) to their Raft group as a voter, until one has or ctx ends. A
+// proxy that refuses this proxy's credentials, or whose credentials this
+// proxy refuses, ends it at once: the two are not of one group, and asking
+// again will not change that.
 func joinGroup(ctx context.Context, c *admin.Client, addrs []string, id, raftAddr string, log *slog.Logger) error {
 	for round := 0; ; round++ {
 		var errs []error
@@ -214,6 +228,9 @@ func joinGroup(ctx context.Context, c *admin.Client, addrs []string, id, raftAdd
 			if err == nil {
 				log.Info("joined the proxies' raft group", "proxy", id, "raft", raftAddr, "via", a)
 				return nil
+			}
+			if admin.Refused(err) {
+				return fmt.Errorf("proxynode: joining through %s: it and this proxy do not hold credentials of one group: %w", a, err)
 			}
 			errs = append(errs, err)
 			if ctx.Err() != nil {

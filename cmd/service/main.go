@@ -8,7 +8,8 @@
 // last proxy dying stops the service with exit status 1.
 //
 // `service status [--json]` prints the status of a running service (its
-// Raft group, ring and servers), asked of its proxies' admin APIs.
+// Raft group, ring and servers), asked of its proxies' admin APIs with the
+// operator credentials in --data.
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 )
 
 const usage = `usage: service [--data DIR] [--servers N>=1] [--proxies 1|3] [--listen HOST:PORT]
-       service status [--json] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]`
+       service status [--json] [--data DIR] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]`
 
 func main() {
 	if ran, code := launcher.RunChild(); ran {
@@ -43,7 +44,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, usage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.Data, "data", "./data", "data `directory`: data/proxy/ (proxy 0), data/proxy-<i>/ and data/server-<id>/")
+	fs.StringVar(&cfg.Data, "data", launcher.DefaultData, "data `directory`: data/proxy/ (proxy 0, with the operator's credentials in data/proxy/credentials/), data/proxy-<i>/ and data/server-<id>/")
 	fs.IntVar(&cfg.Servers, "servers", launcher.DefaultServers, "number of storage servers (at least: every server already in --data is restarted)")
 	fs.IntVar(&cfg.Proxies, "proxies", launcher.DefaultProxies, "number of proxies, one Raft group: 1, or 3 to survive the loss of one (every proxy already in --data is restarted)")
 	fs.StringVar(&cfg.Listen, "listen", launcher.DefaultListen, "proxy 0's client `HOST:PORT`; proxy i uses PORT+10*i, and each takes the next four ports for PUB, backend, Raft and admin (port 0 = free ports)")

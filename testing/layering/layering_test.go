@@ -48,6 +48,7 @@ var rules = []rule{
 		"the proxy routes: it does not decide the membership it routes with"},
 	{"cluster/membership", []string{"hashring", "protocol", "internal/...", "cluster/placement"},
 		"membership decides the ring: it does not import the proxy that routes with it"},
+	{"cluster/groupca", nil, "the group's certificate authority rests on the standard library alone"},
 	{"cluster/...", []string{"crdt", "hashring", "protocol", "storage", "internal/...", "cluster/..."}, "the cluster side never imports the device side or test infrastructure"},
 
 	{"testing/...", []string{"..."}, "test infrastructure may import anything but the mains"},
@@ -153,6 +154,7 @@ func TestTheRulesCatchABrokenLayering(t *testing.T) {
 		"cluster/antientropy": {"cluster/proxy"},
 		"client/syncer":       {"cluster/proxy"},
 		"cluster/server":      {"client/replica"},
+		"cluster/groupca":     {"internal/atomicfile"},
 		"tui":                 {"cluster/proxy"},
 		"internal/doorbell":   {"storage"},
 		"cmd/proxy":           {"testing/testcluster"},
