@@ -24,6 +24,10 @@
 //     it did not see apply on top of it, so concurrent sets end at one of
 //     their values and a concurrent +1 still counts. A remove that saw a set
 //     cancels it.
+//   - A category or note is a value a remove clears when it is stamped
+//     before the remove; it never keeps an item present.
+//   - A list forgets what removes at or before its floor cancelled, and
+//     keeps at most MaxTombstones removed items (compact.go).
 //   - Bought never hides wanted: a local edit cannot set or decrease wanted
 //     below what is bought; concurrent buys may pass wanted, and the item then
 //     shows as over-bought (Bought > Wanted, nothing remaining).
@@ -37,7 +41,8 @@
 //     their removes keep the rule they were made under (see codec_v1.go).
 //
 // Files: list.go (the list and its edits), item.go (an item's state, what
-// it derives, its merge), clock.go (the hybrid logical clock), codec.go and
+// it derives, its merge), compact.go (what the list forgets, and
+// MergeComplete), clock.go (the hybrid logical clock), codec.go and
 // decode.go (the canonical encoding of format version 2), codec_v1.go
 // (reading version 1), normalize.go, errors.go (limits and errors).
 package crdt

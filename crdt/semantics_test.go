@@ -165,3 +165,29 @@ func TestConcurrentCategoriesAndNotesEndAtTheLaterValue(t *testing.T) {
 		t.Fatalf("got %+v, want category fridge (later) and the note", v)
 	}
 }
+
+// A remove clears the texts set before it by the clock, seen or not: the
+// item, added again, starts without them; a text set after the remove, even
+// concurrently, stays for the next life. Texts never keep an item present.
+func TestARemoveClearsTheTextsSetBeforeIt(t *testing.T) {
+	for _, removeLater := range []bool{true, false} {
+		text := func(r *replica) error { return r.list.SetCategory(r.clock, "milk", "dairy") }
+		rm := func(r *replica) error { return r.list.Remove(r.clock, "milk") }
+		onA, onB := text, rm
+		if !removeLater {
+			onA, onB = rm, text
+		}
+		a, _ := concurrently(t, nil, onA, onB, "milk")
+		if _, ok := a.list.Lookup("milk"); ok {
+			t.Fatalf("remove later=%v: a category edit kept milk present", removeLater)
+		}
+		must(t, a.list.Add(a.clock, "milk", 1))
+		want := ""
+		if !removeLater {
+			want = "dairy"
+		}
+		if v := mustItem(t, a.list, "milk"); v.Category != want {
+			t.Fatalf("remove later=%v: milk added again has category %q, want %q", removeLater, v.Category, want)
+		}
+	}
+}
