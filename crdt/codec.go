@@ -62,7 +62,11 @@ func (w *encoder) slots(ss []slot, cut bool) {
 			_ = w.e.EncodeArrayLen(slotFields)
 		}
 		w.stamp(s.stamp)
-		w.optStamp(s.base())
+		if s.ext == nil {
+			_ = w.e.EncodeNil() // no base: the common case
+		} else {
+			w.optStamp(s.ext.base)
+		}
 		if cut {
 			w.stamp(s.by())
 		}
@@ -128,7 +132,9 @@ func Decode(data []byte) (*List, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	l.max = l.computeMax() // list() counted the present items
+	// Every stamp of a valid state is at most one computeMax visits, so the
+	// newest one read is the list's; list() counted the present items.
+	l.max = maxStamp(l.max, d.max)
 	return l, nil
 }
 
@@ -137,6 +143,7 @@ type decoder struct {
 	dec     *msgpack.Decoder
 	err     error
 	v1      bool                // reading format version 1
+	max     Timestamp           // the newest stamp read: the list's MaxStamp
 	scratch [timestampSize]byte // what bin reads into
 }
 
@@ -220,6 +227,9 @@ func (d *decoder) stamp(what string) Timestamp {
 	if !ok {
 		d.fail("%s is out of range (wall %d ms, logical %d): a stamp's wall time is 0 to the end of the year 9999 (%d ms) and its logical counter at most %d",
 			what, t.Wall, t.Logical, int64(MaxWall), uint32(MaxLogical))
+	}
+	if t.After(d.max) {
+		d.max = t
 	}
 	return t
 }

@@ -95,7 +95,7 @@ func (l *List) normalise(it *item, floor Timestamp) bool {
 // not depend on one). It reports whether it changed anything and whether
 // nothing of the item is left.
 func (it *item) normalise(floor Timestamp) (changed, gone bool) {
-	if len(it.cut) == 0 && it.set.at.IsZero() && it.legacyRemoved.IsZero() && it.removed.IsZero() &&
+	if len(it.cut) == 0 && it.set.obs == nil && it.removed.IsZero() && it.legacyRemoved.IsZero() &&
 		(floor.IsZero() || (it.category.at.IsZero() && it.note.at.IsZero())) {
 		return false, len(it.slots) == 0 // never removed, no set: nothing to forget
 	}
