@@ -57,8 +57,13 @@ func (t Timestamp) appendBinary(b []byte) []byte {
 	return append(b, t.Replica[:]...)
 }
 
-// timestampFromBinary reads the 28-byte form of a stamp; ok is false if b
-// is not 28 bytes or the stamp is out of range (see MaxWall).
+// TimestampFromBinary reads a stamp in the 28-byte form the list encoding
+// writes (docs/PROTOCOL.md, "List bodies"); ok is false if b is not 28 bytes
+// or the stamp is out of range (see MaxWall). Storage uses it to read a
+// list's floor without decoding the list.
+func TimestampFromBinary(b []byte) (Timestamp, bool) { return timestampFromBinary(b) }
+
+// timestampFromBinary is TimestampFromBinary.
 func timestampFromBinary(b []byte) (t Timestamp, ok bool) {
 	if len(b) != timestampSize {
 		return Timestamp{}, false

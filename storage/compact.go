@@ -66,14 +66,40 @@ func (s *Store) storedFloorLocked(k listKey) (crdt.Timestamp, error) {
 	} else if err != nil {
 		return crdt.Timestamp{}, fmt.Errorf("storage: reading %s: %w", describeKey(key), err)
 	}
+	defer closer.Close()
+	if payload, err := decodeValue(raw); err == nil {
+		if floor, ok := namePartFloor(k, payload); ok {
+			return floor, nil // verified and current: no need to decode it
+		}
+	}
 	head, _, err := decodePart(partKey{list: k, name: true}, raw)
 	if err != nil {
-		bad := newBad(key, raw, err)
-		closer.Close()
-		return crdt.Timestamp{}, s.markDamagedLocked(k, []badValue{bad})
+		return crdt.Timestamp{}, s.markDamagedLocked(k, []badValue{newBad(key, raw, err)})
 	}
-	closer.Close()
 	return head.Floor(), nil
+}
+
+// namePartFloor reads the floor of list k's name part from its payload
+// without decoding it: [6, 2, bin16 id, name, nameAt, floor, []]. ok is
+// false unless the payload has exactly that shape in the current format
+// (one of an earlier format is decoded instead).
+func namePartFloor(k listKey, payload []byte) (crdt.Timestamp, bool) {
+	id := k.id()
+	prefix := append([]byte{0x96, crdt.FormatVersion, 0xc4, 16}, id[:]...)
+	if len(payload) < len(prefix)+1 || !bytes.Equal(payload[:len(prefix)], prefix) || payload[len(payload)-1] != 0x90 {
+		return crdt.Timestamp{}, false
+	}
+	b := payload[len(prefix) : len(payload)-1]
+	if !namePartShape(b) {
+		return crdt.Timestamp{}, false
+	}
+	n, h := strHeader(b)
+	floor := b[h+n+2+28:]
+	if floor[0] == 0xc0 { // nil: no floor
+		return crdt.Timestamp{}, true
+	}
+	t, ok := crdt.TimestampFromBinary(floor[2:])
+	return t, ok && !t.IsZero()
 }
 
 // rewriteLocked merges in, a state of list k, into the whole stored list at

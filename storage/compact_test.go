@@ -167,3 +167,29 @@ func TestTheStoreKeepsAtMostMaxTombstones(t *testing.T) {
 		t.Fatal("milk lost")
 	}
 }
+
+// TestNamePartFloorReadsWhatDecodeReads: the floor read from a name part's
+// bytes is the one decoding finds, with and without a floor, and a payload
+// of another shape is left to the decoder.
+func TestNamePartFloorReadsWhatDecodeReads(t *testing.T) {
+	c := crdt.NewClock(uuid.New())
+	l := newList(t, c, "groceries", "milk")
+	if err := l.Remove(c, "milk"); err != nil {
+		t.Fatal(err)
+	}
+	k := keyOf(l.ID())
+	for _, floor := range []crdt.Timestamp{{}, l.MaxStamp()} {
+		l.Compact(floor)
+		head := l.Split()[0]
+		got, ok := namePartFloor(k, head.Encode())
+		if !ok || got != head.Floor() {
+			t.Fatalf("floor %v: read %v %v, want %v", floor, got, ok, head.Floor())
+		}
+	}
+	if _, ok := namePartFloor(keyOf(uuid.New()), l.Split()[0].Encode()); ok {
+		t.Fatal("another list's name part was read")
+	}
+	if _, ok := namePartFloor(k, l.Split()[1%len(l.Split())].Encode()[:10]); ok {
+		t.Fatal("a truncated payload was read")
+	}
+}
