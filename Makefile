@@ -53,7 +53,9 @@ test: deps vet
 # CHAOS_DURATION while servers and the leader proxy are SIGKILLed and
 # restarted and others paused, then the convergence checks; it prints its
 # figures. About CHAOS_DURATION plus two minutes. CHAOS_SEED=n replays a
-# fault schedule; CHAOS_KEEP=dir keeps the data and log.
+# fault schedule; CHAOS_KEEP=dir keeps the data and log; CHAOS_HORIZON
+# (default 20s) is the servers' tombstone horizon, short so that lists are
+# compacted under faults.
 CHAOS_DURATION ?= 60s
 chaos: deps
 	CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -tags chaos -count=1 -v -timeout 30m -run '^TestChaos$$' ./testing/chaos/

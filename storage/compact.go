@@ -39,19 +39,23 @@ import (
 // path costs a read of the list per remove; adds, buys and edits of
 // present items take the per-part path.
 
+// horizonSteps is how many steps of the horizon's floor a horizon holds.
+const horizonSteps = 8
+
 // errWholeList tells mergeLocked that a write must take the whole-list path.
 var errWholeList = errors.New("storage: write needs the whole list")
 
 // horizonFloor returns the floor the store's horizon sets now: the time
-// TombstoneHorizon ago, rounded down to a step of a 90th of the horizon (the
-// start of a UTC day at the default of 90 days), so that the writes of one
-// step agree on it and each list is rewritten once per step at most; zero
-// without a horizon.
+// TombstoneHorizon ago, rounded down to a step of an eighth of the horizon
+// (11¼ days at the default of 90), so that the replicas of a list, each
+// compacting at its own writes, mostly agree on the floor and anti-entropy
+// does not carry floors back and forth; a remove is kept for at least the
+// horizon and at most a step more. Zero without a horizon.
 func (s *Store) horizonFloor() crdt.Timestamp {
 	if s.horizon <= 0 {
 		return crdt.Timestamp{}
 	}
-	step := max(s.horizon/90, time.Millisecond)
+	step := max(s.horizon/horizonSteps, time.Millisecond)
 	return crdt.Timestamp{Wall: s.now().Add(-s.horizon).UTC().Truncate(step).UnixMilli()}
 }
 

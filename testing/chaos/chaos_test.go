@@ -53,6 +53,9 @@ func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
 
 func TestChaos(t *testing.T) {
 	duration := envDuration(t, "CHAOS_DURATION", 60*time.Second)
+	// Servers forget removes after a short horizon, so lists are compacted
+	// under faults too; every writer syncs far more often than that.
+	horizon := envDuration(t, "CHAOS_HORIZON", 20*time.Second)
 	converge := envDuration(t, "CHAOS_CONVERGE", 5*time.Minute)
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("CHAOS_SEED"); v != "" {
@@ -101,7 +104,7 @@ func TestChaos(t *testing.T) {
 		Listen:       "127.0.0.1:0",
 		Stderr:       logs,
 		ProxyArgs:    []string{"--heartbeat", heartbeat.String(), "--timeout", "3s", "--anti-entropy", "250ms"},
-		ServerArgs:   []string{"--heartbeat", heartbeat.String()},
+		ServerArgs:   []string{"--heartbeat", heartbeat.String(), "--tombstone-horizon", horizon.String()},
 		ReadyTimeout: time.Minute,
 		StopGrace:    10 * time.Second,
 	})
@@ -165,7 +168,7 @@ func TestChaos(t *testing.T) {
 	// The verdict: a quorum read of every list through one proxy, judged
 	// by the writers' ledger.
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	verdict, _, err := testcluster.Pull(pctx, c.ClientEndpoints()[0], w.Lists(), ledger, 3*time.Second)
+	verdict, finals, err := testcluster.Pull(pctx, c.ClientEndpoints()[0], w.Lists(), ledger, 3*time.Second)
 	cancel()
 	if err != nil {
 		t.Fatalf("reading the lists back: %v", err)
@@ -211,6 +214,14 @@ func TestChaos(t *testing.T) {
 	logf("  time to converge after the faults: %v (%s)", toConverge.Round(time.Millisecond), conv.detail)
 	logf("  anti-entropy on the leader: %s", conv.antiEntropy)
 	logf("  verdict (quorum read through proxy 0): %v", verdict)
+	compacted, kept := 0, 0
+	for _, l := range finals {
+		if !l.Floor().IsZero() {
+			compacted++
+		}
+		kept += l.Tombstones()
+	}
+	logf("  compaction: %d of %d lists have forgotten removes past the %v horizon; %d removed items kept in all", compacted, len(finals), horizon, kept)
 	logf("  replicas: %v", report)
 	logf("  syncing clients: %d clients × %d lists, %d problems", len(clientStates), len(w.Lists()), len(clientProblems))
 	for _, s := range stores {

@@ -505,3 +505,26 @@ func TestVerdictSaysWhetherDataWasLost(t *testing.T) {
 		t.Errorf("named %q: want two failures and a line for the one left out", got)
 	}
 }
+
+// TestAStoredStateThatForgotOldRemovesPasses: a stored state compacted at a
+// floor (it forgot the tombstone of a removed item, as servers do after the
+// horizon) is still judged correct; a lost acknowledged edit after the
+// floor is still named.
+func TestAStoredStateThatForgotOldRemovesPasses(t *testing.T) {
+	a := newWriter(t, "writer A", replicaA)
+	var l landed
+	l.add(a.push(rename("groceries"), true), a.push(add("milk", 2), true), a.push(add("eggs", 1), true))
+	l.add(a.push(remove("eggs"), true))
+	s := l.state(t)
+	s.Compact(s.MaxStamp())
+	if s.Tombstones() != 0 {
+		t.Fatal("control: the stored state should have forgotten eggs")
+	}
+	wantOK(t, "compacted state", all(a).Check(listID, s))
+
+	lost := a.push(add("milk", 1), true)
+	_ = lost // acknowledged, but the stored state never got it
+	if v := all(a).Check(listID, s); v.Lost == 0 {
+		t.Fatalf("verdict %v: the lost +1 on milk after the floor is not named", v)
+	}
+}

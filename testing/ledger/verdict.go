@@ -169,6 +169,7 @@ func (l *Ledger) Check(list uuid.UUID, final *crdt.List) Verdict {
 				Writers: holders.of(k, sp), Stored: sp.describe(k), Bound: jp.describe(k)})
 		}
 	}
+	t = atFloor(t, s)
 	if jt := mustJoin(s, t); !sameBytes(jt, t) {
 		if sp == nil {
 			sp = split(s)
@@ -227,6 +228,7 @@ func (s *Sent) Check(read *crdt.List) []Failure {
 	if t == nil {
 		t = crdt.Empty(read.ID())
 	}
+	t = atFloor(t, read)
 	j := mustJoin(read, t)
 	if sameBytes(j, t) {
 		return nil
@@ -237,6 +239,19 @@ func (s *Sent) Check(read *crdt.List) []Failure {
 		out = append(out, Failure{List: read.ID(), Item: k.item, Kind: Invented, Stored: rp.describe(k), Bound: tp.describe(k)})
 	}
 	return out
+}
+
+// atFloor returns bound compacted at the floor of state (crdt/compact.go),
+// bound itself if that forgets nothing: a state that forgot what removes
+// before its floor cancelled is still within the bound when the bound
+// forgets the same.
+func atFloor(bound, state *crdt.List) *crdt.List {
+	if !state.Floor().After(bound.Floor()) {
+		return bound
+	}
+	c := bound.Clone()
+	c.Compact(state.Floor())
+	return c
 }
 
 func mustJoin(x, y *crdt.List) *crdt.List {
