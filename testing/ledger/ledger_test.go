@@ -528,3 +528,29 @@ func TestAStoredStateThatForgotOldRemovesPasses(t *testing.T) {
 		t.Fatalf("verdict %v: the lost +1 on milk after the floor is not named", v)
 	}
 }
+
+// TestAnEditCancelledByAnUnacknowledgedRemoveThenForgottenPasses: writer
+// B's +1 is acknowledged; writer A's remove, which saw it, timed out but
+// landed; the servers then forgot the item at their floor. The stored
+// state lacks the +1 and the remove alike, and is correct: the remove was
+// sent. Without the remove among the attempts the same state loses the +1.
+func TestAnEditCancelledByAnUnacknowledgedRemoveThenForgottenPasses(t *testing.T) {
+	a, b := newWriter(t, "writer A", replicaA), newWriter(t, "writer B", replicaB)
+	var l landed
+	l.add(a.push(rename("groceries"), true), a.push(add("milk", 1), true), a.push(add("eggs", 2), true))
+	b.pull(l.state(t))
+	l.add(b.push(add("eggs", 1), true))
+	a.pull(l.state(t))
+	l.add(a.push(remove("eggs"), false)) // timed out, landed
+	s := l.state(t)
+	s.Compact(s.MaxStamp())
+	if _, kept := s.Lookup("eggs"); kept || s.Tombstones() != 0 {
+		t.Fatal("control: the stored state should have forgotten eggs")
+	}
+	wantOK(t, "forgotten after an unacknowledged remove", all(a, b).Check(listID, s))
+
+	// Writer B alone never sent the remove: for its ledger the +1 is lost.
+	if v := all(b).Check(listID, s); v.Lost == 0 {
+		t.Fatalf("verdict %v: without the remove among the attempts, the +1 must be lost", v)
+	}
+}
