@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -65,8 +66,12 @@ type Store struct {
 	hints   hintCounter         // hint records: how many, the cap, the last sequence number
 	index   listIndex           // every stored list: position, write version, digest hash
 
-	horizon time.Duration    // Options.TombstoneHorizon; read-only
-	now     func() time.Time // Options.Now; read-only
+	horizon  time.Duration    // Options.TombstoneHorizon; read-only
+	now      func() time.Time // Options.Now; read-only
+	selfHeal bool             // Options.SelfHeal; read-only
+
+	heals        atomic.Uint64 // lists healed since Open (heal.go)
+	damagedCount atomic.Int64  // lists with a damaged mark: entries of the stripes' damaged sets
 
 	// closeMu guards closed. Every operation holds it shared for its whole
 	// duration and Close holds it exclusively, so Close waits for the
@@ -98,7 +103,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: opening %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize),
-		horizon: opts.TombstoneHorizon, now: opts.Now}
+		horizon: opts.TombstoneHorizon, now: opts.Now, selfHeal: opts.SelfHeal}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -209,12 +214,16 @@ func (s *Store) isDamagedLocked(k listKey) bool {
 // The caller holds k's stripe lock and writes the marker key itself.
 func (s *Store) setDamagedLocked(k listKey, on bool) {
 	st := s.stripeOf(k)
-	if !on {
+	_, was := st.damaged[k]
+	switch {
+	case !on && was:
 		delete(st.damaged, k)
-		return
+		s.damagedCount.Add(-1)
+	case on && !was:
+		if st.damaged == nil {
+			st.damaged = make(map[listKey]struct{})
+		}
+		st.damaged[k] = struct{}{}
+		s.damagedCount.Add(1)
 	}
-	if st.damaged == nil {
-		st.damaged = make(map[listKey]struct{})
-	}
-	st.damaged[k] = struct{}{}
 }
