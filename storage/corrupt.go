@@ -45,6 +45,9 @@ import (
 //     replicas rebuild the list by merging. A self-healing store heals a
 //     damaged list whose corrupt values have become healable (one marked by
 //     a store that did not heal) at its next write.
+//
+// A store whose engine files are corrupt, so that it cannot be opened at
+// all, is another matter: see aside.go.
 
 // CorruptError describes one corrupt stored value. It matches ErrCorrupt
 // under errors.Is.

@@ -65,4 +65,8 @@
 // [ErrCorrupt], and the list stays refused until an operator runs
 // [Store.Repair] (drop the corrupt parts, keep the rest) or [Store.Discard]
 // (drop the whole list); the other replicas then rebuild it. See corrupt.go.
+//
+// Corrupt engine files (a table that fails Pebble's checksums) make Open fail
+// with [ErrStoreCorrupt], or, with Options.SetAsideCorrupt, move the engine
+// aside beside the store's directory and open an empty store (aside.go).
 package storage

@@ -65,6 +65,10 @@ type Options struct {
 	// once (heal.go). For a replica whose lists other replicas also hold:
 	// storage servers set it.
 	SelfHeal bool
+	// SetAsideCorrupt makes Open, when the engine's files are corrupt, move
+	// them aside and start with an empty store instead of failing
+	// (aside.go). Storage servers set it: the other owners refill them.
+	SetAsideCorrupt bool
 }
 
 // pebbleOptions returns the engine options for o. The caller must Unref the
