@@ -33,6 +33,29 @@ func (s *Store) Quarantined() ([]QuarantineEntry, error) {
 	return out, err
 }
 
+// Damaged returns the lists marked damaged, in ring order: they hold
+// corrupt values and refuse writes until Repair or Discard.
+func (s *Store) Damaged() ([]uuid.UUID, error) {
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixDamaged}, UpperBound: []byte{prefixDamaged + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("storage: reading damaged markers: %w", err)
+	}
+	var out []uuid.UUID
+	for it.First(); it.Valid(); it.Next() {
+		if len(it.Key()) == listKeyLen {
+			out = append(out, uuid.UUID(it.Key()[9:listKeyLen]))
+		}
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("storage: reading damaged markers: %w", err)
+	}
+	return out, nil
+}
+
 // ClearQuarantine deletes the quarantined copies of the list's values, once
 // an operator has inspected them, and returns how many it deleted. It does
 // not touch the list itself.
