@@ -93,6 +93,7 @@ func setAside(dir string, now time.Time) (string, error) {
 		aside = base + "-" + strconv.Itoa(i)
 	}
 	if err := os.Rename(filepath.Join(dir, engineDir), filepath.Join(aside, engineDir)); err != nil {
+		os.Remove(aside) // empty: nothing was moved
 		return "", err
 	}
 	for _, d := range []string{aside, dir, filepath.Dir(dir)} {
