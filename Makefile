@@ -54,8 +54,8 @@ test: deps vet
 # restarted and others paused, then the convergence checks; it prints its
 # figures. About CHAOS_DURATION plus two minutes. CHAOS_SEED=n replays a
 # fault schedule; CHAOS_KEEP=dir keeps the data and log; CHAOS_HORIZON
-# (default 20s) is the servers' tombstone horizon, short so that lists are
-# compacted under faults.
+# (default 40s) is the servers' tombstone horizon, short so that lists are
+# compacted under faults (it must exceed the longest a replica lags).
 CHAOS_DURATION ?= 60s
 chaos: deps
 	CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -tags chaos -count=1 -v -timeout 30m -run '^TestChaos$$' ./testing/chaos/

@@ -213,32 +213,60 @@ func DecodeDigestReplyBody(p []byte) (DigestReplyBody, error) {
 }
 
 // ServerReportBody is the body of a ServerReport: [lists uint, hints uint,
-// moving uint]: the lists the server stores, the hints it keeps for other
-// servers, and how many of its hints move lists to new owners after a
-// ring change (rebalancing) rather than covering a down owner.
+// moving uint, healed uint, damaged uint, reset uint]: the lists the server
+// stores, the hints it keeps for other servers, how many of its hints move
+// lists to new owners after a ring change (rebalancing) rather than cover a
+// down owner, how many times it healed a list since it started (dropped
+// corrupt values, so that the other replicas make the list whole again),
+// how many lists it refuses as damaged until an operator repairs them, and
+// 1 if it started with an empty store after setting a corrupt one aside (0
+// otherwise). A body of the first three fields alone, from a server that
+// predates the others, decodes with them zero.
 type ServerReportBody struct {
 	Lists, Hints, Moving uint64
+	Healed, Damaged      uint64
+	Reset                bool
 }
 
 // Encode returns the body's encoding.
 func (b ServerReportBody) Encode() ([]byte, error) {
-	out := appendArrayLen(make([]byte, 0, 28), 3)
+	out := appendArrayLen(make([]byte, 0, 48), 6)
 	out = appendUint(out, b.Lists)
 	out = appendUint(out, b.Hints)
-	return appendUint(out, b.Moving), nil
+	out = appendUint(out, b.Moving)
+	out = appendUint(out, b.Healed)
+	out = appendUint(out, b.Damaged)
+	reset := uint64(0)
+	if b.Reset {
+		reset = 1
+	}
+	return appendUint(out, reset), nil
 }
 
-// DecodeServerReportBody decodes a ServerReport's body.
+// DecodeServerReportBody decodes a ServerReport's body, of three fields or
+// six.
 func DecodeServerReportBody(p []byte) (ServerReportBody, error) {
 	r, err := bodyReader("server report body", p, MaxControlBodySize)
 	if err != nil {
 		return ServerReportBody{}, err
 	}
 	var b ServerReportBody
-	r.fixedArray("server report body", 3)
+	n := r.arrayLen("server report body")
+	if r.err == nil && n != 3 && n != 6 {
+		r.fail(ErrMalformed, "server report body has %d fields, want 3 or 6", n)
+	}
 	b.Lists = r.uint("lists")
 	b.Hints = r.uint("hints")
 	b.Moving = r.uint("moving")
+	if n == 6 {
+		b.Healed = r.uint("healed")
+		b.Damaged = r.uint("damaged")
+		reset := r.uint("reset")
+		if r.err == nil && reset > 1 {
+			r.fail(ErrMalformed, "reset = %d, want 0 or 1", reset)
+		}
+		b.Reset = reset == 1
+	}
 	if err := finish(&r, "server report body", func() error { return nil }); err != nil {
 		return ServerReportBody{}, err
 	}

@@ -81,7 +81,23 @@ func TestDigestBodiesRefuseBadValues(t *testing.T) {
 	if _, err := twice.Encode(); !errors.Is(err, ErrMalformed) {
 		t.Errorf("a repeated entry: %v, want ErrMalformed", err)
 	}
-	if _, err := DecodeServerReportBody([]byte{0x92, 0x01, 0x02}); !errors.Is(err, ErrMalformed) {
-		t.Errorf("a 2-field report: %v, want ErrMalformed", err)
+	for _, body := range [][]byte{
+		{0x92, 0x01, 0x02},                               // 2 fields
+		{0x94, 0x01, 0x02, 0x03, 0x04},                   // 4 fields
+		{0x96, 0x01, 0x02, 0x03, 0x04, 0x05, 0x02},       // reset 2
+		{0x97, 0x01, 0x02, 0x03, 0x04, 0x05, 0x01, 0x00}, // 7 fields
+	} {
+		if _, err := DecodeServerReportBody(body); !errors.Is(err, ErrMalformed) {
+			t.Errorf("report %x: %v, want ErrMalformed", body, err)
+		}
+	}
+}
+
+// TestAThreeFieldServerReportStillDecodes: a server that predates the
+// corruption counts sends [lists, hints, moving]; it decodes with them zero.
+func TestAThreeFieldServerReportStillDecodes(t *testing.T) {
+	b, err := DecodeServerReportBody([]byte{0x93, 0xcd, 0x01, 0x2c, 0x02, 0x01})
+	if want := (ServerReportBody{Lists: 300, Hints: 2, Moving: 1}); err != nil || b != want {
+		t.Fatalf("3-field report: %+v, %v; want %+v", b, err, want)
 	}
 }

@@ -63,7 +63,7 @@ func samples(t testing.TB) []sample {
 		{"Handoff", must(NewHandoff(5, 9, listA, "s2", listBody))},
 		{"EpochAnnounce", must(NewEpochAnnounce(0, epochRing))},
 		{"EpochAnnounceAcked", must(NewEpochAnnounce(12, EpochBody{Epoch: 1 << 33, N: 1, VNodes: 1024}))},
-		{"ServerReport", must(NewServerReport(9, ServerReportBody{Lists: 300, Hints: 2, Moving: 1}))},
+		{"ServerReport", must(NewServerReport(9, ServerReportBody{Lists: 300, Hints: 2, Moving: 1, Healed: 4, Damaged: 1, Reset: true}))},
 		{"Digest", must(NewDigest(13, 9, DigestBody{Start: 1, End: 1 << 63, Buckets: 64, Want: []int{0, 63}}))},
 		{"DigestReply", must(NewDigestReply(13, 9, DigestReplyBody{
 			Buckets: []BucketSum{{Count: 1, Sum: 0xfeed}, {}},

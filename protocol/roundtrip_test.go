@@ -201,7 +201,7 @@ func TestLargestBodiesFit(t *testing.T) {
 		{"ServerHello", ServerHelloBody{long("s", MaxServerIDLen)}.Encode, func(p []byte) error { _, err := DecodeServerHelloBody(p); return err }, TypeServerHello, Header{RequestID: 1}},
 		{"EpochAnnounce", EpochBody{1<<64 - 1, MaxReplication, MaxVNodes, members}.Encode, func(p []byte) error { _, err := DecodeEpochBody(p); return err }, TypeEpochAnnounce, Header{}},
 		{"Handoff", hint.Encode, func(p []byte) error { _, err := DecodeHintBody(p); return err }, TypeHandoff, Header{RequestID: 1, ListID: listA}},
-		{"ServerReport", ServerReportBody{1<<64 - 1, 1<<64 - 1, 1<<64 - 1}.Encode, func(p []byte) error { _, err := DecodeServerReportBody(p); return err }, TypeServerReport, Header{}},
+		{"ServerReport", ServerReportBody{1<<64 - 1, 1<<64 - 1, 1<<64 - 1, 1<<64 - 1, 1<<64 - 1, true}.Encode, func(p []byte) error { _, err := DecodeServerReportBody(p); return err }, TypeServerReport, Header{}},
 		{"Digest", DigestBody{1<<64 - 1, 1<<64 - 2, MaxDigestBuckets, want}.Encode, func(p []byte) error { _, err := DecodeDigestBody(p); return err }, TypeDigest, Header{RequestID: 1}},
 		{"DigestReply", DigestReplyBody{sums, entries, true}.Encode, func(p []byte) error { _, err := DecodeDigestReplyBody(p); return err }, TypeDigestReply, Header{RequestID: 1}},
 	}

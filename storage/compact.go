@@ -60,8 +60,8 @@ func (s *Store) horizonFloor() crdt.Timestamp {
 }
 
 // storedFloorLocked returns the floor in the stored name part of list k
-// (zero if there is none). A corrupt name part marks the list damaged and
-// fails as mergeLocked does. The caller holds k's stripe lock.
+// (zero if there is none). A corrupt name part fails with a *corruptFound,
+// which mergeLocked handles. The caller holds k's stripe lock.
 func (s *Store) storedFloorLocked(k listKey) (crdt.Timestamp, error) {
 	key := k.nameKey()
 	raw, closer, err := s.db.Get(key)
@@ -78,7 +78,7 @@ func (s *Store) storedFloorLocked(k listKey) (crdt.Timestamp, error) {
 	}
 	head, _, err := decodePart(partKey{list: k, name: true}, raw)
 	if err != nil {
-		return crdt.Timestamp{}, s.markDamagedLocked(k, []badValue{newBad(key, raw, err)})
+		return crdt.Timestamp{}, &corruptFound{[]badValue{newBad(key, raw, err)}}
 	}
 	return head.Floor(), nil
 }
@@ -108,8 +108,8 @@ func namePartFloor(k listKey, payload []byte) (crdt.Timestamp, bool) {
 
 // rewriteLocked merges in, a state of list k, into the whole stored list at
 // the later of its floor and the horizon's, and commits the parts that
-// changed without syncing. extra is as for mergeLocked. The caller holds
-// k's stripe lock.
+// changed without syncing. extra is as for mergeLocked. Corrupt stored
+// values fail it with a *corruptFound. The caller holds k's stripe lock.
 func (s *Store) rewriteLocked(k listKey, in *crdt.List, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
 	cur := crdt.Empty(k.id())
 	stored := map[string][]byte{} // part key → payload
@@ -129,7 +129,7 @@ func (s *Store) rewriteLocked(k listKey, in *crdt.List, extra func(*pebble.Batch
 		return 0, false, err
 	}
 	if len(bad) > 0 {
-		return 0, false, s.markDamagedLocked(k, bad)
+		return 0, false, &corruptFound{bad}
 	}
 	if err := cur.Merge(in); err != nil {
 		return 0, false, fmt.Errorf("storage: merging into list %s: %w", k.id(), err)

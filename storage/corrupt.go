@@ -16,25 +16,38 @@ import (
 // its payload does not crdt.Decode, or it decodes to something other than the
 // part its key names (another list, another item, the wrong kind of part:
 // this catches values written under the wrong key, which a checksum of the
-// payload alone would not). Whoever meets a corrupt value (Load, SaveMerge,
-// Repair, Discard) does three things:
+// payload alone would not). A corrupt value is never served. Whoever meets
+// one (Load and LoadEncoded, hence digests and hinted deliveries; SaveMerge
+// and SaveHinted; Repair and Discard) first copies it into the quarantine:
+// key 'q' | original key | time (8 bytes, big-endian Unix nanoseconds),
+// value uvarint(len(reason)) | reason | the raw value. An identical copy
+// already there is not duplicated. The copies stay for inspection
+// (Quarantined) until an operator clears them (ClearQuarantine).
 //
-//  1. Copies it into the quarantine: key 'q' | original key | time (8 bytes,
-//     big-endian Unix nanoseconds), value uvarint(len(reason)) | reason | the
-//     raw value. An identical copy already there is not duplicated.
-//  2. Marks the list damaged: key 'd' | position | ID, mirrored in memory.
+// Then one of two things happens:
+//
+//   - Healing (Options.SelfHeal, storage servers; heal.go). If every corrupt
+//     value of the list is damaged bytes (too short, or failing its
+//     checksum), they are dropped in the same synced batch as their copies,
+//     and the operation goes on with what is left: a read returns it, a
+//     write merges into it. The other replicas make the list whole again,
+//     as merging is a join: anti-entropy, or read repair, stores the merge
+//     of the owners' states here.
+//   - Refusal (any other corrupt value, or a store that does not heal). The
+//     list is marked damaged: key 'd' | position | ID, mirrored in memory.
 //     SaveMerge refuses a damaged list with ErrCorrupt even when the delta
-//     does not touch the corrupt part, so nothing is merged on top of a state
-//     known to be incomplete.
-//  3. Fails with an error matching ErrCorrupt (a *CorruptError per value).
+//     does not touch the corrupt part, so nothing is merged on top of a
+//     state known to be incomplete, and reads fail with an error matching
+//     ErrCorrupt (a *CorruptError per value). The corrupt value stays where
+//     it is, never overwritten, until an operator decides (`server repair`):
+//     Repair drops the corrupt parts and keeps the good ones; Discard drops
+//     the whole list. Either clears the damaged mark, after which the other
+//     replicas rebuild the list by merging. A self-healing store heals a
+//     damaged list whose corrupt values have become healable (one marked by
+//     a store that did not heal) at its next write.
 //
-// The corrupt value stays where it is: it is never served, and never
-// overwritten, until an operator decides. Repair drops the corrupt parts and
-// keeps the good ones; Discard drops the whole list. Either clears the damaged
-// mark, after which anti-entropy (or the client) merges the list back from
-// other replicas; merging is a join, so a list rebuilt from a partial state
-// converges to the full one. The quarantine keeps the raw bytes for
-// inspection (Quarantined) until the operator clears them (ClearQuarantine).
+// A store whose engine files are corrupt, so that it cannot be opened at
+// all, is another matter: see aside.go.
 
 // CorruptError describes one corrupt stored value. It matches ErrCorrupt
 // under errors.Is.

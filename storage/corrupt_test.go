@@ -222,3 +222,27 @@ func TestCorruptionKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestDamagedListsAreListed: Damaged names the lists marked damaged, across
+// a restart, until Repair.
+func TestDamagedListsAreListed(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir)
+	c := crdt.NewClock(uuid.New())
+	l := newList(t, c, "list", "milk")
+	mustSave(t, s, newList(t, c, "sound", "tea"))
+	mustSave(t, s, l)
+	flipPayload(t, s, keyOf(l.ID()).itemKey("milk"))
+	if _, err := s.Load(l.ID()); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Load: %v, want ErrCorrupt", err)
+	}
+	if got, err := s.Damaged(); err != nil || len(got) != 1 || got[0] != l.ID() {
+		t.Fatalf("Damaged = %v, %v; want [%s]", got, err, l.ID())
+	}
+	if _, err := s.Repair(l.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Damaged(); err != nil || len(got) != 0 {
+		t.Fatalf("Damaged after Repair = %v, %v", got, err)
+	}
+}

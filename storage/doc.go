@@ -56,9 +56,17 @@
 // # Corruption
 //
 // A value that fails its checksum or does not decode as the part its key names
-// is never served: reads and writes of its list fail with an error matching
-// [ErrCorrupt], the raw bytes are copied into the quarantine, and the list
-// stays refused until an operator runs [Store.Repair] (drop the corrupt parts,
-// keep the rest) or [Store.Discard] (drop the whole list); anti-entropy then
-// rebuilds the list from other replicas. See corrupt.go.
+// is never served, and its raw bytes are copied into the quarantine. A store
+// opened with Options.SelfHeal (storage servers) then drops it if its bytes
+// are damaged (they fail their checksum) and goes on with what is left of the
+// list, which the other replicas make whole again by merging (heal.go); any
+// other corrupt value, or any corrupt value in a store that does not heal,
+// makes reads and writes of its list fail with an error matching
+// [ErrCorrupt], and the list stays refused until an operator runs
+// [Store.Repair] (drop the corrupt parts, keep the rest) or [Store.Discard]
+// (drop the whole list); the other replicas then rebuild it. See corrupt.go.
+//
+// Corrupt engine files (a table that fails Pebble's checksums) make Open fail
+// with [ErrStoreCorrupt], or, with Options.SetAsideCorrupt, move the engine
+// aside beside the store's directory and open an empty store (aside.go).
 package storage

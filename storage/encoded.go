@@ -24,7 +24,8 @@ import (
 // the stored parts (see assemble): each value's framing and checksum are
 // verified and its bytes are checked to be the part its key names, but the
 // parts are not decoded. Anything that does not verify, and any list marked
-// damaged, is handed to Load, which decodes, quarantines and reports.
+// damaged, is handed to Load, which decodes, quarantines and reports, or
+// heals (heal.go).
 func (s *Store) LoadEncoded(id uuid.UUID) ([]byte, error) {
 	enc, err := s.loadEncoded(id)
 	if !errors.Is(err, errNotAssembled) {

@@ -59,6 +59,16 @@ type Options struct {
 	TombstoneHorizon time.Duration
 	// Now reads the clock for TombstoneHorizon; nil means time.Now.
 	Now func() time.Time
+	// SelfHeal makes the store drop a corrupt value whose bytes are
+	// damaged (keeping its copy in the quarantine) instead of refusing its
+	// list until an operator acts, so that the list takes writes again at
+	// once (heal.go). For a replica whose lists other replicas also hold:
+	// storage servers set it.
+	SelfHeal bool
+	// SetAsideCorrupt makes Open, when the engine's files are corrupt, move
+	// them aside and start with an empty store instead of failing
+	// (aside.go). Storage servers set it: the other owners refill them.
+	SetAsideCorrupt bool
 }
 
 // pebbleOptions returns the engine options for o. The caller must Unref the

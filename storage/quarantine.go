@@ -33,6 +33,29 @@ func (s *Store) Quarantined() ([]QuarantineEntry, error) {
 	return out, err
 }
 
+// Damaged returns the lists marked damaged, in ring order: they hold
+// corrupt values and refuse writes until Repair or Discard.
+func (s *Store) Damaged() ([]uuid.UUID, error) {
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixDamaged}, UpperBound: []byte{prefixDamaged + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("storage: reading damaged markers: %w", err)
+	}
+	var out []uuid.UUID
+	for it.First(); it.Valid(); it.Next() {
+		if len(it.Key()) == listKeyLen {
+			out = append(out, uuid.UUID(it.Key()[9:listKeyLen]))
+		}
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("storage: reading damaged markers: %w", err)
+	}
+	return out, nil
+}
+
 // ClearQuarantine deletes the quarantined copies of the list's values, once
 // an operator has inspected them, and returns how many it deleted. It does
 // not touch the list itself.
@@ -66,7 +89,8 @@ func (s *Store) ClearQuarantine(id uuid.UUID) (removed int, err error) {
 // Repair is the operator's remedy for a damaged list: it quarantines every
 // corrupt part of the list (checking all of them, not only those already
 // found), deletes them, keeps the parts that verify, and clears the damaged
-// mark, durably. The list then accepts merges again, and a merge of the full
+// mark, durably. A self-healing store does the same by itself for damaged
+// bytes (heal.go); Repair drops any corrupt part. The list then accepts merges again, and a merge of the full
 // state from another replica restores what was dropped. It returns the
 // number of parts dropped; repairing a sound list drops nothing.
 func (s *Store) Repair(id uuid.UUID) (dropped int, err error) {
@@ -88,51 +112,65 @@ func (s *Store) dropCorrupt(id uuid.UUID, all bool) (int, error) {
 		return 0, err
 	}
 	defer release()
-
-	var bad []badValue
-	var keys [][]byte
-	err = s.scanList(k, func(key, raw []byte) {
-		if _, _, err := checkValue(key, raw); err != nil {
-			bad = append(bad, newBad(key, raw, err))
-		} else if all {
-			keys = append(keys, bytes.Clone(key))
-		}
-	})
+	bad, good, err := s.findCorruptLocked(k, all)
 	if err != nil {
 		return 0, err
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	if _, _, err := s.addQuarantine(b, bad); err != nil {
-		return 0, err
-	}
-	for _, v := range bad {
-		keys = append(keys, v.key)
-	}
-	for _, key := range keys {
-		if err := b.Delete(key, nil); err != nil {
-			return 0, fmt.Errorf("storage: dropping %s: %w", describeKey(key), err)
-		}
-	}
-	if s.isDamagedLocked(k) {
-		if err := b.Delete(k.damagedKey(), nil); err != nil {
-			return 0, fmt.Errorf("storage: clearing the damaged mark of list %s: %w", id, err)
-		}
-	}
-	if !b.Empty() {
-		if err := b.Commit(pebble.Sync); err != nil {
-			return 0, fmt.Errorf("storage: repairing list %s: %w", id, err)
-		}
-	}
-	s.encoded.invalidate(k)
-	s.setDamagedLocked(k, false)
-	if err := s.reindexLocked(k); err != nil {
+	if err := s.dropLocked(k, bad, good); err != nil {
 		return 0, fmt.Errorf("storage: repairing list %s: %w", id, err)
 	}
 	if len(bad) > 0 {
 		s.log.Warn("storage: dropped corrupt parts", "list", id, "count", len(bad), "whole_list", all)
 	}
 	return len(bad), nil
+}
+
+// findCorruptLocked reads every value of list k and returns those that
+// fail to verify and, if withGood is set, the keys of the others. The
+// caller holds k's stripe lock, so what it finds is what is stored.
+func (s *Store) findCorruptLocked(k listKey, withGood bool) (bad []badValue, good [][]byte, err error) {
+	err = s.scanList(k, func(key, raw []byte) {
+		if _, _, err := checkValue(key, raw); err != nil {
+			bad = append(bad, newBad(key, raw, err))
+		} else if withGood {
+			good = append(good, bytes.Clone(key))
+		}
+	})
+	return bad, good, err
+}
+
+// dropLocked quarantines the bad values of list k, deletes those still
+// stored as found and the keys more, and clears the list's damaged mark,
+// all in one synced batch; then it brings the cache of encodings and the
+// index in line. The caller holds k's stripe lock.
+func (s *Store) dropLocked(k listKey, bad []badValue, more [][]byte) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	current, _, err := s.addQuarantine(b, bad)
+	if err != nil {
+		return err
+	}
+	for _, v := range current {
+		more = append(more, v.key)
+	}
+	for _, key := range more {
+		if err := b.Delete(key, nil); err != nil {
+			return fmt.Errorf("storage: dropping %s: %w", describeKey(key), err)
+		}
+	}
+	if s.isDamagedLocked(k) {
+		if err := b.Delete(k.damagedKey(), nil); err != nil {
+			return fmt.Errorf("storage: clearing the damaged mark of list %s: %w", k.id(), err)
+		}
+	}
+	if !b.Empty() {
+		if err := b.Commit(pebble.Sync); err != nil {
+			return err
+		}
+	}
+	s.encoded.invalidate(k)
+	s.setDamagedLocked(k, false)
+	return s.reindexLocked(k)
 }
 
 // quarantineKey returns the quarantine key of a value of key found at t.
@@ -144,28 +182,28 @@ func quarantineKey(key []byte, t time.Time) []byte {
 }
 
 // addQuarantine adds to b a quarantine entry for each bad value that is still
-// stored as found and not yet quarantined. It returns how many bad values are
-// still stored, and how many of those it added entries for. The caller holds
-// the list's stripe lock.
-func (s *Store) addQuarantine(b *pebble.Batch, bad []badValue) (stored, added int, err error) {
+// stored as found and not yet quarantined. It returns the bad values still
+// stored as found, and how many of those it added entries for. The caller
+// holds the list's stripe lock.
+func (s *Store) addQuarantine(b *pebble.Batch, bad []badValue) (current []badValue, added int, err error) {
 	now := time.Now()
 	for _, v := range bad {
 		cur, closer, err := s.db.Get(v.key)
 		if errors.Is(err, pebble.ErrNotFound) {
 			continue // dropped since it was read
 		} else if err != nil {
-			return 0, 0, fmt.Errorf("storage: reading %s: %w", describeKey(v.key), err)
+			return nil, 0, fmt.Errorf("storage: reading %s: %w", describeKey(v.key), err)
 		}
 		same := bytes.Equal(cur, v.raw)
 		closer.Close()
 		if !same {
 			continue // changed since it was read; whoever reads it next judges it
 		}
-		stored++
+		current = append(current, v)
 		dup := false
 		err = s.scanQuarantine(v.key, nil, func(e QuarantineEntry) { dup = dup || bytes.Equal(e.Value, v.raw) })
 		if err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
 		if dup {
 			continue
@@ -175,10 +213,10 @@ func (s *Store) addQuarantine(b *pebble.Batch, bad []badValue) (stored, added in
 		val := binary.AppendUvarint(nil, uint64(len(reason)))
 		val = append(append(val, reason...), v.raw...)
 		if err := b.Set(quarantineKey(v.key, now), val, nil); err != nil {
-			return 0, 0, fmt.Errorf("storage: quarantining %s: %w", describeKey(v.key), err)
+			return nil, 0, fmt.Errorf("storage: quarantining %s: %w", describeKey(v.key), err)
 		}
 	}
-	return stored, added, nil
+	return current, added, nil
 }
 
 // markDamagedLocked quarantines the bad values of list k, marks the list
@@ -187,7 +225,8 @@ func (s *Store) addQuarantine(b *pebble.Batch, bad []badValue) (stored, added in
 func (s *Store) markDamagedLocked(k listKey, bad []badValue) error {
 	b := s.db.NewBatch()
 	defer b.Close()
-	n, added, err := s.addQuarantine(b, bad)
+	current, added, err := s.addQuarantine(b, bad)
+	n := len(current)
 	if err == nil && n > 0 && !s.isDamagedLocked(k) {
 		err = b.Set(k.damagedKey(), nil, nil)
 	}

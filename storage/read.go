@@ -15,14 +15,37 @@ import (
 // that is harmless, as whoever sent them still holds them. Load fails with
 // ErrNotFound if nothing of the list is stored, and with an error matching
 // ErrCorrupt (after quarantining the bad values) if any part fails to verify
-// or decode.
+// or decode, unless the store heals the list (Options.SelfHeal, heal.go):
+// it then returns what is left of it, or ErrNotFound if nothing is.
 func (s *Store) Load(id uuid.UUID) (*crdt.List, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
 	defer s.end()
 	k := keyOf(id)
-	out := crdt.Empty(id)
+	for retried := false; ; retried = true {
+		out, bad, err := s.loadOnce(k)
+		if err != nil || len(bad) == 0 {
+			return out, err
+		}
+		st := s.stripeOf(k)
+		st.mu.Lock()
+		if retried {
+			err = s.markDamagedLocked(k, bad) // corrupt again after a heal: see heal.go
+		} else {
+			err = s.corruptLocked(k, bad)
+		}
+		st.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// loadOnce reads list k from one snapshot: its state, or the values that
+// failed to verify.
+func (s *Store) loadOnce(k listKey) (*crdt.List, []badValue, error) {
+	out := crdt.Empty(k.id())
 	found := false
 	var bad []badValue
 	var mergeErr error
@@ -38,18 +61,15 @@ func (s *Store) Load(id uuid.UUID) (*crdt.List, error) {
 	})
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case len(bad) > 0:
-		st := s.stripeOf(k)
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		return nil, s.markDamagedLocked(k, bad)
+		return nil, bad, nil
 	case mergeErr != nil:
-		return nil, fmt.Errorf("storage: loading list %s: %w", id, mergeErr)
+		return nil, nil, fmt.Errorf("storage: loading list %s: %w", k.id(), mergeErr)
 	case !found:
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotFound, k.id())
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // Has reports whether anything of the list is stored.

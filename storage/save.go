@@ -23,11 +23,12 @@ import (
 // is not modified.
 //
 // SaveMerge fails with an error matching ErrCorrupt if a part it reads is
-// corrupt, or if the list is marked damaged (see Repair); and with
-// crdt.ErrTooLarge if the merge would give the list more than
-// crdt.MaxEntries items, removed ones included (more than crdt.Decode
-// accepts). On error the list is unchanged (corrupt values are quarantined,
-// though; see corrupt.go).
+// corrupt, or if the list is marked damaged (see Repair), unless the store
+// heals the list (Options.SelfHeal, heal.go): it then drops the corrupt
+// parts and merges l into what is left. It fails with crdt.ErrTooLarge if
+// the merge would give the list more than crdt.MaxEntries items, removed
+// ones included (more than crdt.Decode accepts). On error the list is
+// unchanged (corrupt values are quarantined, though; see corrupt.go).
 //
 // Concurrency: the read-modify-write of a list runs under its stripe lock, so
 // concurrent SaveMerges of one list never lose an update. The commit does not
@@ -67,13 +68,40 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 // to the same batch (a hint record), so they commit atomically with the
 // merge; changed then also covers them. The caller holds k's stripe lock.
 //
+// A list marked damaged is refused, or healed first by a self-healing
+// store; corrupt values met on the way are handled by corruptLocked, and
+// the merge starts over once if they were healed (heal.go).
+func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
+	if s.isDamagedLocked(k) {
+		if !s.selfHeal {
+			return 0, false, fmt.Errorf("%w: list %s has quarantined corrupt parts and refuses writes until an operator repairs it (Repair or Discard; server repair)", ErrCorrupt, k.id())
+		}
+		if err := s.healLocked(k); err != nil {
+			return 0, false, err
+		}
+	}
+	for retried := false; ; retried = true {
+		ticket, changed, err = s.mergeOnceLocked(k, parts, extra)
+		var found *corruptFound
+		switch {
+		case !errors.As(err, &found):
+			return ticket, changed, err
+		case retried:
+			return 0, false, s.markDamagedLocked(k, found.bad) // corrupt again after a heal
+		}
+		if err := s.corruptLocked(k, found.bad); err != nil {
+			return 0, false, err
+		}
+	}
+}
+
+// mergeOnceLocked is one attempt of mergeLocked; corrupt stored values fail
+// it with a *corruptFound, before anything is committed.
+//
 // Each part is merged into its stored part under the list's floor
 // (compact.go); a write that raises the floor or removes an item takes the
 // whole-list path instead.
-func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
-	if s.isDamagedLocked(k) {
-		return 0, false, fmt.Errorf("%w: list %s has quarantined corrupt parts and refuses writes until an operator runs Repair or Discard", ErrCorrupt, k.id())
-	}
+func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
 	floor, err := s.storedFloorLocked(k)
 	if err != nil {
 		return 0, false, err
@@ -143,7 +171,7 @@ func (s *Store) mergeLocked(k listKey, parts []*crdt.List, extra func(*pebble.Ba
 		}
 	}
 	if len(bad) > 0 {
-		return 0, false, s.markDamagedLocked(k, bad)
+		return 0, false, &corruptFound{bad}
 	}
 	if added > 0 {
 		if err := s.checkItemLimit(k, added); err != nil {

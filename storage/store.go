@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -24,6 +25,10 @@ var (
 	ErrCorrupt = errors.New("storage: corrupt data")
 	// ErrClosed means the Store has been closed.
 	ErrClosed = errors.New("storage: store closed")
+	// ErrStoreCorrupt means Open found the engine's files corrupt (Pebble
+	// reported corruption of a table, log or manifest file): the store
+	// cannot be read. See Options.SetAsideCorrupt.
+	ErrStoreCorrupt = errors.New("storage: store files corrupt")
 )
 
 // engineDir is the engine's subdirectory of a store directory, so that the
@@ -65,8 +70,13 @@ type Store struct {
 	hints   hintCounter         // hint records: how many, the cap, the last sequence number
 	index   listIndex           // every stored list: position, write version, digest hash
 
-	horizon time.Duration    // Options.TombstoneHorizon; read-only
-	now     func() time.Time // Options.Now; read-only
+	horizon  time.Duration    // Options.TombstoneHorizon; read-only
+	now      func() time.Time // Options.Now; read-only
+	selfHeal bool             // Options.SelfHeal; read-only
+
+	aside        *Aside        // the corrupt files Open set aside, if it did; read-only
+	heals        atomic.Uint64 // lists healed since Open (heal.go)
+	damagedCount atomic.Int64  // lists with a damaged mark: entries of the stripes' damaged sets
 
 	// closeMu guards closed. Every operation holds it shared for its whole
 	// duration and Close holds it exclusively, so Close waits for the
@@ -77,7 +87,9 @@ type Store struct {
 
 // Open opens the store in dir, creating the directory if needed. It fails at
 // once, with a *LockedError matching ErrLocked, if another process has it
-// open.
+// open, and with an error matching ErrStoreCorrupt if the engine's files
+// are corrupt, unless opts.SetAsideCorrupt is set: then it moves them
+// aside and opens an empty store (aside.go; see Aside).
 func Open(dir string, opts Options) (*Store, error) {
 	log := opts.Logger
 	if log == nil {
@@ -90,15 +102,29 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := openEngine(dir, opts, log, lock)
+	if errors.Is(err, ErrStoreCorrupt) && opts.SetAsideCorrupt {
+		s, err = openAside(dir, opts, log, lock, err)
+	}
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openEngine opens the engine in dir, whose lock the caller holds, and
+// reads what the store keeps in memory. Corruption that Pebble reports,
+// while opening or while init reads, fails with ErrStoreCorrupt.
+func openEngine(dir string, opts Options, log *slog.Logger, lock *dirLock) (*Store, error) {
 	po, unrefCache := opts.pebbleOptions(log)
 	db, err := pebble.Open(filepath.Join(dir, engineDir), po)
 	unrefCache()
 	if err != nil {
-		lock.release()
-		return nil, fmt.Errorf("storage: opening %s: %w", dir, err)
+		return nil, engineError(dir, fmt.Errorf("storage: opening %s: %w", dir, err))
 	}
 	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize),
-		horizon: opts.TombstoneHorizon, now: opts.Now}
+		horizon: opts.TombstoneHorizon, now: opts.Now, selfHeal: opts.SelfHeal}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -109,10 +135,26 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.sync.db = db
 	if err := s.init(); err != nil {
 		db.Close()
-		lock.release()
-		return nil, err
+		return nil, engineError(dir, err)
 	}
 	return s, nil
+}
+
+// engineError returns err, a failure to open the store in dir, marked as
+// ErrStoreCorrupt if Pebble reports corruption. Pebble marks those errors
+// with errors.Mark(err, base.ErrCorruption) of cockroachdb/errors
+// (internal/base/error.go of pebble v1.1.5): a table's block checksum
+// mismatch or bad footer (sstable/reader.go, sstable/table.go), a corrupt
+// log or manifest record (open.go, version_set.go). The mark is not an Is
+// method, so the standard errors.Is does not see it;
+// pebble.IsCorruptionError (cockroachdb/errors.Is) does, through our
+// wrapping too. Anything else (a permission, a full disk, a layout version
+// of another release) is not corruption and is returned as it is.
+func engineError(dir string, err error) error {
+	if pebble.IsCorruptionError(err) {
+		return fmt.Errorf("%w in %s: %w", ErrStoreCorrupt, dir, err)
+	}
+	return err
 }
 
 // init checks or records the layout version, loads the damaged markers
@@ -209,12 +251,16 @@ func (s *Store) isDamagedLocked(k listKey) bool {
 // The caller holds k's stripe lock and writes the marker key itself.
 func (s *Store) setDamagedLocked(k listKey, on bool) {
 	st := s.stripeOf(k)
-	if !on {
+	_, was := st.damaged[k]
+	switch {
+	case !on && was:
 		delete(st.damaged, k)
-		return
+		s.damagedCount.Add(-1)
+	case on && !was:
+		if st.damaged == nil {
+			st.damaged = make(map[listKey]struct{})
+		}
+		st.damaged[k] = struct{}{}
+		s.damagedCount.Add(1)
 	}
-	if st.damaged == nil {
-		st.damaged = make(map[listKey]struct{})
-	}
-	st.damaged[k] = struct{}{}
 }

@@ -94,20 +94,39 @@ func writeVoters(w io.Writer, m membership.Status) {
 func writeServers(w io.Writer, p *proxy.Status) {
 	fmt.Fprintf(w, "servers: %d, as this proxy sees them\n", len(p.Servers))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  SERVER\tSTATE\tLINK\tLISTS\tHINTS\tMOVING\tVNODES\tRANGES\tSHARE\tLAST SEEN")
+	fmt.Fprintln(tw, "  SERVER\tSTATE\tLINK\tLISTS\tHINTS\tMOVING\tHEALED\tDAMAGED\tVNODES\tRANGES\tSHARE\tLAST SEEN")
+	var notes []string
 	for _, s := range p.Servers {
 		link := "down"
 		if s.Up {
 			link = "up"
 		}
-		lists, hints, moving := "?", "?", "?"
+		lists, hints, moving, healed, damaged := "?", "?", "?", "?", "?"
 		if s.Reported {
 			lists, hints, moving = fmt.Sprint(s.Lists), fmt.Sprint(s.Hints), fmt.Sprint(s.Moving)
+			healed, damaged = fmt.Sprint(s.Healed), fmt.Sprint(s.Damaged)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n",
-			s.ID, dash(s.State), link, lists, hints, moving, len(s.Positions), len(s.Ranges), 100*s.Share, ago(s.LastSeen))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n",
+			s.ID, dash(s.State), link, lists, hints, moving, healed, damaged, len(s.Positions), len(s.Ranges), 100*s.Share, ago(s.LastSeen))
+		notes = append(notes, corruptionNotes(s)...)
 	}
 	_ = tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(w, "note:    %s\n", n)
+	}
+}
+
+// corruptionNotes says what a server's report tells of corruption: a store
+// it started on empty, lists it refuses until an operator repairs them.
+func corruptionNotes(s proxy.ServerStatus) []string {
+	var out []string
+	if s.Reported && s.Reset {
+		out = append(out, fmt.Sprintf("%s started on an empty store: its store's files were corrupt and were set aside beside its data directory; the other owners refill it", s.ID))
+	}
+	if s.Reported && s.Damaged > 0 {
+		out = append(out, fmt.Sprintf("%s refuses %d damaged lists: stop it and run `server repair --data DIR`", s.ID, s.Damaged))
+	}
+	return out
 }
 
 // writeAntiEntropy writes the anti-entropy figures, when this proxy runs it.

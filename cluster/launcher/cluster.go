@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -44,10 +46,13 @@ type member struct {
 
 // Launch creates or reuses the data layout under cfg.Data, starts the
 // proxies, then every server, and returns once every proxy is bound and
-// every server has been welcomed into the ring by every proxy. If a child
+// every server has been welcomed into the ring by every proxy. If a proxy
 // exits first, or is not ready within cfg.ReadyTimeout, Launch stops the
-// others and returns a *ChildError naming it. ctx bounds the start only;
-// stop the cluster with Close.
+// others and returns a *ChildError naming it. A server that does so is
+// reported on cfg.Stderr and the cluster starts without it, unless every
+// server does: then Launch stops the others and returns their
+// *ChildErrors, joined. ctx bounds the start only; stop the cluster with
+// Close.
 //
 // Proxy 0 bootstraps the Raft group and the others join it through its admin
 // API, one after the other. A group restarted from a data directory where
@@ -85,25 +90,13 @@ func Launch(ctx context.Context, cfg Config) (*Cluster, error) {
 }
 
 // start starts the proxies and waits for them, then starts every server and
-// waits until every proxy has welcomed it.
+// waits until every proxy has welcomed it; a server that fails to start is
+// reported and left out (startServers).
 func (c *Cluster) start(ctx context.Context) error {
 	if err := c.startProxies(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	var err error
-	want := map[*child]readiness{}
-	for _, m := range c.servers {
-		if err = c.spawnServerLocked(m); err != nil {
-			break
-		}
-		want[m.ch] = c.welcomedByAll(nil)
-	}
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.waitReady(ctx, want)
+	return c.startServers(ctx)
 }
 
 // startProxies starts every proxy: proxy 0 first, then the others joining
@@ -226,32 +219,49 @@ func (c *Cluster) welcomedByAll(before map[string]int) readiness {
 // with a *ChildError if one of them exits or still does not after
 // cfg.ReadyTimeout, and with ctx's error if ctx ends first.
 func (c *Cluster) waitReady(ctx context.Context, want map[*child]readiness) error {
+	failed, err := c.waitChildren(ctx, want, false)
+	if err == nil && len(failed) > 0 {
+		err = failed[0]
+	}
+	return err
+}
+
+// waitChildren waits until every child in want meets its condition or has
+// failed: exited, or not met it within cfg.ReadyTimeout. It returns the
+// failures, sorted by name; unless tolerate is set, the first failure ends
+// the wait. It fails only if ctx ends first. want is consumed.
+func (c *Cluster) waitChildren(ctx context.Context, want map[*child]readiness, tolerate bool) ([]*ChildError, error) {
 	timeout := time.NewTimer(c.cfg.ReadyTimeout)
 	defer timeout.Stop()
+	var failed []*ChildError
 	for {
 		c.mu.Lock()
-		var waiting *child
+		var waiting []*child
 		for ch, ok := range want {
 			switch {
 			case ch.exited:
-				err := ch.exitFailure()
-				c.mu.Unlock()
-				return err
-			case !ok(ch) && (waiting == nil || ch.name < waiting.name):
-				waiting = ch
+				failed = append(failed, ch.exitFailure())
+				delete(want, ch)
+			case !ok(ch):
+				waiting = append(waiting, ch)
 			}
 		}
 		changed := c.changed
 		c.mu.Unlock()
-		if waiting == nil {
-			return nil
+		slices.SortFunc(failed, func(a, b *ChildError) int { return strings.Compare(a.Child, b.Child) })
+		slices.SortFunc(waiting, func(a, b *child) int { return strings.Compare(a.name, b.name) })
+		if len(waiting) == 0 || (len(failed) > 0 && !tolerate) {
+			return failed, nil
 		}
 		select {
 		case <-changed:
 		case <-timeout.C:
-			return waiting.failure(fmt.Errorf("%w: not ready within %v", ErrNotReady, c.cfg.ReadyTimeout))
+			for _, ch := range waiting {
+				failed = append(failed, ch.failure(fmt.Errorf("%w: not ready within %v", ErrNotReady, c.cfg.ReadyTimeout)))
+			}
+			return failed, nil
 		case <-ctx.Done():
-			return fmt.Errorf("cluster: waiting for %s: %w", waiting.name, ctx.Err())
+			return failed, fmt.Errorf("cluster: waiting for %s: %w", waiting[0].name, ctx.Err())
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"shoplist/cluster/proxynode"
 	"shoplist/protocol"
+	"shoplist/storage"
 )
 
 // Directory names under the data root.
@@ -77,7 +78,8 @@ func prepareProxies(data string, n int) (int, error) {
 // prepareData creates the data layout under data: the directories of the
 // proxies (see prepareProxies), the directories of the servers already there
 // (sorted by ID), and new ones with fresh random IDs until there are at
-// least n. note reports directories it skips.
+// least n. note reports directories it skips, among them the corrupt stores
+// servers set aside (storage.IsAside), which are not servers.
 func prepareData(data string, n, proxies int, note func(string)) ([]serverDir, int, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, 0, fmt.Errorf("cluster: data directory: %w", err)
@@ -95,6 +97,10 @@ func prepareData(data string, n, proxies int, note func(string)) ([]serverDir, i
 	for _, e := range entries {
 		id, ok := strings.CutPrefix(e.Name(), serverDirPrefix)
 		if !ok || !e.IsDir() {
+			continue
+		}
+		if storage.IsAside(e.Name()) {
+			note(fmt.Sprintf("keeping %s aside: a server's corrupt store, set aside when the server started on an empty one; delete it once inspected", filepath.Join(data, e.Name())))
 			continue
 		}
 		if err := protocol.CheckServerID(id); err != nil {

@@ -69,8 +69,15 @@
 //
 // # Failures
 //
-// A child that exits before it is ready, or is not ready in time, fails
+// A proxy that exits before it is ready, or is not ready in time, fails
 // Launch with a [*ChildError] that names it and quotes the end of its stderr.
+// A server that does is reported on Config.Stderr the same way and the
+// cluster starts without it (a server not ready in time keeps running and
+// joins when it can); only a start where every server fails fails Launch.
+// A server whose store's files are corrupt does not fail: it sets them
+// aside as <data>/server-<id>.corrupt-<time> and starts on an empty store,
+// which the other owners refill; the launcher leaves such directories
+// alone.
 // After Launch, a child that exits without being asked to is reported by
 // [Cluster.NextExit]; [Serve], the service's main loop, keeps running when a
 // server dies (the others still hold every list's quorum) or a proxy of

@@ -20,8 +20,9 @@ import (
 // to the others, and the Raft group keeps a leader while a majority runs.
 // The last proxy dying ends the service, as nothing can reach the servers
 // without one: Serve stops the servers and returns the *ChildError naming
-// that proxy. A start that fails returns Launch's error; a start
-// interrupted by ctx returns nil.
+// that proxy. A server that fails to start is reported and the service
+// starts without it (see Launch); a start that fails returns Launch's
+// error, and one interrupted by ctx returns nil.
 func Serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	c, err := Launch(ctx, cfg)
 	if err != nil {

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -68,4 +69,57 @@ func (c *Cluster) memberLocked(id string) (*member, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownServer, id)
+}
+
+// startServers starts every server and waits until every running proxy has
+// welcomed each, or it has failed: exited, or not been welcomed within
+// cfg.ReadyTimeout. One server that cannot start (a data directory in use
+// or unreadable, say) does not stop the cluster: every list keeps its
+// quorums while one of its N replicas is missing, and the server's data
+// waits in its directory. The failure is reported on cfg.Stderr, with the
+// end of the server's stderr, and the cluster goes on without it; a server
+// not ready in time is left running, to join when it can. Only if every
+// server fails does the start fail, with their errors: that is not one
+// server's fault but the cluster's (a bad flag, a broken binary).
+func (c *Cluster) startServers(ctx context.Context) error {
+	c.mu.Lock()
+	var err error
+	want := map[*child]readiness{}
+	for _, m := range c.servers {
+		if err = c.spawnServerLocked(m); err != nil {
+			break
+		}
+		want[m.ch] = c.welcomedByAll(nil)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	started := len(want)
+	failed, err := c.waitChildren(ctx, want, true)
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 && len(failed) == started {
+		errs := make([]error, len(failed))
+		for i, f := range failed {
+			errs[i] = f
+		}
+		return errors.Join(errs...)
+	}
+	c.mu.Lock()
+	for _, f := range failed {
+		c.dropExitLocked(f.Child) // reported here, not again by NextExit
+	}
+	c.mu.Unlock()
+	for _, f := range failed {
+		c.note(fmt.Sprintf("%v; the cluster starts without it, with %d of %d servers", f, started-len(failed), started))
+	}
+	return nil
+}
+
+// dropExitLocked removes the unexpected exit of the child called name from
+// those NextExit has yet to return; c.mu is held.
+func (c *Cluster) dropExitLocked(name string) {
+	c.exits = slices.DeleteFunc(c.exits, func(e *ChildError) bool { return e.Child == name })
 }

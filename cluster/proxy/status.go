@@ -49,6 +49,14 @@ type ServerStatus struct {
 	Moving      uint64    `json:"moving"`
 	ReportEpoch uint64    `json:"report_epoch"`
 	ReportedAt  time.Time `json:"reported_at"`
+	// Healed, Damaged and Reset are from the latest report too: how many
+	// times the server healed a list since it started (dropped corrupt
+	// values, which the other replicas make whole again), how many lists
+	// it refuses as damaged until an operator repairs them, and whether it
+	// started on an empty store after setting a corrupt one aside.
+	Healed  uint64 `json:"healed"`
+	Damaged uint64 `json:"damaged"`
+	Reset   bool   `json:"reset"`
 	// Positions are its virtual nodes' ring positions (active members).
 	Positions []uint64 `json:"positions"`
 	// Ranges are the arcs of the ring on which it is one of the N owners,
@@ -135,6 +143,7 @@ func (l *loop) status() Status {
 			if r := pr.report; !r.at.IsZero() {
 				s.Reported, s.Lists, s.Hints, s.Moving = true, r.Lists, r.Hints, r.Moving
 				s.ReportEpoch, s.ReportedAt = r.epoch, r.at
+				s.Healed, s.Damaged, s.Reset = r.Healed, r.Damaged, r.Reset
 			}
 		}
 		st.Servers = append(st.Servers, s)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"shoplist/hashring"
+	"shoplist/protocol"
 )
 
 func TestStatusShowsTheRingAndEveryServer(t *testing.T) {
@@ -68,6 +69,27 @@ func TestStatusShowsTheRingAndEveryServer(t *testing.T) {
 	for _, key := range []string{`"epoch":5`, `"ranges":[{"server":"s1"`, `"anti_entropy":`, `"state":"active"`} {
 		if !strings.Contains(string(raw), key) {
 			t.Errorf("JSON status lacks %s: %s", key, raw)
+		}
+	}
+}
+
+// TestStatusShowsWhatAServerReportsOfCorruption: the heals, damaged lists
+// and empty-store restart a server reports reach the status.
+func TestStatusShowsWhatAServerReportsOfCorruption(t *testing.T) {
+	p := startProxy(t, nil)
+	fakes := joinServers(t, p, 3)
+	sendReport(t, fakes["s2"], 0, protocol.ServerReportBody{Lists: 7, Healed: 3, Damaged: 1, Reset: true})
+	waitFor(t, "s2's report", func() bool {
+		for _, s := range statusOf(t, p).Servers {
+			if s.ID == "s2" {
+				return s.Reported && s.Lists == 7 && s.Healed == 3 && s.Damaged == 1 && s.Reset
+			}
+		}
+		return false
+	})
+	for _, s := range statusOf(t, p).Servers {
+		if s.ID != "s2" && (s.Healed != 0 || s.Damaged != 0 || s.Reset) {
+			t.Errorf("%s: %+v, want nothing of corruption", s.ID, s)
 		}
 	}
 }

@@ -66,6 +66,16 @@
 // Each welcome (the first, and each after a reconnection) is reported by
 // Main as `server ready: id=ID proxy=ENDPOINT epoch=N`.
 //
+// # Corruption
+//
+// The store heals what the server cannot read and sets corrupt engine
+// files aside (storage.Options.SelfHeal and SetAsideCorrupt; see
+// storage/heal.go and storage/aside.go): a server is one of N replicas of
+// its lists, and the other owners make it whole again, by anti-entropy and
+// read repair. Its ServerReport and Stats count the heals and the lists it
+// still refuses, and say whether it started on an empty store. `server
+// repair` (repair.go) is the operator's side, on a stopped server's store.
+//
 // # Identity
 //
 // The server ID is generated once ("srv-" and 8 hex digits, or Config.ID)

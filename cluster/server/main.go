@@ -21,8 +21,13 @@ const usage = "usage: server --data DIR [--proxy tcp://127.0.0.1:5557[,more]] [-
 // name) until ctx is done. It prints `server ready: id=ID proxy=ENDPOINT
 // epoch=N` on stdout each time a proxy welcomes the server, logs to stderr,
 // and returns the exit code: 0 after a clean shutdown, 1 on a failure
-// (with one line on stderr saying why), 2 on a usage error.
+// (with one line on stderr saying why), 2 on a usage error. With "repair"
+// first, it runs `server repair` on a stopped server's store instead (see
+// repairMain).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "repair" {
+		return repairMain(args[1:], stdout, stderr)
+	}
 	raiseProcs()
 	cfg, level, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -94,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		fmt.Fprintln(stderr, usage)
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s\n  the operator's remedies for corrupt lists, on a stopped server's store (server repair --help)\n", repairUsage)
 		return cfg, 0, err
 	}
 	if err != nil {

@@ -78,6 +78,16 @@ type Stats struct {
 	RebalancePasses, Retargeted uint64
 	// DigestsAnswered counts anti-entropy Digests answered.
 	DigestsAnswered uint64
+	// Healed counts the lists whose corrupt values the store dropped since
+	// the server started, so that the other replicas make them whole
+	// again; Damaged is how many lists it refuses as damaged until an
+	// operator repairs them (storage/heal.go).
+	Healed  uint64
+	Damaged int
+	// SetAside is where the store's corrupt files went when the server
+	// started on an empty store instead (storage/aside.go); empty if it
+	// did not.
+	SetAside string
 }
 
 // Stats returns the server's figures. It is cheap: counters in memory.
@@ -93,6 +103,9 @@ func (s *Server) Stats() Stats {
 		RebalancePasses:   s.stats.passes.Load(),
 		Retargeted:        s.stats.retargets.Load(),
 		DigestsAnswered:   s.stats.digests.Load(),
+		Healed:            s.store.Heals(),
+		Damaged:           s.store.DamagedCount(),
+		SetAside:          s.setAside(),
 	}
 }
 
@@ -100,9 +113,12 @@ func (s *Server) Stats() Stats {
 // once per interval: counts kept in memory, never a disk read.
 func (s *Server) report() protocol.ServerReportBody {
 	return protocol.ServerReportBody{
-		Lists:  uint64(s.store.ListCount()),
-		Hints:  uint64(s.store.HintCount()),
-		Moving: uint64(s.store.MoveHintCount()),
+		Lists:   uint64(s.store.ListCount()),
+		Hints:   uint64(s.store.HintCount()),
+		Moving:  uint64(s.store.MoveHintCount()),
+		Healed:  s.store.Heals(),
+		Damaged: uint64(s.store.DamagedCount()),
+		Reset:   s.store.Aside() != nil,
 	}
 }
 

@@ -64,8 +64,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A server is one of N replicas of its lists: it heals what it cannot
+	// read and starts over on an empty store rather than stay down, and the
+	// other owners make it whole again (storage/heal.go, storage/aside.go).
 	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server", MaxHints: cfg.MaxHints,
-		TombstoneHorizon: cfg.TombstoneHorizon, Now: cfg.Now})
+		TombstoneHorizon: cfg.TombstoneHorizon, Now: cfg.Now, SelfHeal: true, SetAsideCorrupt: true})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -94,7 +97,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg.Logger.Info("server started", "server", id, "dir", cfg.Dir, "proxies", cfg.Proxies, "workers", cfg.Workers)
+	if a := store.Aside(); a != nil {
+		cfg.Logger.Error("server started on an empty store: its corrupt store was set aside; the other owners refill its ranges",
+			"server", id, "aside", a.Dir, "err", a.Cause)
+	}
 	return s, nil
+}
+
+// setAside returns where the store's corrupt files went when the server
+// started on an empty store, or "".
+func (s *Server) setAside() string {
+	if a := s.store.Aside(); a != nil {
+		return a.Dir
+	}
+	return ""
 }
 
 // start starts the workers, the doorbell and the loop. On error nothing it

@@ -38,12 +38,15 @@ type inproc struct {
 // startInproc starts a proxy and n servers and waits until all are in the
 // ring and up. Everything is closed when the test ends; the logs are shown
 // if it failed.
-func startInproc(t *testing.T, n int) *inproc {
+func startInproc(t *testing.T, n int) *inproc { return startInprocWith(t, n, nil) }
+
+// startInprocWith is startInproc with edit adjusting the proxy's Config.
+func startInprocWith(t *testing.T, n int, edit func(*proxy.Config)) *inproc {
 	t.Helper()
 	h := &inproc{t: t, log: testLogger(t)}
 	reg, err := membership.NewRegistry("", hashring.DefaultVNodes)
 	must(t, err)
-	p, err := proxy.Start(context.Background(), proxy.Config{
+	cfg := proxy.Config{
 		Membership:      reg,
 		ClientEndpoint:  "tcp://127.0.0.1:*",
 		PubEndpoint:     "tcp://127.0.0.1:*",
@@ -51,7 +54,11 @@ func startInproc(t *testing.T, n int) *inproc {
 		Heartbeat:       testHeartbeat,
 		Timeout:         testTimeoutOp,
 		Logger:          h.log.With("role", "proxy"),
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err := proxy.Start(context.Background(), cfg)
 	must(t, err)
 	h.proxy = p
 	t.Cleanup(func() {

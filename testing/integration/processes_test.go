@@ -26,8 +26,9 @@ func launchReal(t *testing.T, servers int) *launcher.Cluster {
 	return launchWith(t, launcher.Config{Servers: servers})
 }
 
-// launchWith launches cfg as launchReal does: cfg's data directory,
-// ports, output, heartbeats and grace are set here.
+// launchWith launches cfg as launchReal does: its ports, heartbeats and
+// grace are set here, its data directory unless cfg names one, and its
+// output goes to the test's log if it fails (and to cfg.Stderr too).
 func launchWith(t *testing.T, cfg launcher.Config) *launcher.Cluster {
 	t.Helper()
 	logs := &testcluster.FailureLog{}
@@ -38,9 +39,15 @@ func launchWith(t *testing.T, cfg launcher.Config) *launcher.Cluster {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
 	defer cancel()
-	cfg.Data = t.TempDir()
+	if cfg.Data == "" {
+		cfg.Data = t.TempDir()
+	}
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Stderr = logs
+	if cfg.Stderr != nil {
+		cfg.Stderr = io.MultiWriter(logs, cfg.Stderr)
+	} else {
+		cfg.Stderr = logs
+	}
 	cfg.ProxyArgs = append([]string{"--heartbeat", testHeartbeat.String(), "--timeout", testTimeoutOp.String()}, cfg.ProxyArgs...)
 	cfg.ServerArgs = append([]string{"--heartbeat", testHeartbeat.String()}, cfg.ServerArgs...)
 	cfg.StopGrace = 5 * time.Second
