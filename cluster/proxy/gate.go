@@ -29,7 +29,11 @@ const (
 // here, and at once in the loop, which checks each message's key. The
 // gate's REP socket lives in the proxy's own ZeroMQ context, so each
 // proxy of a process has its own handler; it belongs to the goroutine
-// that runs run, which returns when that context is terminated.
+// that runs run, which returns when that context is terminated. Were it
+// to stop earlier, libzmq 4.3 would accept handshakes without asking
+// (its default without ZMQ_ZAP_ENFORCE_DOMAIN, a draft option), but such
+// connections carry no user ID, which no admission names: the loop
+// refuses everything they send, so the backend fails closed.
 type gate struct {
 	sock    *zmq.Socket
 	members placement.Membership
