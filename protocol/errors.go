@@ -62,6 +62,11 @@ const (
 	// the request (the proxy restarted, say): the server says ServerHello
 	// again at once, and retries once welcomed.
 	CodeNotWelcomed ErrorCode = 12
+	// CodeNotAdmitted: a proxy refuses a storage server's hello or request
+	// because the CURVE key of its connection is not admitted under the
+	// server ID it claims (bound to another ID, or revoked). Saying hello
+	// again does not help until an operator admits the key.
+	CodeNotAdmitted ErrorCode = 13
 )
 
 var codeNames = [...]string{
@@ -77,6 +82,7 @@ var codeNames = [...]string{
 	CodeStaleEpoch:         "StaleEpoch",
 	CodeInternal:           "Internal",
 	CodeNotWelcomed:        "NotWelcomed",
+	CodeNotAdmitted:        "NotAdmitted",
 }
 
 // Known reports whether c is an error code of this protocol version.

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
 	"shoplist/cluster/membership"
+	"shoplist/internal/curvekey"
 )
 
 // errCaptured ends a change the capturing forwarder kept.
@@ -109,13 +111,20 @@ func TestEveryRouteRefusesCallersWithoutTheGroupsCertificate(t *testing.T) {
 	}
 	other := newGroup(t)
 	foreignOperator, foreignNode := other.operator.Certificate(), other.node.Certificate()
+	key, err := curvekey.Generate()
+	must(t, err)
+	must(t, p.node.Admit(testContext(t), "s2", key.Public))
+	admission := []struct{ path, body string }{
+		{"/v1/admit", `{"server":"s8","key":"` + key.Public + `"}`},
+		{"/v1/revoke", `{"server":"s2"}`},
+	}
 	for name, c := range map[string]*http.Client{
 		"no certificate":            presenting(&tls.Certificate{}),
 		"another group's operator":  presenting(&foreignOperator),
 		"another group's proxy":     presenting(&foreignNode),
 		"a client of another group": NewClient(other.operator).HTTP,
 	} {
-		for _, r := range routes {
+		for _, r := range append(slices.Clone(routes), admission...) {
 			if status, code, err := call(c, base+r.path, r.body); err == nil {
 				t.Errorf("%s: %s answered %d %s", name, r.path, status, code)
 			}
@@ -129,6 +138,9 @@ func TestEveryRouteRefusesCallersWithoutTheGroupsCertificate(t *testing.T) {
 	}
 	if e, v, s1, s2 := stateOf(); e != epoch || v != nVoters || !s1 || !s2 {
 		t.Fatalf("refused calls moved the state: epoch %d (was %d), %d voters (was %d), s1 %v, s2 %v", e, epoch, v, nVoters, s1, s2)
+	}
+	if a := p.node.View().Admitted; a.Len() != 1 || !a.Admits("s2", key.Public) {
+		t.Fatalf("refused calls changed the admissions: %v", a.IDs())
 	}
 
 	// The group's operator: the status and removals, not the proxies' own

@@ -144,10 +144,8 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 func RemoveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("proxy remove", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addrs := fs.String("admin", DefaultAddr, "admin `ADDR[,ADDR...]` of the proxies to ask, in order, until one answers")
 	force := fs.Bool("force", false, "remove the server now, without handing its lists over (for a server that is gone for good)")
-	timeout := fs.Duration("timeout", defaultRemoveTimeout, "give up after this long")
-	client := credentialFlags(fs)
+	run := adminFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy remove SERVER_ID [flags]")
 		fs.PrintDefaults()
@@ -172,38 +170,16 @@ func RemoveMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return 2
 	}
-	c, err := client()
-	if err != nil {
-		fmt.Fprintf(stderr, "proxy remove: %v\n", err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	var errs []error
-	for _, a := range SplitAddrs(*addrs) {
-		reply, err := c.Remove(ctx, a, id, *force)
-		if err == nil {
-			if reply.Action == "remove" {
-				fmt.Fprintf(stdout, "%s removed from the ring\n", id)
-			} else {
-				fmt.Fprintf(stdout, "%s is leaving: it hands its lists to their new owners, and the leader removes it once it holds none\n", id)
-			}
-			return 0
+	return run(ctx, "proxy remove "+id, stdout, stderr, func(ctx context.Context, c *Client, addr string) (string, error) {
+		reply, err := c.Remove(ctx, addr, id, *force)
+		switch {
+		case err != nil:
+			return "", err
+		case reply.Action == "remove":
+			return fmt.Sprintf("%s removed from the ring\n", id), nil
 		}
-		errs = append(errs, fromAddr(a, err))
-		// Only a proxy that cannot be reached is worth passing over: any
-		// answer is the group's.
-		var remote *RemoteError
-		if errors.As(err, &remote) || ctx.Err() != nil {
-			break
-		}
-	}
-	if len(errs) == 0 {
-		fmt.Fprintln(stderr, "proxy remove: no admin address given")
-		return 2
-	}
-	fmt.Fprintf(stderr, "proxy remove %s: %v\n", id, errors.Join(errs...))
-	return 1
+		return fmt.Sprintf("%s is leaving: it hands its lists to their new owners, and the leader removes it once it holds none\n", id), nil
+	})
 }
 
 // fromAddr names the proxy that answered an error; a transport error names

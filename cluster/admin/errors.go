@@ -45,6 +45,8 @@ var errorCodes = []errorCode{
 	{"unavailable", http.StatusServiceUnavailable, ErrUnavailable},
 	{"removed", http.StatusConflict, placement.ErrRemoved},
 	{"not_member", http.StatusNotFound, placement.ErrNotMember},
+	{"not_admitted", http.StatusNotFound, membership.ErrNotAdmitted},
+	{"key_in_use", http.StatusConflict, membership.ErrKeyInUse},
 	{"not_configured", http.StatusServiceUnavailable, membership.ErrNotConfigured},
 	{"already_configured", http.StatusConflict, membership.ErrAlreadyConfigured},
 	{"config_mismatch", http.StatusConflict, membership.ErrConfigMismatch},

@@ -46,6 +46,7 @@ func WriteStatus(w io.Writer, st Status) error {
 	if len(m.Removed) > 0 {
 		fmt.Fprintf(bw, "removed: %s\n", strings.Join(m.Removed, " "))
 	}
+	writeAdmitted(bw, m)
 	if st.Proxy == nil {
 		fmt.Fprintf(bw, "servers: unknown: %s\n", st.ProxyError)
 		return flush(bw)
@@ -54,7 +55,8 @@ func WriteStatus(w io.Writer, st Status) error {
 	if p.Epoch != m.Epoch {
 		fmt.Fprintf(bw, "note:    the proxy routes under epoch %d (catching up)\n", p.Epoch)
 	}
-	writeServers(bw, p)
+	writeBackend(bw, p)
+	writeServers(bw, p, m)
 	writeAntiEntropy(bw, p)
 	for _, s := range p.Servers {
 		writeServerDetail(bw, s)
@@ -90,11 +92,43 @@ func writeVoters(w io.Writer, m membership.Status) {
 	_ = tw.Flush() // w is a bufio.Writer: errors show at its Flush
 }
 
+// writeAdmitted writes the storage servers admitted to the backend, with
+// their keys.
+func writeAdmitted(w io.Writer, m membership.Status) {
+	fmt.Fprintf(w, "admitted: %d servers may connect to the backend, each with its CURVE key\n", len(m.Admitted))
+	if len(m.Admitted) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SERVER\tKEY")
+	for _, a := range m.Admitted {
+		fmt.Fprintf(tw, "  %s\t%s\n", a.ID, a.Key)
+	}
+	_ = tw.Flush()
+}
+
+// writeBackend writes what storage servers connect to, and the backend's
+// handshakes and refusals.
+func writeBackend(w io.Writer, p *proxy.Status) {
+	c := p.Counters
+	if p.Endpoints.BackendKey == "" {
+		fmt.Fprintf(w, "backend: %s without CURVE: any process may join the ring (benchmarks only)\n", p.Endpoints.Backend)
+		return
+	}
+	fmt.Fprintf(w, "backend: %s (servers are given %s)\n", p.Endpoints.Backend, p.Endpoints.ServerEndpoint())
+	fmt.Fprintf(w, "         %d handshakes admitted, %d refused (key not admitted); %d hellos or requests refused (key admitted for another ID, or revoked)\n",
+		c.HandshakesAdmitted, c.HandshakesRefused, c.NotAdmitted)
+}
+
 // writeServers writes one line per server.
-func writeServers(w io.Writer, p *proxy.Status) {
+func writeServers(w io.Writer, p *proxy.Status, m membership.Status) {
+	admitted := map[string]bool{}
+	for _, a := range m.Admitted {
+		admitted[a.ID] = true
+	}
 	fmt.Fprintf(w, "servers: %d, as this proxy sees them\n", len(p.Servers))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  SERVER\tSTATE\tLINK\tLISTS\tHINTS\tMOVING\tHEALED\tDAMAGED\tVNODES\tRANGES\tSHARE\tLAST SEEN")
+	fmt.Fprintln(tw, "  SERVER\tSTATE\tADMITTED\tLINK\tLISTS\tHINTS\tMOVING\tHEALED\tDAMAGED\tVNODES\tRANGES\tSHARE\tLAST SEEN")
 	var notes []string
 	for _, s := range p.Servers {
 		link := "down"
@@ -106,8 +140,12 @@ func writeServers(w io.Writer, p *proxy.Status) {
 			lists, hints, moving = fmt.Sprint(s.Lists), fmt.Sprint(s.Hints), fmt.Sprint(s.Moving)
 			healed, damaged = fmt.Sprint(s.Healed), fmt.Sprint(s.Damaged)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n",
-			s.ID, dash(s.State), link, lists, hints, moving, healed, damaged, len(s.Positions), len(s.Ranges), 100*s.Share, ago(s.LastSeen))
+		adm := "no"
+		if admitted[s.ID] || p.Endpoints.BackendKey == "" {
+			adm = "yes"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n",
+			s.ID, dash(s.State), adm, link, lists, hints, moving, healed, damaged, len(s.Positions), len(s.Ranges), 100*s.Share, ago(s.LastSeen))
 		notes = append(notes, corruptionNotes(s)...)
 	}
 	_ = tw.Flush()

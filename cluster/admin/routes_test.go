@@ -193,6 +193,12 @@ func TestBadRequestsGetJSONErrors(t *testing.T) {
 		{"POST", "/v1/proxies", `{"id":"p2","raft":"h:1"} {}`, http.StatusBadRequest, "bad_request"},
 		{"POST", "/v1/remove", `{"server":""}`, http.StatusBadRequest, "bad_request"},
 		{"POST", "/v1/remove", `{"server":"s9"}`, http.StatusNotFound, "not_member"},
+		{"POST", "/v1/admit", `{"server":"s9","key":"short"}`, http.StatusBadRequest, "bad_request"},
+		{"POST", "/v1/admit", `{"server":"s9"}`, http.StatusBadRequest, "bad_request"},
+		{"POST", "/v1/admit", `{"server":"-s9","key":"` + strings.Repeat("0", 40) + `"}`, http.StatusBadRequest, "bad_request"},
+		{"POST", "/v1/revoke", `{"server":"s9"}`, http.StatusNotFound, "not_admitted"},
+		{"POST", "/v1/revoke", `{"server":"s9","key":"` + strings.Repeat("0", 40) + `"}`, http.StatusBadRequest, "bad_request"},
+		{"GET", "/v1/admit", "", http.StatusMethodNotAllowed, "bad_request"},
 	}
 	for _, c := range cases {
 		req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))

@@ -146,6 +146,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/v1/proxies", s.route(http.MethodPost, proxiesOnly, s.addProxy))
 	mux.HandleFunc("/v1/status", s.route(http.MethodGet, anyHolder, s.status))
 	mux.HandleFunc("/v1/remove", s.route(http.MethodPost, anyHolder, s.remove))
+	mux.HandleFunc("/v1/admit", s.route(http.MethodPost, anyHolder, s.admit))
+	mux.HandleFunc("/v1/revoke", s.route(http.MethodPost, anyHolder, s.revoke))
 	mux.HandleFunc("/", s.route("", anyHolder, nil))
 	return mux
 }

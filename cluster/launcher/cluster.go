@@ -89,11 +89,21 @@ func Launch(ctx context.Context, cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-// start starts the proxies and waits for them, then starts every server and
-// waits until every proxy has welcomed it; a server that fails to start is
-// reported and left out (startServers).
+// start starts the proxies and waits for them, admits every server's key
+// (admission.go), then starts every server and waits until every proxy has
+// welcomed it; a server that fails to start is reported and left out
+// (startServers).
 func (c *Cluster) start(ctx context.Context) error {
 	if err := c.startProxies(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	keys, err := c.keysLocked(c.servers)
+	c.mu.Unlock()
+	if err == nil {
+		err = c.admit(ctx, keys)
+	}
+	if err != nil {
 		return err
 	}
 	return c.startServers(ctx)
@@ -180,7 +190,11 @@ func splitListen(listen string) (string, int, error) {
 // spawnServerLocked starts m's server process, connected to every proxy's
 // backend; c.mu is held.
 func (c *Cluster) spawnServerLocked(m *member) error {
-	args := append([]string{"--data", m.dir, "--id", m.id, "--proxy", c.backendsLocked()}, c.cfg.ServerArgs...)
+	args := []string{"--data", m.dir, "--id", m.id, "--proxy", c.backendsLocked()}
+	if c.cfg.InsecureBackend {
+		args = append(args, "--insecure-backend")
+	}
+	args = append(args, c.cfg.ServerArgs...)
 	ch, err := c.spawn(ServerName(m.id), RoleServer, args)
 	if err != nil {
 		return err

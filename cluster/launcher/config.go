@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -63,6 +64,13 @@ type Config struct {
 	// StopGrace is how long a child may take to exit after SIGTERM before it
 	// gets SIGKILL (default 10s).
 	StopGrace time.Duration
+	// InsecureBackend runs the proxies' backend without CURVE and admits
+	// nobody: any process may join the ring. For measuring what CURVE
+	// costs (bench), never for a deployment.
+	InsecureBackend bool
+	// Admit, if set, admits a storage server's key in place of the admin
+	// API (tests whose fake proxies serve none).
+	Admit func(ctx context.Context, id, key string) error
 }
 
 // withDefaults fills in the zero fields and checks the rest.

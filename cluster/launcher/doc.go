@@ -15,7 +15,8 @@
 //	                       operator's credentials (`service status` reads them)
 //	<data>/proxy-<i>/      proxy i's, i ≥ 1, when Config.Proxies > 1, with its
 //	                       node credentials in credentials/
-//	<data>/server-<id>/    one storage server each; <id> is its persistent server ID
+//	<data>/server-<id>/    one storage server each; <id> is its persistent server ID,
+//	                       and its CURVE key pair is in curve/
 //
 // On start the launcher restarts exactly the servers it finds (same IDs, same
 // data) and creates new ones, with random IDs, until there are Config.Servers;
@@ -35,7 +36,20 @@
 // ports work too). A
 // group restarted from its directories is started all at once, each proxy
 // but proxy 0 given every other's admin address. Every server is given every
-// proxy's backend endpoint and connects to all of them.
+// proxy's backend endpoint with the proxy's CURVE key (ENDPOINT#KEY, from
+// the backend-key= of its ready line) and connects to all of them.
+//
+// # Admission
+//
+// A proxy's backend accepts a storage server only with a key admitted in
+// the group's state. Before it starts servers (at launch, and in
+// AddServer), the launcher makes each one's key pair in its directory if it
+// has none (the server reuses it), admits every key through a proxy's
+// admin API with the operator's credentials, as `proxy admit` does, and
+// waits until every running proxy has the admissions. It does so at every
+// launch, so a service restarted on its data admits its servers again,
+// even one an operator revoked meanwhile. Config.InsecureBackend (bench)
+// runs proxies and servers without CURVE and admits nobody.
 //
 // # Readiness
 //

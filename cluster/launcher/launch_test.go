@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"shoplist/cluster/server"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 	"shoplist/testing/fakeroles"
 )
@@ -23,6 +25,9 @@ import (
 func launchFakes(t *testing.T, cfg Config) (*Cluster, error) {
 	t.Helper()
 	cfg.Exe = fakeroles.Exe(t)
+	if cfg.Admit == nil {
+		cfg.Admit = fakeroles.NewAdmissions().Admit
+	}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
@@ -39,7 +44,8 @@ func TestLaunchStartsProxyAndServersAndCloseStopsThem(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	stderr := fakeroles.NewOutput()
-	c, err := launchFakes(t, Config{Data: data, Servers: 3, Stderr: stderr})
+	admitted := fakeroles.NewAdmissions()
+	c, err := launchFakes(t, Config{Data: data, Servers: 3, Stderr: stderr, Admit: admitted.Admit})
 	must(t, err)
 	if got, want := c.ClientEndpoint(), "tcp://127.0.0.1:40000"; got != want {
 		t.Errorf("ClientEndpoint = %q, want the proxy's %q", got, want)
@@ -62,8 +68,15 @@ func TestLaunchStartsProxyAndServersAndCloseStopsThem(t *testing.T) {
 		if s.Dir != filepath.Join(data, "server-"+s.ID) || !s.Running || s.PID != fakeroles.PID(t, s.Dir) {
 			t.Errorf("server %+v: want its dir under data, running, with the PID it wrote", s)
 		}
-		// The launcher passed the backend endpoint the proxy reported.
+		// The launcher passed the backend endpoint the proxy reported
+		// (with its key: a fake server refuses an endpoint without).
 		stderr.WaitFor(t, "[server-"+s.ID+"] server ready: id="+s.ID+" proxy=tcp://127.0.0.1:40002")
+		// Before it started the server, it admitted the key in its
+		// directory.
+		key, err := curvekey.ReadPublic(server.PublicKeyFile(s.Dir))
+		if err != nil || admitted.Keys()[s.ID] != key {
+			t.Errorf("server %s admitted with %q, its key file holds %q (%v)", s.ID, admitted.Keys()[s.ID], key, err)
+		}
 	}
 	stderr.WaitFor(t, "[proxy] proxy ready: client=tcp://127.0.0.1:40000")
 

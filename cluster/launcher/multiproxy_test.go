@@ -191,7 +191,8 @@ func TestAddServerStartsANewMemberInItsOwnDirectory(t *testing.T) {
 
 func TestServeWithThreeProxiesKeepsRunningUntilTheLastProxyDies(t *testing.T) {
 	t.Parallel()
-	cfg := Config{Data: t.TempDir(), Servers: 1, Proxies: 3, Listen: fakeGroupListen, Exe: fakeroles.Exe(t), Stderr: fakeroles.NewOutput()}
+	cfg := Config{Data: t.TempDir(), Servers: 1, Proxies: 3, Listen: fakeGroupListen, Exe: fakeroles.Exe(t),
+		Admit: fakeroles.NewAdmissions().Admit, Stderr: fakeroles.NewOutput()}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &served{data: cfg.Data, stdout: fakeroles.NewOutput(), stderr: cfg.Stderr.(*fakeroles.Output), stop: cancel, done: make(chan struct{})}
 	go func() {

@@ -78,7 +78,7 @@ func (c *Cluster) firstArgs(p *proxyProc, host string, port int, join []string) 
 	if len(join) > 0 {
 		args = append(args, "--join", strings.Join(join, ","))
 	}
-	return append(args, c.cfg.ProxyArgs...)
+	return append(args, c.proxyFlags()...)
 }
 
 // restartArgsLocked returns the command line that starts p again on the
@@ -104,7 +104,7 @@ func (c *Cluster) restartArgsLocked(p *proxyProc) ([]string, error) {
 			args = append(args, "--join", strings.Join(peers, ","))
 		}
 	}
-	return append(args, c.cfg.ProxyArgs...), nil
+	return append(args, c.proxyFlags()...), nil
 }
 
 // peersOf returns the admin addresses of every proxy but p, proxy 0's
@@ -136,13 +136,24 @@ func (c *Cluster) spawnProxyLocked(p *proxyProc, args []string) error {
 	return nil
 }
 
-// backendsLocked returns every proxy's backend endpoint, comma-separated,
-// as a server's --proxy takes them; c.mu is held.
+// proxyFlags returns the flags every proxy is started with after its
+// addresses: --insecure-backend if so configured, then cfg.ProxyArgs.
+func (c *Cluster) proxyFlags() []string {
+	var out []string
+	if c.cfg.InsecureBackend {
+		out = append(out, "--insecure-backend")
+	}
+	return append(out, c.cfg.ProxyArgs...)
+}
+
+// backendsLocked returns every proxy's backend endpoint with its key
+// (ENDPOINT#KEY, from its ready line), comma-separated, as a server's
+// --proxy takes them; c.mu is held.
 func (c *Cluster) backendsLocked() string {
 	var eps []string
 	for _, p := range c.proxies {
 		if p.addrs.eps.Backend != "" {
-			eps = append(eps, p.addrs.eps.Backend)
+			eps = append(eps, p.addrs.eps.ServerEndpoint())
 		}
 	}
 	return strings.Join(eps, ",")

@@ -36,14 +36,15 @@ type proxyAddrs struct {
 }
 
 // parseProxyReady parses a proxy ready line ("proxy ready:
-// client=tcp://H:P pub=tcp://H:P backend=tcp://H:P raft=H:P admin=H:P").
+// client=tcp://H:P pub=tcp://H:P backend=tcp://H:P backend-key=KEY
+// raft=H:P admin=H:P"; no backend-key with an insecure backend).
 func parseProxyReady(line string) (a proxyAddrs, ok bool) {
 	f, ok := readyFields(line, proxyReadyPrefix)
 	if !ok || f["client"] == "" || f["pub"] == "" || f["backend"] == "" {
 		return proxyAddrs{}, false
 	}
 	return proxyAddrs{
-		eps:   proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"]},
+		eps:   proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"], BackendKey: f["backend-key"]},
 		raft:  f["raft"],
 		admin: f["admin"],
 	}, true

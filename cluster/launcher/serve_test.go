@@ -28,7 +28,8 @@ func (s *served) wait() error {
 // until the test ends at the latest.
 func runServe(t *testing.T) *served {
 	t.Helper()
-	cfg := Config{Data: t.TempDir(), Servers: 3, Listen: "127.0.0.1:0", Exe: fakeroles.Exe(t), Stderr: fakeroles.NewOutput()}
+	cfg := Config{Data: t.TempDir(), Servers: 3, Listen: "127.0.0.1:0", Exe: fakeroles.Exe(t),
+		Admit: fakeroles.NewAdmissions().Admit, Stderr: fakeroles.NewOutput()}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &served{data: cfg.Data, stdout: fakeroles.NewOutput(), stderr: cfg.Stderr.(*fakeroles.Output), stop: cancel, done: make(chan struct{})}
 	go func() {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"shoplist/cluster/membership"
 )
 
 // ServerInfo describes one storage server of a cluster.
@@ -37,22 +39,37 @@ func (c *Cluster) Servers() []ServerInfo {
 	return out
 }
 
-// AddServer starts a new storage server, with a fresh ID and data
-// directory, and waits until every running proxy has welcomed it: it is in
-// the committed ring. It returns the new server's ID.
+// AddServer starts a new storage server, with a fresh ID, data directory
+// and key, admitted to the backend first, and waits until every running
+// proxy has welcomed it: it is in the committed ring. It returns the new
+// server's ID.
 func (c *Cluster) AddServer(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	var m *member
+	var keys []membership.Admitted
 	err := ErrClosed
 	if !c.closed {
 		var d serverDir
 		d, err = newServerDir(c.cfg.Data, c.taken)
 		if err == nil {
 			m = &member{serverDir: d}
-			c.servers = append(c.servers, m)
-			slices.SortFunc(c.servers, func(a, b *member) int { return strings.Compare(a.id, b.id) })
-			err = c.spawnServerLocked(m)
+			keys, err = c.keysLocked([]*member{m})
 		}
+	}
+	c.mu.Unlock()
+	if err == nil {
+		err = c.admit(ctx, keys)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.closed {
+		err = ErrClosed
+	} else {
+		c.servers = append(c.servers, m)
+		slices.SortFunc(c.servers, func(a, b *member) int { return strings.Compare(a.id, b.id) })
+		err = c.spawnServerLocked(m)
 	}
 	c.mu.Unlock()
 	if err != nil {

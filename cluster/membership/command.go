@@ -38,6 +38,13 @@ const (
 	// under its ID: [1, 6, id str, raft str, admin str, client str]. It
 	// does not change the ring or its epoch.
 	opProxy op = 6
+	// opAdmit admits a storage server to the backend under a CURVE public
+	// key, replacing the key it had: [1, 7, id str, key str]. It does not
+	// change the ring or its epoch.
+	opAdmit op = 7
+	// opRevoke withdraws a server's admission: [1, 8, id str]. It does not
+	// change the ring or its epoch.
+	opRevoke op = 8
 )
 
 // String returns the operation's name.
@@ -55,6 +62,10 @@ func (o op) String() string {
 		return "import"
 	case opProxy:
 		return "proxy"
+	case opAdmit:
+		return "admit"
+	case opRevoke:
+		return "revoke"
 	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
@@ -62,7 +73,8 @@ func (o op) String() string {
 // command is one decoded change: [version uint, op uint, args...].
 type command struct {
 	op        op
-	id        string // join, leave, remove
+	id        string // join, leave, remove, admit, revoke
+	key       string // admit
 	n, vnodes int    // configure
 	// seed is an import's state, as encodeState encodes it (one encoding
 	// per state, so decoded commands compare equal).
@@ -75,6 +87,10 @@ func configureCommand(n, vnodes int) command { return command{op: opConfigure, n
 func joinCommand(id string) command          { return command{op: opJoin, id: id} }
 func leaveCommand(id string) command         { return command{op: opLeave, id: id} }
 func removeCommand(id string) command        { return command{op: opRemove, id: id} }
+func revokeCommand(id string) command        { return command{op: opRevoke, id: id} }
+
+// admitCommand admits server a.ID with key a.Key.
+func admitCommand(a Admitted) command { return command{op: opAdmit, id: a.ID, key: a.Key} }
 
 // proxyCommand records p.
 func proxyCommand(p ProxyInfo) command { return command{op: opProxy, id: p.ID, proxy: p} }
@@ -103,6 +119,12 @@ func (c command) encode() []byte {
 		w.uint(CommandVersion)
 		w.uint(uint64(c.op))
 		writeProxyInfo(w, c.proxy)
+	case opAdmit:
+		w.array(4)
+		w.uint(CommandVersion)
+		w.uint(uint64(c.op))
+		w.str(c.id)
+		w.str(c.key)
 	default:
 		w.array(3)
 		w.uint(CommandVersion)
@@ -152,7 +174,7 @@ func decodeCommand(p []byte) (command, error) {
 		if r.err == nil && (c.n < 1 || c.vnodes < 1) {
 			r.fail("configure: n = %d, vnodes = %d; both must be at least 1", c.n, c.vnodes)
 		}
-	case opJoin, opLeave, opRemove:
+	case opJoin, opLeave, opRemove, opRevoke:
 		if n != 3 {
 			return command{}, fmt.Errorf("%w: %s has %d elements, want 3", ErrMalformed, c.op, n)
 		}
@@ -162,6 +184,12 @@ func decodeCommand(p []byte) (command, error) {
 				r.fail("%s: %v", c.op, err)
 			}
 		}
+	case opAdmit:
+		if n != 4 {
+			return command{}, fmt.Errorf("%w: admit has %d elements, want 4", ErrMalformed, n)
+		}
+		a := readAdmitted(r)
+		c.id, c.key = a.ID, a.Key
 	case opProxy:
 		if n != 6 {
 			return command{}, fmt.Errorf("%w: proxy has %d elements, want 6", ErrMalformed, n)

@@ -47,6 +47,12 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Add(proxyCommand(ProxyInfo{ID: "p1", Raft: "127.0.0.1:5558", Admin: "127.0.0.1:5559", Client: "tcp://127.0.0.1:5555"}).encode())
 	f.Add(proxyCommand(ProxyInfo{ID: "p2", Raft: "h:1"}).encode())
 	f.Add([]byte{0x96, 0x01, 0x06, 0xa2, 'p', '1', 0xa3, 'h', ':', '1', 0xa0, 0xa3, 'x', ':', '/'})
+	// Fixed keys: the fuzz corpus is the same every run.
+	const k1, k2 = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+	f.Add(admitCommand(Admitted{"s1", k2}).encode())
+	f.Add(admitCommand(Admitted{"s3", k1}).encode())
+	f.Add(admitCommand(Admitted{"s2", k2}).encode())
+	f.Add(revokeCommand("s1").encode())
 	f.Add([]byte{0x93, 0x02, 0x02, 0xa2, 's', '1'})
 	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{0x93, 0x01, 0x02, 0xdb, 0xff, 0xff, 0xff, 0xff})
@@ -57,6 +63,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		st.members["s1"] = Active
 		st.removed["s2"] = true
 		st.proxies["p1"] = ProxyInfo{ID: "p1", Raft: "h:1", Admin: "h:2", Client: "tcp://h:3"}
+		st.admitted["s1"] = k1
 		before := encodeState(st)
 		if err != nil {
 			return
@@ -74,9 +81,9 @@ func FuzzDecodeCommand(f *testing.F) {
 			t.Fatalf("%+v reported no change but changed the state", c)
 		}
 		switch {
-		case changed && c.op == opProxy && st.epoch != 1:
-			t.Fatalf("%+v: a proxy record changed the epoch to %d", c, st.epoch)
-		case changed && c.op != opProxy && st.epoch != 2:
+		case changed && (c.op == opProxy || c.op == opAdmit || c.op == opRevoke) && st.epoch != 1:
+			t.Fatalf("%+v: a proxy record or an admission changed the epoch to %d", c, st.epoch)
+		case changed && c.op != opProxy && c.op != opAdmit && c.op != opRevoke && st.epoch != 2:
 			t.Fatalf("%+v: epoch %d after one change from 1", c, st.epoch)
 		}
 		if back, err := decodeState(after); err != nil || !bytes.Equal(encodeState(back), after) {

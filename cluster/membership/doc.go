@@ -5,8 +5,11 @@
 // The replicated state is small: the ring epoch, the member servers with
 // their state (active or leaving), the replication factor N, the virtual
 // nodes per server, the servers that were removed (a removed server stays
-// out), and the proxies of the group (each one's Raft, admin and client
-// addresses, recorded by the proxy itself). It changes only through
+// out), the proxies of the group (each one's Raft, admin and client
+// addresses, recorded by the proxy itself), and the storage servers
+// admitted to the proxies' backend, each ID bound to the CURVE public key
+// it connects with (an admission or revocation leaves the ring and its
+// epoch alone; a removal revokes). It changes only through
 // versioned msgpack commands appended to the Raft log; applying one is
 // deterministic, so every proxy that has applied the same log holds the
 // same state, byte for byte.
@@ -26,7 +29,8 @@
 //
 // Files: command.go (the command encoding), codec.go (bounded msgpack
 // reading), state.go (the state and its transitions), proxies.go (the
-// proxies table), fsm.go (raft.FSM), snapshot.go (snapshot encoding),
+// proxies table), admitted.go (the admitted servers), admission.go (Admit
+// and Revoke on a Node), fsm.go (raft.FSM), snapshot.go (snapshot encoding),
 // node.go (the Node), group.go (the Node in a group of proxies: leadership,
 // its own record, timers), config.go (its options), stores.go (log, stable
 // and snapshot stores), transport.go (the TLS stream layer), forward.go

@@ -38,6 +38,12 @@ var (
 	ErrConfig = errors.New("membership: invalid configuration")
 	// ErrClosed means the Node was closed.
 	ErrClosed = errors.New("membership: node closed")
+	// ErrNotAdmitted means a revocation named a server that is not
+	// admitted.
+	ErrNotAdmitted = errors.New("membership: server not admitted")
+	// ErrKeyInUse means an admission's key is already bound to another
+	// server: a key stands for one server.
+	ErrKeyInUse = errors.New("membership: key admitted for another server")
 	// ErrUndecided means a change was handed to the leader but no answer
 	// came back (the connection broke): it may or may not be committed.
 	// A Forwarder reports it; the Node tries again only changes that can

@@ -273,14 +273,14 @@ func (n *Node) propose(ctx context.Context, c command) error {
 // retryable reports whether err means c was not applied and may be tried
 // again: no leader, or a node that is not (or no longer) the leader. A
 // leadership lost after c was appended leaves it undecided: only
-// idempotent changes are tried again then (Remove is not: a second try of
-// a committed removal would report ErrNotMember).
+// idempotent changes are tried again then (Remove and Revoke are not: a
+// second try of a committed removal would report ErrNotMember).
 func retryable(c command, err error) bool {
 	switch {
 	case errors.Is(err, ErrNoLeader), errors.Is(err, ErrNotLeader):
 		return true
 	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, ErrUndecided):
-		return c.op != opRemove
+		return c.op != opRemove && c.op != opRevoke
 	}
 	return false
 }
@@ -312,12 +312,16 @@ func (n *Node) notLeader() error {
 }
 
 // applyAsLeader commits the ring's configuration if it is not yet, then
-// cmd.
+// cmd; the leader logs the admissions it commits.
 func (n *Node) applyAsLeader(ctx context.Context, cmd []byte) error {
 	if err := n.ensureConfigured(ctx); err != nil {
 		return err
 	}
-	return n.commit(ctx, cmd)
+	if err := n.commit(ctx, cmd); err != nil {
+		return err
+	}
+	n.logAdmission(cmd)
+	return nil
 }
 
 // ensureConfigured commits this node's N and virtual nodes if no

@@ -147,9 +147,10 @@ func TestVersion1SnapshotsStillRestore(t *testing.T) {
 		!slices.Equal(st.sortedRemoved(), []string{"s3"}) || len(st.proxies) != 0 {
 		t.Fatalf("restored %+v", st)
 	}
-	// Written back as the current version, with an empty proxies table.
-	want := append([]byte{0x97, SnapshotVersion}, v1[2:]...)
-	want = append(want, 0x90)
+	// Written back as the current version, with an empty proxies table
+	// and nobody admitted.
+	want := append([]byte{0x98, SnapshotVersion}, v1[2:]...)
+	want = append(want, 0x90, 0x90)
 	if got := snapshotBytes(t, f); !bytes.Equal(got, want) {
 		t.Fatalf("re-encoded as %x, want %x", got, want)
 	}

@@ -22,17 +22,18 @@ import (
 // restart of the proxy, so a restarted proxy routes every list to the same
 // servers as before, even while some of them have not reconnected yet (they
 // are down, not gone). The consensus-backed membership replaces it when
-// proxies are several.
+// proxies are several. Its admissions (Admit) are kept in memory only.
 type Registry struct {
 	path   string // "" keeps the registry in memory only
 	vnodes int
 	ch     chan struct{}
 
-	// mu guards view and removed, and serialises changes with their file
-	// writes, so the file always holds the latest state.
-	mu      sync.Mutex
-	view    placement.View
-	removed map[string]bool // servers removed from the ring, refused if they say hello again
+	// mu guards view, removed and admitted, and serialises changes with
+	// their file writes, so the file always holds the latest state.
+	mu       sync.Mutex
+	view     placement.View
+	removed  map[string]bool   // servers removed from the ring, refused if they say hello again
+	admitted map[string]string // servers admitted to the backend, by ID: their keys
 }
 
 // registryFile is the persisted form of a Registry.
@@ -50,7 +51,7 @@ func NewRegistry(path string, vnodes int) (*Registry, error) {
 	if vnodes < 1 || vnodes > protocol.MaxVNodes {
 		return nil, fmt.Errorf("%w: vnodes = %d, want 1 to %d", ErrConfig, vnodes, protocol.MaxVNodes)
 	}
-	r := &Registry{path: path, vnodes: vnodes, ch: make(chan struct{}, 1), removed: map[string]bool{}}
+	r := &Registry{path: path, vnodes: vnodes, ch: make(chan struct{}, 1), removed: map[string]bool{}, admitted: map[string]string{}}
 	r.view = placement.View{Ring: hashring.New(nil, hashring.WithVNodes(vnodes))}
 	if path == "" {
 		return r, nil
@@ -159,7 +160,9 @@ func (r *Registry) change(edit func(placement.View) (*hashring.Ring, bool)) erro
 	if !ok {
 		return nil
 	}
-	next := placement.View{Ring: ring, Epoch: r.view.Epoch + 1}
+	admitted := maps.Clone(r.admitted)
+	maps.DeleteFunc(admitted, func(id, _ string) bool { return r.removed[id] }) // a removed server never rejoins
+	next := placement.View{Ring: ring, Epoch: r.view.Epoch + 1, Admitted: placement.NewAdmission(admitted)}
 	if err := r.save(next); err != nil {
 		for id := range r.removed { // undo a removal that was not saved
 			if !r.view.Has(id) || next.Has(id) {
@@ -169,11 +172,48 @@ func (r *Registry) change(edit func(placement.View) (*hashring.Ring, bool)) erro
 		}
 		return err
 	}
-	r.view = next
+	r.view, r.admitted = next, admitted
+	r.signal()
+	return nil
+}
+
+// signal tells Changes' receiver that the view changed.
+func (r *Registry) signal() {
 	select {
 	case r.ch <- struct{}{}:
 	default:
 	}
+}
+
+// Admit admits server id to the backend with the CURVE public key key,
+// replacing the key it had, as Node.Admit does (a removed server and a key
+// admitted for another server are refused), without changing the epoch.
+func (r *Registry) Admit(_ context.Context, id, key string) error {
+	a := Admitted{ID: id, Key: key}
+	if err := a.Check(); err != nil {
+		return fmt.Errorf("%w: admit: %w", ErrMalformed, err)
+	}
+	return r.admission(func(st *state) (bool, error) { return st.applyAdmit(a) })
+}
+
+// Revoke withdraws server id's admission, as Node.Revoke does.
+func (r *Registry) Revoke(_ context.Context, id string) error {
+	return r.admission(func(st *state) (bool, error) { return st.applyRevoke(id) })
+}
+
+// admission applies an admission change with the state's rules and
+// publishes the admitted set it leaves.
+func (r *Registry) admission(apply func(*state) (bool, error)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := &state{admitted: maps.Clone(r.admitted), removed: r.removed}
+	changed, err := apply(st)
+	if err != nil || !changed {
+		return err
+	}
+	r.admitted = st.admitted
+	r.view.Admitted = placement.NewAdmission(r.admitted)
+	r.signal()
 	return nil
 }
 

@@ -10,13 +10,14 @@ import (
 )
 
 // SnapshotVersion is the version of the snapshot encoding this code writes.
-// It restores that one and version 1, the same state without the proxies
-// table.
-const SnapshotVersion = 2
+// It restores that one, version 2 (the same state without the admitted
+// servers) and version 1 (nor the proxies table).
+const SnapshotVersion = 3
 
 // maxSnapshotSize bounds a snapshot read back: the largest state Apply can
 // produce (MaxMembers members and MaxRemoved removed IDs of
-// MaxServerIDLen bytes, MaxProxies proxies) encodes to well under it.
+// MaxServerIDLen bytes, MaxProxies proxies, MaxAdmitted admitted servers)
+// encodes to well under it.
 const maxSnapshotSize = 8 << 20
 
 // maxImportSize bounds an import command: a snapshot and its header.
@@ -25,13 +26,14 @@ const maxImportSize = maxSnapshotSize + 16
 // encodeState returns s's one encoding:
 //
 //	[version uint, epoch uint, n uint, vnodes uint, [[id str, state uint]...], [removed str...],
-//	 [[proxy id str, raft str, admin str, client str]...]]
+//	 [[proxy id str, raft str, admin str, client str]...], [[admitted id str, key str]...]]
 //
-// members, removed IDs and proxies sorted by ID, so equal states encode to
-// equal bytes. Version 1 had no proxies element.
+// members, removed IDs, proxies and admitted servers sorted by ID, so equal
+// states encode to equal bytes. Version 2 had no admitted element, version
+// 1 no proxies either.
 func encodeState(s *state) []byte {
 	w := newWriter()
-	w.array(7)
+	w.array(8)
 	w.uint(SnapshotVersion)
 	w.uint(s.epoch)
 	w.uint(uint64(s.n))
@@ -54,12 +56,19 @@ func encodeState(s *state) []byte {
 		w.array(4)
 		writeProxyInfo(w, p)
 	}
+	admitted := s.sortedAdmitted()
+	w.array(len(admitted))
+	for _, a := range admitted {
+		w.array(2)
+		w.str(a.ID)
+		w.str(a.Key)
+	}
 	return w.bytes()
 }
 
 // decodeState decodes and checks a snapshot: the limits Apply keeps, known
-// states, valid IDs and proxy records, no duplicates, and no server both
-// member and removed.
+// states, valid IDs, proxy records and keys, no duplicates, no server both
+// member and removed, and no key admitted twice or for a removed server.
 func decodeState(p []byte) (*state, error) {
 	if len(p) > maxSnapshotSize {
 		return nil, fmt.Errorf("%w: snapshot is over %d bytes", ErrMalformed, maxSnapshotSize)
@@ -82,10 +91,10 @@ func readStateFrom(r *reader) *state {
 	switch {
 	case r.err != nil:
 		return newState()
-	case v != 1 && v != SnapshotVersion:
-		r.err = fmt.Errorf("%w: snapshot version %d, want 1 or %d", ErrUnknownVersion, v, SnapshotVersion)
+	case v < 1 || v > SnapshotVersion:
+		r.err = fmt.Errorf("%w: snapshot version %d, want 1 to %d", ErrUnknownVersion, v, SnapshotVersion)
 		return newState()
-	case v == 1 && n != 6 || v == 2 && n != 7:
+	case n != int(5+v):
 		r.fail("snapshot version %d: %d elements, want %d", v, n, 5+v)
 		return newState()
 	}
@@ -143,6 +152,24 @@ func readStateFrom(r *reader) *state {
 				r.fail("proxy %s listed twice", p.ID)
 			}
 			s.proxies[p.ID] = p
+		}
+	}
+	if v >= 3 {
+		admitted := r.array("admitted", MaxAdmitted)
+		for i := 0; i < admitted && r.err == nil; i++ {
+			if n := r.array("admitted server", 2); r.err == nil && n != 2 {
+				r.fail("admitted server: %d elements, want 2", n)
+			}
+			a := readAdmitted(r)
+			if _, dup := s.admitted[a.ID]; r.err == nil && dup {
+				r.fail("admitted server %s listed twice", a.ID)
+			}
+			s.admitted[a.ID] = a.Key
+		}
+		if r.err == nil {
+			if err := checkAdmitted(s.admitted, s.removed); err != nil {
+				r.fail("snapshot: %v", err)
+			}
 		}
 	}
 	if r.err == nil && !s.configured() && (len(s.members) > 0 || s.epoch > 0) {

@@ -90,10 +90,13 @@ type state struct {
 	members map[string]State
 	removed map[string]bool
 	proxies map[string]ProxyInfo // the group's proxies, by ID
+	// admitted binds each storage server admitted to the backend to its
+	// CURVE public key (admitted.go).
+	admitted map[string]string
 }
 
 func newState() *state {
-	return &state{members: map[string]State{}, removed: map[string]bool{}, proxies: map[string]ProxyInfo{}}
+	return &state{members: map[string]State{}, removed: map[string]bool{}, proxies: map[string]ProxyInfo{}, admitted: map[string]string{}}
 }
 
 // clone returns a deep copy.
@@ -102,18 +105,25 @@ func (s *state) clone() *state {
 	c.members = maps.Clone(s.members)
 	c.removed = maps.Clone(s.removed)
 	c.proxies = maps.Clone(s.proxies)
+	c.admitted = maps.Clone(s.admitted)
 	return &c
 }
 
 func (s *state) configured() bool { return s.n > 0 }
 
 // apply executes c. It returns whether the state changed (and so the epoch
-// grew by one, or was set by an import, unless c records a proxy, which
-// leaves the ring and its epoch alone), or the error that rejects c, in
-// which case nothing changed: every check comes before the first write.
+// grew by one, or was set by an import, unless c records a proxy or admits
+// or revokes a server, which leave the ring and its epoch alone), or the
+// error that rejects c, in which case nothing changed: every check comes
+// before the first write.
 func (s *state) apply(c command) (bool, error) {
-	if c.op == opProxy {
+	switch c.op {
+	case opProxy:
 		return s.applyProxy(c.proxy)
+	case opAdmit:
+		return s.applyAdmit(Admitted{ID: c.id, Key: c.key})
+	case opRevoke:
+		return s.applyRevoke(c.id)
 	}
 	if c.op == opImport {
 		if s.configured() {
@@ -126,15 +136,19 @@ func (s *state) apply(c command) (bool, error) {
 		if !seed.configured() || seed.epoch == 0 {
 			return false, fmt.Errorf("%w: import of an unconfigured state", ErrMalformed)
 		}
-		// The proxies recorded so far are this group's: they stay, over
-		// any the seed carries.
+		// The proxies recorded and the servers admitted so far are this
+		// group's: they stay, over any the seed carries.
 		proxies := seed.proxies
 		maps.Copy(proxies, s.proxies)
 		if len(proxies) > MaxProxies {
 			return false, fmt.Errorf("%w: import would record %d proxies, at most %d allowed", ErrFull, len(proxies), MaxProxies)
 		}
+		admitted := mergeAdmitted(seed.admitted, s.admitted, seed.removed)
+		if len(admitted) > MaxAdmitted {
+			return false, fmt.Errorf("%w: import would admit %d servers, at most %d allowed", ErrFull, len(admitted), MaxAdmitted)
+		}
 		*s = *seed
-		s.proxies = proxies
+		s.proxies, s.admitted = proxies, admitted
 		return true, nil
 	}
 	if c.op == opConfigure {
@@ -180,6 +194,7 @@ func (s *state) apply(c command) (bool, error) {
 			return false, fmt.Errorf("%w: %d removed servers remembered, at most %d allowed", ErrFull, len(s.removed), MaxRemoved)
 		}
 		delete(s.members, c.id)
+		delete(s.admitted, c.id) // a removed server never rejoins
 		s.removed[c.id] = true
 	default:
 		return false, fmt.Errorf("%w: %d", ErrUnknownOp, uint8(c.op))
@@ -219,10 +234,11 @@ func (s *state) view(defaultVNodes int) placement.View {
 		}
 	}
 	return placement.View{
-		Ring:    hashring.New(active, hashring.WithVNodes(vnodes)),
-		Epoch:   s.epoch,
-		Leaving: leaving,
-		Proxies: s.clientEndpoints(),
+		Ring:     hashring.New(active, hashring.WithVNodes(vnodes)),
+		Epoch:    s.epoch,
+		Leaving:  leaving,
+		Proxies:  s.clientEndpoints(),
+		Admitted: placement.NewAdmission(s.admitted),
 	}
 }
 

@@ -26,6 +26,9 @@ type Status struct {
 	Members []Member    `json:"members"`
 	Removed []string    `json:"removed"` // sorted
 	Proxies []ProxyInfo `json:"proxies"` // the group's proxies, sorted by ID
+	// Admitted are the storage servers admitted to the backend, with
+	// their keys, sorted by ID.
+	Admitted []Admitted `json:"admitted"`
 }
 
 // Status returns the node's view of the group and the committed state.
@@ -49,6 +52,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		Members:      st.sortedMembers(),
 		Removed:      st.sortedRemoved(),
 		Proxies:      st.sortedProxies(),
+		Admitted:     st.sortedAdmitted(),
 	}
 	s.LeaderID, s.LeaderAddr = n.Leader()
 	for _, srv := range cf.Configuration().Servers {

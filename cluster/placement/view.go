@@ -20,6 +20,10 @@ type View struct {
 	// Proxies holds the client endpoints of every proxy of the group, for
 	// clients' Welcome; nil when unknown (a single proxy).
 	Proxies []string
+	// Admitted holds the storage servers admitted to the backend, by
+	// their CURVE keys; it changes without the epoch (admission is not
+	// placement), and a new pointer means a new set. Nil admits nobody.
+	Admitted *Admission
 }
 
 // Has reports whether id is a member of the view: active on its ring or

@@ -65,6 +65,7 @@ func startAEProxy(tb testing.TB, interval, timeout time.Duration) (*Proxy, *lead
 		Timeout:             timeout,
 		AntiEntropyInterval: interval,
 		Membership:          sw,
+		CurveSecretKey:      newKeyPair(tb).Secret,
 		Logger:              testLogger(),
 	})
 	if err != nil {
@@ -92,6 +93,9 @@ func joinReplicas(tb testing.TB, p *Proxy, n int) []*replica {
 		tb.Cleanup(func() { s.Close() })
 		s.SetLinger(0)
 		if err := s.SetIdentity(r.id); err != nil {
+			tb.Fatal(err)
+		}
+		if err := curveClient(s, p.Endpoints().BackendKey, admit(tb, p, r.id)); err != nil {
 			tb.Fatal(err)
 		}
 		if err := s.Connect(p.Endpoints().Backend); err != nil {

@@ -24,15 +24,20 @@ type badPeers struct {
 
 // report logs err for the peer unless it was logged recently.
 func (b *badPeers) report(log *slog.Logger, now time.Time, socket string, identity []byte, err error) {
+	b.warn(log, now, "bad message", socket+"\x00"+string(identity), "socket", socket, "peer", showIdentity(identity), "err", err)
+}
+
+// warn logs msg with attrs unless it was logged for key recently; the
+// line says how many were suppressed since the last.
+func (b *badPeers) warn(log *slog.Logger, now time.Time, msg, key string, attrs ...any) {
 	if b.last == nil || len(b.last) >= badPeersMax {
 		b.last, b.suppressed = map[string]time.Time{}, map[string]int{}
 	}
-	key := socket + "\x00" + string(identity)
 	if t, ok := b.last[key]; ok && now.Sub(t) < badLogEvery {
 		b.suppressed[key]++
 		return
 	}
-	log.Warn("bad message", "socket", socket, "peer", showIdentity(identity), "err", err, "suppressed", b.suppressed[key])
+	log.Warn(msg, append(attrs, "suppressed", b.suppressed[key])...)
 	b.last[key], b.suppressed[key] = now, 0
 }
 

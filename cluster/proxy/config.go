@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"shoplist/cluster/placement"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -60,6 +61,17 @@ type Config struct {
 	// became leader at the latest). Zero means DefaultDeadAfter; negative
 	// never removes. Shorter outages are covered by sloppy quorum.
 	DeadAfter time.Duration
+	// CurveSecretKey is the proxy's CURVE secret key, in Z85 (required
+	// unless InsecureBackend): the backend is a CURVE server with it, and
+	// accepts a storage server only if the server's key is admitted in
+	// the membership's view (View.Admitted), and then only under the ID
+	// bound to that key. Servers pin the matching public key
+	// (Endpoints.BackendKey).
+	CurveSecretKey string
+	// InsecureBackend runs the backend without CURVE: nothing is
+	// encrypted, and any process may say hello under any server ID. It is
+	// for measuring what CURVE costs, never for a deployment.
+	InsecureBackend bool
 	// Membership decides the ring (required).
 	Membership placement.Membership
 	// Logger receives the proxy's log; nil means slog.Default().
@@ -109,6 +121,15 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: a membership is required", ErrConfig)
 	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1:
 		return c, fmt.Errorf("%w: heartbeat, liveness, timeout and in-flight limit must be positive", ErrConfig)
+	case c.InsecureBackend && c.CurveSecretKey != "":
+		return c, fmt.Errorf("%w: a CURVE key and an insecure backend", ErrConfig)
+	case !c.InsecureBackend && c.CurveSecretKey == "":
+		return c, fmt.Errorf("%w: the backend needs the proxy's CURVE secret key", ErrConfig)
+	}
+	if !c.InsecureBackend {
+		if _, err := curvekey.FromSecret(c.CurveSecretKey); err != nil {
+			return c, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	return c, nil
 }

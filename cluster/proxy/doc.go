@@ -5,7 +5,11 @@
 // A Proxy binds three sockets: a ROUTER for clients, a PUB for live
 // updates and a ROUTER for the storage servers. One goroutine owns them
 // and runs the poll loop, and only it touches the loop's state; other
-// goroutines reach it through a command channel and a doorbell. A client's
+// goroutines reach it through a command channel and a doorbell. The
+// backend is a CURVE server: a storage server connects only with a key
+// the membership admits (the gate, a ZAP handler with a goroutine and a
+// socket of its own), and is known by that key, under the one ID it is
+// admitted as. A client's
 // push or pull becomes an op: it calls the list's N owners, standing in
 // for a down owner with the next server on the ring (sloppy quorum), and
 // answers the client at W acknowledgements or R answers, or with why the
@@ -27,6 +31,8 @@
 // deadlines.go (ops in deadline order), merge.go (merging replicas'
 // states), repair.go (read repair), handoff.go (hinted handoff),
 // servers.go (storage servers: hellos, joins, liveness, reports),
+// gate.go (the backend's ZAP handler), admission.go (each message's
+// sender by its key; revocations),
 // epochs.go (adopting views, announcing epochs), duties.go (the leader's
 // duties on the loop), status.go (Status), badpeers.go (bad input, logged
 // at a bounded rate).

@@ -32,22 +32,30 @@ type announcement struct {
 }
 
 // refreshView adopts the membership's latest view: it welcomes servers
-// whose join was decided, stops routing to servers that were removed and
-// announces the new epoch to the members.
+// whose join was decided, stops routing to servers that were removed or
+// whose admission was revoked, and announces the new epoch to the members.
 func (l *loop) refreshView() {
 	v := l.ring.members.View()
+	admission := v.Admitted != l.ring.view.Admitted
 	if v.Epoch == l.ring.view.Epoch {
-		// Recording a proxy does not change the ring or its epoch, but
-		// the endpoints Welcome lists must follow it.
-		if !slices.Equal(v.Proxies, l.ring.view.Proxies) {
-			l.ring.view.Proxies = v.Proxies
+		// Recording a proxy or admitting a server does not change the
+		// ring or its epoch, but the endpoints Welcome lists and the
+		// servers the backend accepts must follow it.
+		if !slices.Equal(v.Proxies, l.ring.view.Proxies) || admission {
+			l.ring.view.Proxies, l.ring.view.Admitted = v.Proxies, v.Admitted
 			cur := l.ring.view
 			l.link.published.Store(&cur)
+		}
+		if admission {
+			l.dropRevoked()
 		}
 		return
 	}
 	l.ring.view = v
 	l.link.published.Store(&v)
+	if admission {
+		l.dropRevoked()
+	}
 	l.removals.Track(v)
 	l.log.Info("ring changed", "epoch", v.Epoch, "members", v.Ring.Servers(), "leaving", v.Leaving)
 	for id, pr := range l.peers.byID {

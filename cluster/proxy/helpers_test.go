@@ -17,6 +17,7 @@ import (
 	"shoplist/cluster/membership"
 	"shoplist/crdt"
 	"shoplist/hashring"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -66,6 +67,9 @@ func startProxy(t *testing.T, edit func(*Config)) *Proxy {
 	if cfg.Membership == nil {
 		cfg.Membership = newRegistry(t)
 	}
+	if cfg.CurveSecretKey == "" && !cfg.InsecureBackend {
+		cfg.CurveSecretKey = newKeyPair(t).Secret
+	}
 	p, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -86,6 +90,13 @@ type endpoint struct {
 
 func newEndpoint(t *testing.T, typ zmq.Type, identity, addr string) *endpoint {
 	t.Helper()
+	return newCurveEndpoint(t, typ, identity, addr, "", curvekey.Pair{})
+}
+
+// newCurveEndpoint is newEndpoint as a CURVE client with pair that pins
+// the server key serverKey; without serverKey it is a plain socket.
+func newCurveEndpoint(t *testing.T, typ zmq.Type, identity, addr, serverKey string, pair curvekey.Pair) *endpoint {
+	t.Helper()
 	s, err := zmq.NewSocket(typ)
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +104,11 @@ func newEndpoint(t *testing.T, typ zmq.Type, identity, addr string) *endpoint {
 	s.SetLinger(0)
 	if identity != "" {
 		if err := s.SetIdentity(identity); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if serverKey != "" {
+		if err := curveClient(s, serverKey, pair); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -193,13 +209,59 @@ func (e *endpoint) silent(d time.Duration) {
 // fakeServer is a storage server played by the test.
 type fakeServer struct {
 	*endpoint
-	id string
+	id   string
+	pair curvekey.Pair // the key it connected with
 }
 
-// joinServer connects a fake server and waits for its welcome.
+// newKeyPair returns a fresh CURVE key pair.
+func newKeyPair(tb testing.TB) curvekey.Pair {
+	tb.Helper()
+	p, err := curvekey.Generate()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// curveClient makes s a CURVE client with pair that accepts only the
+// server whose public key is serverKey.
+func curveClient(s *zmq.Socket, serverKey string, pair curvekey.Pair) error {
+	return firstErr(s.SetCurveServerkey(serverKey), s.SetCurvePublickey(pair.Public), s.SetCurveSecretkey(pair.Secret))
+}
+
+// admitter is a membership that admits servers' keys, as the Registry and
+// the tests' memberships do.
+type admitter interface {
+	Admit(ctx context.Context, id, key string) error
+}
+
+// admit admits server id in p's membership with a fresh key pair, which
+// it returns.
+func admit(tb testing.TB, p *Proxy, id string) curvekey.Pair {
+	tb.Helper()
+	pair := newKeyPair(tb)
+	a, ok := p.members.(admitter)
+	if !ok {
+		tb.Fatalf("membership %T admits no key", p.members)
+	}
+	if err := a.Admit(context.Background(), id, pair.Public); err != nil {
+		tb.Fatalf("admitting %s: %v", id, err)
+	}
+	return pair
+}
+
+// backendEndpoint connects to p's backend as a storage server with pair,
+// pinning the proxy's key.
+func backendEndpoint(t *testing.T, p *Proxy, identity string, pair curvekey.Pair) *endpoint {
+	t.Helper()
+	return newCurveEndpoint(t, zmq.DEALER, identity, p.Endpoints().Backend, p.Endpoints().BackendKey, pair)
+}
+
+// joinServer admits a fake server, connects it and waits for its welcome.
 func joinServer(t *testing.T, p *Proxy, id string) *fakeServer {
 	t.Helper()
-	s := &fakeServer{endpoint: newEndpoint(t, zmq.DEALER, id, p.Endpoints().Backend), id: id}
+	pair := admit(t, p, id)
+	s := &fakeServer{endpoint: backendEndpoint(t, p, id, pair), id: id, pair: pair}
 	hello, err := protocol.NewServerHello(1, 0, id)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/protocol"
 )
@@ -95,7 +94,8 @@ func TestHostileClientFramesGetErrorsAndTheProxyKeepsServing(t *testing.T) {
 func TestHostileBackendFramesGetErrorsAndServersKeepServing(t *testing.T) {
 	p := startProxy(t, nil)
 	fakes := joinServers(t, p, 3)
-	rogue := newEndpoint(t, zmq.DEALER, "rogue", p.Endpoints().Backend)
+	// An admitted server gone bad: its key gets it past the handshake.
+	rogue := backendEndpoint(t, p, "rogue", admit(t, p, "rogue"))
 	for _, h := range hostileFrames(t) {
 		if h.name == "server message" || h.name == "oversize subscribe" {
 			continue // legal types on the wrong socket are covered below
@@ -114,10 +114,10 @@ func TestHostileBackendFramesGetErrorsAndServersKeepServing(t *testing.T) {
 	if eb := rogue.recvType(protocol.TypeError).Err().(protocol.ErrorBody); eb.Code != protocol.CodeNotWelcomed {
 		t.Errorf("request before hello: %v", eb)
 	}
-	// A hello whose ID is not the socket identity is refused.
+	// A hello naming another server's ID than its key's is refused.
 	hello, _ := protocol.NewServerHello(5, 0, "s1")
 	rogue.send(hello)
-	if eb := rogue.recvType(protocol.TypeError).Err().(protocol.ErrorBody); eb.Code != protocol.CodeBadRequest {
+	if eb := rogue.recvType(protocol.TypeError).Err().(protocol.ErrorBody); eb.Code != protocol.CodeNotAdmitted {
 		t.Errorf("hello with another server's ID: %v", eb)
 	}
 	// A rogue cannot answer for a server: a forged StoreReply is ignored,

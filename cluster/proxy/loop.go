@@ -32,6 +32,7 @@ type loop struct {
 	now       time.Time // time of the current iteration
 
 	sock  sockets   // the sockets it polls (sockets.go)
+	gate  *gate     // the backend's ZAP handler, for its counters; nil for an insecure backend
 	link  proxyLink // how it and the goroutines around it reach each other
 	ring  ringState // the membership and the view it routes with (epochs.go)
 	peers peerTable // the storage servers and their liveness (servers.go)
@@ -68,11 +69,12 @@ type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped uint64
 	hinted, handoffs, handoffsFailed                          uint64
 	announced, staleEpoch, reports, removals                  uint64
+	notAdmitted                                               uint64
 }
 
-// newLoop binds the sockets.
-func newLoop(cfg Config) (*loop, error) {
-	sock, eps, err := bindSockets(cfg)
+// newLoop binds the sockets in zctx.
+func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
+	sock, eps, err := bindSockets(cfg, zctx)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (l *loop) run(ctx context.Context) error {
 			case l.sock.client:
 				l.drain(l.sock.client, l.onClient)
 			case l.sock.backend:
-				l.drain(l.sock.backend, l.onBackend)
+				l.drainBackend()
 			case l.sock.bell:
 				l.drain(l.sock.bell, func([][]byte) {})
 			}
@@ -163,6 +165,21 @@ func (l *loop) drain(s *zmq.Socket, handle func([][]byte)) {
 			return
 		}
 		handle(frames)
+	}
+}
+
+// drainBackend receives up to recvBatch messages from the backend without
+// blocking, each with the key of the connection it came on.
+func (l *loop) drainBackend() {
+	for range recvBatch {
+		frames, key, err := recvWithKey(l.sock.backend)
+		if err != nil {
+			if !isAgain(err) {
+				l.log.Warn("receive failed", "err", err)
+			}
+			return
+		}
+		l.onBackend(frames, key)
 	}
 }
 

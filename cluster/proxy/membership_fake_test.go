@@ -74,6 +74,23 @@ func (g *groupMembership) change(edit func(v *placement.View) error) error {
 	return nil
 }
 
+// Admit admits server id with key, without changing the epoch.
+func (g *groupMembership) Admit(_ context.Context, id, key string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	byID := map[string]string{}
+	for _, other := range g.view.Admitted.IDs() {
+		byID[other], _ = g.view.Admitted.Key(other)
+	}
+	byID[id] = key
+	g.view.Admitted = placement.NewAdmission(byID)
+	select {
+	case g.ch <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
 func (g *groupMembership) Join(_ context.Context, id string) error {
 	if g.View().Has(id) {
 		return nil

@@ -50,8 +50,9 @@ func TestARemovedServerStaysOutOfTheRing(t *testing.T) {
 	// when the proxy stops talking to it): it is refused and stays out.
 	hello, _ := protocol.NewServerHello(2, 0, "s2")
 	fakes["s2"].send(hello)
+	// Its removal revoked its key, so its hello is not even admitted.
 	eb := fakes["s2"].recvType(protocol.TypeError).Err().(protocol.ErrorBody)
-	if eb.Code != protocol.CodeUnavailable || !strings.Contains(eb.Message, "removed") {
+	if eb.Code != protocol.CodeNotAdmitted || !strings.Contains(eb.Message, "removed") {
 		t.Fatalf("hello of a removed server: %v", eb)
 	}
 	for _, m := range p.Members() {
@@ -72,7 +73,8 @@ func TestARemovedServerStaysOutOfTheRing(t *testing.T) {
 func TestQuorumRuleIsEnforcedAtStart(t *testing.T) {
 	for _, q := range [][3]int{{3, 1, 2}, {3, 2, 1}, {3, 4, 2}, {3, 0, 0}} {
 		p, err := Start(context.Background(), Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
-			BackendEndpoint: "tcp://127.0.0.1:*", N: q[0], W: q[1], R: q[2], Membership: newRegistry(t), Logger: testLogger()})
+			BackendEndpoint: "tcp://127.0.0.1:*", N: q[0], W: q[1], R: q[2], Membership: newRegistry(t),
+			CurveSecretKey: newKeyPair(t).Secret, Logger: testLogger()})
 		if q == [3]int{3, 0, 0} { // zero means the defaults, which are valid
 			if err != nil {
 				t.Fatalf("defaults refused: %v", err)
@@ -90,8 +92,24 @@ func TestQuorumRuleIsEnforcedAtStart(t *testing.T) {
 
 func TestStartRefusesAConfigWithoutMembership(t *testing.T) {
 	_, err := Start(context.Background(), Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
-		BackendEndpoint: "tcp://127.0.0.1:*", Logger: testLogger()})
+		BackendEndpoint: "tcp://127.0.0.1:*", CurveSecretKey: newKeyPair(t).Secret, Logger: testLogger()})
 	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "membership") {
 		t.Fatalf("Start without a membership: %v, want ErrConfig naming it", err)
+	}
+}
+
+func TestStartRefusesABackendWithoutAKey(t *testing.T) {
+	base := Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
+		BackendEndpoint: "tcp://127.0.0.1:*", Membership: newRegistry(t), Logger: testLogger()}
+	for name, edit := range map[string]func(*Config){
+		"no key":                  func(c *Config) {},
+		"a public key":            func(c *Config) { c.CurveSecretKey = newKeyPair(t).Public[:39] },
+		"a key and insecure both": func(c *Config) { c.CurveSecretKey, c.InsecureBackend = newKeyPair(t).Secret, true },
+	} {
+		cfg := base
+		edit(&cfg)
+		if _, err := Start(context.Background(), cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: Start: %v, want ErrConfig", name, err)
+		}
 	}
 }

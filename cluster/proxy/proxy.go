@@ -8,8 +8,10 @@ import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
+	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/cluster/placement"
+	"shoplist/internal/curvekey"
 	"shoplist/internal/doorbell"
 )
 
@@ -33,9 +35,21 @@ type Proxy struct {
 }
 
 // Endpoints are the addresses a proxy has bound, with wildcard hosts and
-// ports resolved, as peers should dial them.
+// ports resolved, as peers should dial them, and the public key of its
+// backend (empty for an insecure backend).
 type Endpoints struct {
 	Client, Pub, Backend string
+	BackendKey           string
+}
+
+// ServerEndpoint returns the backend endpoint as storage servers are
+// given it, with the key they pin: ENDPOINT#KEY (curvekey.JoinEndpoint),
+// or the bare endpoint of an insecure backend.
+func (e Endpoints) ServerEndpoint() string {
+	if e.BackendKey == "" {
+		return e.Backend
+	}
+	return curvekey.JoinEndpoint(e.Backend, e.BackendKey)
 }
 
 // MemberStatus is a ring member as the proxy sees it: Up means it said
@@ -50,33 +64,50 @@ type command func(*loop)
 
 // Start binds the proxy's sockets and starts its loop, which runs until ctx
 // is cancelled or Close is called. It fails if the configuration breaks a
-// rule (ErrConfig) or a socket cannot bind.
+// rule (ErrConfig) or a socket cannot bind. The proxy's sockets and its
+// backend's ZAP handler (gate.go) live in a ZeroMQ context of its own,
+// terminated when the proxy stops.
 func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	l, err := newLoop(cfg)
+	zctx, err := zmq.NewContext()
 	if err != nil {
-		cancel()
-		return nil, err
+		return nil, fmt.Errorf("proxy: ZeroMQ context: %w", err)
 	}
+	var g *gate
+	if !cfg.InsecureBackend {
+		if g, err = newGate(zctx, cfg.Membership, cfg.Logger); err != nil {
+			return nil, errors.Join(fmt.Errorf("proxy: backend handshake handler: %w", err), zctx.Term())
+		}
+	}
+	l, err := newLoop(cfg, zctx)
+	if err == nil {
+		l.gate = g
+	}
+	var bell *doorbell.Doorbell
+	if err == nil {
+		if bell, err = doorbell.New("proxy"); err != nil {
+			l.sock.close()
+		}
+	}
+	if err != nil {
+		if g != nil {
+			g.sock.Close()
+		}
+		return nil, errors.Join(err, zctx.Term())
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	p := &Proxy{
 		endpoints: l.endpoints,
 		n:         cfg.N,
 		members:   cfg.Membership,
 		cmds:      make(chan command, 16),
+		bell:      bell,
 		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
-	bell, err := doorbell.New("proxy")
-	if err != nil {
-		l.sock.close()
-		cancel()
-		return nil, err
-	}
-	p.bell = bell
 	l.sock.bell = bell.Socket()
 	l.link = proxyLink{cmds: p.cmds, wake: bell.Ring, wg: &p.wg, published: &p.view}
 	v := l.ring.view
@@ -91,13 +122,28 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		defer p.wg.Done()
 		defer cancel() // the loop failing stops the doorbell too
 		p.err = l.run(ctx)
+		// The loop has closed its sockets: terminating the context ends
+		// the gate, whose socket is the last one in it.
+		if err := zctx.Term(); err != nil {
+			cfg.Logger.Warn("proxy: terminating its ZeroMQ context", "err", err)
+		}
 	}()
+	if g != nil {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			g.run()
+		}()
+	}
 	go func() {
 		p.wg.Wait()
 		close(p.done)
 	}()
 	cfg.Logger.Info("proxy started", "client", l.endpoints.Client, "pub", l.endpoints.Pub, "backend", l.endpoints.Backend,
-		"n", cfg.N, "w", cfg.W, "r", cfg.R, "epoch", v.Epoch, "members", v.Ring.Len())
+		"backend_key", l.endpoints.BackendKey, "n", cfg.N, "w", cfg.W, "r", cfg.R, "epoch", v.Epoch, "members", v.Ring.Len())
+	if cfg.InsecureBackend {
+		cfg.Logger.Warn("the backend runs without CURVE: any process may join the ring under any server ID (for benchmarks only)")
+	}
 	return p, nil
 }
 
@@ -190,7 +236,12 @@ func (p *Proxy) do(ctx context.Context, fn func(*loop)) error {
 	}
 }
 
-// String describes the endpoints, for logs.
+// String describes the endpoints, for logs and the ready line:
+// "client=… pub=… backend=…", then " backend-key=KEY" with a key.
 func (e Endpoints) String() string {
-	return fmt.Sprintf("client=%s pub=%s backend=%s", e.Client, e.Pub, e.Backend)
+	s := fmt.Sprintf("client=%s pub=%s backend=%s", e.Client, e.Pub, e.Backend)
+	if e.BackendKey != "" {
+		s += " backend-key=" + e.BackendKey
+	}
+	return s
 }

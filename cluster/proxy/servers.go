@@ -20,7 +20,8 @@ type peerTable struct {
 // peer is a storage server that has said hello on the backend socket.
 type peer struct {
 	id       string
-	identity []byte    // its routing identity: the server ID's bytes
+	identity []byte    // the routing identity of its latest connection
+	key      string    // the CURVE key it said hello with ("" without CURVE)
 	lastSeen time.Time // last message from it (any message proves it alive)
 	lastSent time.Time // last message to it (heartbeats fill silences)
 	welcomed bool      // in the ring and welcomed: requests may be routed to it
@@ -42,25 +43,31 @@ type report struct {
 // usable reports whether requests may be routed to the server.
 func (p *peer) usable() bool { return p.welcomed && !p.down }
 
-// onBackend handles one message from a server.
-func (l *loop) onBackend(frames [][]byte) {
-	identity, id := frames[0], string(frames[0])
+// onBackend handles one message from a server, which came on a connection
+// with key (admission.go).
+func (l *loop) onBackend(frames [][]byte, key string) {
+	identity := frames[0]
+	id, admitted := l.senderID(identity, key)
 	m, err := protocol.Parse(frames[1:])
 	if err != nil {
 		l.bad.report(l.log, l.now, "backend", identity, err)
 		reqID := protocol.RequestIDOf(frames[1:])
-		if c, ok := l.ops.calls[reqID]; ok && c.server == id {
+		if c, ok := l.ops.calls[reqID]; ok && admitted && c.server == id {
 			l.resolve(reqID, c, fmt.Sprintf("%s sent an unreadable reply (%v)", id, err), 0)
 			return
 		}
 		l.sendRaw(identity, protocol.NewErrorFrom(reqID, err))
 		return
 	}
-	pr := l.peers.byID[id]
 	if m.Type == protocol.TypeServerHello {
-		l.onServerHello(identity, pr, m)
+		l.onServerHello(identity, key, id, admitted, m)
 		return
 	}
+	if !admitted {
+		l.refuseUnadmitted(identity, m)
+		return
+	}
+	pr := l.peers.byID[id]
 	if pr == nil || !pr.welcomed {
 		// A server the proxy does not know (it restarted, or the server
 		// never said hello): heartbeats and stray replies are ignored,
@@ -70,6 +77,7 @@ func (l *loop) onBackend(frames [][]byte) {
 		}
 		return
 	}
+	pr.follow(identity)
 	l.alive(pr)
 	l.checkEpoch(pr, m.Epoch)
 	if reqs, ok := l.ae.Reply(l.now, pr.id, m, len(frames[1])+len(frames[2])); ok { // the coordinator's own calls (duties.go)
@@ -104,19 +112,25 @@ func isReply(t protocol.Type) bool {
 }
 
 // onServerHello registers a server, joining it to the ring if it is new.
-func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
-	id := string(identity)
+// The hello came on a connection with key, identified as sender
+// (admitted: under CURVE, whether key is admitted; see admission.go).
+func (l *loop) onServerHello(identity []byte, key, sender string, admitted bool, m protocol.Message) {
 	body, err := protocol.DecodeServerHelloBody(m.Body)
-	if err == nil && body.ServerID != id {
-		err = fmt.Errorf("%w: hello names server %q but the socket identity is %q (set ZMQ_IDENTITY to the server ID)", protocol.ErrInvalidID, body.ServerID, id)
+	if err == nil {
+		err = l.checkHello(identity, body.ServerID, sender, admitted)
 	}
 	if err != nil {
+		if protocol.CodeOf(err) == protocol.CodeNotAdmitted {
+			l.stats.notAdmitted++
+		}
 		l.bad.report(l.log, l.now, "backend", identity, err)
 		l.sendRaw(identity, protocol.NewErrorFrom(m.RequestID, err))
 		return
 	}
+	id := body.ServerID
+	pr := l.peers.byID[id]
 	if pr == nil {
-		pr = &peer{id: id, identity: identity}
+		pr = &peer{id: id}
 		l.peers.byID[id] = pr
 	} else if pr.welcomed {
 		// A restarted server: what was sent to its previous life will not
@@ -125,6 +139,7 @@ func (l *loop) onServerHello(identity []byte, pr *peer, m protocol.Message) {
 		pr.welcomed = false
 		l.failCallsTo(id, "restarted")
 	}
+	pr.identity, pr.key = identity, key
 	pr.lastSeen, pr.down = l.now, false
 	if l.ring.view.Has(id) {
 		l.welcome(pr, m.RequestID)

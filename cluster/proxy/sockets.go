@@ -7,6 +7,7 @@ import (
 
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -28,7 +29,9 @@ const (
 )
 
 // sockets are the loop's sockets. Each belongs to the loop's goroutine,
-// which polls them all; no other goroutine touches one.
+// which polls them all; no other goroutine touches one. All but the
+// doorbell's are of the proxy's own ZeroMQ context, whose ZAP handler is
+// the proxy's gate.
 type sockets struct {
 	client  *zmq.Socket // ROUTER for clients' DEALERs
 	pub     *zmq.Socket // PUB for live updates
@@ -48,8 +51,10 @@ func (s sockets) close() {
 }
 
 // bindSockets creates and binds the client ROUTER, the PUB and the backend
-// ROUTER, and resolves the endpoints peers should dial.
-func bindSockets(cfg Config) (sock sockets, eps Endpoints, err error) {
+// ROUTER in zctx, and resolves the endpoints peers should dial. The
+// backend is a CURVE server with cfg's key unless cfg.InsecureBackend;
+// zctx's ZAP handler must be bound first.
+func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, err error) {
 	var opened []*zmq.Socket
 	fail := func(e error) (sockets, Endpoints, error) {
 		for _, s := range opened {
@@ -59,7 +64,7 @@ func bindSockets(cfg Config) (sock sockets, eps Endpoints, err error) {
 		return sockets{}, Endpoints{}, e
 	}
 	open := func(t zmq.Type, endpoint string, setup func(*zmq.Socket) error) (*zmq.Socket, string, error) {
-		s, err := zmq.NewSocket(t)
+		s, err := zctx.NewSocket(t)
 		if err != nil {
 			return nil, "", err
 		}
@@ -89,9 +94,14 @@ func bindSockets(cfg Config) (sock sockets, eps Endpoints, err error) {
 	}
 	sock.backend, eps.Backend, err = open(zmq.ROUTER, cfg.BackendEndpoint, func(s *zmq.Socket) error {
 		return firstErr(
+			curveServer(s, cfg),
 			s.SetMaxmsgsize(maxMsgBackend),
-			s.SetRouterMandatory(1),   // unroutable sends fail instead of vanishing
-			s.SetRouterHandover(true), // a restarted server takes over its identity
+			s.SetRouterMandatory(1), // unroutable sends fail instead of vanishing
+			// A server reconnecting with the routing identity of its
+			// socket takes it over. Servers name each socket with a
+			// random part under CURVE, so no other server can guess one
+			// to take; without CURVE the identity is the server ID.
+			s.SetRouterHandover(true),
 			s.SetSndhwm(backendHWM),
 			s.SetRcvhwm(backendHWM),
 		)
@@ -99,7 +109,24 @@ func bindSockets(cfg Config) (sock sockets, eps Endpoints, err error) {
 	if err != nil {
 		return fail(err)
 	}
+	if !cfg.InsecureBackend {
+		pair, err := curvekey.FromSecret(cfg.CurveSecretKey) // checked by withDefaults
+		if err != nil {
+			return fail(err)
+		}
+		eps.BackendKey = pair.Public
+	}
 	return sock, eps, nil
+}
+
+// curveServer makes s a CURVE server with the proxy's secret key, whose
+// handshakes the context's ZAP handler checks, unless the backend is
+// insecure.
+func curveServer(s *zmq.Socket, cfg Config) error {
+	if cfg.InsecureBackend {
+		return nil
+	}
+	return firstErr(s.SetCurveServer(1), s.SetCurveSecretkey(cfg.CurveSecretKey), s.SetZapDomain(zapDomain))
 }
 
 // dialable turns a bound endpoint into one a peer can connect to: a

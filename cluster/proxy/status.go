@@ -88,6 +88,13 @@ type Counters struct {
 	StaleEpoch uint64 `json:"stale_epoch"`
 	Reports    uint64 `json:"reports"`
 	Removals   uint64 `json:"removals"`
+	// HandshakesAdmitted and HandshakesRefused count the backend's CURVE
+	// handshakes the proxy accepted and refused (a key not admitted);
+	// NotAdmitted counts hellos and requests refused because their
+	// connection's key is not admitted under the ID they claim.
+	HandshakesAdmitted uint64 `json:"handshakes_admitted"`
+	HandshakesRefused  uint64 `json:"handshakes_refused"`
+	NotAdmitted        uint64 `json:"not_admitted"`
 }
 
 // Status returns the proxy's view of the ring and its servers.
@@ -115,7 +122,11 @@ func (l *loop) status() Status {
 			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Reports: l.stats.reports, Removals: l.stats.removals,
+			NotAdmitted: l.stats.notAdmitted,
 		},
+	}
+	if l.gate != nil {
+		st.Counters.HandshakesAdmitted, st.Counters.HandshakesRefused = l.gate.admitted.Load(), l.gate.refused.Load()
 	}
 	ids := map[string]bool{}
 	for _, id := range slices.Concat(v.Ring.Servers(), v.Leaving) {

@@ -20,6 +20,12 @@
 // new proxy takes them with --credentials DIR (or finds them in
 // DATA/credentials). A proxy without them is refused by the handshake.
 //
+// The backend, where storage servers connect, is a CURVE server with the
+// proxy's own key pair (curve.go), made on first start; servers are given
+// the public key with the endpoint (ENDPOINT#KEY; the ready line says
+// backend-key=), and are admitted by theirs (`proxy admit`). A proxy
+// without --data has a new key pair at each start.
+//
 // The data directory (--data) holds:
 //
 //	proxy-id               this proxy's Raft ID, generated on first start
@@ -29,6 +35,8 @@
 //	                       (mode 0700, files 0600): ca.pem, node.pem,
 //	                       node-key.pem; the founder's also ca-key.pem,
 //	                       operator.pem and operator-key.pem
+//	curve/                 the backend's CURVE key pair (mode 0700): proxy.key
+//	                       (0600, secret) and proxy.pub
 //	members.json.imported  the ring of an earlier proxy (membership.Registry),
 //	                       imported into Raft on the first start with Raft
 package proxynode

@@ -105,7 +105,7 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	// A server says hello to a follower: the join goes to the leader and
 	// every proxy has it once committed, with every proxy's client
 	// endpoint to give servers and clients.
-	epoch := welcomed(t, p1.fields["backend"], "s1")
+	epoch := welcomed(t, p1, admitted(t, p1, d0, "s1"))
 	for _, p := range all {
 		st := waitStatus(t, op, p.fields["admin"], "s1 in the ring", func(st admin.Status) bool {
 			return member(st, "s1", membership.Active) && st.Membership.Epoch == epoch && st.Proxy != nil && st.Proxy.Epoch == epoch
@@ -143,7 +143,7 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	waitStatus(t, op, p2.fields["admin"], "the same leader", func(st admin.Status) bool { return st.Membership.LeaderAddr == leader })
 
 	// A server started afterwards joins through either, and both see it.
-	later := welcomed(t, p2.fields["backend"], "s2")
+	later := welcomed(t, p2, admitted(t, p2, d0, "s2"))
 	for _, p := range []running{p1, p2} {
 		waitStatus(t, op, p.fields["admin"], "s2 in the ring", func(st admin.Status) bool {
 			return member(st, "s1", membership.Active) && member(st, "s2", membership.Active) && st.Membership.Epoch == later

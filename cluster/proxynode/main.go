@@ -61,12 +61,12 @@ type Opened struct {
 type opener func(ctx context.Context, o Options) (Opened, error)
 
 // Main runs the proxy command with args (without the program name) until
-// ctx is done: `proxy status` and `proxy remove` (see package admin),
-// `proxy issue` (IssueMain), or the proxy itself with its membership
-// decided by Raft (Open). The proxy
-// prints "proxy ready: client=… pub=… backend=… raft=… [admin=…]" on
-// stdout once its sockets are bound and the membership has it, and logs to
-// stderr. Main returns the exit code: 0 after a clean stop, 1 when the
+// ctx is done: `proxy status`, `proxy remove`, `proxy admit` and `proxy
+// revoke` (see package admin), `proxy issue` (IssueMain), or the proxy
+// itself with its membership decided by Raft (Open) and its backend's
+// CURVE key in DATA/curve. The proxy prints "proxy ready: client=… pub=…
+// backend=… backend-key=… raft=… [admin=…]" on stdout once its sockets
+// are bound and the membership has it, and logs to stderr. Main returns the exit code: 0 after a clean stop, 1 when the
 // proxy cannot run, 2 for bad usage.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -75,6 +75,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return admin.StatusMain(ctx, args[1:], stdout, stderr)
 		case "remove":
 			return admin.RemoveMain(ctx, args[1:], stdout, stderr)
+		case "admit":
+			return admin.AdmitMain(ctx, args[1:], stdout, stderr)
+		case "revoke":
+			return admin.RevokeMain(ctx, args[1:], stdout, stderr)
 		case "issue":
 			return IssueMain(args[1:], stdout, stderr)
 		}
@@ -104,10 +108,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	heartbeat := fs.Duration("heartbeat", protocol.HeartbeatInterval, "liveness interval; a server silent for 3 is down")
 	timeout := fs.Duration("timeout", proxy.DefaultTimeout, "deadline of each client request")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy [flags]")
 		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
 		fmt.Fprintln(stderr, "       proxy remove SERVER_ID [--admin ADDR[,ADDR...]] [--force]")
+		fmt.Fprintln(stderr, "       proxy admit --id SERVER_ID --key KEY|@FILE [--admin ADDR[,ADDR...]]")
+		fmt.Fprintln(stderr, "       proxy revoke --id SERVER_ID [--admin ADDR[,ADDR...]]")
 		fmt.Fprintln(stderr, "       proxy issue --out DIR [--data DATA | --credentials DIR] [--operator]")
 		fs.PrintDefaults()
 	}
@@ -144,6 +151,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	if err := proxy.CheckQuorum(cfg.N, cfg.W, cfg.R); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 2
+	}
+	cfg.InsecureBackend = *insecure
+	if !*insecure {
+		key, err := backendKey(*data, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		cfg.CurveSecretKey = key.Secret
 	}
 	m, err := open(ctx, Options{Data: *data, Credentials: *creds, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Logger: log})
 	if err != nil {

@@ -13,7 +13,9 @@ import (
 
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/cluster/admin"
 	"shoplist/cluster/membership"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -92,37 +94,83 @@ func runMain(t *testing.T, data string, extra ...string) running {
 		k, v, _ := strings.Cut(f, "=")
 		fields[k] = v
 	}
-	if fields["backend"] == "" || fields["raft"] == "" || fields["admin"] == "" || fields["client"] == "" {
-		t.Fatalf("ready line %q lacks client, backend, raft or admin", line)
+	if fields["backend"] == "" || fields["backend-key"] == "" || fields["raft"] == "" || fields["admin"] == "" || fields["client"] == "" {
+		t.Fatalf("ready line %q lacks client, backend, backend-key, raft or admin", line)
 	}
 	t.Cleanup(func() { cancel() })
 	return running{fields: fields, stop: stop}
 }
 
-// hello says hello as server id to the backend and returns the reply.
-func hello(t *testing.T, backend, id string) protocol.Message {
+// server is a storage server played by a test: its ID and key pair.
+type server struct {
+	id  string
+	key curvekey.Pair
+}
+
+// admitted admits server id with a fresh key through `proxy admit` at
+// p's admin API, with the operator credentials in data (the founder's
+// data directory), and returns it once p has the admission: the command
+// returns once the leader has committed it, and a connection p refuses is
+// not tried again (libzmq drops an endpoint whose handshake was refused;
+// a real server opens a new socket after Liveness silent intervals).
+func admitted(t *testing.T, p running, data, id string) server {
 	t.Helper()
-	s, err := zmq.NewSocket(zmq.DEALER)
+	s := server{id: id, key: newKey(t)}
+	if code, stderr := admitCommand(t, p, data, s); code != 0 {
+		t.Fatalf("proxy admit --id %s: exit %d: %s", id, code, stderr)
+	}
+	waitStatus(t, operator(t, data), p.fields["admin"], id+" admitted", func(st admin.Status) bool {
+		return slices.Contains(st.Membership.Admitted, membership.Admitted{ID: id, Key: s.key.Public})
+	})
+	return s
+}
+
+// admitCommand runs `proxy admit` for s at p and returns its exit code
+// and stderr.
+func admitCommand(t *testing.T, p running, data string, s server) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := Main(ctx, []string{"admit", "--id", s.id, "--key", s.key.Public, "--admin", p.fields["admin"], "--data", data}, &out, &errOut)
+	return code, errOut.String()
+}
+
+func newKey(t *testing.T) curvekey.Pair {
+	t.Helper()
+	k, err := curvekey.Generate()
+	must(t, err)
+	return k
+}
+
+// hello says hello as s to p's backend, pinning p's backend key, and
+// returns the reply.
+func hello(t *testing.T, p running, s server) protocol.Message {
+	t.Helper()
+	sock, err := zmq.NewSocket(zmq.DEALER)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	s.SetLinger(0)
-	must(t, s.SetIdentity(id))
-	must(t, s.Connect(backend))
-	m, err := protocol.NewServerHello(1, 0, id)
+	defer sock.Close()
+	sock.SetLinger(0)
+	must(t, sock.SetIdentity(s.id+"/test"))
+	must(t, sock.SetCurveServerkey(p.fields["backend-key"]))
+	must(t, sock.SetCurvePublickey(s.key.Public))
+	must(t, sock.SetCurveSecretkey(s.key.Secret))
+	must(t, sock.Connect(p.fields["backend"]))
+	m, err := protocol.NewServerHello(1, 0, s.id)
 	must(t, err)
-	_, err = s.SendMessage(m.Frames())
+	_, err = sock.SendMessage(m.Frames())
 	must(t, err)
-	p := zmq.NewPoller()
-	p.Add(s, zmq.POLLIN)
+	poller := zmq.NewPoller()
+	poller.Add(sock, zmq.POLLIN)
 	for {
-		polled, err := p.Poll(testTimeout)
+		polled, err := poller.Poll(testTimeout)
 		must(t, err)
 		if len(polled) == 0 {
-			t.Fatalf("no answer to %s's hello", id)
+			t.Fatalf("no answer to %s's hello", s.id)
 		}
-		frames, err := s.RecvMessageBytes(0)
+		frames, err := sock.RecvMessageBytes(0)
 		must(t, err)
 		reply, err := protocol.Parse(frames)
 		must(t, err)
@@ -139,22 +187,22 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// welcomed says hello as id and returns the epoch of its welcome.
-func welcomed(t *testing.T, backend, id string) uint64 {
+// welcomed says hello as s and returns the epoch of its welcome.
+func welcomed(t *testing.T, p running, s server) uint64 {
 	t.Helper()
-	m := hello(t, backend, id)
+	m := hello(t, p, s)
 	if m.Type != protocol.TypeServerWelcome {
-		t.Fatalf("hello of %s: %v %v, want a welcome", id, m.Type, m.Err())
+		t.Fatalf("hello of %s: %v %v, want a welcome", s.id, m.Type, m.Err())
 	}
 	return m.Epoch
 }
 
-// refused checks that id's hello is refused as removed.
-func refused(t *testing.T, backend, id string) {
+// refused checks that the removed server id cannot be admitted again.
+func refused(t *testing.T, p running, data, id string) {
 	t.Helper()
-	m := hello(t, backend, id)
-	if m.Type != protocol.TypeError || !strings.Contains(m.Err().Error(), "removed") {
-		t.Fatalf("hello of removed %s: %v %v", id, m.Type, m.Err())
+	code, stderr := admitCommand(t, p, data, server{id: id, key: newKey(t)})
+	if code != 1 || !strings.Contains(stderr, "removed") {
+		t.Fatalf("admitting removed %s: exit %d, %q", id, code, stderr)
 	}
 }
 
@@ -174,12 +222,12 @@ func TestARegistryRingIsImportedOnceAndKeptAcrossRestarts(t *testing.T) {
 	}
 
 	p := runMain(t, data)
-	backend := p.fields["backend"]
-	if e := welcomed(t, backend, "s1"); e != 5 {
+	if e := welcomed(t, p, admitted(t, p, data, "s1")); e != 5 {
 		t.Fatalf("epoch after the import %d, want the registry's 5", e)
 	}
-	refused(t, backend, "s2")
-	if e := welcomed(t, backend, "s5"); e != 6 {
+	refused(t, p, data, "s2")
+	s5 := admitted(t, p, data, "s5")
+	if e := welcomed(t, p, s5); e != 6 {
 		t.Fatalf("epoch after a join %d, want 6", e)
 	}
 	if _, err := os.Stat(filepath.Join(data, membership.RegistryFile)); !os.IsNotExist(err) {
@@ -200,12 +248,11 @@ func TestARegistryRingIsImportedOnceAndKeptAcrossRestarts(t *testing.T) {
 	// come from Raft (the imported file is not read again).
 	must(t, os.WriteFile(filepath.Join(data, membership.RegistryFile+ImportedSuffix), []byte("not json"), 0o644))
 	p = runMain(t, data)
-	backend = p.fields["backend"]
-	if e := welcomed(t, backend, "s3"); e != 6 {
+	if e := welcomed(t, p, admitted(t, p, data, "s3")); e != 6 {
 		t.Fatalf("epoch after the restart %d, want 6", e)
 	}
-	refused(t, backend, "s2")
-	if e := welcomed(t, backend, "s5"); e != 6 {
+	refused(t, p, data, "s2")
+	if e := welcomed(t, p, s5); e != 6 { // admitted before the restart
 		t.Fatalf("a member's hello changed the epoch to %d", e)
 	}
 	again, err := os.ReadFile(filepath.Join(data, IDFile))

@@ -14,6 +14,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -68,12 +69,15 @@ func newBenchServer(b *testing.B) *benchServer {
 	b.Cleanup(func() { sock.Close() })
 	sock.SetLinger(0)
 	sock.SetRouterHandover(true)
+	key := newKeyPair(b) // a CURVE backend, as in a deployment
+	sock.SetCurveServer(1)
+	sock.SetCurveSecretkey(key.Secret)
 	if err := sock.Bind("tcp://127.0.0.1:*"); err != nil {
 		b.Fatal(err)
 	}
 	ep, _ := sock.GetLastEndpoint()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := Start(context.Background(), Config{Dir: b.TempDir(), Proxies: []string{ep}, Heartbeat: time.Hour, Logger: log})
+	s, err := Start(context.Background(), Config{Dir: b.TempDir(), Proxies: []string{curvekey.JoinEndpoint(ep, key.Public)}, Heartbeat: time.Hour, Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"shoplist/protocol"
@@ -41,10 +40,17 @@ type Config struct {
 	// protocol.CheckServerID); empty means a generated "srv-" + 8 hex
 	// digits. Once Dir has an ID, ID must be empty or equal to it.
 	ID string
-	// Proxies are the proxies' backend endpoints. The server keeps one
-	// connection to each (a proxy can only route to servers connected to
-	// it). Empty means protocol.DefaultBackendEndpoint.
+	// Proxies are the proxies' backend endpoints, each with the proxy's
+	// CURVE public key: ENDPOINT#KEY (curvekey.SplitEndpoint). The server
+	// keeps one connection to each (a proxy can only route to servers
+	// connected to it), encrypted, and talks only to a proxy that holds
+	// the key's secret. Empty means protocol.DefaultBackendEndpoint, which
+	// has no key, so only with InsecureBackend.
 	Proxies []string
+	// InsecureBackend connects to proxies whose backend runs without
+	// CURVE (proxy.Config.InsecureBackend); the endpoints then carry no
+	// key. For measuring what CURVE costs, never for a deployment.
+	InsecureBackend bool
 	// Heartbeat is the heartbeat interval; 0 means
 	// protocol.HeartbeatInterval.
 	Heartbeat time.Duration
@@ -84,6 +90,9 @@ type Config struct {
 	// beforeJob, if set, is called by a worker before each request; tests
 	// use it to hold workers busy.
 	beforeJob func()
+
+	// proxies are Proxies parsed, by withDefaults.
+	proxies []proxyEndpoint
 }
 
 // withDefaults returns c with its zero fields filled in, or an error
@@ -100,13 +109,11 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.Proxies) == 0 {
 		c.Proxies = []string{protocol.DefaultBackendEndpoint}
 	}
-	seen := map[string]bool{}
-	for _, ep := range c.Proxies {
-		if !strings.Contains(ep, "://") || seen[ep] {
-			return c, fmt.Errorf("%w: proxy endpoint %q is not transport://address, or repeated", ErrConfig, ep)
-		}
-		seen[ep] = true
+	proxies, err := parseProxies(c.Proxies, c.InsecureBackend)
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	c.proxies = proxies
 	switch {
 	case c.Heartbeat < 0 || c.Liveness < 0 || c.MaxSkew < 0 || c.Workers < 0:
 		return c, fmt.Errorf("%w: heartbeat %v, liveness %d, max skew %v and workers %d must not be negative",

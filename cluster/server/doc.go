@@ -80,6 +80,16 @@
 //
 // The server ID is generated once ("srv-" and 8 hex digits, or Config.ID)
 // and kept in <Dir>/server-id, written atomically, under the store's
-// directory lock; it is the DEALER's routing identity, so a restarted
-// server is the same ring member with the same data.
+// directory lock, so a restarted server is the same ring member with the
+// same data. Its CURVE key pair is made once too, in <Dir>/curve
+// (server.key, mode 0600, and server.pub, the file an operator admits;
+// curve.go). Each DEALER is a CURVE client with that pair that pins its
+// proxy's key (ENDPOINT#KEY), so only that proxy can complete the
+// handshake, and a proxy knows the server by its key, under the one ID it
+// is admitted as. A DEALER's routing identity is the ID and a random part
+// (ID/RANDOM), new for each socket, so that no other server can take its
+// place in the proxy's ROUTER. A monitor of each DEALER's handshakes
+// (monitor.go) reports a proxy that refuses the key, and one that does not
+// hold the key the server was given. Config.InsecureBackend (benchmarks)
+// connects without CURVE, with the ID as the routing identity.
 package server

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -20,14 +22,17 @@ import (
 const wait = 10 * time.Second
 
 // fakeProxy stands in for the proxy's backend: a ROUTER on a free loopback
-// port, with ROUTER_HANDOVER as the real one. The test goroutine owns it.
+// port, a CURVE server with a key of its own, with ROUTER_HANDOVER as the
+// real one (it checks no client key: no ZAP handler runs in the tests'
+// ZeroMQ context). The test goroutine owns it.
 // While it waits for a message it heartbeats the server it welcomed, as a
 // proxy does, so that the server does not find it silent, unless it is made
 // silent (until it welcomes a server again).
 type fakeProxy struct {
 	t         *testing.T
 	sock      *zmq.Socket
-	endpoint  string
+	endpoint  string        // where it is bound
+	key       curvekey.Pair // its CURVE key pair
 	server    []byte        // identity of the welcomed server
 	heartbeat time.Duration // how often to heartbeat it
 	silent    bool          // no heartbeats: the server will give it up
@@ -41,17 +46,30 @@ type report struct {
 	body  protocol.ServerReportBody
 }
 
-// newFakeProxy binds a fake proxy on a free port.
-func newFakeProxy(t *testing.T) *fakeProxy { return bindFakeProxy(t, "tcp://127.0.0.1:*") }
+// newFakeProxy binds a fake proxy on a free port with a fresh key.
+func newFakeProxy(t *testing.T) *fakeProxy {
+	t.Helper()
+	return bindFakeProxy(t, "tcp://127.0.0.1:*", newKeyPair(t))
+}
 
-// bindFakeProxy binds a fake proxy on endpoint, retrying while the port is
-// still held by a socket closed a moment ago.
-func bindFakeProxy(t *testing.T, endpoint string) *fakeProxy {
+// newKeyPair returns a fresh CURVE key pair.
+func newKeyPair(t testing.TB) curvekey.Pair {
+	t.Helper()
+	k, err := curvekey.Generate()
+	must(t, err)
+	return k
+}
+
+// bindFakeProxy binds a fake proxy with key on endpoint, retrying while
+// the port is still held by a socket closed a moment ago.
+func bindFakeProxy(t *testing.T, endpoint string, key curvekey.Pair) *fakeProxy {
 	t.Helper()
 	sock, err := zmq.NewSocket(zmq.ROUTER)
 	must(t, err)
 	must(t, sock.SetLinger(0))
 	must(t, sock.SetRouterHandover(true))
+	must(t, sock.SetCurveServer(1))
+	must(t, sock.SetCurveSecretkey(key.Secret))
 	deadline := time.Now().Add(wait)
 	for {
 		err = sock.Bind(endpoint)
@@ -63,7 +81,7 @@ func bindFakeProxy(t *testing.T, endpoint string) *fakeProxy {
 	must(t, err)
 	ep, err := sock.GetLastEndpoint()
 	must(t, err)
-	p := &fakeProxy{t: t, sock: sock, endpoint: ep, heartbeat: 100 * time.Millisecond, nextID: 1000}
+	p := &fakeProxy{t: t, sock: sock, endpoint: ep, key: key, heartbeat: 100 * time.Millisecond, nextID: 1000}
 	t.Cleanup(p.close)
 	return p
 }
@@ -129,14 +147,28 @@ func (p *fakeProxy) expectHello() ([]byte, protocol.Message) {
 	return identity, m
 }
 
-// welcome waits for a server's hello, checks that its identity is the
-// server ID it names, and welcomes it at epoch.
+// dial returns the endpoint servers are given: ENDPOINT#KEY.
+func (p *fakeProxy) dial() string { return curvekey.JoinEndpoint(p.endpoint, p.key.Public) }
+
+// serverOf returns the server ID in a server socket's routing identity,
+// ID/RANDOM, and fails the test if it is not of that form.
+func serverOf(t *testing.T, identity []byte) string {
+	t.Helper()
+	id, random, ok := strings.Cut(string(identity), "/")
+	if _, err := hex.DecodeString(random); !ok || err != nil || len(random) != 16 {
+		t.Fatalf("socket identity %q is not SERVER_ID/16 hex digits", identity)
+	}
+	return id
+}
+
+// welcome waits for a server's hello, checks that its socket identity
+// names the server ID the hello names, and welcomes it at epoch.
 func (p *fakeProxy) welcome(epoch uint64) string {
 	p.t.Helper()
 	identity, m := p.expectHello()
 	body, err := protocol.DecodeServerHelloBody(m.Body)
 	must(p.t, err)
-	if body.ServerID != string(identity) {
+	if id := serverOf(p.t, identity); body.ServerID != id {
 		p.t.Fatalf("hello names %q but the socket identity is %q", body.ServerID, identity)
 	}
 	p.server, p.silent = identity, false
@@ -206,7 +238,7 @@ func startServer(t *testing.T, p *fakeProxy, change func(*Config)) *Server {
 	t.Helper()
 	cfg := Config{
 		Dir:       t.TempDir(),
-		Proxies:   []string{p.endpoint},
+		Proxies:   []string{p.dial()},
 		Heartbeat: 500 * time.Millisecond,
 		Workers:   4,
 		Logger:    testLogger(t),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"shoplist/internal/atomicfile"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestPersistentID(t *testing.T) {
 	p := newFakeProxy(t)
 	dir := t.TempDir()
-	cfg := Config{Dir: dir, Proxies: []string{p.endpoint}, Logger: testLogger(t)}
+	cfg := Config{Dir: dir, Proxies: []string{p.dial()}, Logger: testLogger(t)}
 	s, err := Start(context.Background(), cfg)
 	must(t, err)
 	id := s.ID()
@@ -59,7 +60,7 @@ func TestPersistentID(t *testing.T) {
 		t.Fatalf("restart with another ID: %v; want ErrIDMismatch naming %q and other-7", err, id)
 	}
 
-	fresh := Config{Dir: t.TempDir(), ID: "s1", Proxies: []string{p.endpoint}, Logger: testLogger(t)}
+	fresh := Config{Dir: t.TempDir(), ID: "s1", Proxies: []string{p.dial()}, Logger: testLogger(t)}
 	s, err = Start(context.Background(), fresh)
 	must(t, err)
 	defer s.Close()
@@ -75,7 +76,7 @@ func TestIDFileProblems(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, idFile)
 	must(t, os.WriteFile(path, []byte("not an id!\n"), 0o644))
-	cfg := Config{Dir: dir, Proxies: []string{"tcp://127.0.0.1:1"}, Logger: testLogger(t)}
+	cfg := Config{Dir: dir, Proxies: []string{curvekey.JoinEndpoint("tcp://127.0.0.1:1", newKeyPair(t).Public)}, Logger: testLogger(t)}
 	if _, err := Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("start with a bad ID file: %v, want an error naming %s", err, path)
 	}

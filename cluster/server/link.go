@@ -7,6 +7,7 @@ import (
 
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -21,8 +22,10 @@ const maxInbound = 2 * protocol.MaxHintBodySize
 // touches them.
 type link struct {
 	index    int
-	endpoint string
+	endpoint string      // without the key
+	key      string      // the proxy's public key; "" for an insecure backend
 	sock     *zmq.Socket // nil between a silence and the reconnection
+	mon      *zmq.Socket // sock's handshake monitor under CURVE (monitor.go), else nil
 	gen      uint64      // connection number, bumped on each connect
 
 	welcomed bool      // a ServerWelcome came on this connection
@@ -36,25 +39,46 @@ type link struct {
 	backoff  time.Duration
 }
 
-// connect opens a new DEALER with the server ID as its identity (set before
-// connecting, so the proxy's ROUTER knows it from the first message) and
-// schedules a hello for when the connection is up. IMMEDIATE is on, so
-// nothing is queued for a proxy that is not connected: sends fail at once
-// instead, and the socket polls writable exactly when a connection is up.
-func (lk *link) connect(id string, now time.Time) error {
+// connect opens a new DEALER, a CURVE client with the server's key pair
+// that pins the proxy's key (unless the backend is insecure), names it
+// (socketIdentity; set before connecting, so the proxy's ROUTER knows it
+// from the first message) and schedules a hello for when the connection
+// is up. IMMEDIATE is on, so nothing is queued for a proxy that is not
+// connected: sends fail at once instead, and the socket polls writable
+// exactly when a connection is up (under CURVE: once the handshake
+// succeeded, so a proxy that refuses the key never looks connected).
+func (lk *link) connect(id string, pair curvekey.Pair, now time.Time) error {
+	identity, err := socketIdentity(id, lk.key != "")
+	if err != nil {
+		return err
+	}
 	sock, err := zmq.NewSocket(zmq.DEALER)
 	if err != nil {
 		return fmt.Errorf("server: socket for proxy %s: %w", lk.endpoint, err)
 	}
 	for _, set := range []func() error{
 		func() error { return sock.SetLinger(0) },
-		func() error { return sock.SetIdentity(id) },
+		func() error { return sock.SetIdentity(identity) },
+		func() error {
+			if lk.key == "" {
+				return nil
+			}
+			return curveClient(sock, lk.key, pair)
+		},
 		func() error { return sock.SetImmediate(true) },
 		func() error { return sock.SetMaxmsgsize(maxInbound) },
+		func() error {
+			if lk.key == "" {
+				return nil
+			}
+			lk.mon, err = watchHandshakes(sock)
+			return err
+		},
 		func() error { return sock.Connect(lk.endpoint) },
 	} {
 		if err = set(); err != nil {
 			sock.Close()
+			lk.closeMonitor()
 			return fmt.Errorf("server: connecting to proxy %s: %w", lk.endpoint, err)
 		}
 	}
@@ -68,10 +92,7 @@ func (lk *link) connect(id string, now time.Time) error {
 // disconnect closes the socket, dropping whatever it still queues, and
 // schedules the reconnection after the back-off, which then doubles.
 func (lk *link) disconnect(cfg Config, now time.Time) {
-	if lk.sock != nil {
-		lk.sock.Close() // linger 0
-		lk.sock = nil
-	}
+	lk.close()
 	if lk.backoff == 0 {
 		lk.backoff = cfg.minBackoff()
 	}
@@ -79,6 +100,15 @@ func (lk *link) disconnect(cfg Config, now time.Time) {
 	lk.retryAt = now.Add(lk.backoff - jitter)
 	lk.backoff = min(2*lk.backoff, cfg.maxBackoff())
 	lk.welcomed, lk.helloDue = false, false
+}
+
+// close closes the socket (linger 0) and its monitor, if open.
+func (lk *link) close() {
+	if lk.sock != nil {
+		lk.sock.Close()
+		lk.sock = nil
+	}
+	lk.closeMonitor()
 }
 
 // send sends m without blocking; see sendFrames.
@@ -146,7 +176,7 @@ func (lk *link) tick(l *loop, now time.Time) time.Time {
 		if now.Before(lk.retryAt) {
 			return lk.retryAt
 		}
-		if err := lk.connect(l.s.id, now); err != nil {
+		if err := lk.connect(l.s.id, l.s.key, now); err != nil {
 			l.s.log.error("connect", "server: cannot connect to proxy; retrying", "proxy", lk.endpoint, "err", err)
 			lk.disconnect(cfg, now)
 			return lk.retryAt

@@ -57,12 +57,12 @@ func (s *Server) newLoop(pull *zmq.Socket) (*loop, error) {
 	l := &loop{s: s, pull: pull, dirty: true, pending: map[uint64]pendingHandoff{}, nextHandoff: firstHandoffID}
 	var err error
 	now := time.Now()
-	for i, ep := range s.cfg.Proxies {
+	for i, ep := range s.cfg.proxies {
 		if err != nil {
 			break
 		}
-		lk := &link{index: i, endpoint: ep}
-		if err = lk.connect(s.id, now); err == nil {
+		lk := &link{index: i, endpoint: ep.endpoint, key: ep.key}
+		if err = lk.connect(s.id, s.key, now); err == nil {
 			l.links = append(l.links, lk)
 		}
 	}
@@ -76,10 +76,7 @@ func (s *Server) newLoop(pull *zmq.Socket) (*loop, error) {
 // closeSockets closes every socket the loop has.
 func (l *loop) closeSockets() {
 	for _, lk := range l.links {
-		if lk.sock != nil {
-			lk.sock.Close()
-			lk.sock = nil
-		}
+		lk.close()
 	}
 	if l.pull != nil {
 		l.pull.Close()
@@ -115,6 +112,10 @@ func (l *loop) serve(ctx context.Context) error {
 				l.readRings(zmq.DONTWAIT)
 				continue
 			}
+			if lk := l.monitored(p.Socket); lk != nil {
+				l.readMonitor(lk)
+				continue
+			}
 			lk := l.linkOf(p.Socket)
 			if lk == nil {
 				continue
@@ -136,7 +137,7 @@ func (l *loop) serve(ctx context.Context) error {
 
 // rebuildPoller polls the reply socket and each connected link: for input,
 // and for output too while a hello is due (a writable DEALER with IMMEDIATE
-// means the connection is up).
+// means the connection is up), and the link's handshake monitor.
 func (l *loop) rebuildPoller() {
 	l.poller = zmq.NewPoller()
 	l.poller.Add(l.pull, zmq.POLLIN)
@@ -149,6 +150,9 @@ func (l *loop) rebuildPoller() {
 			events |= zmq.POLLOUT
 		}
 		l.poller.Add(lk.sock, events)
+		if lk.mon != nil {
+			l.poller.Add(lk.mon, zmq.POLLIN)
+		}
 	}
 	l.dirty = false
 }

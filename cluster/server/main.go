@@ -15,7 +15,7 @@ import (
 )
 
 // usage is the one-line synopsis printed with usage errors.
-const usage = "usage: server --data DIR [--proxy tcp://127.0.0.1:5557[,more]] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--log-level info]"
+const usage = "usage: server --data DIR --proxy tcp://HOST:PORT#PROXY_KEY[,more] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--log-level info]"
 
 // Main runs the server role with command-line args (without the program
 // name) until ctx is done. It prints `server ready: id=ID proxy=ENDPOINT
@@ -87,7 +87,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.Usage = func() {} // errors are reported once, by Main
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Dir, "data", "", "data `directory` of this server: its store and its server ID (required)")
-	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated; the server connects to each")
+	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated, each with the proxy's key: tcp://HOST:PORT#KEY (the proxy's ready line says backend-key=KEY); the server connects to each")
+	fs.BoolVar(&cfg.InsecureBackend, "insecure-backend", false, "connect to proxies whose backend runs without CURVE (benchmarks only; endpoints without #KEY)")
 	fs.StringVar(&cfg.ID, "id", "", "server `ID` to use if the data directory has none yet (default: generated)")
 	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", protocol.HeartbeatInterval, "heartbeat interval")
@@ -122,6 +123,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		}
 	}
 	cfg.Proxies = strings.Split(proxies, ",")
+	if _, err := parseProxies(cfg.Proxies, cfg.InsecureBackend); err != nil {
+		return cfg, 0, fmt.Errorf("--proxy: %w", err)
+	}
 	return cfg, lv, nil
 }
 

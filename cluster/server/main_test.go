@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"shoplist/internal/curvekey"
 )
 
 // lineWriter collects what is written to it, line by line, on a channel.
@@ -77,7 +79,7 @@ func TestMainReadyLines(t *testing.T) {
 	defer cancel()
 	code := make(chan int, 1)
 	go func() {
-		code <- Main(ctx, []string{"--data", dir, "--proxy", p.endpoint, "--heartbeat", "100ms", "--log-level", "warn"}, stdout, stderr)
+		code <- Main(ctx, []string{"--data", dir, "--proxy", p.dial(), "--heartbeat", "100ms", "--log-level", "warn"}, stdout, stderr)
 	}()
 	id := p.welcome(7)
 	want := fmt.Sprintf("server ready: id=%s proxy=%s epoch=7", id, p.endpoint)
@@ -119,6 +121,9 @@ func TestMainUsage(t *testing.T) {
 		{"--data", dir, "--log-level", "loud"},
 		{"--data", dir, "--id", "no spaces allowed"},
 		{"--data", dir, "extra"},
+		{"--data", dir, "--proxy", "tcp://127.0.0.1:1"}, // no key
+		{"--data", dir, "--proxy", "tcp://127.0.0.1:1#nonsense"},
+		{"--data", dir, "--insecure-backend", "--proxy", curvekey.JoinEndpoint("tcp://127.0.0.1:1", newKeyPair(t).Public)},
 	} {
 		var stdout, stderr strings.Builder
 		if c := Main(t.Context(), args, &stdout, &stderr); c != 2 {
@@ -146,7 +151,7 @@ func TestMainRuntimeFailures(t *testing.T) {
 		busy:                        "in use",
 	} {
 		var stdout, stderr strings.Builder
-		if c := Main(t.Context(), []string{"--data", dir, "--proxy", "tcp://127.0.0.1:1"}, &stdout, &stderr); c != 1 {
+		if c := Main(t.Context(), []string{"--data", dir, "--proxy", curvekey.JoinEndpoint("tcp://127.0.0.1:1", newKeyPair(t).Public)}, &stdout, &stderr); c != 1 {
 			t.Errorf("--data %s: exit %d, want 1; stderr:\n%s", dir, c, stderr.String())
 			continue
 		}

@@ -51,14 +51,17 @@ func TestReconnectAfterProxyRestart(t *testing.T) {
 	if r := p.call(announce); r.Type != protocol.TypeOK {
 		t.Fatalf("epoch announce: %v", r.Type)
 	}
-	ep := p.endpoint
+	first := p.server
 	p.close()
 
-	q := bindFakeProxy(t, ep)
+	q := bindFakeProxy(t, p.endpoint, p.key) // the same proxy, restarted
 	identity, hello := q.expectHello()
 	body, err := protocol.DecodeServerHelloBody(hello.Body)
 	must(t, err)
-	if string(identity) != s.ID() || body.ServerID != s.ID() || hello.Epoch != 9 {
+	if string(identity) == string(first) {
+		t.Fatalf("the new connection has the old one's socket identity %q", identity)
+	}
+	if serverOf(t, identity) != s.ID() || body.ServerID != s.ID() || hello.Epoch != 9 {
 		t.Fatalf("hello to the new proxy from %q naming %q at epoch %d; want %q at epoch 9", identity, body.ServerID, hello.Epoch, s.ID())
 	}
 	q.server = identity

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"shoplist/internal/curvekey"
 	"shoplist/internal/doorbell"
 	"shoplist/protocol"
 	"shoplist/storage"
@@ -16,6 +17,7 @@ import (
 type Server struct {
 	cfg     Config
 	id      string
+	key     curvekey.Pair // its CURVE key pair; zero with an insecure backend
 	store   *storage.Store
 	log     *rateLog
 	replies *replyQueue // set by start
@@ -36,6 +38,8 @@ type Server struct {
 	rebalanced *ownerRing
 	// stats are running totals, updated by whoever does the work.
 	stats counters
+	// refusals counts the failed handshakes with proxies (monitor.go).
+	refusals atomic.Uint64
 	// kick asks the handoff goroutine for a round now; handoffResults
 	// carries the outcome of each Handoff from the loop to it.
 	kick           chan struct{}
@@ -77,10 +81,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	var key curvekey.Pair
+	if !cfg.InsecureBackend {
+		if key, err = LoadOrCreateKey(cfg.Dir); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Server{
 		cfg:   cfg,
 		id:    id,
+		key:   key,
 		store: store,
 		log:   newRateLog(cfg.Logger.With("server", id)),
 		jobs:  make(chan job, cfg.Workers*queuePerWorker),
@@ -96,7 +108,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	cfg.Logger.Info("server started", "server", id, "dir", cfg.Dir, "proxies", cfg.Proxies, "workers", cfg.Workers)
+	cfg.Logger.Info("server started", "server", id, "dir", cfg.Dir, "proxies", cfg.Proxies, "workers", cfg.Workers,
+		"key", key.Public, "key_file", PublicKeyFile(cfg.Dir))
+	if cfg.InsecureBackend {
+		cfg.Logger.Warn("connecting to the proxies without CURVE (for benchmarks only)", "server", id)
+	}
 	if a := store.Aside(); a != nil {
 		cfg.Logger.Error("server started on an empty store: its corrupt store was set aside; the other owners refill its ranges",
 			"server", id, "aside", a.Dir, "err", a.Cause)
@@ -112,6 +128,10 @@ func (s *Server) setAside() string {
 	}
 	return ""
 }
+
+// PublicKey returns the server's CURVE public key, which a proxy must
+// admit under its ID; "" with an insecure backend.
+func (s *Server) PublicKey() string { return s.key.Public }
 
 // start starts the workers, the doorbell and the loop. On error nothing it
 // started is left running once s.wg is waited for.

@@ -220,7 +220,7 @@ func TestEpochs(t *testing.T) {
 // interval: the doorbell gets the loop out of its poll.
 func TestCloseIsPrompt(t *testing.T) {
 	p := newFakeProxy(t)
-	s, err := Start(t.Context(), Config{Dir: t.TempDir(), Proxies: []string{p.endpoint},
+	s, err := Start(t.Context(), Config{Dir: t.TempDir(), Proxies: []string{p.dial()},
 		Heartbeat: time.Minute, Logger: testLogger(t)})
 	must(t, err)
 	p.welcome(1)
@@ -240,7 +240,7 @@ func TestAProxyThatNoLongerKnowsTheServerGetsAHelloAtOnce(t *testing.T) {
 	s, p := startWelcomed(t, nil)
 	p.send(p.server, protocol.NewError(77, protocol.CodeNotWelcomed, "unknown server: send ServerHello first"))
 	identity, m := p.expectHello()
-	if string(identity) != s.ID() || m.Type != protocol.TypeServerHello {
+	if serverOf(t, identity) != s.ID() || m.Type != protocol.TypeServerHello {
 		t.Fatalf("got %v from %q, want a ServerHello from %s", m.Type, identity, s.ID())
 	}
 }

@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,8 +23,9 @@ func main() {
 
 // launch starts a cluster on free loopback ports, so that it never collides
 // with a running service.
-func launch(ctx context.Context, dir string, servers int, logs io.Writer) (string, func() error, error) {
-	c, err := launcher.Launch(ctx, launcher.Config{Data: dir, Servers: servers, Listen: "127.0.0.1:0", Stderr: logs})
+func launch(ctx context.Context, spec loadgen.ClusterSpec) (string, func() error, error) {
+	c, err := launcher.Launch(ctx, launcher.Config{Data: spec.Dir, Servers: spec.Servers, Listen: "127.0.0.1:0",
+		InsecureBackend: spec.InsecureBackend, Stderr: spec.Logs})
 	if err != nil {
 		return "", nil, err
 	}

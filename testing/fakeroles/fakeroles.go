@@ -21,9 +21,13 @@
 //	--only ID             with --fail or --never-ready: only server ID does so
 //	--never-ready         never print the ready line
 //
-// A fake proxy's ready line has admin=--admin (default PORT+4), and it
-// says on stderr whom it joins (--join). A fake server prints one ready line
-// per proxy endpoint of --proxy. Once ready, a fake waits for signals:
+// A fake proxy's ready line has admin=--admin (default PORT+4) and a
+// backend-key= (a key kept in --data as a proxy keeps its own; none with
+// --insecure-backend), and it says on
+// stderr whom it joins (--join). A fake server prints one ready line per
+// proxy endpoint of --proxy, without the key the endpoint carries. Fake
+// proxies serve no admin API: a launcher of fakes admits servers through
+// an [Admissions]. Once ready, a fake waits for signals:
 // SIGTERM or SIGINT makes it exit 0 (saying so on stderr), SIGUSR1 makes it
 // crash with exit status 3, and SIGHUP makes it print its ready lines again
 // (a server welcomed by every proxy again).
@@ -40,6 +44,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"shoplist/cluster/proxynode"
+	"shoplist/internal/curvekey"
 )
 
 // ExeName is the name under which a test binary runs fake roles instead of
@@ -99,6 +106,7 @@ func run(role string, args []string) int {
 	data := fs.String("data", "", "")
 	id := fs.String("id", "", "")
 	proxyEP := fs.String("proxy", "", "")
+	insecure := fs.Bool("insecure-backend", false, "")
 	fail := fs.String("fail", "", "")
 	only := fs.String("only", "", "")
 	neverReady := fs.Bool("never-ready", false, "")
@@ -124,6 +132,14 @@ func run(role string, args []string) int {
 		}
 		ep := func(p int) string { return "tcp://" + net.JoinHostPort(host, strconv.Itoa(p)) }
 		line := fmt.Sprintf("proxy ready: client=%s pub=%s backend=%s", ep(p), ep(p+1), ep(p+2))
+		if !*insecure {
+			key, _, err := curvekey.LoadOrCreate(curvekey.DirIn(dir), proxynode.KeyName) // kept across restarts, as a proxy's
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "fake proxy:", err)
+				return 1
+			}
+			line += " backend-key=" + key.Public
+		}
 		if *admin != "" {
 			line += " admin=" + *admin
 		} else {
@@ -135,7 +151,12 @@ func run(role string, args []string) int {
 		}
 	case roleServer:
 		for _, ep := range strings.Split(*proxyEP, ",") {
-			ready = append(ready, fmt.Sprintf("server ready: id=%s proxy=%s epoch=1", *id, ep))
+			plain, key, err := curvekey.SplitEndpoint(ep)
+			if err != nil || (key == "") != *insecure {
+				fmt.Fprintf(os.Stderr, "fake server: --proxy %q: want ENDPOINT#KEY (or no key with --insecure-backend): %v\n", ep, err)
+				return 2
+			}
+			ready = append(ready, fmt.Sprintf("server ready: id=%s proxy=%s epoch=1", *id, plain))
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, PIDFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {

@@ -24,7 +24,7 @@ func launchFakes(t *testing.T, n int, stderr *fakeroles.Output) *launcher.Cluste
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	c, err := launcher.Launch(ctx, launcher.Config{Data: t.TempDir(), Servers: n, Listen: "127.0.0.1:0",
-		Exe: fakeroles.Exe(t), Stderr: stderr})
+		Exe: fakeroles.Exe(t), Admit: fakeroles.NewAdmissions().Admit, Stderr: stderr})
 	must(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c

@@ -13,6 +13,7 @@ import (
 	"shoplist/cluster/proxy"
 	"shoplist/cluster/server"
 	"shoplist/hashring"
+	"shoplist/internal/curvekey"
 	"shoplist/testing/testcluster"
 )
 
@@ -26,12 +27,15 @@ const (
 )
 
 // inproc is a proxy and storage servers running in the test process on
-// loopback ephemeral ports, with their data in temporary directories.
+// loopback ephemeral ports, with their data in temporary directories, each
+// server admitted to the proxy's CURVE backend with its own key.
 type inproc struct {
 	t       *testing.T
 	log     *slog.Logger
+	reg     *membership.Registry // the proxy's membership: its ring and admissions
 	proxy   *proxy.Proxy
 	dirs    []string         // data directory of server i
+	ids     []string         // ID of server i
 	servers []*server.Server // server i, nil while stopped
 }
 
@@ -46,8 +50,12 @@ func startInprocWith(t *testing.T, n int, edit func(*proxy.Config)) *inproc {
 	h := &inproc{t: t, log: testLogger(t)}
 	reg, err := membership.NewRegistry("", hashring.DefaultVNodes)
 	must(t, err)
+	key, err := curvekey.Generate()
+	must(t, err)
+	h.reg = reg
 	cfg := proxy.Config{
 		Membership:      reg,
+		CurveSecretKey:  key.Secret,
 		ClientEndpoint:  "tcp://127.0.0.1:*",
 		PubEndpoint:     "tcp://127.0.0.1:*",
 		BackendEndpoint: "tcp://127.0.0.1:*",
@@ -69,20 +77,25 @@ func startInprocWith(t *testing.T, n int, edit func(*proxy.Config)) *inproc {
 	})
 	for i := range n {
 		h.dirs = append(h.dirs, t.TempDir())
+		h.ids = append(h.ids, fmt.Sprintf("s%d", i))
 		h.servers = append(h.servers, nil)
-		h.start(i, fmt.Sprintf("s%d", i))
+		h.start(i, h.ids[i])
 	}
-	h.waitMembers(h.ids(), nil)
+	h.waitMembers(h.running(), nil)
 	return h
 }
 
-// start starts server i in its directory with id ("" for the ID stored there).
+// start starts server i in its directory with id ("" for the ID stored
+// there), once its key is admitted.
 func (h *inproc) start(i int, id string) *server.Server {
 	h.t.Helper()
+	key, err := server.LoadOrCreateKey(h.dirs[i])
+	must(h.t, err)
+	must(h.t, h.reg.Admit(context.Background(), h.ids[i], key.Public))
 	s, err := server.Start(context.Background(), server.Config{
 		Dir:       h.dirs[i],
 		ID:        id,
-		Proxies:   []string{h.proxy.Endpoints().Backend},
+		Proxies:   []string{h.proxy.Endpoints().ServerEndpoint()},
 		Heartbeat: testHeartbeat,
 		Logger:    h.log.With("role", "server", "dir", i),
 	})
@@ -101,8 +114,8 @@ func (h *inproc) stop(i int) {
 	}
 }
 
-// ids returns the IDs of the running servers.
-func (h *inproc) ids() []string {
+// running returns the IDs of the running servers.
+func (h *inproc) running() []string {
 	var ids []string
 	for _, s := range h.servers {
 		if s != nil {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/cluster/proxy"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -52,7 +55,7 @@ func TestHostileFramesToTheProxyGetErrorsWhileAGoodClientIsServed(t *testing.T) 
 	before := served.Load()
 	for round := range 5 {
 		clientBarrage(t, eps.Client)
-		backendBarrage(t, eps.Backend)
+		backendBarrage(t, h, eps)
 		rawTCPGarbage(t, eps.Client)
 		rawTCPGarbage(t, eps.Backend)
 		if t.Failed() {
@@ -74,7 +77,7 @@ func TestHostileFramesToTheProxyGetErrorsWhileAGoodClientIsServed(t *testing.T) 
 	if _, err := h.client().hello(); err != nil {
 		t.Fatalf("hello after the barrage: %v", err)
 	}
-	h.waitMembers(h.ids(), nil)
+	h.waitMembers(h.running(), nil)
 	for _, m := range h.proxy.Members() {
 		if m.ID == "mallory" {
 			t.Errorf("the hostile backend peer joined the ring")
@@ -103,19 +106,25 @@ func clientBarrage(t *testing.T, endpoint string) {
 	}
 }
 
-// backendBarrage sends hostile messages to the backend endpoint from a
-// DEALER that never said a valid hello, and checks each Error.
-func backendBarrage(t *testing.T, endpoint string) {
+// backendBarrage sends hostile messages to the backend from a DEALER that
+// never said a valid hello, and checks each Error. Its key is admitted (as
+// mallory's): a key that is not gets no further than the handshake
+// (admission_test.go).
+func backendBarrage(t *testing.T, h *inproc, eps proxy.Endpoints) {
 	t.Helper()
 	p := newRawPeer(t, zmq.DEALER, "mallory")
-	must(t, p.sock.Connect(endpoint))
+	key, err := curvekey.Generate()
+	must(t, err)
+	must(t, h.reg.Admit(context.Background(), "mallory", key.Public))
+	must(t, curveClient(p.sock, eps.BackendKey, key))
+	must(t, p.sock.Connect(eps.Backend))
 	list := uuid.New()
 	stolen, err := protocol.NewServerHello(401, 0, "s0") // a real server's ID
 	must(t, err)
 	helloHdr := stolen.Frames()[0]
 	cases := frameMessages(400, protocol.NewFetch(401, 0, list).Frames()[0])
 	cases = append(cases,
-		hostile{"hello naming another server", stolen.Frames(), 401, protocol.CodeBadRequest},
+		hostile{"hello naming another server", stolen.Frames(), 401, protocol.CodeNotAdmitted},
 		hostile{"hello with a garbage body", [][]byte{helloHdr, []byte{0x91, 0xc1}}, 401, protocol.CodeBadRequest},
 		hostile{"request before hello", protocol.NewStore(402, 0, list, []byte{1}).Frames(), 402, protocol.CodeNotWelcomed},
 		hostile{"oversize store", [][]byte{protocol.NewStore(403, 0, list, nil).Frames()[0], make([]byte, protocol.MaxListSize+1)}, 403, protocol.CodeTooLarge},

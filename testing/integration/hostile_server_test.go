@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/cluster/server"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -20,21 +22,32 @@ import (
 func TestHostileFramesToAServerGetErrorsAndItKeepsServing(t *testing.T) {
 	t.Parallel()
 	fake := newRawPeer(t, zmq.ROUTER, "")
+	key, err := curvekey.Generate()
+	must(t, err)
+	must(t, fake.sock.SetCurveServer(1))
+	must(t, fake.sock.SetCurveSecretkey(key.Secret))
 	must(t, fake.sock.Bind("tcp://127.0.0.1:*"))
 	ep, err := fake.sock.GetLastEndpoint()
 	must(t, err)
 	s, err := server.Start(context.Background(), server.Config{
 		Dir:       t.TempDir(),
 		ID:        "target",
-		Proxies:   []string{ep},
+		Proxies:   []string{curvekey.JoinEndpoint(ep, key.Public)},
 		Heartbeat: time.Second, // the exchanges below are far shorter: no reconnection meanwhile
 		Logger:    testLogger(t),
 	})
 	must(t, err)
 	t.Cleanup(func() { s.Close() })
 
-	fake.prefix = [][]byte{[]byte("target")}
-	hello := fake.recv(t, nil)
+	// The server names its socket ID/RANDOM: the first message tells.
+	first, err := recvUntil(fake.sock, fake.poller, time.Now().Add(requestTimeout))
+	must(t, err)
+	if !strings.HasPrefix(string(first[0]), "target/") {
+		t.Fatalf("the server's socket identity is %q, want target/RANDOM", first[0])
+	}
+	fake.prefix = first[:1]
+	hello, err := protocol.Parse(first[1:])
+	must(t, err)
 	if hello.Type != protocol.TypeServerHello {
 		t.Fatalf("the server's first message is %v, want ServerHello", hello.Type)
 	}

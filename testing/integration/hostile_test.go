@@ -9,6 +9,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -75,6 +76,17 @@ func newRawPeer(t *testing.T, kind zmq.Type, identity string) *rawPeer {
 	p := zmq.NewPoller()
 	p.Add(s, zmq.POLLIN)
 	return &rawPeer{sock: s, poller: p}
+}
+
+// curveClient makes s a CURVE client with pair that accepts only the
+// server whose public key is serverKey.
+func curveClient(s *zmq.Socket, serverKey string, pair curvekey.Pair) error {
+	for _, err := range []error{s.SetCurveServerkey(serverKey), s.SetCurvePublickey(pair.Public), s.SetCurveSecretkey(pair.Secret)} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // send sends frames after the peer's prefix.

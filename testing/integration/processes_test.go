@@ -14,6 +14,7 @@ import (
 	"shoplist/cluster/server"
 	"shoplist/crdt"
 	"shoplist/hashring"
+	"shoplist/internal/curvekey"
 	"shoplist/storage"
 	"shoplist/testing/testcluster"
 )
@@ -76,9 +77,11 @@ func ownersOf(servers []string, list uuid.UUID) []string {
 // the store meanwhile.
 func storedList(t *testing.T, dir string, list uuid.UUID) (*crdt.List, string) {
 	t.Helper()
+	nobody, err := curvekey.Generate()
+	must(t, err)
 	s, err := server.Start(context.Background(), server.Config{
 		Dir:     dir,
-		Proxies: []string{"tcp://127.0.0.1:1"}, // nothing listens there
+		Proxies: []string{curvekey.JoinEndpoint("tcp://127.0.0.1:1", nobody.Public)}, // nothing listens there
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	must(t, err)

@@ -34,6 +34,8 @@ var rules = []rule{
 	{"hashring", nil, "the ring imports no project package"},
 	{"protocol", []string{"crdt"}, "the wire format knows the list, nothing else"},
 	{"storage", []string{"crdt", "hashring"}, "the store keeps lists by ring position; it does not speak the wire protocol"},
+	{"internal/curvekey", []string{"internal/atomicfile"},
+		"CURVE keys rest on the standard library (and durable files), so membership and the operator tools check keys without cgo"},
 	{"internal/...", []string{"crdt", "protocol"}, "small helpers sit on the list and the wire format, below both sides"},
 
 	{"client/...", []string{"crdt", "protocol", "internal/...", "client/...", "tui"}, "the device side never imports the cluster side"},
@@ -157,6 +159,7 @@ func TestTheRulesCatchABrokenLayering(t *testing.T) {
 		"cluster/groupca":     {"internal/atomicfile"},
 		"tui":                 {"cluster/proxy"},
 		"internal/doorbell":   {"storage"},
+		"internal/curvekey":   {"protocol"},
 		"cmd/proxy":           {"testing/testcluster"},
 		"newfolder/x":         {},
 	}

@@ -11,11 +11,20 @@ import (
 	"time"
 )
 
-// Launcher starts a cluster of one proxy and servers storage servers with
-// its data under dir, listening on free loopback ports, and returns the
-// proxy's client endpoint and a function that stops the cluster and waits
-// for it. logs receives the children's log lines; nil discards them.
-type Launcher func(ctx context.Context, dir string, servers int, logs io.Writer) (endpoint string, stop func() error, err error)
+// ClusterSpec is the cluster bench starts when --proxy is not given.
+type ClusterSpec struct {
+	Dir     string // its data directory
+	Servers int    // storage servers, beside one proxy
+	// InsecureBackend runs the proxy's backend without CURVE
+	// (--insecure-backend), to measure what CURVE costs.
+	InsecureBackend bool
+	Logs            io.Writer // receives the children's log lines; nil discards them
+}
+
+// Launcher starts the cluster spec describes, listening on free loopback
+// ports, and returns the proxy's client endpoint and a function that stops
+// the cluster and waits for it.
+type Launcher func(ctx context.Context, spec ClusterSpec) (endpoint string, stop func() error, err error)
 
 const usage = `usage: bench [flags]
 
@@ -33,7 +42,9 @@ list and merges it. --subscribers SUB sockets time each push to its live
 update. Before the load, --stored makes the cluster hold that many lists in
 total (small preloaded ones), so runs at 1,000 and 100,000 stored lists can be
 compared; --raw first measures the plain ZeroMQ ceiling (DEALER -> ROUTER ->
-3 echo workers, reply after 2) with the same clients and timing.
+3 echo workers, reply after 2) with the same clients and timing. The
+cluster's backend is CURVE-encrypted, as deployed; --insecure-backend starts
+it without CURVE, to measure what CURVE costs.
 
 At the end every list is read back by Pull (a quorum read) and checked
 against every acknowledged edit; a lost or invented edit makes bench say so
@@ -96,6 +107,7 @@ const namedFailures = 20
 // options are the flags that are not part of a Config.
 type options struct {
 	json, verbose bool
+	insecure      bool
 	servers       int
 	data          string
 	procs         int
@@ -130,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.StringVar(&o.data, "data", "", "data `dir` of the cluster bench starts, kept afterwards (default: a temporary directory, removed)")
 	fs.IntVar(&o.procs, "gomaxprocs", 8, "GOMAXPROCS of the bench process itself, `n` (0: Go's default, the core count): its clients block in libzmq calls, and with as many Ps as cores a runnable goroutine can wait milliseconds for the runtime to take a P back from a blocked call, which is the load generator's latency, not the cluster's")
 	fs.BoolVar(&o.verbose, "v", false, "copy the started cluster's logs to stderr")
+	fs.BoolVar(&o.insecure, "insecure-backend", false, "start the cluster with the proxy's backend without CURVE, to measure what CURVE costs (benchmarks only; not with --proxy)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, o, err
 	}
@@ -142,6 +155,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	}
 	if o.servers < 1 {
 		return cfg, o, fmt.Errorf("%w: --servers must be at least 1", ErrConfig)
+	}
+	if o.insecure && cfg.Proxy != "" {
+		return cfg, o, fmt.Errorf("%w: --insecure-backend is for the cluster bench starts, not one given with --proxy", ErrConfig)
 	}
 	return cfg, o, cfg.check()
 }
@@ -161,8 +177,12 @@ func startCluster(ctx context.Context, cfg *Config, o options, launch Launcher, 
 	if o.verbose {
 		logs = stderr
 	}
-	fmt.Fprintf(stderr, "cluster: starting 1 proxy and %d servers in %s\n", o.servers, dir)
-	endpoint, stop, err := launch(ctx, dir, o.servers, logs)
+	backend := "CURVE"
+	if o.insecure {
+		backend = "plain, without CURVE"
+	}
+	fmt.Fprintf(stderr, "cluster: starting 1 proxy and %d servers in %s (backend: %s)\n", o.servers, dir, backend)
+	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, Logs: logs})
 	if err != nil {
 		if temp {
 			os.RemoveAll(dir)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"maps"
 	"os"
 	"slices"
@@ -71,7 +70,7 @@ func TestRunAgainstALossyProxyReportsLoss(t *testing.T) {
 
 func mainWith(t *testing.T, args []string, stdout, stderr *bytes.Buffer) int {
 	t.Helper()
-	noLaunch := func(context.Context, string, int, io.Writer) (string, func() error, error) {
+	noLaunch := func(context.Context, ClusterSpec) (string, func() error, error) {
 		t.Fatal("bench tried to launch a cluster")
 		return "", nil, nil
 	}
@@ -82,15 +81,15 @@ func TestWithoutProxyBenchLaunchesAndStopsACluster(t *testing.T) {
 	f := startFakeProxy(t, 0)
 	var dir string
 	stopped := false
-	launch := func(_ context.Context, d string, servers int, _ io.Writer) (string, func() error, error) {
-		if servers != 3 {
-			t.Errorf("launched %d servers, want --servers 3", servers)
+	launch := func(_ context.Context, spec ClusterSpec) (string, func() error, error) {
+		if spec.Servers != 3 || !spec.InsecureBackend {
+			t.Errorf("launched %+v, want --servers 3 and --insecure-backend", spec)
 		}
-		dir = d
+		dir = spec.Dir
 		return f.client, func() error { stopped = true; return nil }, nil
 	}
 	var out, errOut bytes.Buffer
-	args := []string{"--gomaxprocs", "0", "--servers", "3", "--clients", "2", "--duration", "100ms", "--warmup", "0"}
+	args := []string{"--gomaxprocs", "0", "--servers", "3", "--insecure-backend", "--clients", "2", "--duration", "100ms", "--warmup", "0"}
 	if code := Main(context.Background(), args, &out, &errOut, launch); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
 	}

@@ -14,6 +14,7 @@ import (
 	"shoplist/cluster/server"
 	"shoplist/crdt"
 	"shoplist/hashring"
+	"shoplist/internal/curvekey"
 )
 
 // BenchmarkRebalanceJoin measures rebalancing: 4 servers hold the lists
@@ -43,8 +44,12 @@ func rebalanceOnce(b *testing.B, lists int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	key, err := curvekey.Generate()
+	if err != nil {
+		b.Fatal(err)
+	}
 	p, err := proxy.Start(context.Background(), proxy.Config{
-		Membership:     reg,
+		Membership: reg, CurveSecretKey: key.Secret,
 		ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*", BackendEndpoint: "tcp://127.0.0.1:*",
 		Heartbeat: Heartbeat, Timeout: OpTimeout, AntiEntropyInterval: -1, Logger: log.With("role", "proxy"),
 	})
@@ -53,8 +58,16 @@ func rebalanceOnce(b *testing.B, lists int) {
 	}
 	defer p.Close()
 	start := func(id string) *server.Server {
+		dir := b.TempDir()
+		k, err := server.LoadOrCreateKey(dir)
+		if err == nil {
+			err = reg.Admit(context.Background(), id, k.Public)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
 		s, err := server.Start(context.Background(), server.Config{
-			Dir: b.TempDir(), ID: id, Proxies: []string{p.Endpoints().Backend}, Heartbeat: Heartbeat,
+			Dir: dir, ID: id, Proxies: []string{p.Endpoints().ServerEndpoint()}, Heartbeat: Heartbeat,
 			Logger: log.With("role", "server", "id", id),
 		})
 		if err != nil {

@@ -3,8 +3,10 @@
 // of the cluster.
 //
 // Start binds a proxy on loopback ephemeral ports and starts storage
-// servers with their data in t.TempDir(); everything stops when the test
-// ends, and the cluster's logs are shown if it failed. StopProxy and
+// servers with their data in t.TempDir(), each admitted to the proxy's
+// CURVE backend with its own key (as an operator would with `proxy
+// admit`); everything stops when the test ends, and the cluster's logs are
+// shown if it failed. StopProxy and
 // StartProxy take the proxy away and bring it back on the same ports, so a
 // client sees the cluster go and come back (the servers reconnect on their
 // own). Waiting is done by polling a condition with a deadline (Eventually),
@@ -32,6 +34,7 @@ import (
 	"shoplist/cluster/proxy"
 	"shoplist/cluster/server"
 	"shoplist/hashring"
+	"shoplist/internal/curvekey"
 )
 
 // Timing of every test cluster. A dead server or proxy is noticed within
@@ -50,10 +53,12 @@ type Cluster struct {
 	t   testing.TB
 	log *slog.Logger
 	eps proxy.Endpoints // as first bound; StartProxy binds the same ports
+	key curvekey.Pair   // the proxy's backend key, the same across StartProxy
 
-	mu      sync.Mutex   // guards proxy
-	proxy   *proxy.Proxy // nil while stopped
-	servers []*server.Server
+	mu       sync.Mutex        // guards proxy
+	proxy    *proxy.Proxy      // nil while stopped
+	admitted map[string]string // the servers' keys, by ID, admitted by every proxy started
+	servers  []*server.Server
 }
 
 // Options are the settings of a test cluster that differ from the
@@ -76,12 +81,22 @@ func StartWith(t testing.TB, n int, o Options) *Cluster {
 	if n < 1 {
 		t.Fatalf("testcluster: %d servers; want at least 1", n)
 	}
-	c := &Cluster{t: t, log: FailureLogger(t)}
+	key, err := curvekey.Generate()
+	if err != nil {
+		t.Fatalf("testcluster: %v", err)
+	}
+	c := &Cluster{t: t, log: FailureLogger(t), key: key, admitted: map[string]string{}}
 	// The directories first: cleanups run last-in first-out, so the servers
-	// are closed before their directories are removed.
+	// are closed before their directories are removed. Each server's key
+	// is made in its directory and admitted before it starts.
 	dirs := make([]string, n)
 	for i := range dirs {
 		dirs[i] = t.TempDir()
+		k, err := server.LoadOrCreateKey(dirs[i])
+		if err != nil {
+			t.Fatalf("testcluster: %v", err)
+		}
+		c.admitted[serverID(i)] = k.Public
 	}
 	p, err := c.newProxy(proxy.Endpoints{Client: "tcp://127.0.0.1:*", Pub: "tcp://127.0.0.1:*", Backend: "tcp://127.0.0.1:*"}, n)
 	if err != nil {
@@ -92,8 +107,8 @@ func StartWith(t testing.TB, n int, o Options) *Cluster {
 	for i := range n {
 		s, err := server.Start(context.Background(), server.Config{
 			Dir:              dirs[i],
-			ID:               fmt.Sprintf("s%d", i),
-			Proxies:          []string{c.eps.Backend},
+			ID:               serverID(i),
+			Proxies:          []string{c.eps.ServerEndpoint()},
 			Heartbeat:        Heartbeat,
 			TombstoneHorizon: o.TombstoneHorizon,
 			Logger:           c.log.With("role", "server", "id", i),
@@ -107,7 +122,12 @@ func StartWith(t testing.TB, n int, o Options) *Cluster {
 	return c
 }
 
-// newProxy starts a proxy bound to eps, with quorums that n servers can meet.
+// serverID returns the ID of the test cluster's server i.
+func serverID(i int) string { return fmt.Sprintf("s%d", i) }
+
+// newProxy starts a proxy bound to eps with the cluster's backend key, on a
+// membership that admits every server's key, with quorums that n servers
+// can meet.
 func (c *Cluster) newProxy(eps proxy.Endpoints, n int) (*proxy.Proxy, error) {
 	rf := min(n, 3)
 	w := rf/2 + 1
@@ -115,8 +135,14 @@ func (c *Cluster) newProxy(eps proxy.Endpoints, n int) (*proxy.Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return proxy.Start(context.Background(), proxy.Config{
+	for id, key := range c.admitted {
+		if err := reg.Admit(context.Background(), id, key); err != nil {
+			return nil, err
+		}
+	}
+	p, err := proxy.Start(context.Background(), proxy.Config{
 		Membership:      reg,
+		CurveSecretKey:  c.key.Secret,
 		ClientEndpoint:  eps.Client,
 		PubEndpoint:     eps.Pub,
 		BackendEndpoint: eps.Backend,
@@ -127,6 +153,7 @@ func (c *Cluster) newProxy(eps proxy.Endpoints, n int) (*proxy.Proxy, error) {
 		Timeout:         OpTimeout,
 		Logger:          c.log.With("role", "proxy"),
 	})
+	return p, err
 }
 
 // Endpoint returns the proxy's client endpoint, for clients' DEALERs. It
