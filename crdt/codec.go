@@ -143,6 +143,7 @@ type decoder struct {
 	dec     *msgpack.Decoder
 	err     error
 	v1      bool                // reading format version 1
+	early   bool                // reading version 2 as written before lists had a floor
 	max     Timestamp           // the newest stamp read: the list's MaxStamp
 	scratch [timestampSize]byte // what bin reads into
 }

@@ -3,6 +3,7 @@ package crdt
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -133,4 +134,30 @@ func TestAVersion1ReplicaUpgradesWithoutLosingAnything(t *testing.T) {
 	if v := mustItem(t, l, "bread"); v.Wanted != 2 {
 		t.Fatalf("bread added again after the upgrade: %+v", v)
 	}
+}
+
+// TestAListWrittenBeforeFloorsDecodesToTheSameList: a list as version 2
+// wrote it before lists had a floor (made with that release: two
+// replicas, a set, a buy, a category and a note, removes and a re-add)
+// reads to what that release showed, and re-encodes in the current form.
+func TestAListWrittenBeforeFloorsDecodesToTheSameList(t *testing.T) {
+	raw, err := os.ReadFile("testdata/v2early/weekend.bin")
+	must(t, err)
+	l, err := Decode(raw)
+	if err != nil {
+		t.Fatalf("the early version 2 list does not decode: %v", err)
+	}
+	var got []string
+	for _, v := range l.Items() {
+		got = append(got, fmt.Sprintf("%s %d %d %q %q", v.Name, v.Wanted, v.Bought, v.Category, v.Note))
+	}
+	want := []string{`Eggs 6 0 "dairy" "free range"`, `Milk 5 1 "" ""`, `tea 1 0 "" ""`}
+	if !slices.Equal(got, want) || l.Name() != "Weekend" || l.Tombstones() != 1 {
+		t.Fatalf("decoded %q (name %q, %d removed), want %q, Weekend and bread removed", got, l.Name(), l.Tombstones(), want)
+	}
+	again, err := Decode(l.Encode())
+	if err != nil {
+		t.Fatalf("re-encoded: %v", err)
+	}
+	sameBytes(t, "re-encoded", again, l)
 }

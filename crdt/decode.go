@@ -20,7 +20,8 @@ func (d *decoder) list() *List {
 		return nil
 	}
 	d.v1 = version == 1
-	if d.v1 && fields != listFieldsV1 || !d.v1 && fields != listFields {
+	d.early = version == FormatVersion && fields == listFieldsV1 // see codec_v2early.go
+	if d.v1 && fields != listFieldsV1 {
 		d.fail("a list of format version %d with %d fields", version, fields)
 		return nil
 	}
@@ -39,7 +40,7 @@ func (d *decoder) list() *List {
 	if d.err == nil && l.name.at.IsZero() != (l.name.value == "") {
 		d.fail("list name %q and its stamp disagree", l.name.value)
 	}
-	if !d.v1 {
+	if !d.v1 && !d.early {
 		l.floor = d.optStamp("floor")
 	}
 	item, limit := d.item, MaxEntries
@@ -59,7 +60,7 @@ func (d *decoder) list() *List {
 		}
 		prev = it.key
 		l.items[it.key] = it
-		if changed, _ := it.normalise(l.floor); changed {
+		if changed, _ := it.normalise(l.floor); changed && !d.early {
 			d.fail("item %q holds what the list forgets (compact.go)", it.key)
 		}
 	}
@@ -111,7 +112,7 @@ func (d *decoder) slots(what string, min int, cut bool) []slot {
 	}
 	fields := slotFields
 	switch {
-	case d.v1:
+	case d.v1 || d.early:
 		fields = slotFieldsV1
 	case cut:
 		fields = snapFields
@@ -119,13 +120,16 @@ func (d *decoder) slots(what string, min int, cut bool) []slot {
 	for i := 0; i < n && d.err == nil; i++ {
 		d.arrayLen("slot", fields, fields)
 		s := slot{stamp: d.stamp("slot stamp")}
-		if !d.v1 {
+		switch {
+		case d.early && cut:
+			s.ext = &slotExt{} // its remove is the item's: see item()
+		case !d.v1 && !d.early:
 			if base, ok := d.maybeStamp("slot base"); ok || cut {
 				s.ext = &slotExt{base: base}
 			}
-		}
-		if cut {
-			s.ext.by = d.stamp("snapshot's remove")
+			if cut {
+				s.ext.by = d.stamp("snapshot's remove")
+			}
 		}
 		s.counts = counts{
 			wantAdd: d.counter("wanted+"), wantRm: d.counter("wanted-"),
@@ -137,7 +141,7 @@ func (d *decoder) slots(what string, min int, cut bool) []slot {
 			d.fail("%s: slot without a stamp", what)
 		case s.base().After(s.stamp):
 			d.fail("%s: slot of a life that starts after it", what)
-		case cut && !s.by().After(s.stamp):
+		case cut && !d.early && !s.by().After(s.stamp):
 			d.fail("%s: a remove stamped before what it saw", what)
 		case i > 0 && bytes.Compare(s.stamp.Replica[:], out[i-1].stamp.Replica[:]) <= 0:
 			d.fail("%s: slots out of order or repeated", what)
@@ -182,6 +186,9 @@ func (d *decoder) item() *item {
 	it.legacyRemoved = d.optStamp("version 1 remove stamp")
 	it.slots = d.slots("slots", 0, false)
 	it.cut = d.slots("cut", 0, true)
+	if d.early {
+		earlySnapshots(it)
+	}
 	it.set = d.wantedSet()
 	if d.err != nil {
 		return nil
