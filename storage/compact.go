@@ -152,10 +152,7 @@ func (s *Store) rewriteLocked(k listKey, in *crdt.List, extra func(*pebble.Batch
 		parts = parts[1:]
 	}
 	for _, p := range parts {
-		key := k.nameKey()
-		if keys := p.ItemKeys(); len(keys) > 0 {
-			key = k.itemKey(keys[0])
-		}
+		_, key := partOf(k, p)
 		enc := p.Encode()
 		old, had := stored[string(key)]
 		delete(stored, string(key))

@@ -121,13 +121,7 @@ func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebbl
 	var bad []badValue
 	added := 0 // items not stored before
 	for _, p := range parts {
-		var pk partKey
-		var key []byte
-		if keys := p.ItemKeys(); len(keys) == 0 {
-			pk, key = partKey{list: k, name: true}, k.nameKey()
-		} else {
-			pk, key = partKey{list: k, item: keys[0]}, k.itemKey(keys[0])
-		}
+		pk, key := partOf(k, p)
 		raw, closer, err := s.db.Get(key)
 		if errors.Is(err, pebble.ErrNotFound) {
 			if !pk.name {
@@ -265,4 +259,12 @@ func (s *Store) checkItemLimit(k listKey, added int) error {
 		return fmt.Errorf("storage: list %s: %w: more than %d items, removed ones included, after the merge", k.id(), crdt.ErrTooLarge, crdt.MaxEntries)
 	}
 	return nil
+}
+
+// partOf returns which part of list k the Split part p is, and its key.
+func partOf(k listKey, p *crdt.List) (partKey, []byte) {
+	if keys := p.ItemKeys(); len(keys) > 0 {
+		return partKey{list: k, item: keys[0]}, k.itemKey(keys[0])
+	}
+	return partKey{list: k, name: true}, k.nameKey()
 }
