@@ -19,6 +19,8 @@ import (
 func statusView(st syncer.Status, opts Options, joining int, w int) string {
 	var left []string
 	switch {
+	case opts.NoProxy:
+		left = append(left, styles.barWarn.Render(" ○ offline: no proxy known (client --proxy ENDPOINT#KEY)"))
 	case opts.Offline:
 		left = append(left, styles.barWarn.Render(" ○ offline mode"))
 	case st.Conn == syncer.Online:
@@ -50,6 +52,7 @@ func statusView(st syncer.Status, opts Options, joining int, w int) string {
 	if proxy == "" {
 		proxy = opts.Proxy
 	}
+	proxy, _, _ = strings.Cut(proxy, "#") // the key the engine pins, too long to show
 	r := ""
 	if proxy != "" && !opts.Offline {
 		r = "proxy " + proxy + " "

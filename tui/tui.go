@@ -34,6 +34,7 @@ var _ Engine = (*syncer.Engine)(nil)
 type Options struct {
 	Proxy   string // proxy address(es) shown in the status bar
 	Offline bool   // the engine never touches the network (--offline)
+	NoProxy bool   // Offline because no proxy is known yet: the bar says how to give one
 }
 
 // New returns the root model of the UI over store and eng. It does all its

@@ -189,6 +189,10 @@ func (e *env) edit(ref string, fn func(*crdt.List, *crdt.Clock) error) error {
 // ship tries for editSync to push list id (and pull it), and says on stderr
 // when it could not: the edit is saved either way.
 func (e *env) ship(id uuid.UUID) {
+	if e.opts.noProxy {
+		fmt.Fprintf(e.stderr, "saved locally; %v\n", errNoProxy)
+		return
+	}
 	if e.opts.offline {
 		fmt.Fprintln(e.stderr, "saved locally (offline); will sync when online")
 		return
@@ -217,6 +221,9 @@ func (e *env) cmdJoin(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a list ID (a random UUID such as 6f1c0e2a-9b3d-4c5e-8f70-112233445566)", args[0])
 	}
+	if e.opts.noProxy {
+		return fmt.Errorf("join needs the network: %w", errNoProxy)
+	}
 	if e.opts.offline {
 		return errors.New("join needs the network; run it without --offline")
 	}
@@ -236,6 +243,9 @@ func (e *env) cmdJoin(args []string) error {
 func (e *env) cmdSync(args []string) error {
 	if err := arity("sync", args, 0, 0, "no arguments"); err != nil {
 		return err
+	}
+	if e.opts.noProxy {
+		return fmt.Errorf("sync needs the network: %w", errNoProxy)
 	}
 	if e.opts.offline {
 		return errors.New("sync needs the network; run it without --offline")

@@ -195,7 +195,7 @@ func TestOfflineFlagNeverTouchesTheNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	u := newUser(t, "tcp://"+l.Addr().String())
+	u := newUser(t, keyed(t, "tcp://"+l.Addr().String()))
 	r := u.run("--offline", "new", "Quiet")
 	if r.code != 0 {
 		t.Fatalf("offline new: %d %s", r.code, r.stderr)

@@ -24,6 +24,7 @@ func (e *env) startEngine(ctx context.Context, heartbeat time.Duration) (*syncer
 	eng, err := syncer.Start(ctx, syncer.Config{
 		Store:     e.store,
 		Endpoints: e.opts.endpoints,
+		Key:       e.key,
 		Offline:   e.opts.offline,
 		Logger:    e.log,
 		Heartbeat: heartbeat,
@@ -133,7 +134,7 @@ func (e *env) runTUI() error {
 	if len(e.opts.endpoints) > 0 {
 		proxy = e.opts.endpoints[0]
 	}
-	return tui.Run(ctx, e.store, eng, tui.Options{Proxy: proxy, Offline: e.opts.offline})
+	return tui.Run(ctx, e.store, eng, tui.Options{Proxy: proxy, Offline: e.opts.offline, NoProxy: e.opts.noProxy})
 }
 
 // noteDropped records items a pull dropped because the cluster had forgotten

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"shoplist/internal/curvekey"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ type result struct {
 }
 
 // user is one person's client: a data directory and the proxy endpoints
-// their client uses.
+// their client is given (none: no --proxy).
 type user struct {
 	t     *testing.T
 	data  string
@@ -60,7 +61,10 @@ func (u *user) run(args ...string) result {
 	u.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	full := append([]string{"--data", u.data, "--proxy", u.proxy}, args...)
+	full := append([]string{"--data", u.data}, args...)
+	if u.proxy != "" {
+		full = append([]string{"--data", u.data, "--proxy", u.proxy}, args...)
+	}
 	cmd := exec.CommandContext(ctx, clientBin, full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -135,7 +139,7 @@ func (s shown) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// deadEndpoint returns a loopback endpoint nothing listens on.
+// deadEndpoint returns a loopback endpoint nothing listens on, with a key.
 func deadEndpoint(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +147,17 @@ func deadEndpoint(t *testing.T) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return "tcp://" + addr
+	return keyed(t, "tcp://"+addr)
+}
+
+// keyed returns endpoint with a new key attached, as --proxy takes it.
+func keyed(t *testing.T, endpoint string) string {
+	t.Helper()
+	k, err := curvekey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return curvekey.JoinEndpoint(endpoint, k.Public)
 }
 
 // wantErr checks a failed run: exit code and a phrase on stderr, nothing on stdout.

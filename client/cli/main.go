@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"shoplist/client/replica"
-	"shoplist/protocol"
+	"shoplist/internal/curvekey"
 )
 
 // Timeouts of the network part of a command.
@@ -25,7 +25,7 @@ const (
 )
 
 // usage is the command line's synopsis, printed by --help and on usage errors.
-const usage = `usage: client [--data DIR] [--proxy ENDPOINTS] [--offline] [COMMAND [ARGS]]
+const usage = `usage: client [--data DIR] [--proxy ENDPOINT#KEY,...] [--offline] [COMMAND [ARGS]]
   (no command)          open the terminal UI
   new NAME              create a list; print only its ID on stdout
   lists                 one line per local list: ID, name, item count, remaining, sync state
@@ -42,9 +42,10 @@ const usage = `usage: client [--data DIR] [--proxy ENDPOINTS] [--offline] [COMMA
 
 LIST is a list ID, a unique prefix of one, or the exact name of a local list.
 --data defaults to $SHOPLIST_HOME, else $XDG_DATA_HOME/shoplist, else
-~/.local/share/shoplist. --proxy takes comma-separated client endpoints,
-tried in order (default tcp://127.0.0.1:5555). --offline never touches the
-network.
+~/.local/share/shoplist. --proxy takes comma-separated proxy endpoints,
+each with the proxy's key as the service prints it (tcp://HOST:PORT#KEY),
+tried in order; the client remembers them in DIR for later commands.
+--offline never touches the network.
 `
 
 // errUsage marks a wrong command line: exit code 2.
@@ -53,8 +54,10 @@ var errUsage = errors.New("usage")
 // options are the global flags.
 type options struct {
 	data      string
-	endpoints []string
+	endpoints []string // from --proxy, else remembered in data
+	given     bool     // --proxy was given: remember it
 	offline   bool
+	noProxy   bool // no endpoint known: offline, and say how to give one
 	verbose   bool
 }
 
@@ -63,6 +66,7 @@ type env struct {
 	ctx    context.Context
 	opts   options
 	store  *replica.Store
+	key    curvekey.Pair // this install's, by which proxies know it
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
@@ -89,7 +93,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	e := &env{ctx: ctx, opts: opts, store: store, stdout: stdout, stderr: stderr, log: newLogger(stderr, opts.verbose)}
+	key, err := resolveProxies(&opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "client: %v\n", err)
+		return 1
+	}
+	e := &env{ctx: ctx, opts: opts, store: store, key: key, stdout: stdout, stderr: stderr, log: newLogger(stderr, opts.verbose)}
 	if len(rest) == 0 {
 		err = e.runTUI()
 	} else {
@@ -117,7 +126,7 @@ func parseGlobal(args []string, stderr io.Writer) (options, []string, error) {
 		proxy string
 	)
 	fs.StringVar(&opts.data, "data", "", "the local replica's directory")
-	fs.StringVar(&proxy, "proxy", protocol.DefaultClientEndpoint, "comma-separated proxy client endpoints")
+	fs.StringVar(&proxy, "proxy", "", "comma-separated proxy endpoints, each ENDPOINT#KEY")
 	fs.BoolVar(&opts.offline, "offline", false, "never touch the network")
 	fs.BoolVar(&opts.verbose, "v", false, "log sync activity on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -126,13 +135,17 @@ func parseGlobal(args []string, stderr io.Writer) (options, []string, error) {
 		}
 		return opts, nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { opts.given = opts.given || f.Name == "proxy" })
 	for _, ep := range strings.Split(proxy, ",") {
 		if ep = strings.TrimSpace(ep); ep != "" {
 			opts.endpoints = append(opts.endpoints, ep)
 		}
 	}
-	if len(opts.endpoints) == 0 && !opts.offline {
+	if opts.given && len(opts.endpoints) == 0 {
 		return opts, nil, errors.New("--proxy: no endpoint given")
+	}
+	if err := checkPinned(opts.endpoints); err != nil {
+		return opts, nil, err
 	}
 	if opts.data == "" {
 		d, err := replica.DefaultDir()
@@ -142,6 +155,31 @@ func parseGlobal(args []string, stderr io.Writer) (options, []string, error) {
 		opts.data = d
 	}
 	return opts, fs.Args(), nil
+}
+
+// resolveProxies settles where the client syncs: the endpoints --proxy
+// gave, which it remembers, or those remembered from an earlier --proxy;
+// with neither it edits offline (opts.noProxy). It returns the install's
+// CURVE key pair, made on first use.
+func resolveProxies(opts *options) (curvekey.Pair, error) {
+	key, err := installKey(opts.data)
+	if err != nil {
+		return key, err
+	}
+	switch {
+	case opts.given:
+		if err := rememberProxies(opts.data, opts.endpoints); err != nil {
+			return key, err
+		}
+	case !opts.offline:
+		if opts.endpoints, err = rememberedProxies(opts.data); err != nil {
+			return key, err
+		}
+		if len(opts.endpoints) == 0 {
+			opts.offline, opts.noProxy = true, true
+		}
+	}
+	return key, nil
 }
 
 // newLogger logs sync activity to stderr with -v, and nothing otherwise.

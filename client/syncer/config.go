@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"shoplist/client/replica"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -117,8 +118,17 @@ type Event struct {
 
 // Config configures an Engine. Zero fields take their defaults.
 type Config struct {
-	Store      *replica.Store
-	Endpoints  []string      // proxy client endpoints; failover in order
+	Store *replica.Store
+	// Endpoints are the proxies' client endpoints, tried in order. Each
+	// is ENDPOINT#KEY with the proxy's public key (as `service` prints
+	// it): the engine then speaks to that proxy only over CURVE, pinning
+	// KEY, and accepts from its Welcomes only endpoints that carry a key
+	// too. A bare endpoint (a proxy run with --insecure-clients, for
+	// benchmarks) is dialled without CURVE.
+	Endpoints []string
+	// Key is this install's CURVE key pair, which proxies see; the zero
+	// Pair means a new pair for this engine.
+	Key        curvekey.Pair
 	Offline    bool          // never touch the network
 	Logger     *slog.Logger  // nil = discard
 	Heartbeat  time.Duration // Hello/ping interval, default protocol.HeartbeatInterval (1 s); dead after 3 missed
@@ -144,6 +154,16 @@ func (c Config) withDefaults() (Config, error) {
 		if ep == "" {
 			return c, fmt.Errorf("%w: empty proxy endpoint", ErrConfig)
 		}
+		if _, _, err := curvekey.SplitEndpoint(ep); err != nil {
+			return c, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	if c.Key == (curvekey.Pair{}) {
+		k, err := curvekey.Generate()
+		if err != nil {
+			return c, err
+		}
+		c.Key = k
 	}
 	c.Endpoints = append([]string(nil), c.Endpoints...)
 	if c.Logger == nil {

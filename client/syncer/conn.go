@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/internal/curvekey"
 	"shoplist/internal/dealer"
 	"shoplist/protocol"
 )
@@ -128,7 +129,7 @@ func (l *loop) connect() {
 	l.endpoint = ep
 	// No receive timeout: the loop receives only what its poller says is
 	// there.
-	sock, err := dealer.Dial(ep, dealer.Options{MaxMsgSize: maxInbound})
+	sock, err := dealer.Dial(ep, dealer.Options{MaxMsgSize: maxInbound, Key: l.cfg.Key})
 	if err != nil {
 		l.connErr = fmt.Errorf("%w: %w", ErrOffline, err)
 		l.log.Warn("cannot connect to proxy", "proxy", ep, "err", err)
@@ -173,6 +174,11 @@ func (l *loop) onHelloReply(m protocol.Message) {
 func (l *loop) onWelcome(body protocol.WelcomeBody) {
 	l.learn(body.Endpoints)
 	l.checkSkew(body.Now)
+	if pinned(l.endpoint) && !pinned(body.PubEndpoint) {
+		l.badMessage("welcome", fmt.Errorf("%w: PUB endpoint %s has no key", protocol.ErrMalformed, body.PubEndpoint))
+		l.fail(fmt.Errorf("%w: %s named a PUB endpoint without its key", ErrOffline, l.endpoint))
+		return
+	}
 	if l.sub == nil || body.PubEndpoint != l.pubEndpoint {
 		if err := l.openSub(body.PubEndpoint); err != nil {
 			l.fail(fmt.Errorf("%w: subscribing to %s: %w", ErrOffline, body.PubEndpoint, err))
@@ -199,7 +205,8 @@ func (l *loop) goOnline() {
 }
 
 // openSub replaces the SUB socket by one connected to ep and subscribed to
-// every local list's topic.
+// every local list's topic. An ep of the form ENDPOINT#KEY is dialled over
+// CURVE, pinning KEY, like the DEALER.
 func (l *loop) openSub(ep string) error {
 	l.closeSub()
 	sock, err := zmq.NewSocket(zmq.SUB)
@@ -220,7 +227,7 @@ func (l *loop) openSub(ep string) error {
 		l.subscribeTopic(ls)
 	}
 	// The topics are set first: the SUB sends them as soon as it connects.
-	if err := sock.Connect(ep); err != nil {
+	if err := dealer.Connect(sock, ep, l.cfg.Key); err != nil {
 		l.closeSub()
 		return err
 	}
@@ -268,10 +275,17 @@ func (l *loop) announce(build func(uint64, ...uuid.UUID) (protocol.Message, erro
 	}
 }
 
-// learn adds the endpoints a Welcome lists after the known ones.
+// learn adds the endpoints a Welcome lists after the known ones. A proxy
+// reached over CURVE vouches for the keys of its group's proxies, as the
+// cluster's nodes trust each other; an endpoint it lists without a key,
+// or with a malformed one, is never dialled.
 func (l *loop) learn(eps []string) {
 	for _, ep := range eps {
 		if ep == "" || len(l.endpoints) >= l.configured+protocol.MaxEndpoints {
+			continue
+		}
+		if _, _, err := curvekey.SplitEndpoint(ep); err != nil || (pinned(l.endpoint) && !pinned(ep)) {
+			l.badMessage("welcome", fmt.Errorf("%w: endpoint %q without a valid key", protocol.ErrMalformed, ep))
 			continue
 		}
 		known := false
@@ -283,6 +297,12 @@ func (l *loop) learn(eps []string) {
 			l.log.Info("learned proxy endpoint", "endpoint", ep)
 		}
 	}
+}
+
+// pinned reports whether ep carries the key of the proxy behind it.
+func pinned(ep string) bool {
+	_, key, err := curvekey.SplitEndpoint(ep)
+	return err == nil && key != ""
 }
 
 // checkSkew compares the proxy's clock (Unix ms; 0 = not given) with ours.

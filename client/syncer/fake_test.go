@@ -2,12 +2,14 @@ package syncer_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
 
+	"shoplist/internal/curvekey"
 	"shoplist/internal/doorbell"
 	"shoplist/protocol"
 )
@@ -16,7 +18,8 @@ import (
 // one goroutine. handle answers each parseable client message with raw
 // replies (frames after the identity); tests publish raw PUB messages.
 type fakeProxy struct {
-	endpoint, pubEndpoint string
+	endpoint, pubEndpoint string // with the key (ENDPOINT#KEY) when it has one
+	key                   curvekey.Pair
 	handle                func(f *fakeProxy, m protocol.Message) [][][]byte // runs on the fake's goroutine
 
 	router, pub *zmq.Socket // owned by run
@@ -33,11 +36,18 @@ type fakeProxy struct {
 // ends.
 func startFake(t *testing.T, handle func(f *fakeProxy, m protocol.Message) [][][]byte) *fakeProxy {
 	t.Helper()
-	f := &fakeProxy{handle: handle, toPublish: make(chan [][]byte, 64), restartPub: make(chan chan struct{}, 1),
+	return startFakeWithKey(t, curvekey.Pair{}, handle)
+}
+
+// startFakeWithKey is startFake with the ROUTER and the PUB CURVE servers
+// with key, as a proxy's are, unless key is zero.
+func startFakeWithKey(t *testing.T, key curvekey.Pair, handle func(f *fakeProxy, m protocol.Message) [][][]byte) *fakeProxy {
+	t.Helper()
+	f := &fakeProxy{key: key, handle: handle, toPublish: make(chan [][]byte, 64), restartPub: make(chan chan struct{}, 1),
 		identities: map[string]bool{}, types: map[protocol.Type]int{}}
 	var err error
-	f.router, f.endpoint = bind(t, zmq.ROUTER)
-	f.pub, f.pubEndpoint = bind(t, zmq.PUB)
+	f.router, f.endpoint = bind(t, zmq.ROUTER, key)
+	f.pub, f.pubEndpoint = bind(t, zmq.PUB, key)
 	if f.bell, err = doorbell.New("fake-proxy"); err != nil {
 		t.Fatal(err)
 	}
@@ -59,15 +69,23 @@ func startFake(t *testing.T, handle func(f *fakeProxy, m protocol.Message) [][][
 	return f
 }
 
-// bind opens a socket of type kind on a loopback ephemeral port.
-func bind(t *testing.T, kind zmq.Type) (*zmq.Socket, string) {
+// bind opens a socket of type kind on a loopback ephemeral port, a CURVE
+// server with key unless key is zero; the endpoint carries the key then.
+func bind(t *testing.T, kind zmq.Type, key curvekey.Pair) (*zmq.Socket, string) {
 	t.Helper()
 	s, err := zmq.NewSocket(kind)
 	must(t, err)
 	must(t, s.SetLinger(0))
+	if key != (curvekey.Pair{}) {
+		must(t, s.SetCurveServer(1))
+		must(t, s.SetCurveSecretkey(key.Secret))
+	}
 	must(t, s.Bind("tcp://127.0.0.1:*"))
 	ep, err := s.GetLastEndpoint()
 	must(t, err)
+	if key != (curvekey.Pair{}) {
+		ep = curvekey.JoinEndpoint(ep, key.Public)
+	}
 	return s, ep
 }
 
@@ -121,7 +139,12 @@ func (f *fakeProxy) rebindPub(ctx context.Context) {
 			continue
 		}
 		s.SetLinger(0)
-		if err := s.Bind(f.pubEndpoint); err == nil {
+		addr, _, _ := strings.Cut(f.pubEndpoint, "#")
+		if f.key != (curvekey.Pair{}) {
+			s.SetCurveServer(1)
+			s.SetCurveSecretkey(f.key.Secret)
+		}
+		if err := s.Bind(addr); err == nil {
 			f.pub = s
 			return
 		}

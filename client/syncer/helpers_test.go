@@ -18,6 +18,7 @@ import (
 	"shoplist/client/replica"
 	"shoplist/client/syncer"
 	"shoplist/crdt"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
 	"shoplist/testing/testcluster"
 )
@@ -222,15 +223,11 @@ func add(item string, qty int64) func(*crdt.List, *crdt.Clock) error {
 // nil if the cluster does not know it.
 func clusterList(t *testing.T, endpoint string, id uuid.UUID) *crdt.List {
 	t.Helper()
-	s, err := zmq.NewSocket(zmq.DEALER)
+	s, err := dealer.Dial(endpoint, dealer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.SetLinger(0)
-	if err := s.Connect(endpoint); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.SendMessage(protocol.NewPull(1, id).Frames()); err != nil {
 		t.Fatal(err)
 	}

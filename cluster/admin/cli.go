@@ -99,6 +99,7 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	addrs := fs.String("admin", DefaultAddr, "admin `ADDR[,ADDR...]` of the proxies to ask, in order, until one answers")
 	asJSON := fs.Bool("json", false, "print the status as JSON, for scripts")
+	endpoints := fs.Bool("endpoints", false, "print only what clients are given: every proxy's client endpoint with its key (ENDPOINT#KEY), comma-separated, as `client --proxy` takes it")
 	timeout := fs.Duration("timeout", defaultStatusTimeout, "give up after this long")
 	client := credentialFlags(fs)
 	fs.Usage = func() {
@@ -119,6 +120,14 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy status: %v\n", err)
 		return 1
+	}
+	if *endpoints {
+		if st.Proxy == nil || len(st.Proxy.Proxies) == 0 {
+			fmt.Fprintln(stderr, "proxy status: the proxy reports no client endpoint")
+			return 1
+		}
+		fmt.Fprintln(stdout, strings.Join(st.Proxy.Proxies, ","))
+		return 0
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -55,6 +55,7 @@ func WriteStatus(w io.Writer, st Status) error {
 	if p.Epoch != m.Epoch {
 		fmt.Fprintf(bw, "note:    the proxy routes under epoch %d (catching up)\n", p.Epoch)
 	}
+	writeClients(bw, p)
 	writeBackend(bw, p)
 	writeServers(bw, p, m)
 	writeAntiEntropy(bw, p)
@@ -105,6 +106,15 @@ func writeAdmitted(w io.Writer, m membership.Status) {
 		fmt.Fprintf(tw, "  %s\t%s\n", a.ID, a.Key)
 	}
 	_ = tw.Flush()
+}
+
+// writeClients writes what clients connect to: the strings to give them.
+func writeClients(w io.Writer, p *proxy.Status) {
+	if p.Endpoints.ClientKey == "" {
+		fmt.Fprintf(w, "clients: %s, live updates %s, without CURVE: anyone on the network reads list IDs (benchmarks only)\n", p.Endpoints.Client, p.Endpoints.Pub)
+		return
+	}
+	fmt.Fprintf(w, "clients: client --proxy %s (live updates on %s)\n", p.Endpoints.ClientEndpoint(), p.Endpoints.PubEndpoint())
 }
 
 // writeBackend writes what storage servers connect to, and the backend's

@@ -68,6 +68,9 @@ type Config struct {
 	// nobody: any process may join the ring. For measuring what CURVE
 	// costs (bench), never for a deployment.
 	InsecureBackend bool
+	// InsecureClients runs the proxies' client sockets and PUBs without
+	// CURVE, likewise for measuring what it costs.
+	InsecureClients bool
 	// Admit, if set, admits a storage server's key in place of the admin
 	// API (tests whose fake proxies serve none).
 	Admit func(ctx context.Context, id, key string) error

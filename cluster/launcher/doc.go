@@ -36,8 +36,8 @@
 // ports work too). A
 // group restarted from its directories is started all at once, each proxy
 // but proxy 0 given every other's admin address. Every server is given every
-// proxy's backend endpoint with the proxy's CURVE key (ENDPOINT#KEY, from
-// the backend-key= of its ready line) and connects to all of them.
+// proxy's backend endpoint with the proxy's CURVE key (ENDPOINT#KEY, as
+// its ready line prints it) and connects to all of them.
 //
 // # Admission
 //

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"shoplist/cluster/proxynode"
 	"shoplist/cluster/server"
 	"shoplist/internal/curvekey"
 	"shoplist/protocol"
@@ -20,6 +21,15 @@ import (
 // These tests run the launcher with fake roles (package fakeroles), so that
 // they check the launcher alone; only TestLaunchReportsAPortInUse starts a
 // real proxy. The whole cluster is tested in package integration.
+
+// withKey returns endpoint with the key of the (fake) proxy whose data
+// directory is dir: the endpoint as clients are given it.
+func withKey(t *testing.T, dir, endpoint string) string {
+	t.Helper()
+	key, err := curvekey.ReadPublic(curvekey.PublicPath(curvekey.DirIn(dir), proxynode.KeyName))
+	must(t, err)
+	return curvekey.JoinEndpoint(endpoint, key)
+}
 
 // launchFakes launches a cluster of fake roles.
 func launchFakes(t *testing.T, cfg Config) (*Cluster, error) {
@@ -47,7 +57,7 @@ func TestLaunchStartsProxyAndServersAndCloseStopsThem(t *testing.T) {
 	admitted := fakeroles.NewAdmissions()
 	c, err := launchFakes(t, Config{Data: data, Servers: 3, Stderr: stderr, Admit: admitted.Admit})
 	must(t, err)
-	if got, want := c.ClientEndpoint(), "tcp://127.0.0.1:40000"; got != want {
+	if got, want := c.ClientEndpoint(), withKey(t, proxyDir(data, 0), "tcp://127.0.0.1:40000"); got != want {
 		t.Errorf("ClientEndpoint = %q, want the proxy's %q", got, want)
 	}
 	if eps := c.Endpoints(); eps.Backend != "tcp://127.0.0.1:40002" {

@@ -26,7 +26,7 @@ func TestLaunchThreeProxiesJoinsThemAndConnectsServersToAll(t *testing.T) {
 	stderr := fakeroles.NewOutput()
 	c, err := launchFakes(t, Config{Data: data, Servers: 2, Proxies: 3, Listen: fakeGroupListen, Stderr: stderr})
 	must(t, err)
-	want := []string{"tcp://127.0.0.1:41000", "tcp://127.0.0.1:41010", "tcp://127.0.0.1:41020"}
+	want := []string{withKey(t, proxyDir(data, 0), "tcp://127.0.0.1:41000"), withKey(t, proxyDir(data, 1), "tcp://127.0.0.1:41010"), withKey(t, proxyDir(data, 2), "tcp://127.0.0.1:41020")}
 	if got := c.ClientEndpoints(); !slices.Equal(got, want) {
 		t.Errorf("ClientEndpoints = %v, want %v", got, want)
 	}
@@ -204,7 +204,9 @@ func TestServeWithThreeProxiesKeepsRunningUntilTheLastProxyDies(t *testing.T) {
 		s.wait()
 	})
 	s.stdout.WaitFor(t, "\n")
-	if got, want := s.stdout.String(), "ready: clients connect to tcp://127.0.0.1:41000,tcp://127.0.0.1:41010,tcp://127.0.0.1:41020\n"; got != want {
+	want := "ready: clients connect to " + withKey(t, proxyDir(s.data, 0), "tcp://127.0.0.1:41000") + "," +
+		withKey(t, proxyDir(s.data, 1), "tcp://127.0.0.1:41010") + "," + withKey(t, proxyDir(s.data, 2), "tcp://127.0.0.1:41020") + "\n"
+	if got := s.stdout.String(); got != want {
 		t.Fatalf("stdout %q, want %q", got, want)
 	}
 	must(t, syscall.Kill(fakeroles.PID(t, proxyDir(s.data, 0)), syscall.SIGUSR1))

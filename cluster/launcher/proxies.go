@@ -137,11 +137,15 @@ func (c *Cluster) spawnProxyLocked(p *proxyProc, args []string) error {
 }
 
 // proxyFlags returns the flags every proxy is started with after its
-// addresses: --insecure-backend if so configured, then cfg.ProxyArgs.
+// addresses: --insecure-backend and --insecure-clients if so configured,
+// then cfg.ProxyArgs.
 func (c *Cluster) proxyFlags() []string {
 	var out []string
 	if c.cfg.InsecureBackend {
 		out = append(out, "--insecure-backend")
+	}
+	if c.cfg.InsecureClients {
+		out = append(out, "--insecure-clients")
 	}
 	return append(out, c.cfg.ProxyArgs...)
 }
@@ -204,13 +208,14 @@ func (c *Cluster) ProxyEndpoints() []proxy.Endpoints {
 func (c *Cluster) ClientEndpoints() []string {
 	var out []string
 	for _, eps := range c.ProxyEndpoints() {
-		out = append(out, eps.Client)
+		out = append(out, eps.ClientEndpoint())
 	}
 	return out
 }
 
-// ClientEndpoint returns proxy 0's client endpoint, tcp://HOST:PORT.
-func (c *Cluster) ClientEndpoint() string { return c.Endpoints().Client }
+// ClientEndpoint returns proxy 0's client endpoint as clients are given
+// it, tcp://HOST:PORT#KEY (proxy.Endpoints.ClientEndpoint).
+func (c *Cluster) ClientEndpoint() string { return c.Endpoints().ClientEndpoint() }
 
 // Endpoints returns proxy 0's bound endpoints. They stay the same when the
 // proxy is restarted.

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"shoplist/cluster/proxy"
+	"shoplist/internal/curvekey"
 )
 
 // The ready lines the roles print on stdout (see the package doc).
@@ -36,18 +37,28 @@ type proxyAddrs struct {
 }
 
 // parseProxyReady parses a proxy ready line ("proxy ready:
-// client=tcp://H:P pub=tcp://H:P backend=tcp://H:P backend-key=KEY
-// raft=H:P admin=H:P"; no backend-key with an insecure backend).
+// client=tcp://H:P#KEY pub=tcp://H:P#KEY backend=tcp://H:P#KEY raft=H:P
+// admin=H:P"; an endpoint without CURVE has no #KEY).
 func parseProxyReady(line string) (a proxyAddrs, ok bool) {
 	f, ok := readyFields(line, proxyReadyPrefix)
-	if !ok || f["client"] == "" || f["pub"] == "" || f["backend"] == "" {
+	if !ok {
 		return proxyAddrs{}, false
 	}
-	return proxyAddrs{
-		eps:   proxy.Endpoints{Client: f["client"], Pub: f["pub"], Backend: f["backend"], BackendKey: f["backend-key"]},
-		raft:  f["raft"],
-		admin: f["admin"],
-	}, true
+	var eps proxy.Endpoints
+	var pubKey string
+	for _, e := range []struct {
+		field         string
+		endpoint, key *string
+	}{{"client", &eps.Client, &eps.ClientKey}, {"pub", &eps.Pub, &pubKey}, {"backend", &eps.Backend, &eps.BackendKey}} {
+		var err error
+		if *e.endpoint, *e.key, err = curvekey.SplitEndpoint(f[e.field]); err != nil || *e.endpoint == "" {
+			return proxyAddrs{}, false
+		}
+	}
+	if pubKey != eps.ClientKey { // one key serves both client sockets
+		return proxyAddrs{}, false
+	}
+	return proxyAddrs{eps: eps, raft: f["raft"], admin: f["admin"]}, true
 }
 
 // parseServerReady returns the server ID and the proxy backend endpoint of

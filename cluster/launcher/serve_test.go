@@ -48,7 +48,7 @@ func TestServePrintsReadyAndStopsEverythingOnSignal(t *testing.T) {
 	s := runServe(t)
 	data, stdout, stderr := s.data, s.stdout, s.stderr
 	stdout.WaitFor(t, "\n")
-	if got, want := stdout.String(), "ready: clients connect to tcp://127.0.0.1:40000\n"; got != want {
+	if got, want := stdout.String(), "ready: clients connect to "+withKey(t, proxyDir(data, 0), "tcp://127.0.0.1:40000")+"\n"; got != want {
 		t.Fatalf("stdout %q, want exactly %q", got, want)
 	}
 	pids, _ := filepath.Glob(filepath.Join(data, "*", fakeroles.PIDFile))

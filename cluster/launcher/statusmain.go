@@ -25,6 +25,7 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("service status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the status as JSON (the admin API's GET /v1/status), for scripts")
+	endpoints := fs.Bool("endpoints", false, "print only what clients are given, comma-separated: every proxy's ENDPOINT#KEY (client --proxy \"$(service status --endpoints)\")")
 	listen := fs.String("listen", DefaultListen, "the service's --listen: proxy 0's client `HOST:PORT`")
 	proxies := fs.Int("proxies", 3, "how many proxies' admin addresses to try, derived from --listen (a service of one proxy answers at the first)")
 	adminAddrs := fs.String("admin", "", "admin `HOST:PORT[,...]` to ask instead, in order")
@@ -32,7 +33,7 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	creds := fs.String("credentials", "", "`directory` holding ca.pem, operator.pem and operator-key.pem (default: DATA/proxy/credentials)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: service status [--json] [--data DIR] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]")
+		fmt.Fprintln(stderr, "usage: service status [--json|--endpoints] [--data DIR] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +57,9 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	sub := []string{"--admin", strings.Join(addrs, ","), "--timeout", timeout.String(), "--credentials", *creds}
 	if *asJSON {
 		sub = append(sub, "--json")
+	}
+	if *endpoints {
+		sub = append(sub, "--endpoints")
 	}
 	return admin.StatusMain(ctx, sub, stdout, stderr)
 }

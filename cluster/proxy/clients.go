@@ -41,14 +41,14 @@ func (l *loop) onClient(frames [][]byte) {
 // endpoints of every proxy of the group, for failover.
 func (l *loop) onHello(identity []byte, m protocol.Message) {
 	body := protocol.WelcomeBody{
-		PubEndpoint: l.endpoints.Pub,
+		PubEndpoint: l.endpoints.PubEndpoint(),
 		Endpoints:   l.clientEndpoints(),
 		Now:         uint64(l.now.UnixMilli()),
 	}
 	w, err := protocol.NewWelcome(m.RequestID, l.ring.view.Epoch, body)
 	if err != nil && len(body.Endpoints) > 1 { // a bad endpoint in the group's table
 		l.log.Warn("proxy endpoints do not fit a Welcome; sending this proxy's alone", "endpoints", body.Endpoints, "err", err)
-		body.Endpoints = []string{l.endpoints.Client}
+		body.Endpoints = []string{l.endpoints.ClientEndpoint()}
 		w, err = protocol.NewWelcome(m.RequestID, l.ring.view.Epoch, body)
 	}
 	if err != nil {
@@ -61,7 +61,7 @@ func (l *loop) onHello(identity []byte, m protocol.Message) {
 // proxies, in their order, with this proxy's own always among them (it may
 // not be registered yet), at most protocol.MaxEndpoints.
 func (l *loop) clientEndpoints() []string {
-	own := l.endpoints.Client
+	own := l.endpoints.ClientEndpoint()
 	eps := make([]string, 0, len(l.ring.view.Proxies)+1)
 	for _, e := range l.ring.view.Proxies {
 		if e != "" && !slices.Contains(eps, e) {

@@ -52,6 +52,9 @@ type Config struct {
 	Timeout time.Duration
 	// MaxInFlight bounds the client requests in progress (DefaultMaxInFlight).
 	MaxInFlight int
+	// MaxSubscriptions bounds the live-update topics the PUB applies for
+	// one client key (DefaultMaxSubscriptions; subscriptions.go).
+	MaxSubscriptions int
 	// AntiEntropyInterval is the period of anti-entropy rounds, each of
 	// which compares the replicas of one ring range (run by the leader
 	// only). Zero means DefaultAntiEntropyInterval; negative disables it.
@@ -72,6 +75,13 @@ type Config struct {
 	// encrypted, and any process may say hello under any server ID. It is
 	// for measuring what CURVE costs, never for a deployment.
 	InsecureBackend bool
+	// InsecureClients runs the client ROUTER and the PUB without CURVE:
+	// requests, replies and their list IDs cross the network in clear,
+	// and no client can tell this proxy from another. Like
+	// InsecureBackend it is for measuring what CURVE costs, never for a
+	// deployment. Otherwise both are CURVE servers with CurveSecretKey,
+	// which clients pin (Endpoints.ClientEndpoint, Endpoints.PubEndpoint).
+	InsecureClients bool
 	// Membership decides the ring (required).
 	Membership placement.Membership
 	// Logger receives the proxy's log; nil means slog.Default().
@@ -102,6 +112,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
+	if c.MaxSubscriptions == 0 {
+		c.MaxSubscriptions = DefaultMaxSubscriptions
+	}
 	if c.AntiEntropyInterval == 0 {
 		c.AntiEntropyInterval = DefaultAntiEntropyInterval
 	}
@@ -119,14 +132,14 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: the client, PUB and backend endpoints are all required", ErrConfig)
 	case c.Membership == nil:
 		return c, fmt.Errorf("%w: a membership is required", ErrConfig)
-	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1:
-		return c, fmt.Errorf("%w: heartbeat, liveness, timeout and in-flight limit must be positive", ErrConfig)
-	case c.InsecureBackend && c.CurveSecretKey != "":
-		return c, fmt.Errorf("%w: a CURVE key and an insecure backend", ErrConfig)
-	case !c.InsecureBackend && c.CurveSecretKey == "":
-		return c, fmt.Errorf("%w: the backend needs the proxy's CURVE secret key", ErrConfig)
+	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1 || c.MaxSubscriptions < 1:
+		return c, fmt.Errorf("%w: heartbeat, liveness, timeout, in-flight and subscription limits must be positive", ErrConfig)
+	case c.InsecureBackend && c.InsecureClients && c.CurveSecretKey != "":
+		return c, fmt.Errorf("%w: a CURVE key, but no socket uses CURVE", ErrConfig)
+	case !(c.InsecureBackend && c.InsecureClients) && c.CurveSecretKey == "":
+		return c, fmt.Errorf("%w: the backend and the client sockets need the proxy's CURVE secret key", ErrConfig)
 	}
-	if !c.InsecureBackend {
+	if c.CurveSecretKey != "" {
 		if _, err := curvekey.FromSecret(c.CurveSecretKey); err != nil {
 			return c, fmt.Errorf("%w: %w", ErrConfig, err)
 		}

@@ -181,7 +181,7 @@ func TestWelcomeListsEveryProxyOfTheGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"tcp://10.0.0.1:5555", "tcp://10.0.0.2:5555", p.Endpoints().Client}
+	want := []string{"tcp://10.0.0.1:5555", "tcp://10.0.0.2:5555", p.Endpoints().ClientEndpoint()}
 	if !slices.Equal(b.Endpoints, want) {
 		t.Fatalf("Welcome endpoints %v, want %v (the group's, this proxy's included)", b.Endpoints, want)
 	}
@@ -217,7 +217,7 @@ func TestWelcomeFollowsAProxyRecordedWithoutARingChange(t *testing.T) {
 	g.view.Proxies = []string{"tcp://10.0.0.1:5555", "tcp://10.0.0.3:5555"}
 	g.mu.Unlock()
 	g.ch <- struct{}{}
-	want := []string{"tcp://10.0.0.1:5555", "tcp://10.0.0.3:5555", p.Endpoints().Client}
+	want := []string{"tcp://10.0.0.1:5555", "tcp://10.0.0.3:5555", p.Endpoints().ClientEndpoint()}
 	var got []string
 	for i := uint64(1); ; i++ {
 		c.send(protocol.NewHello(i))

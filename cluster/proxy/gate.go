@@ -19,13 +19,19 @@ const (
 	zapVersion  = "1.0"
 	// zapDomain names the backend's handshakes in the requests.
 	zapDomain = "shoplist-backend"
+	// clientDomain names the handshakes of the client ROUTER and the PUB.
+	clientDomain = "shoplist-clients"
 )
 
-// gate is the backend's ZAP handler: it accepts a storage server's
-// handshake only if the server's CURVE public key is admitted in the
-// membership's current view, and names the connection by that key (the
+// gate is the proxy's ZAP handler. On the backend it accepts a storage
+// server's handshake only if the server's CURVE public key is admitted in
+// the membership's current view, and names the connection by that key (the
 // ZAP user ID, which every message of the connection then carries as its
-// "User-Id" property). A revocation takes effect at the next handshake
+// "User-Id" property). On the client sockets it accepts any CURVE key:
+// clients are not admitted, a list ID is their permission (see
+// docs/ARCHITECTURE.md, "Threat model"); CURVE there keeps what they send
+// secret and proves the proxy to them, and the key, carried the same way,
+// names the client install. A revocation takes effect at the next handshake
 // here, and at once in the loop, which checks each message's key. The
 // gate's REP socket lives in the proxy's own ZeroMQ context, so each
 // proxy of a process has its own handler; it belongs to the goroutine
@@ -40,7 +46,7 @@ type gate struct {
 	log     *slog.Logger
 	bad     badPeers // refusals, logged at a bounded rate (run's own)
 
-	admitted, refused atomic.Uint64 // handshakes, for Status
+	admitted, refused atomic.Uint64 // backend handshakes, for Status
 }
 
 // newGate binds the ZAP handler in zctx, before any CURVE socket of zctx
@@ -96,6 +102,14 @@ func (g *gate) answer(req [][]byte) []any {
 		return reply("500", "unsupported ZAP request", "")
 	}
 	address := string(req[3])
+	if string(req[2]) == clientDomain {
+		// A client without CURVE never gets here: libzmq ends a handshake
+		// whose mechanism is not the socket's before asking.
+		if string(req[5]) != "CURVE" || len(req) != 7 || len(req[6]) != curvekey.Size {
+			return reply("400", "CURVE only", "")
+		}
+		return reply("200", "OK", zmq.Z85encode(string(req[6])))
+	}
 	if string(req[5]) != "CURVE" || len(req) != 7 || len(req[6]) != curvekey.Size {
 		g.refused.Add(1)
 		g.bad.warn(g.log, time.Now(), "backend connection refused: not a CURVE handshake", "mechanism:"+address,

@@ -67,7 +67,7 @@ func startProxy(t *testing.T, edit func(*Config)) *Proxy {
 	if cfg.Membership == nil {
 		cfg.Membership = newRegistry(t)
 	}
-	if cfg.CurveSecretKey == "" && !cfg.InsecureBackend {
+	if cfg.CurveSecretKey == "" && !(cfg.InsecureBackend && cfg.InsecureClients) {
 		cfg.CurveSecretKey = newKeyPair(t).Secret
 	}
 	p, err := Start(context.Background(), cfg)
@@ -284,9 +284,9 @@ func joinServers(t *testing.T, p *Proxy, n int) map[string]*fakeServer {
 	return out
 }
 
-// newClient connects a client DEALER.
+// newClient connects a client DEALER, pinning the proxy's key.
 func newClient(t *testing.T, p *Proxy) *endpoint {
-	return newEndpoint(t, zmq.DEALER, "", p.Endpoints().Client)
+	return newCurveEndpoint(t, zmq.DEALER, "", p.Endpoints().Client, p.Endpoints().ClientKey, newKeyPair(t))
 }
 
 // sampleList returns a list with items, and its encoding.

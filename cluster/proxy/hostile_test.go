@@ -86,7 +86,7 @@ func TestHostileClientFramesGetErrorsAndTheProxyKeepsServing(t *testing.T) {
 	c.send(protocol.NewHello(999))
 	w := c.recvType(protocol.TypeWelcome)
 	body, err := protocol.DecodeWelcomeBody(w.Body)
-	if err != nil || body.PubEndpoint != p.Endpoints().Pub || len(body.Endpoints) != 1 || body.Endpoints[0] != p.Endpoints().Client {
+	if err != nil || body.PubEndpoint != p.Endpoints().PubEndpoint() || len(body.Endpoints) != 1 || body.Endpoints[0] != p.Endpoints().ClientEndpoint() {
 		t.Fatalf("welcome %+v, %v", body, err)
 	}
 }

@@ -32,7 +32,7 @@ type loop struct {
 	now       time.Time // time of the current iteration
 
 	sock  sockets   // the sockets it polls (sockets.go)
-	gate  *gate     // the backend's ZAP handler, for its counters; nil for an insecure backend
+	gate  *gate     // the ZAP handler, for its counters; nil when no socket uses CURVE
 	link  proxyLink // how it and the goroutines around it reach each other
 	ring  ringState // the membership and the view it routes with (epochs.go)
 	peers peerTable // the storage servers and their liveness (servers.go)
@@ -44,6 +44,7 @@ type loop struct {
 	removals *removal.Decider         // removals of dead and drained members
 
 	liveKeys *protocol.LiveKeys // the lists' keys that seal live updates (clients.go)
+	subs     subscriptions      // the PUB's subscriptions, capped per client key
 
 	bad   badPeers // bad input, logged at a bounded rate (badpeers.go)
 	stats stats    // what it did, for its log and Status
@@ -92,6 +93,7 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 		ops:   opTable{calls: map[uint64]call{}, writing: map[uuid.UUID]int{}},
 
 		liveKeys: protocol.NewLiveKeys(liveKeyCache),
+		subs:     subscriptions{max: cfg.MaxSubscriptions},
 	}
 	l.removals = removal.New(removal.Config{
 		DeadAfter:  cfg.DeadAfter,
@@ -116,6 +118,7 @@ func (l *loop) run(ctx context.Context) error {
 	l.sock.poller = zmq.NewPoller()
 	l.sock.poller.Add(l.sock.client, zmq.POLLIN)
 	l.sock.poller.Add(l.sock.backend, zmq.POLLIN)
+	l.sock.poller.Add(l.sock.pub, zmq.POLLIN)
 	l.sock.poller.Add(l.sock.bell, zmq.POLLIN)
 	l.now = time.Now()
 	l.peers.nextSweep = l.now.Add(l.sweepEvery())
@@ -134,6 +137,8 @@ func (l *loop) run(ctx context.Context) error {
 				l.drain(l.sock.client, l.onClient)
 			case l.sock.backend:
 				l.drainBackend()
+			case l.sock.pub:
+				l.drainSubscriptions()
 			case l.sock.bell:
 				l.drain(l.sock.bell, func([][]byte) {})
 			}
@@ -144,6 +149,7 @@ func (l *loop) run(ctx context.Context) error {
 		l.sendAntiEntropy(l.ae.Tick(l.now, l.ring.view))
 		if !l.now.Before(l.peers.nextSweep) {
 			l.sweep()
+			l.subs.expire(l.now)
 			l.peers.nextSweep = l.now.Add(l.sweepEvery())
 		}
 	}

@@ -102,9 +102,12 @@ func TestStartRefusesABackendWithoutAKey(t *testing.T) {
 	base := Config{ClientEndpoint: "tcp://127.0.0.1:*", PubEndpoint: "tcp://127.0.0.1:*",
 		BackendEndpoint: "tcp://127.0.0.1:*", Membership: newRegistry(t), Logger: testLogger()}
 	for name, edit := range map[string]func(*Config){
-		"no key":                  func(c *Config) {},
-		"a public key":            func(c *Config) { c.CurveSecretKey = newKeyPair(t).Public[:39] },
-		"a key and insecure both": func(c *Config) { c.CurveSecretKey, c.InsecureBackend = newKeyPair(t).Secret, true },
+		"no key":       func(c *Config) {},
+		"a public key": func(c *Config) { c.CurveSecretKey = newKeyPair(t).Public[:39] },
+		"a key and insecure both": func(c *Config) {
+			c.CurveSecretKey, c.InsecureBackend, c.InsecureClients = newKeyPair(t).Secret, true, true
+		},
+		"insecure backend, CURVE clients, no key": func(c *Config) { c.InsecureBackend = true },
 	} {
 		cfg := base
 		edit(&cfg)

@@ -35,22 +35,34 @@ type Proxy struct {
 }
 
 // Endpoints are the addresses a proxy has bound, with wildcard hosts and
-// ports resolved, as peers should dial them, and the public key of its
-// backend (empty for an insecure backend).
+// ports resolved, as peers should dial them, and the public key that
+// clients (ClientKey) and servers (BackendKey) pin: the proxy's one key,
+// or empty for sockets without CURVE.
 type Endpoints struct {
-	Client, Pub, Backend string
-	BackendKey           string
+	Client, Pub, Backend  string
+	ClientKey, BackendKey string
+}
+
+// ClientEndpoint returns the client endpoint as clients are given it, with
+// the key they pin: ENDPOINT#KEY (curvekey.JoinEndpoint), or the bare
+// endpoint without CURVE. Welcomes and the proxies' table carry it so.
+func (e Endpoints) ClientEndpoint() string { return joinKey(e.Client, e.ClientKey) }
+
+// PubEndpoint returns the PUB endpoint as clients are given it, with the
+// key they pin, like ClientEndpoint.
+func (e Endpoints) PubEndpoint() string { return joinKey(e.Pub, e.ClientKey) }
+
+func joinKey(endpoint, key string) string {
+	if key == "" {
+		return endpoint
+	}
+	return curvekey.JoinEndpoint(endpoint, key)
 }
 
 // ServerEndpoint returns the backend endpoint as storage servers are
 // given it, with the key they pin: ENDPOINT#KEY (curvekey.JoinEndpoint),
 // or the bare endpoint of an insecure backend.
-func (e Endpoints) ServerEndpoint() string {
-	if e.BackendKey == "" {
-		return e.Backend
-	}
-	return curvekey.JoinEndpoint(e.Backend, e.BackendKey)
-}
+func (e Endpoints) ServerEndpoint() string { return joinKey(e.Backend, e.BackendKey) }
 
 // MemberStatus is a ring member as the proxy sees it: Up means it said
 // hello and has not been silent for Liveness intervals.
@@ -65,7 +77,7 @@ type command func(*loop)
 // Start binds the proxy's sockets and starts its loop, which runs until ctx
 // is cancelled or Close is called. It fails if the configuration breaks a
 // rule (ErrConfig) or a socket cannot bind. The proxy's sockets and its
-// backend's ZAP handler (gate.go) live in a ZeroMQ context of its own,
+// ZAP handler (gate.go) live in a ZeroMQ context of its own,
 // terminated when the proxy stops.
 func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 	cfg, err := cfg.withDefaults()
@@ -77,7 +89,7 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		return nil, fmt.Errorf("proxy: ZeroMQ context: %w", err)
 	}
 	var g *gate
-	if !cfg.InsecureBackend {
+	if !cfg.InsecureBackend || !cfg.InsecureClients {
 		if g, err = newGate(zctx, cfg.Membership, cfg.Logger); err != nil {
 			return nil, errors.Join(fmt.Errorf("proxy: backend handshake handler: %w", err), zctx.Term())
 		}
@@ -139,8 +151,11 @@ func Start(ctx context.Context, cfg Config) (*Proxy, error) {
 		p.wg.Wait()
 		close(p.done)
 	}()
-	cfg.Logger.Info("proxy started", "client", l.endpoints.Client, "pub", l.endpoints.Pub, "backend", l.endpoints.Backend,
-		"backend_key", l.endpoints.BackendKey, "n", cfg.N, "w", cfg.W, "r", cfg.R, "epoch", v.Epoch, "members", v.Ring.Len())
+	cfg.Logger.Info("proxy started", "client", l.endpoints.ClientEndpoint(), "pub", l.endpoints.PubEndpoint(), "backend", l.endpoints.ServerEndpoint(),
+		"n", cfg.N, "w", cfg.W, "r", cfg.R, "epoch", v.Epoch, "members", v.Ring.Len())
+	if cfg.InsecureClients {
+		cfg.Logger.Warn("the client sockets run without CURVE: list IDs cross the network in clear and clients cannot tell this proxy from another (for benchmarks only)")
+	}
 	if cfg.InsecureBackend {
 		cfg.Logger.Warn("the backend runs without CURVE: any process may join the ring under any server ID (for benchmarks only)")
 	}
@@ -237,11 +252,8 @@ func (p *Proxy) do(ctx context.Context, fn func(*loop)) error {
 }
 
 // String describes the endpoints, for logs and the ready line:
-// "client=… pub=… backend=…", then " backend-key=KEY" with a key.
+// "client=… pub=… backend=…", each as its peers dial it, with the key
+// they pin (ENDPOINT#KEY) under CURVE: one string to copy.
 func (e Endpoints) String() string {
-	s := fmt.Sprintf("client=%s pub=%s backend=%s", e.Client, e.Pub, e.Backend)
-	if e.BackendKey != "" {
-		s += " backend-key=" + e.BackendKey
-	}
-	return s
+	return fmt.Sprintf("client=%s pub=%s backend=%s", e.ClientEndpoint(), e.PubEndpoint(), e.ServerEndpoint())
 }

@@ -258,7 +258,7 @@ func TestAcknowledgedPushIsPublishedToSubscribers(t *testing.T) {
 	fakes := joinServers(t, p, 3)
 	l, body := sampleList(t, "coffee")
 	other, _ := sampleList(t, "noise")
-	sub := newEndpoint(t, zmq.SUB, "", p.Endpoints().Pub)
+	sub := newCurveEndpoint(t, zmq.SUB, "", p.Endpoints().Pub, p.Endpoints().ClientKey, newKeyPair(t))
 	key := protocol.NewLiveKey(l.ID())
 	sub.sock.SetSubscribe(string(key.Topic()))
 	c := newClient(t, p)

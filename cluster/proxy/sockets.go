@@ -34,7 +34,7 @@ const (
 // the proxy's gate.
 type sockets struct {
 	client  *zmq.Socket // ROUTER for clients' DEALERs
-	pub     *zmq.Socket // PUB for live updates
+	pub     *zmq.Socket // XPUB (manual) for live updates; its input is subscriptions
 	backend *zmq.Socket // ROUTER for servers' DEALERs
 	bell    *zmq.Socket // doorbell PULL end: other goroutines wake the loop
 	poller  *zmq.Poller // set by run
@@ -83,18 +83,22 @@ func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, er
 		return s, dialable(bound), nil
 	}
 	sock.client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
-		return firstErr(s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
+		return firstErr(curveServer(s, cfg, clientDomain), s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
 	})
 	if err != nil {
 		return fail(err)
 	}
-	sock.pub, eps.Pub, err = open(zmq.PUB, cfg.PubEndpoint, func(s *zmq.Socket) error { return nil })
+	// An XPUB in manual mode: subscriptions take effect only when the loop
+	// applies them (subscriptions.go).
+	sock.pub, eps.Pub, err = open(zmq.XPUB, cfg.PubEndpoint, func(s *zmq.Socket) error {
+		return firstErr(curveServer(s, cfg, clientDomain), s.SetXpubManual(1))
+	})
 	if err != nil {
 		return fail(err)
 	}
 	sock.backend, eps.Backend, err = open(zmq.ROUTER, cfg.BackendEndpoint, func(s *zmq.Socket) error {
 		return firstErr(
-			curveServer(s, cfg),
+			curveServer(s, cfg, zapDomain),
 			s.SetMaxmsgsize(maxMsgBackend),
 			s.SetRouterMandatory(1), // unroutable sends fail instead of vanishing
 			// A server reconnecting with the routing identity of its
@@ -109,24 +113,29 @@ func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, er
 	if err != nil {
 		return fail(err)
 	}
-	if !cfg.InsecureBackend {
+	if cfg.CurveSecretKey != "" {
 		pair, err := curvekey.FromSecret(cfg.CurveSecretKey) // checked by withDefaults
 		if err != nil {
 			return fail(err)
 		}
-		eps.BackendKey = pair.Public
+		if !cfg.InsecureBackend {
+			eps.BackendKey = pair.Public
+		}
+		if !cfg.InsecureClients {
+			eps.ClientKey = pair.Public
+		}
 	}
 	return sock, eps, nil
 }
 
 // curveServer makes s a CURVE server with the proxy's secret key, whose
-// handshakes the context's ZAP handler checks, unless the backend is
-// insecure.
-func curveServer(s *zmq.Socket, cfg Config) error {
-	if cfg.InsecureBackend {
+// handshakes the context's ZAP handler checks under domain, unless the
+// sockets of that domain are insecure.
+func curveServer(s *zmq.Socket, cfg Config, domain string) error {
+	if (domain == zapDomain && cfg.InsecureBackend) || (domain == clientDomain && cfg.InsecureClients) {
 		return nil
 	}
-	return firstErr(s.SetCurveServer(1), s.SetCurveSecretkey(cfg.CurveSecretKey), s.SetZapDomain(zapDomain))
+	return firstErr(s.SetCurveServer(1), s.SetCurveSecretkey(cfg.CurveSecretKey), s.SetZapDomain(domain))
 }
 
 // dialable turns a bound endpoint into one a peer can connect to: a

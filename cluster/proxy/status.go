@@ -95,6 +95,9 @@ type Counters struct {
 	HandshakesAdmitted uint64 `json:"handshakes_admitted"`
 	HandshakesRefused  uint64 `json:"handshakes_refused"`
 	NotAdmitted        uint64 `json:"not_admitted"`
+	// SubscriptionsRefused counts live-update subscriptions not applied
+	// because their client key held Config.MaxSubscriptions topics.
+	SubscriptionsRefused uint64 `json:"subscriptions_refused"`
 }
 
 // Status returns the proxy's view of the ring and its servers.
@@ -122,7 +125,7 @@ func (l *loop) status() Status {
 			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Reports: l.stats.reports, Removals: l.stats.removals,
-			NotAdmitted: l.stats.notAdmitted,
+			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused,
 		},
 	}
 	if l.gate != nil {

@@ -26,7 +26,7 @@ func TestStatusShowsTheRingAndEveryServer(t *testing.T) {
 	st := statusOf(t, p)
 	ring := p.view.Load().Ring
 	if st.Epoch != 5 || st.N != 2 || st.VNodes != hashring.DefaultVNodes || !st.Leader ||
-		st.Endpoints != p.Endpoints() || !slices.Equal(st.Proxies, []string{p.Endpoints().Client}) {
+		st.Endpoints != p.Endpoints() || !slices.Equal(st.Proxies, []string{p.Endpoints().ClientEndpoint()}) {
 		t.Fatalf("status header %+v", st)
 	}
 	var ids []string

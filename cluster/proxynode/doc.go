@@ -20,11 +20,13 @@
 // new proxy takes them with --credentials DIR (or finds them in
 // DATA/credentials). A proxy without them is refused by the handshake.
 //
-// The backend, where storage servers connect, is a CURVE server with the
-// proxy's own key pair (curve.go), made on first start; servers are given
-// the public key with the endpoint (ENDPOINT#KEY; the ready line says
-// backend-key=), and are admitted by theirs (`proxy admit`). A proxy
-// without --data has a new key pair at each start.
+// The backend, where storage servers connect, and the client socket and
+// PUB, where clients do, are CURVE servers with the proxy's own key pair
+// (curve.go), made on first start; servers and clients are given the
+// public key with the endpoint (ENDPOINT#KEY, as the ready line prints
+// each endpoint). Servers are admitted by their key (`proxy admit`);
+// clients are not, a list ID being their permission. A proxy without
+// --data has a new key pair at each start.
 //
 // The data directory (--data) holds:
 //

@@ -7,12 +7,14 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"shoplist/cluster/admin"
 	"shoplist/cluster/groupca"
 	"shoplist/cluster/membership"
+	"shoplist/internal/curvekey"
 )
 
 // groupTimeout bounds the waits of the group test: an election among
@@ -91,7 +93,10 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	p1 := runMain(t, d1, "--join", p0.fields["admin"])
 	p2 := runMain(t, d2, "--join", unusedAddr(t)+","+p1.fields["admin"], "--credentials", bundle)
 	all := []running{p0, p1, p2}
-	clients := []string{p0.fields["client"], p1.fields["client"], p2.fields["client"]}
+	var clients []string
+	for _, p := range []running{p0, p1, p2} {
+		clients = append(clients, curvekey.JoinEndpoint(p.fields["client"], p.fields["client#key"]))
+	}
 	slices.Sort(clients)
 	for _, p := range all {
 		st := waitStatus(t, op, p.fields["admin"], "three voters and every proxy recorded", func(st admin.Status) bool {
@@ -129,6 +134,16 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	if st.Admin != p2.fields["admin"] || st.Membership.RaftState != "Follower" || len(st.Membership.Voters) != 3 ||
 		!member(st, "s1", membership.Active) || st.Proxy == nil || st.Proxy.Epoch != epoch || st.Proxy.Leader {
 		t.Fatalf("decoded status of p2: %+v", st)
+	}
+
+	// `proxy status --endpoints` prints what clients are given, keys
+	// included, as `client --proxy` takes it.
+	out.Reset()
+	if code := Main(ctx, []string{"status", "--admin", p2.fields["admin"], "--endpoints", "--data", d0}, &out, &errOut); code != 0 {
+		t.Fatalf("proxy status --endpoints: exit %d: %s", code, errOut.String())
+	}
+	if got := slices.Sorted(slices.Values(strings.Split(strings.TrimSpace(out.String()), ","))); !slices.Equal(got, clients) {
+		t.Fatalf("proxy status --endpoints printed %q, want %v", out.String(), clients)
 	}
 
 	// The leader stops; the other two elect one of themselves.

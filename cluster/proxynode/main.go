@@ -63,9 +63,10 @@ type opener func(ctx context.Context, o Options) (Opened, error)
 // Main runs the proxy command with args (without the program name) until
 // ctx is done: `proxy status`, `proxy remove`, `proxy admit` and `proxy
 // revoke` (see package admin), `proxy issue` (IssueMain), or the proxy
-// itself with its membership decided by Raft (Open) and its backend's
-// CURVE key in DATA/curve. The proxy prints "proxy ready: client=… pub=…
-// backend=… backend-key=… raft=… [admin=…]" on stdout once its sockets
+// itself with its membership decided by Raft (Open) and its CURVE key in
+// DATA/curve. The proxy prints "proxy ready: client=… pub=… backend=…
+// raft=… [admin=…]", each endpoint with the key its peers pin
+// (ENDPOINT#KEY), on stdout once its sockets
 // are bound and the membership has it, and logs to stderr. Main returns the exit code: 0 after a clean stop, 1 when the
 // proxy cannot run, 2 for bad usage.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -109,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	timeout := fs.Duration("timeout", proxy.DefaultTimeout, "deadline of each client request")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
+	maxSubs := fs.Int("max-subscriptions", proxy.DefaultMaxSubscriptions, "live-update topics one client key may subscribe to; beyond it its new lists get no live updates (their re-pull still syncs them)")
+	insecureClients := fs.Bool("insecure-clients", false, "run the client socket and the PUB without CURVE: list IDs cross the network in clear (benchmarks only)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy [flags]")
 		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
@@ -152,8 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 2
 	}
-	cfg.InsecureBackend = *insecure
-	if !*insecure {
+	cfg.InsecureBackend, cfg.InsecureClients, cfg.MaxSubscriptions = *insecure, *insecureClients, *maxSubs
+	if !*insecure || !*insecureClients {
 		key, err := backendKey(*data, log)
 		if err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)

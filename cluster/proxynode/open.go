@@ -183,7 +183,7 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 	}
 	m := Opened{Membership: node, N: int(body.N), Addr: node.Addr(), Close: closeAll}
 	m.Attach = func(p *proxy.Proxy) error {
-		self := membership.ProxyInfo{Raft: node.Addr(), Client: p.Endpoints().Client}
+		self := membership.ProxyInfo{Raft: node.Addr(), Client: p.Endpoints().ClientEndpoint()}
 		if srv != nil {
 			srv.Attach(p)
 			self.Admin = srv.Addr()

@@ -89,13 +89,23 @@ func runMain(t *testing.T, data string, extra ...string) running {
 	if !ok {
 		t.Fatalf("ready line %q", line)
 	}
+	// fields holds each field's value, an endpoint's without its key,
+	// which fields[NAME+"#key"] holds.
 	fields := map[string]string{}
 	for _, f := range strings.Fields(rest) {
 		k, v, _ := strings.Cut(f, "=")
 		fields[k] = v
+		if k == "client" || k == "pub" || k == "backend" {
+			ep, key, err := curvekey.SplitEndpoint(v)
+			must(t, err)
+			fields[k], fields[k+"#key"] = ep, key
+		}
 	}
-	if fields["backend"] == "" || fields["backend-key"] == "" || fields["raft"] == "" || fields["admin"] == "" || fields["client"] == "" {
-		t.Fatalf("ready line %q lacks client, backend, backend-key, raft or admin", line)
+	if fields["backend"] == "" || fields["backend#key"] == "" || fields["raft"] == "" || fields["admin"] == "" || fields["client"] == "" {
+		t.Fatalf("ready line %q lacks client, backend with its key, raft or admin", line)
+	}
+	if fields["client#key"] != fields["backend#key"] || fields["pub#key"] != fields["backend#key"] {
+		t.Fatalf("ready line %q: want the proxy's one key on the client, PUB and backend endpoints", line)
 	}
 	t.Cleanup(func() { cancel() })
 	return running{fields: fields, stop: stop}
@@ -154,7 +164,7 @@ func hello(t *testing.T, p running, s server) protocol.Message {
 	defer sock.Close()
 	sock.SetLinger(0)
 	must(t, sock.SetIdentity(s.id+"/test"))
-	must(t, sock.SetCurveServerkey(p.fields["backend-key"]))
+	must(t, sock.SetCurveServerkey(p.fields["backend#key"]))
 	must(t, sock.SetCurvePublickey(s.key.Public))
 	must(t, sock.SetCurveSecretkey(s.key.Secret))
 	must(t, sock.Connect(p.fields["backend"]))

@@ -52,7 +52,7 @@ func parseProxies(eps []string, insecure bool) ([]proxyEndpoint, error) {
 			return nil, fmt.Errorf("proxy endpoint %q is not transport://address, or repeated", ep)
 		case key == "" && !insecure:
 			return nil, fmt.Errorf("proxy endpoint %q has no key: give ENDPOINT#KEY with the proxy's backend key "+
-				"(backend-key= on its ready line, or DATA/curve/proxy.pub of the proxy)", ep)
+				"(backend=ENDPOINT#KEY on its ready line, or DATA/curve/proxy.pub of the proxy)", ep)
 		case key != "" && insecure:
 			return nil, fmt.Errorf("proxy endpoint %q has a key, but the backend is insecure", ep)
 		}

@@ -87,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.Usage = func() {} // errors are reported once, by Main
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Dir, "data", "", "data `directory` of this server: its store and its server ID (required)")
-	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated, each with the proxy's key: tcp://HOST:PORT#KEY (the proxy's ready line says backend-key=KEY); the server connects to each")
+	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated, each with the proxy's key: tcp://HOST:PORT#KEY (as the proxy's ready line says backend=); the server connects to each")
 	fs.BoolVar(&cfg.InsecureBackend, "insecure-backend", false, "connect to proxies whose backend runs without CURVE (benchmarks only; endpoints without #KEY)")
 	fs.StringVar(&cfg.ID, "id", "", "server `ID` to use if the data directory has none yet (default: generated)")
 	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")

@@ -72,7 +72,7 @@ func (l *loop) readMonitor(lk *link) {
 			continue
 		}
 		l.s.log.error("handshake:"+lk.endpoint, "server: the CURVE handshake with the proxy failed: "+
-			"check that the key in ENDPOINT#KEY is that proxy's (its ready line says backend-key=)",
+			"check that the key in ENDPOINT#KEY is that proxy's (its ready line says backend=ENDPOINT#KEY)",
 			"proxy", lk.endpoint, "event", ev.String(), "key", lk.key)
 	}
 }

@@ -25,7 +25,7 @@ func main() {
 // with a running service.
 func launch(ctx context.Context, spec loadgen.ClusterSpec) (string, func() error, error) {
 	c, err := launcher.Launch(ctx, launcher.Config{Data: spec.Dir, Servers: spec.Servers, Listen: "127.0.0.1:0",
-		InsecureBackend: spec.InsecureBackend, Stderr: spec.Logs})
+		InsecureBackend: spec.InsecureBackend, InsecureClients: spec.InsecureClients, Stderr: spec.Logs})
 	if err != nil {
 		return "", nil, err
 	}

@@ -25,7 +25,7 @@ import (
 )
 
 const usage = `usage: service [--data DIR] [--servers N>=1] [--proxies 1|3] [--listen HOST:PORT]
-       service status [--json] [--data DIR] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]`
+       service status [--json|--endpoints] [--data DIR] [--listen HOST:PORT] [--proxies N] [--admin HOST:PORT[,...]]`
 
 func main() {
 	if ran, code := launcher.RunChild(); ran {

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/internal/curvekey"
 )
 
 // Sentinel errors of a request.
@@ -48,11 +50,17 @@ type Options struct {
 	// MaxMsgSize caps a message part; a peer that sends a larger one is
 	// disconnected (ZMQ_MAXMSGSIZE).
 	MaxMsgSize int64
+	// Key is this side's CURVE key pair, used when the endpoint carries the
+	// proxy's key; the zero Pair means a new pair for this socket alone.
+	Key curvekey.Pair
 }
 
 // Dial returns a DEALER connected to endpoint, with linger 0: closing it
 // drops whatever it still queues, so a connection given up leaves nothing
-// behind to be delivered later.
+// behind to be delivered later. An endpoint of the form ENDPOINT#KEY
+// (curvekey.SplitEndpoint) is dialled as a CURVE client that pins KEY: the
+// handshake fails, and nothing is sent or received, unless the peer holds
+// that key's secret.
 func Dial(endpoint string, o Options) (*zmq.Socket, error) {
 	s, err := zmq.NewSocket(zmq.DEALER)
 	if err != nil {
@@ -69,13 +77,29 @@ func Dial(endpoint string, o Options) (*zmq.Socket, error) {
 		err = s.SetMaxmsgsize(o.MaxMsgSize)
 	}
 	if err == nil {
-		err = s.Connect(endpoint)
+		err = Connect(s, endpoint, o.Key)
 	}
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("dealer: connecting to %s: %w", endpoint, err)
 	}
 	return s, nil
+}
+
+// Connect connects s, which has not connected yet, to endpoint. An
+// endpoint of the form ENDPOINT#KEY (curvekey.SplitEndpoint) makes s a
+// CURVE client that pins KEY (Pin, with own); a bare one, a plain socket.
+func Connect(s *zmq.Socket, endpoint string, own curvekey.Pair) error {
+	addr, key, err := curvekey.SplitEndpoint(endpoint)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		if err := Pin(s, key, own); err != nil {
+			return err
+		}
+	}
+	return s.Connect(addr)
 }
 
 // IDs hands out request IDs: nonzero, and never repeated by one IDs, so a
@@ -91,4 +115,28 @@ type IDs struct {
 func (g *IDs) Next() uint64 {
 	g.last++
 	return g.last
+}
+
+// Pin makes s, before it connects, a CURVE client that accepts only the
+// peer holding the secret of serverKey, and proves itself with own (a new
+// pair when own is zero). Every socket that dials a proxy's client ROUTER
+// or PUB is pinned (Connect): the proxy's CURVE server refuses any other
+// handshake.
+func Pin(s *zmq.Socket, serverKey string, own curvekey.Pair) error {
+	if own == (curvekey.Pair{}) {
+		var err error
+		if own, err = curvekey.Generate(); err != nil {
+			return err
+		}
+	}
+	for _, set := range []func() error{
+		func() error { return s.SetCurveServerkey(serverKey) },
+		func() error { return s.SetCurvePublickey(own.Public) },
+		func() error { return s.SetCurveSecretkey(own.Secret) },
+	} {
+		if err := set(); err != nil {
+			return fmt.Errorf("dealer: CURVE: %w", err)
+		}
+	}
+	return nil
 }

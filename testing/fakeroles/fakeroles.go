@@ -21,9 +21,10 @@
 //	--only ID             with --fail or --never-ready: only server ID does so
 //	--never-ready         never print the ready line
 //
-// A fake proxy's ready line has admin=--admin (default PORT+4) and a
-// backend-key= (a key kept in --data as a proxy keeps its own; none with
-// --insecure-backend), and it says on
+// A fake proxy's ready line has admin=--admin (default PORT+4) and its
+// endpoints carry a key (ENDPOINT#KEY, a key kept in --data as a proxy
+// keeps its own; the backend none with --insecure-backend, the client
+// endpoints none with --insecure-clients), and it says on
 // stderr whom it joins (--join). A fake server prints one ready line per
 // proxy endpoint of --proxy, without the key the endpoint carries. Fake
 // proxies serve no admin API: a launcher of fakes admits servers through
@@ -107,6 +108,7 @@ func run(role string, args []string) int {
 	id := fs.String("id", "", "")
 	proxyEP := fs.String("proxy", "", "")
 	insecure := fs.Bool("insecure-backend", false, "")
+	insecureClients := fs.Bool("insecure-clients", false, "")
 	fail := fs.String("fail", "", "")
 	only := fs.String("only", "", "")
 	neverReady := fs.Bool("never-ready", false, "")
@@ -130,16 +132,19 @@ func run(role string, args []string) int {
 		if p == 0 {
 			p = ProxyPort
 		}
-		ep := func(p int) string { return "tcp://" + net.JoinHostPort(host, strconv.Itoa(p)) }
-		line := fmt.Sprintf("proxy ready: client=%s pub=%s backend=%s", ep(p), ep(p+1), ep(p+2))
-		if !*insecure {
-			key, _, err := curvekey.LoadOrCreate(curvekey.DirIn(dir), proxynode.KeyName) // kept across restarts, as a proxy's
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "fake proxy:", err)
-				return 1
-			}
-			line += " backend-key=" + key.Public
+		key, _, err := curvekey.LoadOrCreate(curvekey.DirIn(dir), proxynode.KeyName) // kept across restarts, as a proxy's
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake proxy:", err)
+			return 1
 		}
+		ep := func(p int, insecure bool) string {
+			e := "tcp://" + net.JoinHostPort(host, strconv.Itoa(p))
+			if !insecure {
+				e = curvekey.JoinEndpoint(e, key.Public)
+			}
+			return e
+		}
+		line := fmt.Sprintf("proxy ready: client=%s pub=%s backend=%s", ep(p, *insecureClients), ep(p+1, *insecureClients), ep(p+2, *insecure))
 		if *admin != "" {
 			line += " admin=" + *admin
 		} else {

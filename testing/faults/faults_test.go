@@ -158,7 +158,7 @@ func TestKillStopAndStartServersAndProxies(t *testing.T) {
 		fakeroles.AssertGone(t, "proxy", before.PID)
 		started := make(chan error, 1)
 		go func() { started <- StartProxy(ctx, c, 0) }()
-		stderr.WaitForCount(t, "[proxy] proxy ready: client="+before.Endpoints.Client, i+2)
+		stderr.WaitForCount(t, "[proxy] proxy ready: client="+before.Endpoints.ClientEndpoint(), i+2)
 		for _, s := range c.Servers() {
 			must(t, syscall.Kill(s.PID, syscall.SIGHUP))
 		}

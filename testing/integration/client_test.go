@@ -10,6 +10,8 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/curvekey"
+	"shoplist/internal/dealer"
 	"shoplist/protocol"
 )
 
@@ -32,10 +34,17 @@ type client struct {
 func dial(t *testing.T, endpoint string) *client {
 	t.Helper()
 	s := newSocket(t, zmq.DEALER)
-	must(t, s.Connect(endpoint))
+	connect(t, s, endpoint)
 	p := zmq.NewPoller()
 	p.Add(s, zmq.POLLIN)
 	return &client{sock: s, poller: p}
+}
+
+// connect connects s to endpoint; an ENDPOINT#KEY is dialled as a CURVE
+// client with a new key pair that pins KEY, as any client may.
+func connect(t *testing.T, s *zmq.Socket, endpoint string) {
+	t.Helper()
+	must(t, dealer.Connect(s, endpoint, curvekey.Pair{}))
 }
 
 // newSocket returns a socket of the kind that the test closes at its end.
@@ -159,7 +168,7 @@ func subscribeLive(t *testing.T, pubEndpoint string, lists ...uuid.UUID) *subscr
 		keys[k.TopicKey()] = k
 		must(t, s.SetSubscribe(string(k.Topic())))
 	}
-	must(t, s.Connect(pubEndpoint))
+	connect(t, s, pubEndpoint)
 	p := zmq.NewPoller()
 	p.Add(s, zmq.POLLIN)
 	return &subscriber{sock: s, poller: p, keys: keys}

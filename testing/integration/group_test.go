@@ -181,7 +181,7 @@ func verifyThroughEvery(t *testing.T, c *launcher.Cluster, w *testcluster.Writer
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-		v, _, err := testcluster.Pull(ctx, p.Endpoints.Client, w.Lists(), acked, 3*time.Second)
+		v, _, err := testcluster.Pull(ctx, p.Endpoints.ClientEndpoint(), w.Lists(), acked, 3*time.Second)
 		cancel()
 		must(t, err)
 		if !v.OK() || v.Missing > 0 {

@@ -141,7 +141,7 @@ func (h *inproc) index(id string) int {
 func (h *inproc) server(id string) *server.Server { return h.servers[h.index(id)] }
 
 // client dials the proxy.
-func (h *inproc) client() *client { return dial(h.t, h.proxy.Endpoints().Client) }
+func (h *inproc) client() *client { return dial(h.t, h.proxy.Endpoints().ClientEndpoint()) }
 
 // waitMembers waits until the proxy's ring holds every server of up, up,
 // and every server of down, down.

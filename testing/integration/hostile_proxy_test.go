@@ -54,7 +54,7 @@ func TestHostileFramesToTheProxyGetErrorsWhileAGoodClientIsServed(t *testing.T) 
 
 	before := served.Load()
 	for round := range 5 {
-		clientBarrage(t, eps.Client)
+		clientBarrage(t, eps.ClientEndpoint())
 		backendBarrage(t, h, eps)
 		rawTCPGarbage(t, eps.Client)
 		rawTCPGarbage(t, eps.Backend)
@@ -90,7 +90,7 @@ func TestHostileFramesToTheProxyGetErrorsWhileAGoodClientIsServed(t *testing.T) 
 func clientBarrage(t *testing.T, endpoint string) {
 	t.Helper()
 	p := newRawPeer(t, zmq.DEALER, "")
-	must(t, p.sock.Connect(endpoint))
+	connect(t, p.sock, endpoint)
 	list := uuid.New()
 	cases := frameMessages(100, protocol.NewPull(101, list).Frames()[0])
 	cases = append(cases, listMessages(t, protocol.TypePush, 200)...)

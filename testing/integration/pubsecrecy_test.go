@@ -43,7 +43,7 @@ func TestPubRevealsNoListIDAndNoItemToAnEavesdropper(t *testing.T) {
 	// The eavesdropper: every topic, from before anything below is pushed.
 	eve := newSocket(t, zmq.SUB)
 	must(t, eve.SetSubscribe(""))
-	must(t, eve.Connect(welcome.PubEndpoint))
+	connect(t, eve, welcome.PubEndpoint) // the proxy's key is public: anyone may pin it
 	evePoll := zmq.NewPoller()
 	evePoll.Add(eve, zmq.POLLIN)
 	var heard [][][]byte // every message the eavesdropper received
@@ -74,7 +74,7 @@ func TestPubRevealsNoListIDAndNoItemToAnEavesdropper(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	eng, err := syncer.Start(context.Background(), syncer.Config{
 		Store:     store,
-		Endpoints: []string{h.proxy.Endpoints().Client},
+		Endpoints: []string{h.proxy.Endpoints().ClientEndpoint()},
 		Logger:    h.log.With("role", "client"),
 		Heartbeat: testHeartbeat,
 		Repull:    time.Hour,

@@ -48,7 +48,7 @@ func TestPushThenPullReturnsTheMergedListStoredOnItsThreeOwners(t *testing.T) {
 	alice, bob := h.client(), h.client()
 	welcome, err := alice.hello()
 	must(t, err)
-	if welcome.PubEndpoint == "" || !slices.Contains(welcome.Endpoints, h.proxy.Endpoints().Client) {
+	if welcome.PubEndpoint == "" || !slices.Contains(welcome.Endpoints, h.proxy.Endpoints().ClientEndpoint()) {
 		t.Errorf("Welcome %+v: want the PUB endpoint and the proxy's client endpoint", welcome)
 	}
 

@@ -36,7 +36,7 @@ var rules = []rule{
 	{"storage", []string{"crdt", "hashring"}, "the store keeps lists by ring position; it does not speak the wire protocol"},
 	{"internal/curvekey", []string{"internal/atomicfile"},
 		"CURVE keys rest on the standard library (and durable files), so membership and the operator tools check keys without cgo"},
-	{"internal/...", []string{"crdt", "protocol"}, "small helpers sit on the list and the wire format, below both sides"},
+	{"internal/...", []string{"crdt", "protocol", "internal/curvekey"}, "small helpers sit on the list, the wire format and the keys, below both sides"},
 
 	{"client/...", []string{"crdt", "protocol", "internal/...", "client/...", "tui"}, "the device side never imports the cluster side"},
 	{"tui", []string{"crdt", "client/replica", "client/syncer"}, "the terminal UI sits on the device's replica and sync engine"},

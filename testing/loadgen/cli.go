@@ -18,6 +18,9 @@ type ClusterSpec struct {
 	// InsecureBackend runs the proxy's backend without CURVE
 	// (--insecure-backend), to measure what CURVE costs.
 	InsecureBackend bool
+	// InsecureClients runs the proxy's client socket and PUB without
+	// CURVE (--insecure-clients), likewise.
+	InsecureClients bool
 	Logs            io.Writer // receives the children's log lines; nil discards them
 }
 
@@ -106,11 +109,12 @@ const namedFailures = 20
 
 // options are the flags that are not part of a Config.
 type options struct {
-	json, verbose bool
-	insecure      bool
-	servers       int
-	data          string
-	procs         int
+	json, verbose   bool
+	insecure        bool
+	insecureClients bool
+	servers         int
+	data            string
+	procs           int
 }
 
 // parseFlags turns the command line into a Config and the options that
@@ -143,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.IntVar(&o.procs, "gomaxprocs", 8, "GOMAXPROCS of the bench process itself, `n` (0: Go's default, the core count): its clients block in libzmq calls, and with as many Ps as cores a runnable goroutine can wait milliseconds for the runtime to take a P back from a blocked call, which is the load generator's latency, not the cluster's")
 	fs.BoolVar(&o.verbose, "v", false, "copy the started cluster's logs to stderr")
 	fs.BoolVar(&o.insecure, "insecure-backend", false, "start the cluster with the proxy's backend without CURVE, to measure what CURVE costs (benchmarks only; not with --proxy)")
+	fs.BoolVar(&o.insecureClients, "insecure-clients", false, "start the cluster with the proxy's client socket and PUB without CURVE, to measure what CURVE costs (benchmarks only; not with --proxy)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, o, err
 	}
@@ -156,8 +161,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	if o.servers < 1 {
 		return cfg, o, fmt.Errorf("%w: --servers must be at least 1", ErrConfig)
 	}
-	if o.insecure && cfg.Proxy != "" {
-		return cfg, o, fmt.Errorf("%w: --insecure-backend is for the cluster bench starts, not one given with --proxy", ErrConfig)
+	if (o.insecure || o.insecureClients) && cfg.Proxy != "" {
+		return cfg, o, fmt.Errorf("%w: --insecure-backend and --insecure-clients are for the cluster bench starts, not one given with --proxy", ErrConfig)
 	}
 	return cfg, o, cfg.check()
 }
@@ -177,12 +182,14 @@ func startCluster(ctx context.Context, cfg *Config, o options, launch Launcher, 
 	if o.verbose {
 		logs = stderr
 	}
-	backend := "CURVE"
-	if o.insecure {
-		backend = "plain, without CURVE"
+	mode := func(insecure bool) string {
+		if insecure {
+			return "plain, without CURVE"
+		}
+		return "CURVE"
 	}
-	fmt.Fprintf(stderr, "cluster: starting 1 proxy and %d servers in %s (backend: %s)\n", o.servers, dir, backend)
-	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, Logs: logs})
+	fmt.Fprintf(stderr, "cluster: starting 1 proxy and %d servers in %s (clients: %s; backend: %s)\n", o.servers, dir, mode(o.insecureClients), mode(o.insecure))
+	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, InsecureClients: o.insecureClients, Logs: logs})
 	if err != nil {
 		if temp {
 			os.RemoveAll(dir)

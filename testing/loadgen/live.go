@@ -12,6 +12,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/crdt"
+	"shoplist/internal/curvekey"
 	"shoplist/internal/dealer"
 	"shoplist/protocol"
 	"shoplist/testing/ledger"
@@ -135,7 +136,7 @@ func dialSub(endpoint string) (*zmq.Socket, error) {
 		err = s.SetRcvtimeo(dealer.RecvSlice)
 	}
 	if err == nil {
-		err = s.Connect(endpoint)
+		err = dealer.Connect(s, endpoint, curvekey.Pair{})
 	}
 	if err != nil {
 		s.Close()

@@ -156,9 +156,10 @@ func (c *Cluster) newProxy(eps proxy.Endpoints, n int) (*proxy.Proxy, error) {
 	return p, err
 }
 
-// Endpoint returns the proxy's client endpoint, for clients' DEALERs. It
-// stays the same across StopProxy and StartProxy.
-func (c *Cluster) Endpoint() string { return c.eps.Client }
+// Endpoint returns the proxy's client endpoint with its key
+// (ENDPOINT#KEY), for clients' DEALERs. It stays the same across StopProxy
+// and StartProxy.
+func (c *Cluster) Endpoint() string { return c.eps.ClientEndpoint() }
 
 // Endpoints returns every endpoint the proxy binds.
 func (c *Cluster) Endpoints() proxy.Endpoints { return c.eps }
