@@ -23,7 +23,7 @@ const (
 )
 
 // errNoProxy says that no proxy is known yet: the client edits offline.
-var errNoProxy = errors.New("no proxy known yet: run a command once with --proxy tcp://HOST:PORT#KEY, the endpoint and key the service prints (\"ready: clients connect to …\", or `service status`)")
+var errNoProxy = errors.New("no proxy known yet: run a command once with --proxy tcp://HOST:PORT#KEY, the endpoint and key the service prints (\"ready: clients connect to …\", or `service status --endpoints`)")
 
 // checkPinned refuses an endpoint that does not carry the proxy's key: a
 // client speaks only to proxies whose key it pins, so that no other
@@ -35,7 +35,7 @@ func checkPinned(endpoints []string) error {
 		case err != nil:
 			return fmt.Errorf("--proxy %s: %w", ep, err)
 		case key == "":
-			return fmt.Errorf("--proxy %s has no key: give tcp://HOST:PORT#KEY, the endpoint and key the service prints (\"ready: clients connect to …\", or `service status`)", ep)
+			return fmt.Errorf("--proxy %s has no key: give tcp://HOST:PORT#KEY, the endpoint and key the service prints (\"ready: clients connect to …\", or `service status --endpoints`)", ep)
 		case !strings.Contains(addr, "://"):
 			return fmt.Errorf("--proxy %s is not transport://address#KEY", ep)
 		}
