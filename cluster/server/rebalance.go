@@ -170,6 +170,13 @@ func (s *Server) maybeRebalance(ctx context.Context) {
 // the ring of the previous complete pass, or nil.
 func (s *Server) rebalance(ctx context.Context, cur, prev *ownerRing) error {
 	start := time.Now()
+	// Every Store checked against an older ring than cur is committed
+	// before the scan below, and every later one is checked against cur
+	// or a newer ring (admit.go).
+	if s.cfg.beforeFence != nil {
+		s.cfg.beforeFence()
+	}
+	s.store.Fence()
 	hints, err := s.store.Hints()
 	if err != nil {
 		return err
