@@ -27,7 +27,10 @@
 // [Store.SaveMerge] is the one write: it merges an incoming state into what is
 // stored, part by part, and returns only once the result is durable. See
 // save.go for the locking and sync strategy that lets concurrent writers share
-// fsyncs.
+// fsyncs. [Store.SaveMergeIf] checks a caller's condition under the list's
+// lock before it writes, and [Store.Fence] waits for the writes checked so
+// far (fence.go): a server refuses a Store for a list its ring no longer
+// gives it, and a rebalance pass misses none that was checked before.
 //
 // # Reads
 //

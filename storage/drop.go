@@ -34,7 +34,12 @@ import (
 // commit and its index update (SaveMerge, SaveHinted, Rehint, Delete,
 // Repair, Discard). If 3 fails nothing is deleted, nor if 4 fails when the
 // copy was to go: the hint stays, and a later round delivers the newer
-// state. If 2 or 5 fails only the hint goes.
+// state. If 2 or 5 fails only the hint goes; but a move hint goes only if
+// 4 holds as well, even when the copy stays: an owner that moves a list to
+// a new owner (rebalancing) delivers again a state that was written while
+// it moved it, so that a write routed by the ring before the change, which
+// reached this owner after it read the state it moved, reaches the new
+// owner from here rather than only by anti-entropy.
 //
 // Why dropping the copy cannot lose an acknowledged write. This server
 // acknowledges a write of L only once it is durable here (SaveMerge and
@@ -128,7 +133,7 @@ func (s *Store) dropHintLocked(k listKey, h Hint, dropList bool) (ticket uint64,
 	}
 	seq, move, _ := decodeHintValue(v)
 	closer.Close()
-	if seq != h.Seq || (dropList && h.Written != 0 && s.index.version(k) != h.Written) { // 3, 4
+	if seq != h.Seq || ((dropList || move) && h.Written != 0 && s.index.version(k) != h.Written) { // 3, 4
 		return 0, false, false, nil
 	}
 	b := s.db.NewBatch()

@@ -123,3 +123,40 @@ func TestLoadHintedReadsTheVersionBeforeTheState(t *testing.T) {
 		t.Fatalf("LoadHinted of an absent list = %+v, %v; want Written 0 and ErrNotFound", got, err)
 	}
 }
+
+// TestDropHintKeepsAMoveHintWrittenAfterTheDeliveredState: a move hint of a
+// list whose copy stays (its holder owns the list) is kept, to be
+// delivered again, when the list was written after the delivered state
+// was read; a hint for a down owner goes with the older state, as the copy
+// carries the write on.
+func TestDropHintKeepsAMoveHintWrittenAfterTheDeliveredState(t *testing.T) {
+	s := openTemp(t)
+	c := crdt.NewClock(uuid.New())
+	l := newList(t, c, "list", "milk")
+	mustSave(t, s, l)
+	if _, _, err := s.Rehint([]HintChange{{List: l.ID(), Add: []string{"s3"}}}); err != nil {
+		t.Fatal(err)
+	}
+	mustHint(t, s, l, "s2")
+	var move, down Hint
+	for _, h := range hintsOf(t, s, l.ID()) {
+		h.Written = s.Version(l.ID()) // the state delivered
+		if h.Move {
+			move = h
+		} else {
+			down = h
+		}
+	}
+	must(t, l.Add(c, "eggs", 1))
+	mustSave(t, s, l) // written while it was delivered
+	if hd, ld, err := s.DropHint(move, false); err != nil || hd || ld {
+		t.Fatalf("DropHint of a move hint after a later write = %v, %v, %v; want it kept", hd, ld, err)
+	}
+	if hd, ld, err := s.DropHint(down, false); err != nil || !hd || ld {
+		t.Fatalf("DropHint of a down owner's hint, the copy kept = %v, %v, %v; want the hint dropped", hd, ld, err)
+	}
+	move.Written = s.Version(l.ID()) // delivered again, with the write
+	if hd, ld, err := s.DropHint(move, false); err != nil || !hd || ld {
+		t.Fatalf("DropHint of the move hint with the current state = %v, %v, %v; want the hint dropped, the copy kept", hd, ld, err)
+	}
+}

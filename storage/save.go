@@ -35,6 +35,13 @@ import (
 // wait for the fsync under that lock; the wait happens after it is released,
 // and is shared with other writers (see syncer).
 func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
+	return s.saveMerge(l, nil)
+}
+
+// saveMerge is SaveMerge, and SaveMergeIf when admit is not nil: admit
+// runs under the list's stripe lock before anything is read, and its
+// error refuses the write.
+func (s *Store) saveMerge(l *crdt.List, admit func() error) (changed bool, err error) {
 	if err := s.begin(); err != nil {
 		return false, err
 	}
@@ -51,7 +58,13 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 	k := keyOf(id)
 	st := s.stripeOf(k)
 	st.mu.Lock()
-	ticket, changed, err := s.mergeLocked(k, parts, nil)
+	var ticket uint64
+	if admit != nil {
+		err = admit()
+	}
+	if err == nil {
+		ticket, changed, err = s.mergeLocked(k, parts, nil)
+	}
 	st.mu.Unlock()
 	if err != nil {
 		return false, err

@@ -2,10 +2,12 @@ package antientropy
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 
 	"github.com/google/uuid"
 
+	"shoplist/hashring"
 	"shoplist/protocol"
 )
 
@@ -28,30 +30,19 @@ func differingBuckets(owners []string, digests map[string]protocol.DigestReplyBo
 	return out
 }
 
-// wantBuckets returns the prefix of the differing buckets whose entries fit
-// in one DigestReply from every owner (at least one bucket: a bucket with
-// more lists than fit is listed as far as it fits, the rest left for a
-// later round).
-func wantBuckets(differ []int, owners []string, digests map[string]protocol.DigestReplyBody) []int {
-	total := uint64(0)
-	for i, b := range differ {
-		most := uint64(0)
-		for _, id := range owners {
-			most = max(most, digests[id].Buckets[b].Count)
-		}
-		if total += most; total > protocol.MaxDigestEntries && i > 0 {
-			return differ[:i]
-		}
-	}
-	return differ
+// listAt is a list and its offset in the range being compared.
+type listAt struct {
+	id  uuid.UUID
+	off uint64
 }
 
-// differingLists returns, sorted by ID bytes, the lists of the owners'
-// entries that some owner lacks or holds with another hash, at most limit
-// of them. A truncated reply lists only a prefix of its buckets' lists (by
-// ID), so only IDs up to the smallest last ID of a truncated reply are
-// compared: beyond it an absence proves nothing.
-func differingLists(owners []string, digests map[string]protocol.DigestReplyBody, limit int) []uuid.UUID {
+// differingLists returns the lists of the owners' entries that some owner
+// lacks or holds with another hash, at or after offset from in the range
+// that starts at position start, in ring order; truncated reports that a
+// reply was truncated. A truncated reply lists only a prefix of its
+// buckets' lists (by ID), so only IDs up to the smallest last ID of a
+// truncated reply are compared: beyond it an absence proves nothing.
+func differingLists(owners []string, digests map[string]protocol.DigestReplyBody, start, from uint64) (out []listAt, truncated bool) {
 	var cutoff *uuid.UUID
 	for _, id := range owners {
 		d := digests[id]
@@ -83,15 +74,16 @@ func differingLists(owners []string, digests map[string]protocol.DigestReplyBody
 			s.differ = s.differ || s.hash != e.Hash
 		}
 	}
-	var out []uuid.UUID
 	for list, s := range lists {
-		if s.differ || s.holders < len(owners) {
-			out = append(out, list)
+		if off := hashring.Position(list.String()) - start - 1; off >= from && (s.differ || s.holders < len(owners)) {
+			out = append(out, listAt{id: list, off: off})
 		}
 	}
-	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out
+	slices.SortFunc(out, func(a, b listAt) int {
+		if c := cmp.Compare(a.off, b.off); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.id[:], b.id[:])
+	})
+	return out, cutoff != nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"shoplist/cluster/placement"
+	"shoplist/hashring"
 	"shoplist/protocol"
 )
 
@@ -15,10 +16,10 @@ import (
 const (
 	// Buckets is how many buckets a round cuts its range into.
 	Buckets = 64
-	// maxRepairs bounds the lists one round fetches and repairs (and
-	// merges, on the proxy's loop): the rest are found again when the
+	// DefaultMaxRepairs bounds the lists one round fetches and repairs
+	// (and merges, on the proxy's loop): the rest are found again when the
 	// round robin comes back to the range.
-	maxRepairs = 128
+	DefaultMaxRepairs = 128
 )
 
 // Config configures a Coordinator.
@@ -32,6 +33,24 @@ type Config struct {
 	// Logger receives the rounds that found differences or could not
 	// complete.
 	Logger *slog.Logger
+	// MaxRepairs bounds the lists a round fetches and repairs; 0 means
+	// DefaultMaxRepairs.
+	MaxRepairs int
+	// MaxEntries bounds the list entries a round asks of each owner, at
+	// most what a server itemises in one DigestReply; 0 means
+	// protocol.MaxDigestEntries.
+	MaxEntries int
+}
+
+// withDefaults returns c with its zero caps filled in.
+func (c Config) withDefaults() Config {
+	if c.MaxRepairs <= 0 {
+		c.MaxRepairs = DefaultMaxRepairs
+	}
+	if c.MaxEntries <= 0 || c.MaxEntries > protocol.MaxDigestEntries {
+		c.MaxEntries = protocol.MaxDigestEntries
+	}
+	return c
 }
 
 // Host is the proxy running the coordinator, as the coordinator sees it.
@@ -80,17 +99,21 @@ type Coordinator struct {
 	cfg  Config
 	host Host
 
-	now    time.Time // of the call in progress
-	stats  Stats
-	next   int       // index in Ring.Ranges of the next range to compare
-	nextAt time.Time // when the next round may start; zero before the first tick
-	round  *round    // the round in flight, or nil
-	out    []Request // requests of the call in progress, for its caller to send
+	now   time.Time // of the call in progress
+	stats Stats
+	next  int // index in Ring.Ranges of the next range to compare
+	// cursors holds where the next round over each range starts
+	// comparing (sweep.go), for the ring of epoch cursorEpoch.
+	cursors     map[hashring.Range]uint64
+	cursorEpoch uint64
+	nextAt      time.Time // when the next round may start; zero before the first tick
+	round       *round    // the round in flight, or nil
+	out         []Request // requests of the call in progress, for its caller to send
 }
 
 // New returns a coordinator that has run no round yet.
 func New(cfg Config, host Host) *Coordinator {
-	return &Coordinator{cfg: cfg, host: host}
+	return &Coordinator{cfg: cfg.withDefaults(), host: host, cursors: map[hashring.Range]uint64{}}
 }
 
 // Stats returns the coordinator's counters.
@@ -198,7 +221,12 @@ func (c *Coordinator) start(v placement.View) {
 			return
 		}
 	}
-	r := &round{rng: g, owners: owners, epoch: v.Epoch, started: c.now, calls: map[uint64]call{}}
+	if v.Epoch != c.cursorEpoch {
+		clear(c.cursors) // another ring, other ranges
+		c.cursorEpoch = v.Epoch
+	}
+	r := &round{rng: g, owners: owners, epoch: v.Epoch, started: c.now, calls: map[uint64]call{},
+		span: span{lo: 0, hi: g.End - g.Start - 1}, from: c.cursors[g]}
 	c.round = r
 	c.digests(r, phaseDigest, nil)
 }

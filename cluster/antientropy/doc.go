@@ -13,10 +13,15 @@
 //  1. sends each owner a Digest of the range cut into Buckets buckets and
 //     compares the answers' (Count, Sum) per bucket; equal everywhere means
 //     the range is in sync and the round ends;
-//  2. sends a second Digest wanting the differing buckets (as many as fit
-//     in one DigestReply), and compares the entries: a list whose hash
-//     differs between owners, or that some owner lacks, differs;
-//  3. Fetches every differing list (at most maxRepairs) from every owner;
+//  2. sends a second Digest wanting the differing buckets from the range's
+//     cursor on, as many as fit in Config.MaxEntries entries (a bucket
+//     holding more is digested again, cut into Buckets buckets of its own,
+//     until what differs fits), and compares the entries: a list whose
+//     hash differs between owners, or that some owner lacks, differs;
+//  3. Fetches the differing lists (at most Config.MaxRepairs, the first
+//     in ring order from the cursor) from every owner, and moves the
+//     range's cursor past what it compared, so that the next round over
+//     the range goes on from there (sweep.go);
 //  4. merges the answers (Host.Merge) and Stores the merge on every owner
 //     whose bytes differ from it. Servers merge what they are sent, so this
 //     never loses a write that arrived meanwhile.
@@ -38,5 +43,6 @@
 //
 // Files: coordinator.go (the Coordinator, its Host, starting rounds),
 // round.go (a round's phases), compare.go (the comparisons of digests),
+// sweep.go (each range's cursor, and the buckets a round itemises),
 // stats.go (its counters).
 package antientropy

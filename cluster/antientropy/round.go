@@ -43,9 +43,16 @@ type round struct {
 	deadline time.Time // of the current phase
 	calls    map[uint64]call
 
+	span    span   // the arc of the range the digests are of (sweep.go)
+	depth   int    // how many times the round cut a bucket finer
+	from    uint64 // the range's cursor when the round started
+	through uint64 // where the buckets itemised end
+	next    uint64 // the range's cursor after the round, once moved
+	moved   bool
+
 	digests  map[string]protocol.DigestReplyBody // this phase's replies, by owner
-	buckets  []int                               // buckets that differ
-	lists    []uuid.UUID                         // lists that differ (at most maxRepairs)
+	buckets  []int                               // buckets of the range that differ
+	lists    []uuid.UUID                         // lists that differ (at most Config.MaxRepairs)
 	answers  map[uuid.UUID][]Answer              // Fetch replies by list
 	storing  map[uuid.UUID]int                   // Stores not yet acknowledged, by list
 	failed   map[uuid.UUID]bool                  // lists a Store of failed
@@ -64,12 +71,12 @@ func (r *round) call(id uint64) (call, bool) {
 	return c, ok
 }
 
-// digests sends every owner a Digest of the round's range, wanting the
+// digests sends every owner a Digest of the round's span, wanting the
 // entries of the buckets want.
 func (c *Coordinator) digests(r *round, p phase, want []int) {
 	r.phase, r.deadline = p, c.now.Add(c.cfg.Timeout)
 	r.digests = make(map[string]protocol.DigestReplyBody, len(r.owners))
-	body := protocol.DigestBody{Start: r.rng.Start, End: r.rng.End, Buckets: Buckets, Want: want}
+	body := r.span.body(r.rng.Start, want)
 	for _, id := range r.owners {
 		c.send(r, call{server: id}, func(reqID uint64) (protocol.Message, error) {
 			return protocol.NewDigest(reqID, r.epoch, body)
@@ -171,26 +178,75 @@ func (c *Coordinator) advance(r *round) {
 			c.end(r) // some owner did not answer: not compared
 			return
 		}
-		c.stats.RangesCompared++
-		r.buckets = differingBuckets(r.owners, r.digests)
-		if len(r.buckets) == 0 {
-			c.stats.RangesInSync++
-			c.end(r)
-			return
+		differ := differingBuckets(r.owners, r.digests)
+		if r.depth == 0 {
+			c.stats.RangesCompared++
+			r.buckets = differ
+			if len(differ) == 0 {
+				c.stats.RangesInSync++
+				r.resume(0)
+				c.end(r)
+				return
+			}
 		}
-		c.digests(r, phaseEntries, wantBuckets(r.buckets, r.owners, r.digests))
+		c.pick(r, differ)
 	case phaseEntries:
 		if len(r.digests) < len(r.owners) {
 			c.end(r)
 			return
 		}
-		r.lists = differingLists(r.owners, r.digests, maxRepairs)
+		lists, truncated := differingLists(r.owners, r.digests, r.rng.Start, r.from)
+		next := r.through + 1
+		if truncated {
+			next = r.from // the owners' counts grew since their digests: again next time
+		}
+		if len(lists) > c.cfg.MaxRepairs {
+			lists = lists[:c.cfg.MaxRepairs]
+			next = lists[len(lists)-1].off + 1
+		}
+		r.resume(next)
+		for _, l := range lists {
+			r.lists = append(r.lists, l.id)
+		}
 		c.fetches(r)
 	case phaseFetch:
 		c.stores(r)
 	default:
 		c.end(r)
 	}
+}
+
+// pick goes on from a span's digests (sweep.go): it itemises the
+// differing buckets from the range's cursor on, or digests the first of
+// them again, cut finer, if it holds too many lists; with nothing left to
+// compare after the cursor, the range's pass starts over from its start
+// (at the top) or the round ends past the span.
+func (c *Coordinator) pick(r *round, differ []int) {
+	p := pickBuckets(r.span, differ, r.owners, r.digests, r.from, c.cfg.MaxEntries)
+	switch {
+	case p.descend >= 0:
+		r.span, _ = r.span.bucket(p.descend)
+		r.depth++
+		c.digests(r, phaseDigest, nil)
+	case len(p.want) > 0:
+		r.through = p.through
+		c.digests(r, phaseEntries, p.want)
+	case r.depth == 0 && r.from > 0:
+		r.from = 0 // every differing bucket lies before the cursor: a new pass
+		c.pick(r, differ)
+	default:
+		r.resume(r.span.hi + 1) // the rest of the span agrees
+		c.end(r)
+	}
+}
+
+// resume sets the range's cursor for after the round to offset next, or
+// to the range's start when next lies past its end.
+func (r *round) resume(next uint64) {
+	if w := r.rng.End - r.rng.Start; w != 0 && next >= w {
+		next = 0
+	}
+	r.next, r.moved = next, true
 }
 
 // fetches asks every owner for every differing list.
@@ -256,6 +312,9 @@ func (c *Coordinator) end(r *round) {
 	st.ListsRepaired += uint64(repaired)
 	st.LastRound, st.LastRoundAt = c.now.Sub(r.started), c.now
 	c.round = nil
+	if r.moved {
+		c.cursors[r.rng] = r.next
+	}
 	if len(r.buckets) == 0 && len(r.problems) == 0 {
 		return
 	}
@@ -264,7 +323,7 @@ func (c *Coordinator) end(r *round) {
 		msg = "anti-entropy round incomplete"
 	}
 	c.cfg.Logger.Info(msg, "range", r.rng.String(), "owners", r.owners, "epoch", r.epoch,
-		"buckets_differing", len(r.buckets), "lists_differing", len(r.lists), "lists_repaired", repaired,
+		"buckets_differing", len(r.buckets), "depth", r.depth, "lists_differing", len(r.lists), "lists_repaired", repaired,
 		"lists_busy", r.busy, "bytes_sent", r.sent, "bytes_received", r.received,
 		"duration", c.now.Sub(r.started).Round(time.Microsecond), "problems", r.problems)
 }

@@ -6,13 +6,15 @@
 // their state (active or leaving), the replication factor N, the virtual
 // nodes per server, the servers that were removed (a removed server stays
 // out), the proxies of the group (each one's Raft, admin and client
-// addresses, recorded by the proxy itself), and the storage servers
-// admitted to the proxies' backend, each ID bound to the CURVE public key
-// it connects with (an admission or revocation leaves the ring and its
-// epoch alone; a removal revokes). It changes only through
-// versioned msgpack commands appended to the Raft log; applying one is
-// deterministic, so every proxy that has applied the same log holds the
-// same state, byte for byte.
+// addresses, recorded by the proxy itself, and deleted when a Raft
+// configuration without it is committed: fsm.StoreConfiguration), and the
+// storage servers admitted to the proxies' backend, each ID bound to the
+// CURVE public key it connects with (an admission or revocation leaves the
+// ring and its epoch alone; a removal revokes). It changes only through
+// versioned msgpack commands appended to the Raft log, and the Raft
+// configurations committed in it; applying either is deterministic, so
+// every proxy that has applied the same log holds the same state, byte for
+// byte.
 //
 // A Node is one proxy's member of the Raft group. It implements
 // placement.Membership, placement.Leader and placement.Leaver: View is

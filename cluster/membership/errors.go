@@ -44,6 +44,10 @@ var (
 	// ErrKeyInUse means an admission's key is already bound to another
 	// server: a key stands for one server.
 	ErrKeyInUse = errors.New("membership: key admitted for another server")
+	// ErrNotInGroup means a proxy asked to be recorded while it is not in
+	// the group's Raft configuration: a proxy that was removed from the
+	// group is not recorded again.
+	ErrNotInGroup = errors.New("membership: proxy not in the group")
 	// ErrUndecided means a change was handed to the leader but no answer
 	// came back (the connection broke): it may or may not be committed.
 	// A Forwarder reports it; the Node tries again only changes that can

@@ -30,7 +30,10 @@ type fsm struct {
 	readyShut bool // ready is closed
 }
 
-var _ raft.FSM = (*fsm)(nil)
+var (
+	_ raft.FSM                = (*fsm)(nil)
+	_ raft.ConfigurationStore = (*fsm)(nil)
+)
 
 func newFSM(defaultVNodes int) *fsm {
 	f := &fsm{
@@ -65,6 +68,26 @@ func (f *fsm) Apply(l *raft.Log) any {
 		f.publish()
 	}
 	return nil
+}
+
+// StoreConfiguration is called by Raft, on the goroutine that calls Apply
+// and in log order, with each configuration of the group as it is
+// committed (the bootstrap one included). The proxies that are not in it
+// left the group: their records are deleted, so that clients are no
+// longer sent their endpoints and the table does not fill up with proxies
+// long gone. Every replica applies the same configurations at the same
+// points of the log, so every replica holds the same table; snapshots
+// carry it as pruned.
+func (f *fsm) StoreConfiguration(_ uint64, c raft.Configuration) {
+	inGroup := make(map[string]bool, len(c.Servers))
+	for _, srv := range c.Servers {
+		inGroup[string(srv.ID)] = true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.st.pruneProxies(inGroup) {
+		f.publish()
+	}
 }
 
 // Snapshot copies the state; the copy is encoded later by Persist.

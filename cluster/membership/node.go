@@ -317,11 +317,35 @@ func (n *Node) applyAsLeader(ctx context.Context, cmd []byte) error {
 	if err := n.ensureConfigured(ctx); err != nil {
 		return err
 	}
+	if err := n.checkRecord(cmd); err != nil {
+		return err
+	}
 	if err := n.commit(ctx, cmd); err != nil {
 		return err
 	}
 	n.logAdmission(cmd)
 	return nil
+}
+
+// checkRecord refuses a proxy command for a proxy that is not in the
+// group's latest Raft configuration: the records of proxies that left are
+// pruned (fsm.StoreConfiguration), and one still running must not record
+// itself again. Other commands pass.
+func (n *Node) checkRecord(cmd []byte) error {
+	c, err := decodeCommand(cmd)
+	if err != nil || c.op != opProxy {
+		return nil // Apply refuses what does not decode, the same way everywhere
+	}
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("membership: reading the raft configuration: %w", err)
+	}
+	for _, srv := range f.Configuration().Servers {
+		if string(srv.ID) == c.id {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is not in the group's Raft configuration; it is not recorded", ErrNotInGroup, c.id)
 }
 
 // ensureConfigured commits this node's N and virtual nodes if no
@@ -413,7 +437,8 @@ func (n *Node) AddVoter(ctx context.Context, id, addr string) error {
 }
 
 // RemoveVoter takes a proxy out of the Raft group; it must run on the
-// leader.
+// leader. Its record in the proxies table goes with it, when the new
+// configuration is committed (fsm.StoreConfiguration).
 func (n *Node) RemoveVoter(ctx context.Context, id string) error {
 	ctx, cancel := n.withTimeout(ctx)
 	defer cancel()

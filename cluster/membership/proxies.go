@@ -101,6 +101,22 @@ func (s *state) applyProxy(p ProxyInfo) (bool, error) {
 	return true, nil
 }
 
+// pruneProxies deletes the records of the proxies that are not in the
+// Raft configuration inGroup (by ID) and reports whether it deleted any.
+// Like apply, it depends only on the state and its argument, and Raft
+// hands every replica the same configurations at the same points of the
+// log (fsm.StoreConfiguration), so every replica prunes alike.
+func (s *state) pruneProxies(inGroup map[string]bool) bool {
+	pruned := false
+	for id := range s.proxies {
+		if !inGroup[id] {
+			delete(s.proxies, id)
+			pruned = true
+		}
+	}
+	return pruned
+}
+
 // sortedProxies returns the recorded proxies sorted by ID.
 func (s *state) sortedProxies() []ProxyInfo {
 	out := make([]ProxyInfo, 0, len(s.proxies))

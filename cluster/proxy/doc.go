@@ -33,7 +33,8 @@
 // servers.go (storage servers: hellos, joins, liveness, reports),
 // gate.go (the backend's ZAP handler), admission.go (each message's
 // sender by its key; revocations),
-// epochs.go (adopting views, announcing epochs), duties.go (the leader's
+// epochs.go (adopting views, announcing epochs), reroute.go (requests
+// refused as stale, routed again under a newer view), duties.go (the leader's
 // duties on the loop), status.go (Status), badpeers.go (bad input, logged
 // at a bounded rate).
 package proxy

@@ -58,6 +58,7 @@ func (l *loop) refreshView() {
 	}
 	l.removals.Track(v)
 	l.log.Info("ring changed", "epoch", v.Epoch, "members", v.Ring.Servers(), "leaving", v.Leaving)
+	defer l.rerouteStale() // once the servers of the new view are welcomed
 	for id, pr := range l.peers.byID {
 		in := v.Has(id)
 		switch {

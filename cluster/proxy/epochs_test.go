@@ -110,6 +110,9 @@ func TestANewerEpochFromAServerIsLogged(t *testing.T) {
 	}
 }
 
+// TestStaleEpochRepliesCountAsFailedReplicas: when the proxy adopts no
+// newer epoch before the request's deadline, the replicas that refused it
+// as stale count as failed, and the client is told why.
 func TestStaleEpochRepliesCountAsFailedReplicas(t *testing.T) {
 	p := startProxy(t, nil)
 	fakes := joinServers(t, p, 3)

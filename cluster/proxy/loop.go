@@ -69,7 +69,7 @@ type proxyLink struct {
 type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped uint64
 	hinted, handoffs, handoffsFailed                          uint64
-	announced, staleEpoch, reports, removals                  uint64
+	announced, staleEpoch, rerouted, reports, removals        uint64
 	notAdmitted                                               uint64
 }
 

@@ -40,6 +40,7 @@ import (
 type opTable struct {
 	calls   map[uint64]call   // backend requests awaiting a reply, by request ID
 	queue   deadlineQueue     // ops in deadline order
+	stale   map[*op]bool      // ops waiting for a newer view to route refused calls again (reroute.go)
 	active  int               // client requests in progress (pushes, pulls, handoffs)
 	writing map[uuid.UUID]int // pushes in progress, by list (see repair)
 	nextID  uint64            // last backend request ID used, by ops and anti-entropy
@@ -84,12 +85,15 @@ type op struct {
 	list     uuid.UUID
 	body     []byte // push: the state pushed; repair: the merged state
 	deadline time.Time
-	need     int // W or R (0 for repairs)
-	replicas int // servers in the preference list
+	need     int    // W or R (0 for repairs)
+	replicas int    // servers in the preference list
+	epoch    uint64 // the ring epoch its calls were last routed under
 
 	calls    []uint64 // backend request IDs, answered or not
 	pending  int      // calls not yet answered
+	parked   int      // calls refused as stale, to be routed again under a newer view (reroute.go)
 	ok       int      // acknowledgements (push, repair) or answers (pull)
+	counted  []string // the servers whose replies counted in ok
 	answers  []answer // pull: the replicas' states
 	failures []string // why servers did not count, for the error message
 	codes    []protocol.ErrorCode
@@ -123,10 +127,19 @@ func (c call) label() string {
 // is answered at once if the quorum is out of reach before anything is
 // sent, so nothing is half-done.
 func (l *loop) start(o *op, targets []target, build func(reqID uint64, t target) (protocol.Message, error)) {
+	o.epoch = l.ring.view.Epoch
 	if len(targets) < o.need {
 		l.end(o)
 		return
 	}
+	l.sendCalls(o, targets, build)
+	l.ops.queue.push(o)
+	l.advance(o)
+}
+
+// sendCalls sends each target the message build returns for it and
+// records the calls; a send that fails counts as that target's failure.
+func (l *loop) sendCalls(o *op, targets []target, build func(reqID uint64, t target) (protocol.Message, error)) {
 	for _, t := range targets {
 		id := l.ops.newRequestID()
 		c := call{op: o, server: t.pr.id, forOwn: t.forOwn}
@@ -142,8 +155,6 @@ func (l *loop) start(o *op, targets []target, build func(reqID uint64, t target)
 		o.calls = append(o.calls, id)
 		o.pending++
 	}
-	l.ops.queue.push(o)
-	l.advance(o)
 }
 
 // onReply matches a server's reply to its call.
@@ -162,11 +173,11 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 		}
 		if eb.Code == protocol.CodeStaleEpoch {
 			// The server has adopted a newer ring than the one the
-			// request was routed under: it does not count, and this
-			// proxy catches up through its membership.
+			// request was routed under: this proxy catches up through
+			// its membership and routes the call again (reroute.go).
 			l.stats.staleEpoch++
 			l.log.Debug("request refused: stale epoch", "server", pr.id, "proxy_epoch", l.ring.view.Epoch, "server_epoch", m.Epoch)
-			l.resolve(m.RequestID, c, "stale epoch ("+eb.Message+")", eb.Code)
+			l.park(m.RequestID, c, "stale epoch ("+eb.Message+")", m.Epoch)
 			return
 		}
 		l.resolve(m.RequestID, c, eb.Code.String()+": "+eb.Message, eb.Code)
@@ -228,6 +239,7 @@ func (l *loop) resolve(reqID uint64, c call, why string, code protocol.ErrorCode
 	o.pending--
 	if why == "" {
 		o.ok++
+		o.counted = append(o.counted, c.server)
 	} else {
 		o.failures = append(o.failures, c.label()+": "+why)
 		if code != 0 {
@@ -238,19 +250,21 @@ func (l *loop) resolve(reqID uint64, c call, why string, code protocol.ErrorCode
 }
 
 // advance takes the op to the state its counts call for: answered once
-// the quorum is reached or out of reach, ended once no call is pending.
+// the quorum is reached or out of reach, ended once no call is pending. A
+// call parked for a newer view may still count, so an op waiting for one
+// is neither rejected nor ended here: the view comes, or the deadline.
 func (l *loop) advance(o *op) {
 	if o.state == opWaiting {
 		switch {
 		case o.ok >= o.need:
 			o.state = opAnswered
 			l.succeed(o)
-		case o.ok+o.pending < o.need:
+		case o.ok+o.pending+o.parked < o.need:
 			o.state = opAnswered
 			l.reject(o)
 		}
 	}
-	if o.pending == 0 {
+	if o.pending == 0 && (o.parked == 0 || o.state != opWaiting) {
 		l.end(o)
 	}
 }
@@ -269,6 +283,7 @@ func (l *loop) end(o *op) {
 	for _, id := range o.calls {
 		delete(l.ops.calls, id)
 	}
+	delete(l.ops.stale, o)
 	switch o.kind {
 	case opPull:
 		l.ops.active--

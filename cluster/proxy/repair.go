@@ -1,6 +1,10 @@
 package proxy
 
-import "shoplist/protocol"
+import (
+	"slices"
+
+	"shoplist/protocol"
+)
 
 // repair sends the merged state of a read to every replica whose answer
 // differed from it (read repair). It skips a list that a push is still being
@@ -20,11 +24,15 @@ func (l *loop) repair(o *op) {
 	if err != nil || merged == nil {
 		return
 	}
-	// Only owners are repaired: a fallback keeps only what is hinted for
-	// an owner, and its copy goes once the hint is delivered.
+	// Only owners are repaired, on the ring of now: a fallback keeps only
+	// what is hinted for an owner, and its copy goes once the hint is
+	// delivered; a server the ring has moved the list away from since it
+	// answered (the pull may have been routed again under a newer epoch)
+	// would refuse the Store.
+	owners := l.ring.view.Ring.Owners(o.list.String(), l.cfg.N)
 	var stale []string
 	for _, a := range o.answers {
-		if !a.fallback && !equalBytes(a.body, merged) {
+		if !a.fallback && slices.Contains(owners, a.server) && !equalBytes(a.body, merged) {
 			stale = append(stale, a.server)
 		}
 	}

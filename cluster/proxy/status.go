@@ -81,11 +81,13 @@ type Counters struct {
 	Handoffs       uint64 `json:"handoffs"`
 	HandoffsFailed uint64 `json:"handoffs_failed"`
 	// Announced counts EpochAnnounces sent, StaleEpoch the requests a
-	// server refused as routed under an older epoch, Reports the
-	// ServerReports received, Removals the dead or drained servers this
-	// proxy removed.
+	// server refused as routed under an older epoch, Rerouted the client
+	// requests routed again under a newer epoch after such a refusal,
+	// Reports the ServerReports received, Removals the dead or drained
+	// servers this proxy removed.
 	Announced  uint64 `json:"announced"`
 	StaleEpoch uint64 `json:"stale_epoch"`
+	Rerouted   uint64 `json:"rerouted"`
 	Reports    uint64 `json:"reports"`
 	Removals   uint64 `json:"removals"`
 	// HandshakesAdmitted and HandshakesRefused count the backend's CURVE
@@ -124,7 +126,7 @@ func (l *loop) status() Status {
 			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Failed: l.stats.failed, Published: l.stats.published,
 			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
-			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Reports: l.stats.reports, Removals: l.stats.removals,
+			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Rerouted: l.stats.rerouted, Reports: l.stats.reports, Removals: l.stats.removals,
 			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused,
 		},
 	}

@@ -90,6 +90,11 @@ type Config struct {
 	// beforeJob, if set, is called by a worker before each request; tests
 	// use it to hold workers busy.
 	beforeJob func()
+	// admitted, if set, is called when a Store has passed the ownership
+	// check, under the list's stripe lock (admit.go); beforeFence when a
+	// rebalance pass is about to fence the stripes. Tests use them to hold
+	// a write between its check and its commit while a pass starts.
+	admitted, beforeFence func()
 
 	// proxies are Proxies parsed, by withDefaults.
 	proxies []proxyEndpoint

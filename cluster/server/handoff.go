@@ -25,8 +25,12 @@ import (
 // (rebalancing, rebalance.go) take the same way; each round starts with a
 // rebalance pass if a new ring was adopted.
 
-// handoffBatch is how many Handoffs are in flight at once.
-const handoffBatch = 16
+// handoffWindow is how many Handoffs are in flight at once: a new one is
+// sent as each is answered. Each is a proxy round trip and a durable
+// Store on the owner, whose fsyncs concurrent Stores share, so a wide
+// window moves lists at the rate of the owners' group commits rather than
+// of one round trip at a time.
+const handoffWindow = 64
 
 // handoffReq is a Handoff on its way from the handoff goroutine to the loop.
 type handoffReq struct {
@@ -84,9 +88,11 @@ func (s *Server) handoffLoop(ctx context.Context) {
 }
 
 // handoffRound runs a rebalance pass if a new ring has been adopted, then
-// tries to deliver every hint once. A batch whose Handoffs all failed to get
-// any answer from a proxy (none has welcomed the server, or none answered
-// in time) ends the round: the rest would only wait the same way.
+// tries to deliver every hint once, handoffWindow at a time. Once a whole
+// window's worth of Handoffs in a row got no answer from a proxy (none has
+// welcomed the server, or none answered in time), the round sends no more
+// and ends when those in flight are answered: the rest would only wait
+// the same way.
 func (s *Server) handoffRound(ctx context.Context) {
 	s.maybeRebalance(ctx)
 	hints, err := s.store.Hints()
@@ -97,31 +103,31 @@ func (s *Server) handoffRound(ctx context.Context) {
 	skip := map[string]bool{} // owners found unavailable in this round
 	var tally roundTally
 	defer tally.log(s)
-	for len(hints) > 0 {
-		sent := 0
-		for len(hints) > 0 && sent < handoffBatch {
+	inFlight, unanswered := 0, 0 // unanswered: results in a row without a proxy's answer
+	for {
+		for len(hints) > 0 && inFlight < handoffWindow && unanswered < handoffWindow {
 			h := hints[0]
 			hints = hints[1:]
 			if !skip[h.Owner] && s.queueHandoff(h) {
-				sent++
+				inFlight++
 			}
 		}
-		unanswered := 0
-		for range sent {
-			select {
-			case r := <-s.handoffResults:
-				var eb protocol.ErrorBody
-				if r.err != nil && !errors.As(r.err, &eb) {
-					unanswered++
-				}
-				s.handoffDone(r, skip, &tally)
-			case <-ctx.Done():
-				return
-			case <-s.loopDone:
-				return
-			}
+		if inFlight == 0 {
+			return
 		}
-		if sent > 0 && unanswered == sent {
+		select {
+		case r := <-s.handoffResults:
+			inFlight--
+			var eb protocol.ErrorBody
+			if r.err != nil && !errors.As(r.err, &eb) {
+				unanswered++
+			} else {
+				unanswered = 0
+			}
+			s.handoffDone(r, skip, &tally)
+		case <-ctx.Done():
+			return
+		case <-s.loopDone:
 			return
 		}
 	}
@@ -282,8 +288,8 @@ func (l *loop) expireHandoffs(now time.Time) time.Time {
 }
 
 // handoffResult passes a result to the handoff goroutine. The channel has
-// room for a whole batch, and the goroutine queues no more until it has
-// taken a batch's results, so this never blocks.
+// room for a whole window, and the goroutine never has more than a window
+// in flight, so this never blocks.
 func (l *loop) handoffResult(r handoffResult) {
 	select {
 	case l.s.handoffResults <- r:

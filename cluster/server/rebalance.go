@@ -19,11 +19,16 @@ import (
 // list, with owners := the list's N owners on the adopted ring, where only
 // members that are not leaving are placed:
 //
+//   - the list's sender (move.go: the first of its owners on the ring of
+//     the previous pass that is still an owner): a durable move hint for
+//     each owner that was not one on that ring;
+//   - another owner: nothing (anti-entropy keeps its copy in line);
 //   - not an owner (the list's range moved away, or this server is
-//     leaving): a durable move hint for every owner;
-//   - an owner: a move hint for each owner that was not one on the ring of
-//     the previous pass (none for the first pass after a start: there is no
-//     previous ring to compare with, and anti-entropy covers the rest);
+//     leaving): a move hint for one owner, the sender, so that what its
+//     copy holds is on an owner before the copy goes;
+//   - on the first pass after a start, with no previous ring to compare
+//     with: nothing for an owner (anti-entropy covers the rest), a move
+//     hint for every owner otherwise;
 //   - any hint whose server is no longer one of the list's owners (it left
 //     the ring, or the ring moved the list away from it) is deleted and
 //     replaced by hints for the current owners other than this server, in
@@ -170,6 +175,13 @@ func (s *Server) maybeRebalance(ctx context.Context) {
 // the ring of the previous complete pass, or nil.
 func (s *Server) rebalance(ctx context.Context, cur, prev *ownerRing) error {
 	start := time.Now()
+	// Every Store checked against an older ring than cur is committed
+	// before the scan below, and every later one is checked against cur
+	// or a newer ring (admit.go).
+	if s.cfg.beforeFence != nil {
+		s.cfg.beforeFence()
+	}
+	s.store.Fence()
 	hints, err := s.store.Hints()
 	if err != nil {
 		return err
@@ -229,17 +241,16 @@ func (s *Server) hintChange(lp storage.ListPos, owners, held []string, prev *own
 	}
 	var targets []string
 	switch {
-	case !slices.Contains(owners, s.id):
-		targets = owners
 	case len(c.Drop) > 0:
 		targets = owners // what was kept for a server that is no owner goes to every owner
-	case prev != nil:
-		before := prev.ownersAt(lp.Pos)
-		for _, o := range owners {
-			if !slices.Contains(before, o) {
-				targets = append(targets, o)
-			}
+	case prev == nil:
+		// The first pass after a start: who else holds the list, and who
+		// sends it, is not known.
+		if !slices.Contains(owners, s.id) {
+			targets = owners
 		}
+	default:
+		targets = s.moveTargets(prev.ownersAt(lp.Pos), owners, held)
 	}
 	for _, o := range targets {
 		if o != s.id && !slices.Contains(held, o) {
@@ -247,6 +258,35 @@ func (s *Server) hintChange(lp storage.ListPos, owners, held []string, prev *own
 		}
 	}
 	return c
+}
+
+// moveTargets returns the servers this server is to send a list to after
+// a ring change (move.go): before are the list's owners on the ring of the
+// previous pass, owners its owners now, held the owners it already has
+// hints for.
+func (s *Server) moveTargets(before, owners, held []string) []string {
+	sender := moveSender(before, owners)
+	switch {
+	case s.id == sender:
+		var fresh []string
+		for _, o := range owners {
+			if !slices.Contains(before, o) {
+				fresh = append(fresh, o)
+			}
+		}
+		return fresh
+	case slices.Contains(owners, s.id):
+		return nil // a copy kept by an owner: the sender moves the list
+	}
+	for _, o := range held {
+		if slices.Contains(owners, o) {
+			return nil // a hint already takes this copy to an owner
+		}
+	}
+	if slices.Contains(owners, sender) {
+		return []string{sender}
+	}
+	return owners[:1]
 }
 
 // retarget handles a Handoff the proxy answered NotFound: the server it

@@ -98,7 +98,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		jobs:  make(chan job, cfg.Workers*queuePerWorker),
 		kick:  make(chan struct{}, 1),
 
-		handoffResults: make(chan handoffResult, handoffBatch),
+		handoffResults: make(chan handoffResult, handoffWindow),
 		cancel:         cancel,
 		loopDone:       make(chan struct{}),
 	}

@@ -193,10 +193,10 @@ func TestOverloaded(t *testing.T) {
 // a request routed under an older epoch is refused StaleEpoch, one under
 // epoch 0 (unknown) is served; an older announcement is refused.
 func TestEpochs(t *testing.T) {
-	_, p := startWelcomed(t, nil)
+	s, p := startWelcomed(t, nil)
 	announce := func(epoch uint64) protocol.Message {
 		m, err := protocol.NewEpochAnnounce(p.id(), protocol.EpochBody{Epoch: epoch, N: 3, VNodes: 3,
-			Members: []protocol.Member{{ID: "a", State: protocol.MemberUp}}})
+			Members: []protocol.Member{{ID: s.ID(), State: protocol.MemberUp}}})
 		must(t, err)
 		return p.call(m)
 	}

@@ -60,14 +60,18 @@ func (s *Server) serve(m protocol.Message) protocol.Message {
 	return protocol.NewError(m.RequestID, protocol.CodeInternal, fmt.Sprintf("%v reached a worker", m.Type))
 }
 
-// storeList decodes the list, checks it and merges it into the store; it
-// acknowledges only once the merge is durable.
+// storeList decodes the list, checks it and merges it into the store, if
+// this server may keep it (admit.go); it acknowledges only once the merge
+// is durable.
 func (s *Server) storeList(m protocol.Message) protocol.Message {
 	l, refusal := s.checkList(m, m.Body)
 	if l == nil {
 		return refusal
 	}
-	if _, err := s.store.SaveMerge(l); err != nil {
+	if _, err := s.store.SaveMergeIf(l, func() error { return s.admitStore(m) }); err != nil {
+		if reply, ok := s.notOwnerReply(m, err); ok {
+			return reply
+		}
 		return s.storageError(m, "store", err)
 	}
 	return protocol.NewStoreReply(m.RequestID, m.ListID)

@@ -22,11 +22,12 @@ import (
 // list it now owns has been moved to it and no server has a move pending.
 // It reports lists moved per second (lists whose owners now include the
 // joiner, over the time until every move is done) and handoffs per second
-// (move hints delivered by every server: a list that moves is sent to its
-// new owner by each old owner that still holds it, and by the owner it
-// replaces to every new owner). Anti-entropy is off so that only rebalancing moves data. Run:
+// (move hints delivered by every server: a list that moves is sent to the
+// joiner by one old owner, and the owner it replaces hands its copy to
+// that one; cluster/server/move.go). Anti-entropy is off so that only
+// rebalancing moves data. Run:
 //
-//	go test -run XXX -bench RebalanceJoin -benchtime 1x ./testcluster
+//	go test -run XXX -bench RebalanceJoin -benchtime 1x ./testing/testcluster
 func BenchmarkRebalanceJoin(b *testing.B) {
 	for _, lists := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("lists=%d", lists), func(b *testing.B) {
