@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,6 +51,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Logger receives the server's log; nil means slog.Default().
 	Logger *slog.Logger
+	// Advertise, if set, is the host other proxies reach this API at when
+	// the listener is on a wildcard, with the port bound.
+	Advertise string
 }
 
 // Server is a proxy's admin HTTP API: the routes of the package doc, over
@@ -83,7 +87,13 @@ func Serve(ln net.Listener, node *membership.Node, creds *groupca.Credentials, o
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{node: node, client: o.Client, timeout: o.RequestTimeout, log: o.Logger, addr: ln.Addr().String(), served: make(chan struct{})}
+	addr := ln.Addr().String()
+	if o.Advertise != "" {
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+			addr = net.JoinHostPort(o.Advertise, strconv.Itoa(tcp.Port))
+		}
+	}
+	s := &Server{node: node, client: o.Client, timeout: o.RequestTimeout, log: o.Logger, addr: addr, served: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

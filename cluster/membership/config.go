@@ -49,8 +49,12 @@ type Config struct {
 	// ID is this proxy's Raft server ID, stable across restarts.
 	ID string
 	// Bind is the TCP address Raft listens on (host:port; the host must be
-	// one peers can reach). Ignored when Transport is set.
+	// one peers can reach, unless Advertise names one). Ignored when
+	// Transport is set.
 	Bind string
+	// Advertise, if set, is the host peers reach this proxy's Raft at when
+	// Bind is a wildcard (0.0.0.0:PORT), with the port bound.
+	Advertise string
 	// TLS secures every connection of the transport on Bind, accepted or
 	// dialled: it must present this proxy's certificate and require and
 	// verify the peer's (groupca's PeerConfig). Required with Bind.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,7 +30,7 @@ func openTransport(cfg Config, logger hclog.Logger) (raft.Transport, error) {
 	if cfg.Transport != nil {
 		return cfg.Transport, nil
 	}
-	stream, err := listenTLS(cfg.Bind, cfg.TLS)
+	stream, err := listenTLS(cfg.Bind, cfg.Advertise, cfg.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("membership: raft transport on %s: %w", cfg.Bind, err)
 	}
@@ -57,24 +58,39 @@ func closeTransport(t raft.Transport) error {
 // A peer whose certificate the configuration refuses gets no further than
 // the handshake.
 type tlsStream struct {
-	ln  net.Listener // TCP
-	cfg *tls.Config
+	ln        net.Listener // TCP
+	advertise net.Addr     // what peers dial: the bound address, or the advertised host with its port
+	cfg       *tls.Config
 }
 
 var _ raft.StreamLayer = (*tlsStream)(nil)
 
-// listenTLS listens on bind, which must give an address peers can dial
-// (the transport advertises the bound one).
-func listenTLS(bind string, cfg *tls.Config) (*tlsStream, error) {
+// listenTLS listens on bind. The transport advertises the bound address,
+// which must then be one peers can dial, or, bound on a wildcard, the
+// advertise host with the bound port.
+func listenTLS(bind, advertise string, cfg *tls.Config) (*tlsStream, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
 	}
-	if addr, ok := ln.Addr().(*net.TCPAddr); !ok || addr.IP == nil || addr.IP.IsUnspecified() {
-		return nil, errors.Join(fmt.Errorf("%w: %s is not an address peers can reach", ErrConfig, ln.Addr()), ln.Close())
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return nil, errors.Join(fmt.Errorf("%w: %s is not a TCP address", ErrConfig, ln.Addr()), ln.Close())
 	}
-	return &tlsStream{ln: ln, cfg: cfg}, nil
+	if advertise != "" && addr.IP.IsUnspecified() {
+		return &tlsStream{ln: ln, advertise: advertisedAddr(net.JoinHostPort(advertise, strconv.Itoa(addr.Port))), cfg: cfg}, nil
+	}
+	if addr.IP == nil || addr.IP.IsUnspecified() {
+		return nil, errors.Join(fmt.Errorf("%w: %s is not an address peers can reach (give one to advertise)", ErrConfig, ln.Addr()), ln.Close())
+	}
+	return &tlsStream{ln: ln, advertise: addr, cfg: cfg}, nil
 }
+
+// advertisedAddr is a TCP address peers dial, HOST:PORT as given.
+type advertisedAddr string
+
+func (a advertisedAddr) Network() string { return "tcp" }
+func (a advertisedAddr) String() string  { return string(a) }
 
 // Accept returns the next connection; its handshake runs on first use.
 func (s *tlsStream) Accept() (net.Conn, error) {
@@ -88,8 +104,8 @@ func (s *tlsStream) Accept() (net.Conn, error) {
 // Close stops listening.
 func (s *tlsStream) Close() error { return s.ln.Close() }
 
-// Addr returns the bound address, which the transport advertises.
-func (s *tlsStream) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the address the transport advertises.
+func (s *tlsStream) Addr() net.Addr { return s.advertise }
 
 // Dial connects to a peer and completes the handshake within timeout.
 func (s *tlsStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {

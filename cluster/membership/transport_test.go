@@ -54,7 +54,7 @@ func TestTheTLSTransportCarriesTheGroup(t *testing.T) {
 // would.
 func peerTransport(t *testing.T, cfg *tls.Config) *raft.NetworkTransport {
 	t.Helper()
-	stream, err := listenTLS("127.0.0.1:0", cfg)
+	stream, err := listenTLS("127.0.0.1:0", "", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	// client ROUTER, the PUB and the server ROUTER bind. "tcp://HOST:*"
 	// binds a free port; Endpoints reports what was bound.
 	ClientEndpoint, PubEndpoint, BackendEndpoint string
+	// Advertise, if set, is the host peers dial this proxy at where a
+	// socket binds a wildcard (0.0.0.0): Endpoints report it with the
+	// port bound. Without it a wildcard is reported as loopback.
+	Advertise string
 	// N is the number of replicas of each list; W the acknowledgements a
 	// write needs; R the answers a read needs. R + W must exceed N.
 	N, W, R int

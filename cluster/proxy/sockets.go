@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"strings"
@@ -80,7 +81,7 @@ func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, er
 		if err != nil {
 			return nil, "", fmt.Errorf("proxy: bind %s: %w", endpoint, err)
 		}
-		return s, dialable(bound), nil
+		return s, dialable(bound, cfg.Advertise), nil
 	}
 	sock.client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
 		return firstErr(curveServer(s, cfg, clientDomain), s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
@@ -139,8 +140,8 @@ func curveServer(s *zmq.Socket, cfg Config, domain string) error {
 }
 
 // dialable turns a bound endpoint into one a peer can connect to: a
-// wildcard host becomes the loopback address.
-func dialable(endpoint string) string {
+// wildcard host becomes advertise, or the loopback address without one.
+func dialable(endpoint, advertise string) string {
 	rest, ok := strings.CutPrefix(endpoint, "tcp://")
 	if !ok {
 		return endpoint
@@ -150,7 +151,7 @@ func dialable(endpoint string) string {
 		return endpoint
 	}
 	if host == "0.0.0.0" || host == "*" || host == "::" || host == "" {
-		host = "127.0.0.1"
+		host = cmp.Or(advertise, "127.0.0.1")
 	}
 	return "tcp://" + net.JoinHostPort(host, port)
 }

@@ -35,6 +35,11 @@ type Options struct {
 	// N and VNodes are the replication factor and virtual nodes asked for
 	// (--n, --vnodes); a ring already committed keeps its own.
 	N, VNodes int
+	// Advertise, if set, is the host other proxies, servers and clients
+	// reach this proxy at (--advertise): its Raft and admin addresses and
+	// its endpoints bound on a wildcard (0.0.0.0) are given to peers with
+	// that host and the ports bound.
+	Advertise string
 	Logger    *slog.Logger
 }
 
@@ -109,6 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	heartbeat := fs.Duration("heartbeat", protocol.HeartbeatInterval, "liveness interval; a server silent for 3 is down")
 	timeout := fs.Duration("timeout", proxy.DefaultTimeout, "deadline of each client request")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	advertise := fs.String("advertise", "", "`HOST` other machines reach this proxy at: its endpoints, Raft and admin addresses bound on 0.0.0.0 are given to peers with this host (default: 127.0.0.1 for the endpoints; Raft and admin then need a host of their own)")
 	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
 	maxSubs := fs.Int("max-subscriptions", proxy.DefaultMaxSubscriptions, "live-update topics one client key may subscribe to; beyond it its new lists get no live updates (their re-pull still syncs them)")
 	insecureClients := fs.Bool("insecure-clients", false, "run the client socket and the PUB without CURVE: list IDs cross the network in clear (benchmarks only)")
@@ -156,6 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		return 2
 	}
 	cfg.InsecureBackend, cfg.InsecureClients, cfg.MaxSubscriptions = *insecure, *insecureClients, *maxSubs
+	cfg.Advertise = *advertise
 	if !*insecure || !*insecureClients {
 		key, err := backendKey(*data, log)
 		if err != nil {
@@ -164,7 +171,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		}
 		cfg.CurveSecretKey = key.Secret
 	}
-	m, err := open(ctx, Options{Data: *data, Credentials: *creds, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Logger: log})
+	m, err := open(ctx, Options{Data: *data, Credentials: *creds, Raft: *raftAddr, Admin: *adminAddr, Join: splitList(*join), N: *n, VNodes: *vnodes, Advertise: *advertise, Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1

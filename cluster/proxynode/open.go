@@ -90,7 +90,7 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 	client := admin.NewClient(creds)
 	fwd := admin.NewForwarder(client)
 	cfg := membership.Config{
-		Bind: o.Raft, TLS: creds.PeerConfig(), N: o.N, VNodes: o.VNodes, Logger: o.Logger, Forwarder: fwd,
+		Bind: o.Raft, Advertise: o.Advertise, TLS: creds.PeerConfig(), N: o.N, VNodes: o.VNodes, Logger: o.Logger, Forwarder: fwd,
 		Timeouts: singleVoterTimeouts, GroupTimeouts: groupTimeouts, NoBootstrap: len(o.Join) > 0,
 	}
 	regPath := ""
@@ -122,7 +122,7 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 	var ln net.Listener
 	if o.Admin != "" {
 		var err error
-		if ln, err = listenAdmin(o.Admin); err != nil {
+		if ln, err = listenAdmin(o.Admin, o.Advertise); err != nil {
 			return Opened{}, err
 		}
 	}
@@ -136,7 +136,7 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 	fwd.SetDirectory(node)
 	var srv *admin.Server
 	if ln != nil {
-		if srv, err = admin.Serve(ln, node, creds, admin.Options{Client: client, Logger: o.Logger}); err != nil {
+		if srv, err = admin.Serve(ln, node, creds, admin.Options{Client: client, Logger: o.Logger, Advertise: o.Advertise}); err != nil {
 			return Opened{}, errors.Join(err, ln.Close(), node.Close())
 		}
 	}
@@ -197,14 +197,15 @@ func Open(ctx context.Context, o Options) (Opened, error) {
 }
 
 // listenAdmin binds the admin API's address. The address is advertised to
-// the other proxies as it is bound, so a wildcard host is refused.
-func listenAdmin(addr string) (net.Listener, error) {
+// the other proxies as it is bound, so a wildcard host is refused unless
+// advertise names the host they reach.
+func listenAdmin(addr, advertise string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("proxynode: --admin %q: want HOST:PORT: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		return nil, fmt.Errorf("proxynode: --admin %q: give a host the other proxies can reach, not a wildcard", addr)
+	if ip := net.ParseIP(host); advertise == "" && (host == "" || ip != nil && ip.IsUnspecified()) {
+		return nil, fmt.Errorf("proxynode: --admin %q: give a host the other proxies can reach, not a wildcard (or --advertise HOST)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
