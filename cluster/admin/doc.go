@@ -22,7 +22,10 @@
 //	                  the Raft group as a voter. A follower passes it on to
 //	                  the leader's admin API (once). Answer {"ok":true}.
 //	GET  /v1/status   Status: {"admin", "membership": membership.Status,
-//	                  "proxy": proxy.Status, "proxy_error"}.
+//	                  "proxies": [ProxyHealth], "proxy": proxy.Status,
+//	                  "proxy_error"}; answering it pings every other proxy
+//	                  (below, within a second each) to say which are up.
+//	GET  /v1/ping     {"id"}: this proxy's ID, to show it is up.
 //	POST /v1/remove   {"server":"s1","force":false}: without force the
 //	                  server is marked leaving (the leader removes it once it
 //	                  has handed its lists over), with force it is removed

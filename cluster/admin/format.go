@@ -32,7 +32,7 @@ func WriteStatus(w io.Writer, st Status) error {
 	}
 	fmt.Fprintf(bw, "asked:   proxy %s at %s (%s, term %d, applied %d/%d)\n", m.ID, st.Admin, m.RaftState, m.Term, m.AppliedIndex, m.CommitIndex)
 	fmt.Fprintf(bw, "leader:  %s %s\n", leader, m.LeaderAddr)
-	writeVoters(bw, m)
+	writeVoters(bw, m, st.Proxies)
 	active, leaving := 0, 0
 	for _, mem := range m.Members {
 		if mem.State == membership.Leaving {
@@ -73,22 +73,33 @@ func flush(bw *bufio.Writer) error {
 }
 
 // writeVoters writes the Raft voters with the addresses the proxies
-// recorded.
-func writeVoters(w io.Writer, m membership.Status) {
+// recorded, and whether each answers the proxy asked (UP, LAST CONTACT).
+func writeVoters(w io.Writer, m membership.Status, health []ProxyHealth) {
 	proxies := map[string]membership.ProxyInfo{}
 	for _, p := range m.Proxies {
 		proxies[p.ID] = p
 	}
-	fmt.Fprintf(w, "raft:    %d voters\n", len(m.Voters))
+	healthOf := map[string]ProxyHealth{}
+	for _, h := range health {
+		healthOf[h.ID] = h
+	}
+	fmt.Fprintf(w, "raft:    %s\n", plural(len(m.Voters), "voter", "voters"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  PROXY\tROLE\tRAFT\tADMIN\tCLIENT")
+	fmt.Fprintln(tw, "  PROXY\tROLE\tUP\tLAST CONTACT\tRAFT\tADMIN\tCLIENT")
 	for _, v := range m.Voters {
 		role := "follower"
 		if v.ID == m.LeaderID {
 			role = "leader"
 		}
+		up, last := "?", "-"
+		if h, ok := healthOf[v.ID]; ok {
+			up, last = "down", ago(h.LastContact)
+			if h.Up {
+				up = "up"
+			}
+		}
 		p := proxies[v.ID]
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", v.ID, role, v.Addr, dash(p.Admin), dash(p.Client))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, role, up, last, v.Addr, dash(p.Admin), dash(p.Client))
 	}
 	_ = tw.Flush() // w is a bufio.Writer: errors show at its Flush
 }
@@ -136,7 +147,11 @@ func writeServers(w io.Writer, p *proxy.Status, m membership.Status) {
 	for _, a := range m.Admitted {
 		admitted[a.ID] = true
 	}
-	fmt.Fprintf(w, "servers: %d, as this proxy sees them\n", len(p.Servers))
+	fmt.Fprintf(w, "servers: %d, as this proxy sees them (SHARE: each one's part of the ring's N replicas; the column sums to 100%%)\n", len(p.Servers))
+	var replicas float64 // the ring's replicas held, in rings: N when there are N servers or more
+	for _, s := range p.Servers {
+		replicas += s.Share
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  SERVER\tSTATE\tADMITTED\tLINK\tLISTS\tHINTS\tMOVING\tHEALED\tDAMAGED\tVNODES\tRANGES\tSHARE\tLAST SEEN")
 	var notes []string
@@ -155,7 +170,7 @@ func writeServers(w io.Writer, p *proxy.Status, m membership.Status) {
 			adm = "yes"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n",
-			s.ID, dash(s.State), adm, link, lists, hints, moving, healed, damaged, len(s.Positions), len(s.Ranges), 100*s.Share, ago(s.LastSeen))
+			s.ID, dash(s.State), adm, link, lists, hints, moving, healed, damaged, len(s.Positions), len(s.Ranges), percentOf(s.Share, replicas), ago(s.LastSeen))
 		notes = append(notes, corruptionNotes(s)...)
 	}
 	_ = tw.Flush()
@@ -192,7 +207,8 @@ func writeServerDetail(w io.Writer, s proxy.ServerStatus) {
 	if len(s.Positions) == 0 && len(s.Ranges) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\n%s: %d virtual nodes, owns %d ranges (%.2f%% of the ring, as one of the N owners)\n", s.ID, len(s.Positions), len(s.Ranges), 100*s.Share)
+	fmt.Fprintf(w, "\n%s: %s, owns %s (%.2f%% of the ring, as one of the N owners)\n", s.ID,
+		plural(len(s.Positions), "virtual node", "virtual nodes"), plural(len(s.Ranges), "range", "ranges"), 100*s.Share)
 	for i := 0; i < len(s.Positions); i += positionsPerLine {
 		var b strings.Builder
 		for _, pos := range s.Positions[i:min(i+positionsPerLine, len(s.Positions))] {
@@ -215,6 +231,23 @@ func writeServerDetail(w io.Writer, s proxy.ServerStatus) {
 		}
 		fmt.Fprintf(w, "%s%s\n", label, b.String())
 	}
+}
+
+// plural writes n with the noun's singular or plural form: "1 range",
+// "2 ranges".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// percentOf returns part as a percentage of whole, 0 for an empty whole.
+func percentOf(part, whole float64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return 100 * part / whole
 }
 
 func dash(s string) string {

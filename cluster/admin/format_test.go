@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"shoplist/cluster/proxy"
+	"shoplist/hashring"
 )
 
 // TestWriteStatusShowsCorruption: the servers' table has their heals and
@@ -52,5 +53,27 @@ func TestWriteStatusShowsCorruption(t *testing.T) {
 	}
 	if strings.Contains(out, "note:    s1") || strings.Contains(out, "note:    s4") {
 		t.Errorf("a note about a server with nothing to say:\n%s", out)
+	}
+}
+
+// TestTheShareColumnSumsToAHundredPercent: three servers that each own the
+// whole ring as one of N = 3 owners hold a third of the replicas each, and
+// the detail lines count in the singular where there is one.
+func TestTheShareColumnSumsToAHundredPercent(t *testing.T) {
+	var servers []proxy.ServerStatus
+	for _, id := range []string{"s1", "s2", "s3"} {
+		servers = append(servers, proxy.ServerStatus{ID: id, State: "active", Up: true,
+			Positions: []uint64{1}, Ranges: make([]hashring.Range, 1), Share: 1})
+	}
+	var b strings.Builder
+	if err := WriteStatus(&b, Status{Proxy: &proxy.Status{Servers: servers}}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if got := strings.Count(out, "33.3%"); got != 3 || strings.Contains(out, "100.0%") {
+		t.Errorf("want each server at 33.3%% of the replicas:\n%s", out)
+	}
+	if !strings.Contains(out, "s1: 1 virtual node, owns 1 range (100.00% of the ring") {
+		t.Errorf("want singular counts in the detail lines:\n%s", out)
 	}
 }

@@ -123,7 +123,7 @@ func TestStatusAndRemove(t *testing.T) {
 		t.Fatalf("status: exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"leader:  p1", "epoch 6, N 3, 3 virtual nodes per server, 1 active, 1 leaving, 1 removed",
-		"s2", "50.0%", "positions 0x0000000000000001 0x0000000000000002", "ranges    (0x000000000000000a, 0x0000000000000014]"} {
+		"s2", "100.0%", "owns 1 range (50.00% of the ring", "positions 0x0000000000000001 0x0000000000000002", "ranges    (0x000000000000000a, 0x0000000000000014]"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status table lacks %q:\n%s", want, out.String())
 		}

@@ -59,15 +59,16 @@ type Options struct {
 // Server is a proxy's admin HTTP API: the routes of the package doc, over
 // the proxy's membership.Node and, once attached, the proxy itself.
 type Server struct {
-	node    *membership.Node
-	client  *Client
-	timeout time.Duration
-	log     *slog.Logger
-	addr    string
-	http    *http.Server
-	served  chan struct{} // closed when Serve has returned
-	mu      sync.Mutex    // guards proxy
-	proxy   Proxy         // nil until Attach
+	node     *membership.Node
+	client   *Client
+	timeout  time.Duration
+	log      *slog.Logger
+	addr     string
+	http     *http.Server
+	served   chan struct{} // closed when Serve has returned
+	contacts contacts      // when the other proxies last answered
+	mu       sync.Mutex    // guards proxy
+	proxy    Proxy         // nil until Attach
 }
 
 // Serve starts serving the admin API over TLS on ln for node, in a
@@ -155,6 +156,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/v1/apply", s.route(http.MethodPost, proxiesOnly, s.apply))
 	mux.HandleFunc("/v1/proxies", s.route(http.MethodPost, proxiesOnly, s.addProxy))
 	mux.HandleFunc("/v1/status", s.route(http.MethodGet, anyHolder, s.status))
+	mux.HandleFunc("/v1/ping", s.route(http.MethodGet, anyHolder, s.ping))
 	mux.HandleFunc("/v1/remove", s.route(http.MethodPost, anyHolder, s.remove))
 	mux.HandleFunc("/v1/admit", s.route(http.MethodPost, anyHolder, s.admit))
 	mux.HandleFunc("/v1/revoke", s.route(http.MethodPost, anyHolder, s.revoke))
@@ -328,6 +330,9 @@ type Status struct {
 	// Membership is that proxy's view of the Raft group and the
 	// committed ring.
 	Membership membership.Status `json:"membership"`
+	// Proxies are the group's proxies, up or down as that proxy reaches
+	// their admin APIs, in the order of Membership.Proxies.
+	Proxies []ProxyHealth `json:"proxies"`
 	// Proxy is that proxy's view of the servers; nil if the proxy is not
 	// started yet or could not answer (ProxyError says why).
 	Proxy      *proxy.Status `json:"proxy,omitempty"`
@@ -339,7 +344,7 @@ func (s *Server) status(ctx context.Context, _ *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := Status{Admin: s.addr, Membership: ms}
+	out := Status{Admin: s.addr, Membership: ms, Proxies: s.health(ctx, ms.Proxies)}
 	if p := s.attached(); p == nil {
 		out.ProxyError = "the proxy is not started yet"
 	} else if ps, err := p.Status(ctx); err != nil {

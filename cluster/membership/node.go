@@ -179,6 +179,9 @@ func (n *Node) Changes() <-chan struct{} { return n.fsm.changes }
 // then on EpochBody reports the committed N and VNodes.
 func (n *Node) Configured() <-chan struct{} { return n.fsm.ready }
 
+// ID returns this proxy's Raft server ID.
+func (n *Node) ID() string { return n.cfg.ID }
+
 // Addr returns the Raft address this node listens on (the bound one, when
 // Bind asked for port 0).
 func (n *Node) Addr() string { return string(n.trans.LocalAddr()) }

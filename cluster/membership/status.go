@@ -31,6 +31,14 @@ type Status struct {
 	Admitted []Admitted `json:"admitted"`
 }
 
+// orEmpty returns s, or an empty slice for a nil one.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // Status returns the node's view of the group and the committed state.
 func (n *Node) Status(ctx context.Context) (Status, error) {
 	ctx, cancel := n.withTimeout(ctx)
@@ -55,10 +63,14 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		Admitted:     st.sortedAdmitted(),
 	}
 	s.LeaderID, s.LeaderAddr = n.Leader()
+	s.Voters = []Voter{}
 	for _, srv := range cf.Configuration().Servers {
 		if srv.Suffrage == raft.Voter {
 			s.Voters = append(s.Voters, Voter{ID: string(srv.ID), Addr: string(srv.Address)})
 		}
 	}
+	// Empty, not null, in JSON: scripts index them without a check.
+	s.Members, s.Removed = orEmpty(s.Members), orEmpty(s.Removed)
+	s.Proxies, s.Admitted = orEmpty(s.Proxies), orEmpty(s.Admitted)
 	return s, nil
 }

@@ -39,8 +39,11 @@ type Proxy struct {
 // clients (ClientKey) and servers (BackendKey) pin: the proxy's one key,
 // or empty for sockets without CURVE.
 type Endpoints struct {
-	Client, Pub, Backend  string
-	ClientKey, BackendKey string
+	Client     string `json:"client"`
+	Pub        string `json:"pub"`
+	Backend    string `json:"backend"`
+	ClientKey  string `json:"client_key"`
+	BackendKey string `json:"backend_key"`
 }
 
 // ClientEndpoint returns the client endpoint as clients are given it, with

@@ -140,13 +140,14 @@ func (l *loop) status() Status {
 	for id := range l.peers.byID {
 		ids[id] = true
 	}
+	st.Servers = []ServerStatus{} // empty, not null, in JSON
 	for _, id := range slices.Sorted(maps.Keys(ids)) {
-		s := ServerStatus{ID: id}
+		s := ServerStatus{ID: id, Positions: []uint64{}, Ranges: []hashring.Range{}}
 		switch {
 		case v.Active(id):
 			s.State = "active"
-			s.Positions = v.Ring.Positions(id)
-			s.Ranges = v.Ring.OwnedRanges(id, l.cfg.N)
+			s.Positions = append(s.Positions, v.Ring.Positions(id)...)
+			s.Ranges = append(s.Ranges, v.Ring.OwnedRanges(id, l.cfg.N)...)
 			for _, g := range s.Ranges {
 				s.Share += g.Fraction()
 			}

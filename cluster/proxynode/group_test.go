@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -131,6 +132,13 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
 		t.Fatalf("proxy status --json does not decode: %v\n%s", err, out.String())
 	}
+	// Keys are lower-case, and an empty list is [], never null.
+	if k := regexp.MustCompile(`"[a-z_]*[A-Z][A-Za-z_]*":`).Find(out.Bytes()); k != nil {
+		t.Errorf("proxy status --json has the key %s: want lower-case keys", k)
+	}
+	if bytes.Contains(out.Bytes(), []byte("null")) {
+		t.Errorf("proxy status --json holds a null:\n%s", out.String())
+	}
 	if st.Admin != p2.fields["admin"] || st.Membership.RaftState != "Follower" || len(st.Membership.Voters) != 3 ||
 		!member(st, "s1", membership.Active) || st.Proxy == nil || st.Proxy.Epoch != epoch || st.Proxy.Leader {
 		t.Fatalf("decoded status of p2: %+v", st)
@@ -156,6 +164,19 @@ func TestThreeProxiesFormOneGroupAndOutliveTheLeader(t *testing.T) {
 		return leader != "" && leader != p0.fields["raft"]
 	})
 	waitStatus(t, op, p2.fields["admin"], "the same leader", func(st admin.Status) bool { return st.Membership.LeaderAddr == leader })
+	// The stopped proxy is still a voter, and shown down; the others up.
+	st = waitStatus(t, op, p1.fields["admin"], "p0 shown down", func(st admin.Status) bool {
+		up := map[string]bool{}
+		for _, h := range st.Proxies {
+			up[h.Admin] = h.Up
+		}
+		return len(st.Proxies) == 3 && !up[p0.fields["admin"]] && up[p1.fields["admin"]] && up[p2.fields["admin"]]
+	})
+	for _, h := range st.Proxies {
+		if h.Admin == p0.fields["admin"] && (h.LastContact.IsZero() || h.Error == "") {
+			t.Errorf("p0's health %+v: want its last contact and why it is down", h)
+		}
+	}
 
 	// A server started afterwards joins through either, and both see it.
 	later := welcomed(t, p2, admitted(t, p2, d0, "s2"))
