@@ -7,8 +7,10 @@ import (
 	"shoplist/protocol"
 )
 
-// onClient handles one message from a client.
-func (l *loop) onClient(frames [][]byte) {
+// onClient handles one message from a client (or, a LiveUpdate, from
+// another proxy: relay.go), whose connection has CURVE key key ("" without
+// CURVE).
+func (l *loop) onClient(frames [][]byte, key string) {
 	identity := frames[0]
 	m, err := protocol.Parse(frames[1:])
 	if err != nil {
@@ -21,6 +23,8 @@ func (l *loop) onClient(frames [][]byte) {
 		l.onHello(identity, m)
 	case protocol.TypePush, protocol.TypePull:
 		l.onListRequest(identity, m)
+	case protocol.TypeLiveUpdate:
+		l.onRelay(identity, key, m)
 	case protocol.TypeSubscribe, protocol.TypeUnsubscribe:
 		// The SUB socket's own filter does the work; the message declares
 		// interest and is checked like any other.
@@ -122,19 +126,27 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 	})
 }
 
-// publish sends a written state to the list's subscribers, sealed with
+// publish sends an acknowledged push to the list's subscribers on this
+// proxy and, through the other proxies (relay.go), on theirs.
+func (l *loop) publish(o *op) {
+	m := protocol.NewLiveUpdate(o.list, o.body)
+	l.publishUpdate(m)
+	l.relay(m)
+}
+
+// publishUpdate sends a live update to the list's subscribers, sealed with
 // the list's key under its derived topic, so that the PUB socket shows no
 // list ID and no list to anyone who does not hold the ID. PUB never
 // blocks: a subscriber that cannot keep up loses updates and catches up by
 // pulling.
-func (l *loop) publish(o *op) {
-	frames, err := l.liveKeys.Get(o.list).Seal(protocol.NewLiveUpdate(o.list, o.body))
+func (l *loop) publishUpdate(m protocol.Message) {
+	frames, err := l.liveKeys.Get(m.ListID).Seal(m)
 	if err != nil { // the push was checked on arrival: not expected
-		l.log.Warn("live update not sealed", "list", o.list, "err", err)
+		l.log.Warn("live update not sealed", "list", m.ListID, "err", err)
 		return
 	}
 	if _, err := l.sock.pub.SendMessageDontwait(frames); err != nil {
-		l.log.Debug("live update not published", "list", o.list, "err", err)
+		l.log.Debug("live update not published", "list", m.ListID, "err", err)
 		return
 	}
 	l.stats.published++

@@ -42,17 +42,25 @@ func (l *loop) refreshView() {
 		// ring or its epoch, but the endpoints Welcome lists and the
 		// servers the backend accepts must follow it.
 		if !slices.Equal(v.Proxies, l.ring.view.Proxies) || admission {
+			proxies := !slices.Equal(v.Proxies, l.ring.view.Proxies)
 			l.ring.view.Proxies, l.ring.view.Admitted = v.Proxies, v.Admitted
 			cur := l.ring.view
 			l.link.published.Store(&cur)
+			if proxies {
+				l.syncRelays(l.zctx)
+			}
 		}
 		if admission {
 			l.dropRevoked()
 		}
 		return
 	}
+	proxies := !slices.Equal(v.Proxies, l.ring.view.Proxies)
 	l.ring.view = v
 	l.link.published.Store(&v)
+	if proxies {
+		l.syncRelays(l.zctx)
+	}
 	if admission {
 		l.dropRevoked()
 	}

@@ -15,6 +15,7 @@ import (
 	"shoplist/cluster/antientropy"
 	"shoplist/cluster/placement"
 	"shoplist/cluster/removal"
+	"shoplist/internal/curvekey"
 	"shoplist/protocol"
 )
 
@@ -45,6 +46,8 @@ type loop struct {
 
 	liveKeys *protocol.LiveKeys // the lists' keys that seal live updates (clients.go)
 	subs     subscriptions      // the PUB's subscriptions, capped per client key
+	relays   relays             // live updates to the other proxies (relay.go)
+	zctx     *zmq.Context       // the proxy's, in which relays open
 
 	bad   badPeers // bad input, logged at a bounded rate (badpeers.go)
 	stats stats    // what it did, for its log and Status
@@ -70,7 +73,7 @@ type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped uint64
 	hinted, handoffs, handoffsFailed                          uint64
 	announced, staleEpoch, rerouted, reports, removals        uint64
-	notAdmitted                                               uint64
+	notAdmitted, relayed                                      uint64
 }
 
 // newLoop binds the sockets in zctx.
@@ -94,6 +97,14 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 
 		liveKeys: protocol.NewLiveKeys(liveKeyCache),
 		subs:     subscriptions{max: cfg.MaxSubscriptions},
+		relays:   relays{socks: map[string]*zmq.Socket{}},
+		zctx:     zctx,
+	}
+	if cfg.CurveSecretKey != "" {
+		if l.relays.own, err = curvekey.FromSecret(cfg.CurveSecretKey); err != nil { // checked by withDefaults
+			sock.close()
+			return nil, err
+		}
 	}
 	l.removals = removal.New(removal.Config{
 		DeadAfter:  cfg.DeadAfter,
@@ -114,6 +125,8 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 // made polling impossible.
 func (l *loop) run(ctx context.Context) error {
 	defer l.sock.close()
+	defer l.relays.close()
+	l.syncRelays(l.zctx)
 	l.link.ctx = ctx
 	l.sock.poller = zmq.NewPoller()
 	l.sock.poller.Add(l.sock.client, zmq.POLLIN)
@@ -134,7 +147,7 @@ func (l *loop) run(ctx context.Context) error {
 		for _, p := range polled {
 			switch p.Socket {
 			case l.sock.client:
-				l.drain(l.sock.client, l.onClient)
+				l.drainClient()
 			case l.sock.backend:
 				l.drainBackend()
 			case l.sock.pub:
@@ -176,6 +189,21 @@ func (l *loop) drain(s *zmq.Socket, handle func([][]byte)) {
 
 // drainBackend receives up to recvBatch messages from the backend without
 // blocking, each with the key of the connection it came on.
+// drainClient handles what the client socket holds, each message with
+// its connection's CURVE key.
+func (l *loop) drainClient() {
+	for range recvBatch {
+		frames, key, err := recvWithKey(l.sock.client)
+		if err != nil {
+			if !isAgain(err) {
+				l.log.Warn("receive failed", "err", err)
+			}
+			return
+		}
+		l.onClient(frames, key)
+	}
+}
+
 func (l *loop) drainBackend() {
 	for range recvBatch {
 		frames, key, err := recvWithKey(l.sock.backend)

@@ -118,7 +118,7 @@ func TestADecommissionedServerIsRemovedOnceItReportsItHasDrained(t *testing.T) {
 		}
 	}
 	st := serverStatus(t, statusOf(t, p), "s4")
-	if st.State != "leaving" || !st.Up || st.Positions != nil || st.Ranges != nil || st.Share != 0 {
+	if st.State != "leaving" || !st.Up || len(st.Positions) != 0 || len(st.Ranges) != 0 || st.Share != 0 {
 		t.Fatalf("status of the leaving server %+v: want leaving, up, owning nothing", st)
 	}
 

@@ -97,6 +97,8 @@ type Counters struct {
 	HandshakesAdmitted uint64 `json:"handshakes_admitted"`
 	HandshakesRefused  uint64 `json:"handshakes_refused"`
 	NotAdmitted        uint64 `json:"not_admitted"`
+	// Relayed counts live updates sent to other proxies to publish.
+	Relayed uint64 `json:"relayed"`
 	// SubscriptionsRefused counts live-update subscriptions not applied
 	// because their client key held Config.MaxSubscriptions topics.
 	SubscriptionsRefused uint64 `json:"subscriptions_refused"`
@@ -127,7 +129,7 @@ func (l *loop) status() Status {
 			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Rerouted: l.stats.rerouted, Reports: l.stats.reports, Removals: l.stats.removals,
-			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused,
+			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused, Relayed: l.stats.relayed,
 		},
 	}
 	if l.gate != nil {
