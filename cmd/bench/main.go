@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"shoplist/cluster/launcher"
@@ -25,9 +26,9 @@ func main() {
 // with a running service.
 func launch(ctx context.Context, spec loadgen.ClusterSpec) (string, func() error, error) {
 	c, err := launcher.Launch(ctx, launcher.Config{Data: spec.Dir, Servers: spec.Servers, Listen: "127.0.0.1:0",
-		InsecureBackend: spec.InsecureBackend, InsecureClients: spec.InsecureClients, Stderr: spec.Logs})
+		InsecureBackend: spec.InsecureBackend, InsecureClients: spec.InsecureClients, Proxies: spec.Proxies, Stderr: spec.Logs})
 	if err != nil {
 		return "", nil, err
 	}
-	return c.ClientEndpoint(), c.Close, nil
+	return strings.Join(c.ClientEndpoints(), ","), c.Close, nil
 }

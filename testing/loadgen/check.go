@@ -39,7 +39,7 @@ func verify(ctx context.Context, cfg Config, acked *ledger.Counters, stored []uu
 		mu.Unlock()
 	}
 	all := append(append([]uuid.UUID(nil), lists...), stored...)
-	p := pipeline{endpoint: cfg.Proxy, timeout: cfg.Timeout, workers: setupWorkers, window: setupWindow, progress: cfg.Log, what: "verify"}
+	p := pipeline{endpoint: cfg.endpoint(0), timeout: cfg.Timeout, workers: setupWorkers, window: setupWindow, progress: cfg.Log, what: "verify"}
 	err := p.run(ctx, len(all), func(i int) job {
 		id := all[i]
 		return job{

@@ -21,7 +21,9 @@ type ClusterSpec struct {
 	// InsecureClients runs the proxy's client socket and PUB without
 	// CURVE (--insecure-clients), likewise.
 	InsecureClients bool
-	Logs            io.Writer // receives the children's log lines; nil discards them
+	// Proxies is the number of proxies (--proxies), one Raft group.
+	Proxies int
+	Logs    io.Writer // receives the children's log lines; nil discards them
 }
 
 // Launcher starts the cluster spec describes, listening on free loopback
@@ -112,6 +114,7 @@ type options struct {
 	json, verbose   bool
 	insecure        bool
 	insecureClients bool
+	proxies         int
 	servers         int
 	data            string
 	procs           int
@@ -128,7 +131,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.Proxy, "proxy", "", "`endpoint` of a running proxy's client socket (tcp://HOST:PORT); empty: start a cluster")
+	fs.StringVar(&cfg.Proxy, "proxy", "", "`endpoints` of running proxies' client sockets, comma-separated (tcp://HOST:PORT#KEY, as `service status --endpoints` prints them; clients and subscribers are spread over them); empty: start a cluster")
+	fs.IntVar(&o.proxies, "proxies", 1, "proxies of the cluster bench starts, one Raft group (not with --proxy); clients and subscribers are spread over them")
 	fs.IntVar(&cfg.Clients, "clients", 64, "simulated clients `M`, each with one request outstanding")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured load `time`")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured load `time` before the measurement (its writes are verified too)")
@@ -161,6 +165,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	if o.servers < 1 {
 		return cfg, o, fmt.Errorf("%w: --servers must be at least 1", ErrConfig)
 	}
+	if o.proxies != 1 && o.proxies != 3 {
+		return cfg, o, fmt.Errorf("%w: --proxies must be 1 or 3", ErrConfig)
+	}
 	if (o.insecure || o.insecureClients) && cfg.Proxy != "" {
 		return cfg, o, fmt.Errorf("%w: --insecure-backend and --insecure-clients are for the cluster bench starts, not one given with --proxy", ErrConfig)
 	}
@@ -188,8 +195,8 @@ func startCluster(ctx context.Context, cfg *Config, o options, launch Launcher, 
 		}
 		return "CURVE"
 	}
-	fmt.Fprintf(stderr, "cluster: starting 1 proxy and %d servers in %s (clients: %s; backend: %s)\n", o.servers, dir, mode(o.insecureClients), mode(o.insecure))
-	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, InsecureClients: o.insecureClients, Logs: logs})
+	fmt.Fprintf(stderr, "cluster: starting %d proxies and %d servers in %s (clients: %s; backend: %s)\n", o.proxies, o.servers, dir, mode(o.insecureClients), mode(o.insecure))
+	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, InsecureClients: o.insecureClients, Proxies: o.proxies, Logs: logs})
 	if err != nil {
 		if temp {
 			os.RemoveAll(dir)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,9 +18,21 @@ import (
 	"shoplist/testing/ledger"
 )
 
+// endpoint returns the proxy endpoint i of Config.Proxy, modulo their
+// count.
+func (c Config) endpoint(i int) string {
+	eps := strings.Split(c.Proxy, ",")
+	return strings.TrimSpace(eps[i%len(eps)])
+}
+
 // Config configures a benchmark run against a running proxy.
 type Config struct {
-	Proxy       string        // the proxy's client endpoint, tcp://HOST:PORT
+	// Proxy is the proxies' client endpoints, comma-separated, each
+	// tcp://HOST:PORT#KEY (or without a key, for proxies without CURVE):
+	// client i uses endpoint i mod n, subscriber s endpoint s+1 mod n, so
+	// that with several proxies most live updates cross from one proxy to
+	// another.
+	Proxy       string
 	Clients     int           // simulated clients (M)
 	Duration    time.Duration // measured load time
 	Warmup      time.Duration // load before measuring; its writes are verified too
@@ -151,7 +164,7 @@ func setup(ctx context.Context, cfg Config) (*world, error) {
 		w.loadLists = append(w.loadLists, l.ID())
 		w.ledger.AttemptList(l)
 	}
-	p := pipeline{endpoint: cfg.Proxy, timeout: cfg.Timeout, workers: setupWorkers, window: setupWindow, progress: cfg.Log, what: "setup"}
+	p := pipeline{endpoint: cfg.endpoint(0), timeout: cfg.Timeout, workers: setupWorkers, window: setupWindow, progress: cfg.Log, what: "setup"}
 	acked := make([]bool, len(lists))
 	err := p.run(ctx, len(lists), func(j int) job {
 		return pushJob(lists[j].ID(), lists[j].Encode(), func() { acked[j] = true })
@@ -186,7 +199,7 @@ func preload(ctx context.Context, cfg Config, n int) ([]uuid.UUID, uuid.UUID, er
 	ids := make([]uuid.UUID, n)
 	c := crdt.NewClock(uuid.New())
 	names, _ := itemNames(storedItems)
-	p := pipeline{endpoint: cfg.Proxy, timeout: cfg.Timeout, workers: setupWorkers, window: setupWindow, progress: cfg.Log, what: "preload"}
+	p := pipeline{endpoint: cfg.endpoint(0), timeout: cfg.Timeout, workers: setupWorkers, window: setupWindow, progress: cfg.Log, what: "preload"}
 	err := p.run(ctx, n, func(i int) job {
 		l, err := newList(c, fmt.Sprintf("stored %d", i), names)
 		if err != nil {
@@ -208,7 +221,7 @@ func (w *world) load(ctx context.Context, cfg Config, res *Result) error {
 		for j := s; j < len(w.loadLists); j += len(subs) {
 			mine = append(mine, w.loadLists[j])
 		}
-		subs[s] = &subscriber{proxy: cfg.Proxy, timeout: cfg.Timeout, lists: mine, pending: pend, clock: crdt.NewClock(uuid.New()), ledger: ledger.NewCounters()}
+		subs[s] = &subscriber{proxy: cfg.endpoint(s + 1), timeout: cfg.Timeout, lists: mine, pending: pend, clock: crdt.NewClock(uuid.New()), ledger: ledger.NewCounters()}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -233,10 +246,10 @@ func (w *world) load(ctx context.Context, cfg Config, res *Result) error {
 	start := time.Now()
 	measureFrom, end := start.Add(cfg.Warmup), start.Add(cfg.Warmup+cfg.Duration)
 	var clients sync.WaitGroup
-	for _, cl := range w.clients {
+	for i, cl := range w.clients {
 		cl.pending = pend
 		clients.Go(func() {
-			c, err := dealer.DialConn(cfg.Proxy, cfg.Timeout)
+			c, err := dealer.DialConn(cfg.endpoint(i), cfg.Timeout)
 			if err != nil {
 				cancel(err)
 				return
