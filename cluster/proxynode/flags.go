@@ -43,6 +43,19 @@ func portFrom(listen string, offset int, what, flag string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(port+offset)), nil
 }
 
+// samePortOn returns addr's port on listen's host, wildcard or not.
+func samePortOn(listen, addr string) (string, error) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("--listen %q: want HOST:PORT", listen)
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
 // loopbackFrom is portFrom on a loopback host: --listen's if it is one,
 // else 127.0.0.1. The admin API is for this machine unless a flag says
 // otherwise, whatever interface clients are served on.

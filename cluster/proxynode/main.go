@@ -146,6 +146,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	cfg, err := endpointsFrom(*listen, *pubEP, *backendEP)
 	if err == nil && *raftAddr == "" {
 		*raftAddr, err = portFrom(*listen, raftOffset, "Raft", "--raft")
+		if err == nil && *advertise != "" {
+			// On the interface --listen binds, a wildcard included: the
+			// transport advertises --advertise.
+			*raftAddr, err = samePortOn(*listen, *raftAddr)
+		}
 	}
 	if err == nil && *adminAddr == "" {
 		*adminAddr, err = loopbackFrom(*listen, adminOffset, "admin", "--admin")

@@ -87,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.Usage = func() {} // errors are reported once, by Main
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Dir, "data", "", "data `directory` of this server: its store and its server ID (required)")
-	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated, each with the proxy's key: tcp://HOST:PORT#KEY (as the proxy's ready line says backend=); the server connects to each")
+	fs.StringVar(&proxies, "proxy", protocol.DefaultBackendEndpoint, "proxy backend `endpoints`, comma-separated, each with the proxy's key: tcp://HOST:PORT#KEY (as the proxy's ready line says backend=), or @FILE holding them (one per line or comma-separated); the server connects to each")
 	fs.BoolVar(&cfg.InsecureBackend, "insecure-backend", false, "connect to proxies whose backend runs without CURVE (benchmarks only; endpoints without #KEY)")
 	fs.StringVar(&cfg.ID, "id", "", "server `ID` to use if the data directory has none yet (default: generated)")
 	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")
@@ -121,6 +121,14 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		if err := protocol.CheckServerID(cfg.ID); err != nil {
 			return cfg, 0, fmt.Errorf("--id: %w", err)
 		}
+	}
+	if file, ok := strings.CutPrefix(proxies, "@"); ok {
+		// Keys hold shell and systemd characters: a file spares the quoting.
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, 0, fmt.Errorf("--proxy: %w", err)
+		}
+		proxies = strings.Join(strings.Fields(strings.ReplaceAll(string(raw), ",", " ")), ",")
 	}
 	cfg.Proxies = strings.Split(proxies, ",")
 	if _, err := parseProxies(cfg.Proxies, cfg.InsecureBackend); err != nil {

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -159,5 +161,23 @@ func TestMainRuntimeFailures(t *testing.T) {
 		if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "server: ") || !strings.Contains(msg, dir) || !strings.Contains(msg, says) {
 			t.Errorf("--data %s: stderr %q, want one line naming the directory and saying %q", dir, msg, says)
 		}
+	}
+}
+
+// TestTheProxiesCanComeFromAFile: --proxy @FILE reads the endpoints, one
+// per line or comma-separated, so that keys need no shell quoting.
+func TestTheProxiesCanComeFromAFile(t *testing.T) {
+	a := curvekey.JoinEndpoint("tcp://10.0.0.1:5557", newKeyPair(t).Public)
+	b := curvekey.JoinEndpoint("tcp://10.0.0.2:5557", newKeyPair(t).Public)
+	file := filepath.Join(t.TempDir(), "proxies")
+	if err := os.WriteFile(file, []byte(a+"\n"+b+",\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := parseFlags([]string{"--data", t.TempDir(), "--proxy", "@" + file}, io.Discard)
+	if err != nil || !slices.Equal(cfg.Proxies, []string{a, b}) {
+		t.Fatalf("--proxy @FILE: %v, %v; want [%s %s]", cfg.Proxies, err, a, b)
+	}
+	if _, _, err := parseFlags([]string{"--data", t.TempDir(), "--proxy", "@" + file + ".missing"}, io.Discard); err == nil {
+		t.Fatal("--proxy @ a missing file: no error")
 	}
 }
