@@ -93,6 +93,10 @@ func New(cfg Config, host Host) *Coordinator {
 	return &Coordinator{cfg: cfg, host: host}
 }
 
+// Busy reports whether a round is in flight: what it fetched is still
+// held.
+func (c *Coordinator) Busy() bool { return c.round != nil }
+
 // Stats returns the coordinator's counters.
 func (c *Coordinator) Stats() Stats { return c.stats }
 

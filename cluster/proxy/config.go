@@ -27,6 +27,10 @@ const (
 	// DefaultDeadAfter is how long a member may be unusable before the
 	// leader removes it from the ring.
 	DefaultDeadAfter = 10 * time.Minute
+	// DefaultNewListsPerMinute is how many lists the cluster did not hold
+	// one client may create a minute (newlists.go): far more than a person
+	// makes, far fewer than a script filling the cluster.
+	DefaultNewListsPerMinute = 600
 )
 
 // ErrConfig means a Config breaks a rule; the message says which.
@@ -52,6 +56,15 @@ type Config struct {
 	Timeout time.Duration
 	// MaxInFlight bounds the client requests in progress (DefaultMaxInFlight).
 	MaxInFlight int
+	// MemoryBudget is the memory the proxy may use, in bytes: what it holds
+	// and queues for clients and servers is bounded by half of it, per
+	// client connection and in total (budget.go). Zero means
+	// DefaultMemoryBudget; less than MinMemoryBudget is refused.
+	MemoryBudget int64
+	// NewListsPerMinute caps the lists the cluster did not hold that one
+	// client may create a minute (newlists.go). Zero means
+	// DefaultNewListsPerMinute; negative, no cap.
+	NewListsPerMinute int
 	// AntiEntropyInterval is the period of anti-entropy rounds, each of
 	// which compares the replicas of one ring range (run by the leader
 	// only). Zero means DefaultAntiEntropyInterval; negative disables it.
@@ -102,6 +115,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
+	if c.NewListsPerMinute == 0 {
+		c.NewListsPerMinute = DefaultNewListsPerMinute
+	}
 	if c.AntiEntropyInterval == 0 {
 		c.AntiEntropyInterval = DefaultAntiEntropyInterval
 	}
@@ -121,6 +140,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: a membership is required", ErrConfig)
 	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1:
 		return c, fmt.Errorf("%w: heartbeat, liveness, timeout and in-flight limit must be positive", ErrConfig)
+	case c.MemoryBudget < MinMemoryBudget:
+		return c, fmt.Errorf("%w: memory budget %d bytes is under the least a proxy needs, %d", ErrConfig, c.MemoryBudget, MinMemoryBudget)
 	case c.InsecureBackend && c.CurveSecretKey != "":
 		return c, fmt.Errorf("%w: a CURVE key and an insecure backend", ErrConfig)
 	case !c.InsecureBackend && c.CurveSecretKey == "":

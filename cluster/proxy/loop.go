@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,6 +46,10 @@ type loop struct {
 
 	liveKeys *protocol.LiveKeys // the lists' keys that seal live updates (clients.go)
 
+	mem      *memBudget    // the bytes held and queued, per account (budget.go)
+	newLists *newListLimit // the clients' new-list caps (newlists.go)
+	budgetAt time.Time     // when the budget's periodic work is next due (accounting.go)
+
 	bad   badPeers // bad input, logged at a bounded rate (badpeers.go)
 	stats stats    // what it did, for its log and Status
 }
@@ -70,6 +75,7 @@ type stats struct {
 	hinted, handoffs, handoffsFailed                          uint64
 	announced, staleEpoch, reports, removals                  uint64
 	notAdmitted                                               uint64
+	liveTooLarge, repairsOverBudget, handoffsOverBudget       uint64
 }
 
 // newLoop binds the sockets in zctx.
@@ -92,6 +98,8 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 		ops:   opTable{calls: map[uint64]call{}, writing: map[uuid.UUID]int{}},
 
 		liveKeys: protocol.NewLiveKeys(liveKeyCache),
+		mem:      newMemBudget(cfg.MemoryBudget, cfg.N),
+		newLists: newNewListLimit(cfg.NewListsPerMinute),
 	}
 	l.removals = removal.New(removal.Config{
 		DeadAfter:  cfg.DeadAfter,
@@ -111,6 +119,13 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 // run is the poll loop. It returns nil when ctx is done, or the error that
 // made polling impossible.
 func (l *loop) run(ctx context.Context) error {
+	// Every send copies its frames into memory ZeroMQ allocates with
+	// malloc on the sending thread, and frees on its I/O thread; one thread
+	// for the loop keeps those allocations in one of the C allocator's
+	// arenas, where the memory freed is reused, instead of spreading them
+	// over as many arenas as the loop would hop between threads.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer l.sock.close()
 	l.link.ctx = ctx
 	l.sock.poller = zmq.NewPoller()
@@ -142,8 +157,10 @@ func (l *loop) run(ctx context.Context) error {
 		l.refreshView()
 		l.expire()
 		l.sendAntiEntropy(l.ae.Tick(l.now, l.ring.view))
+		l.aeSettle()
 		if !l.now.Before(l.peers.nextSweep) {
 			l.sweep()
+			l.budgetSweep()
 			l.peers.nextSweep = l.now.Add(l.sweepEvery())
 		}
 	}

@@ -23,9 +23,6 @@ const (
 	// enough for a burst of fan-out, beyond which a send fails at once
 	// (router-mandatory) and counts as that replica's failure.
 	backendHWM = 100_000
-	// clientHWM is the client ROUTER's queue per client; replies beyond it
-	// are dropped (the client retries).
-	clientHWM = 10_000
 )
 
 // sockets are the loop's sockets. Each belongs to the loop's goroutine,
@@ -83,12 +80,12 @@ func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, er
 		return s, dialable(bound), nil
 	}
 	sock.client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
-		return firstErr(s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
+		return firstErr(s.SetMaxmsgsize(maxMsgClient), boundClientSocket(s)) // socketbounds.go
 	})
 	if err != nil {
 		return fail(err)
 	}
-	sock.pub, eps.Pub, err = open(zmq.PUB, cfg.PubEndpoint, func(s *zmq.Socket) error { return nil })
+	sock.pub, eps.Pub, err = open(zmq.PUB, cfg.PubEndpoint, boundPubSocket) // socketbounds.go
 	if err != nil {
 		return fail(err)
 	}

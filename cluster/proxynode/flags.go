@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,17 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // machine that left one P for everything else and cost half the throughput
 // (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
 const minProcs = 8
+
+// limitMemory sets the Go runtime's soft memory limit to three quarters of
+// the proxy's memory budget, unless GOMEMLIMIT sets one: the proxy bounds
+// what it holds to half the budget (cluster/proxy/budget.go), and the
+// collector then works harder before garbage takes the rest, rather than
+// letting the heap double its live size first.
+func limitMemory(budget int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(budget / 4 * 3)
+	}
+}
 
 // raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
 func raiseProcs() {

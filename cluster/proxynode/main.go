@@ -12,6 +12,7 @@ import (
 	"shoplist/cluster/placement"
 	"shoplist/cluster/proxy"
 	"shoplist/hashring"
+	"shoplist/internal/bytesize"
 	"shoplist/protocol"
 )
 
@@ -109,6 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	timeout := fs.Duration("timeout", proxy.DefaultTimeout, "deadline of each client request")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
+	budget := int64(proxy.DefaultMemoryBudget)
+	fs.Var(bytesize.Value{P: &budget}, "memory-budget", "`bytes` of memory the proxy may use (KiB, MiB, GiB): what it holds and queues for clients and servers stays within half of it, per client and in all; past it requests are refused with Unavailable")
+	newLists := fs.Int("new-lists-per-minute", proxy.DefaultNewListsPerMinute, "lists the cluster did not hold that one client may create a minute; past it such pushes are refused with NewListLimit (0: no cap)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy [flags]")
 		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
@@ -145,6 +149,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
 		return 2
 	}
+	if budget < proxy.MinMemoryBudget || *newLists < 0 {
+		fmt.Fprintf(stderr, "proxy: --memory-budget must be at least %s and --new-lists-per-minute at least 0\n", bytesize.Format(proxy.MinMemoryBudget))
+		return 2
+	}
+	cfg.MemoryBudget, cfg.NewListsPerMinute = budget, *newLists
+	if *newLists == 0 {
+		cfg.NewListsPerMinute = -1 // no cap; a Config's 0 would mean the default
+	}
+	limitMemory(budget)
 	cfg.N, cfg.W, cfg.R = *n, *w, *r
 	cfg.Heartbeat, cfg.Timeout, cfg.Logger = *heartbeat, *timeout, log
 	cfg.DeadAfter, cfg.AntiEntropyInterval = offIfZero(*deadAfter), offIfZero(*antiEntropy)
