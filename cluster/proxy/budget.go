@@ -90,8 +90,10 @@ const (
 	msgOverhead = 256
 	// pullGuess is what a pull of a list of unknown size reserves per
 	// answer: most lists are a few kilobytes, and a larger one is charged
-	// as its answers arrive.
-	pullGuess = 64 << 10
+	// as its answers arrive (and dropped if they do not fit), so a client
+	// syncing a thousand lists at once is not refused for what it might
+	// hold.
+	pullGuess = 16 << 10
 	// forgetAfter is how long a client must have been silent before the
 	// proxy asks ZeroMQ whether its connection is still there. A client
 	// says Hello after each second of silence, so only a client that is
