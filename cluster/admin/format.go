@@ -129,7 +129,7 @@ func writeMemory(w io.Writer, p *proxy.Status) {
 	if c.MemoryLimit == 0 {
 		return
 	}
-	fmt.Fprintf(w, "memory:  %s held of %s (half the budget), %d client connections; %d requests refused, %d answers or replies dropped, %d pushes refused past the cap on new lists\n",
+	fmt.Fprintf(w, "memory:  %s held of %s it may count, %d client connections; %d requests refused, %d answers or replies dropped, %d pushes refused past the cap on new lists\n",
 		bytesize.Human(c.MemoryHeld), bytesize.Human(c.MemoryLimit), c.Clients, c.MemoryRefused, c.MemoryDropped, c.NewListsRefused)
 }
 

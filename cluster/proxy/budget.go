@@ -54,12 +54,14 @@ import (
 // account's cap is replaced by that Error. The duties have no per-account
 // cap and never use the reserve.
 //
-// The total is limit = half the budget (Config.MemoryBudget). The other
-// half is for what is not counted: the process itself (runtime, Raft,
-// libraries, tens of MiB), garbage the Go collector has not yet reclaimed
-// (proxynode sets the runtime's soft memory limit to three quarters of the
-// budget, so that it collects harder as the heap nears it), copies in
-// flight between Go and ZeroMQ, and what is bounded otherwise: ZeroMQ's
+// The total counted is limit: half of what the budget (Config.MemoryBudget)
+// leaves beside the process's own footprint (baseFootprint: the binary,
+// the runtime, Raft, ZeroMQ's threads; about 50 MiB measured idle). The
+// other half is for what is not counted: garbage the Go collector has not
+// yet reclaimed (proxynode sets the runtime's soft memory limit to half the
+// budget, so that the Go heap, counted bytes and garbage together, stays
+// there, and what is counted outside it, in ZeroMQ, fits the rest), copies
+// in flight between Go and ZeroMQ, and what is bounded otherwise: ZeroMQ's
 // inbound queues (clientRcvHWM messages per client, drained by the loop
 // every turn), the PUB's queues (pubHWM messages of at most maxLiveBody
 // per subscriber: socketbounds.go), and ZeroMQ's own per-connection state.
@@ -81,9 +83,12 @@ import (
 const (
 	// DefaultMemoryBudget is Config.MemoryBudget's default.
 	DefaultMemoryBudget = 512 << 20
-	// MinMemoryBudget is the smallest budget accepted: room for a pull
-	// of the largest list by one client beside the reserve.
-	MinMemoryBudget = 64 << 20
+	// MinMemoryBudget is the smallest budget accepted: the footprint, and
+	// room for a pull of the largest list by one client beside the reserve.
+	MinMemoryBudget = 96 << 20
+	// baseFootprint is what the proxy process holds of its own, counted
+	// nowhere: see limit above.
+	baseFootprint = 48 << 20
 	// msgOverhead is what a message costs beyond its body, in the proxy
 	// and in ZeroMQ: its header and identity frames and the structures
 	// around them.
@@ -122,6 +127,7 @@ func (a *account) bytes() int64 { return a.held + a.queued + a.window.sum }
 // memBudget is the accounting of the proxy's memory. The loop owns it: no
 // other goroutine touches it, so nothing in it is locked.
 type memBudget struct {
+	budget    int64 // Config.MemoryBudget, for messages
 	limit     int64 // the total counted may not pass this
 	perClient int64 // nor a client's account this
 	reserve   int64 // the last bytes under limit, for light clients only
@@ -143,11 +149,12 @@ type memBudget struct {
 // newMemBudget divides budget into the shares above. n is the number of
 // replicas, whose answers one pull holds.
 func newMemBudget(budget int64, n int) *memBudget {
-	limit := budget / 2
+	limit := (budget - baseFootprint) / 2
 	// A client pulling the largest list holds its N answers and its
 	// reply at once.
 	perClient := max(limit/4, int64(n+1)*(protocol.MaxListSize+msgOverhead))
 	return &memBudget{
+		budget:    budget,
 		limit:     limit,
 		perClient: perClient,
 		reserve:   limit / 4,
@@ -211,7 +218,7 @@ func (b *memBudget) admit(a *account, n int64, reqID uint64) *protocol.Message {
 // refusal is the Error that refuses a request for lack of memory.
 func (b *memBudget) refusal(reqID uint64, why string) protocol.Message {
 	return protocol.NewError(reqID, protocol.CodeUnavailable, fmt.Sprintf(
-		"proxy memory budget reached (%s; budget %s); retry later", why, bytesize.Human(2*b.limit)))
+		"proxy memory budget reached (%s; budget %s); retry later", why, bytesize.Human(b.budget)))
 }
 
 // hold counts n bytes held for a (negative: released).

@@ -57,8 +57,8 @@ type Config struct {
 	// MaxInFlight bounds the client requests in progress (DefaultMaxInFlight).
 	MaxInFlight int
 	// MemoryBudget is the memory the proxy may use, in bytes: what it holds
-	// and queues for clients and servers is bounded by half of it, per
-	// client connection and in total (budget.go). Zero means
+	// and queues for clients and servers is bounded by about half of it,
+	// per client connection and in total (budget.go). Zero means
 	// DefaultMemoryBudget; less than MinMemoryBudget is refused.
 	MemoryBudget int64
 	// NewListsPerMinute caps the lists the cluster did not hold that one

@@ -96,7 +96,7 @@ type Counters struct {
 	HandshakesRefused  uint64 `json:"handshakes_refused"`
 	NotAdmitted        uint64 `json:"not_admitted"`
 	// The memory budget (budget.go): MemoryHeld is the bytes counted now,
-	// held and queued, of MemoryLimit (half the budget); Clients the
+	// held and queued, of MemoryLimit (what may be counted); Clients the
 	// client connections with an account. MemoryRefused counts requests
 	// refused for it, MemoryDropped the answers and replies dropped,
 	// ClientsForgotten the accounts of clients found gone. RepairsOverBudget

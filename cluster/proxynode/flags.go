@@ -122,14 +122,15 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
 const minProcs = 8
 
-// limitMemory sets the Go runtime's soft memory limit to three quarters of
-// the proxy's memory budget, unless GOMEMLIMIT sets one: the proxy bounds
-// what it holds to half the budget (cluster/proxy/budget.go), and the
-// collector then works harder before garbage takes the rest, rather than
-// letting the heap double its live size first.
+// limitMemory sets the Go runtime's soft memory limit to half the proxy's
+// memory budget, unless GOMEMLIMIT sets one: the collector then works
+// harder as the Go heap, garbage included, nears it, rather than letting
+// the heap double its live size first, and what the proxy counts outside
+// the Go heap (ZeroMQ's queues) fits the other half
+// (cluster/proxy/budget.go).
 func limitMemory(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(budget / 4 * 3)
+		debug.SetMemoryLimit(budget / 2)
 	}
 }
 

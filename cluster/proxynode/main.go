@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
 	budget := int64(proxy.DefaultMemoryBudget)
-	fs.Var(bytesize.Value{P: &budget}, "memory-budget", "`bytes` of memory the proxy may use (KiB, MiB, GiB): what it holds and queues for clients and servers stays within half of it, per client and in all; past it requests are refused with Unavailable")
+	fs.Var(bytesize.Value{P: &budget}, "memory-budget", "`bytes` of memory the proxy may use (KiB, MiB, GiB): what it holds and queues for clients and servers stays within about half of it, per client and in all; past it requests are refused with Unavailable")
 	newLists := fs.Int("new-lists-per-minute", proxy.DefaultNewListsPerMinute, "lists the cluster did not hold that one client may create a minute; past it such pushes are refused with NewListLimit (0: no cap)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy [flags]")

@@ -181,8 +181,8 @@ func waitForOutput(t *testing.T, w *syncBuffer, want string) {
 }
 
 // TestMemoryBudgetFlag: --memory-budget takes a size with a unit and sets
-// the proxy's budget (its status shows half of it as the limit of what it
-// counts); a budget under the least a proxy needs, or a negative cap on
+// the proxy's budget (its status shows half of what it leaves beside the
+// process's footprint as the limit of what it counts); a budget under the least a proxy needs, or a negative cap on
 // new lists, is a usage error.
 func TestMemoryBudgetFlag(t *testing.T) {
 	var out, errOut syncBuffer
@@ -205,8 +205,8 @@ func TestMemoryBudgetFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Counters.MemoryLimit != 64<<20 {
-		t.Fatalf("a budget of 128MiB counts up to %d bytes, want 64 MiB", st.Counters.MemoryLimit)
+	if st.Counters.MemoryLimit != 40<<20 {
+		t.Fatalf("a budget of 128MiB counts up to %d bytes, want (128 − 48) / 2 = 40 MiB", st.Counters.MemoryLimit)
 	}
 	cancel()
 	if code := <-done; code != 0 {
