@@ -20,7 +20,7 @@ import (
 //
 //   - Held: what the proxy itself keeps for an op, from admission to the
 //     op's end: a push's body, a pull's reservation and then the replicas'
-//     answers as they arrive (charge, release in op.go).
+//     answers as they arrive (reserve, charge and settle in accounting.go).
 //   - Queued toward a server: each request sent to a server (a Store's
 //     copy of the body, a Fetch), from the send until a reply from that
 //     server to it or to a later request proves it has left the proxy's
