@@ -258,6 +258,45 @@ func DecodeHintBody(p []byte) (HintBody, error) {
 	return b, nil
 }
 
+// StoreReplyBody is the body a StoreReply may carry: [created uint].
+// Created (1) says the server held nothing of the list before this store:
+// the store made a new list there. A server sends it only then; an empty
+// body means the list was held before (or the server does not report it),
+// and [0] means the same.
+type StoreReplyBody struct {
+	Created bool
+}
+
+// Encode returns the body's encoding.
+func (b StoreReplyBody) Encode() ([]byte, error) {
+	created := uint64(0)
+	if b.Created {
+		created = 1
+	}
+	return appendUint(appendArrayLen(make([]byte, 0, 2), 1), created), nil
+}
+
+// DecodeStoreReplyBody decodes a StoreReply's body; an empty body is the
+// zero value.
+func DecodeStoreReplyBody(p []byte) (StoreReplyBody, error) {
+	if len(p) == 0 {
+		return StoreReplyBody{}, nil
+	}
+	r, err := bodyReader("store reply body", p, MaxControlBodySize)
+	if err != nil {
+		return StoreReplyBody{}, err
+	}
+	r.fixedArray("store reply body", 1)
+	created := r.uint("created")
+	if r.err == nil && created > 1 {
+		r.fail(ErrMalformed, "created = %d, want 0 or 1", created)
+	}
+	if err := finish(&r, "store reply body", func() error { return nil }); err != nil {
+		return StoreReplyBody{}, err
+	}
+	return StoreReplyBody{Created: created == 1}, nil
+}
+
 // bodyReader checks a body's size before anything in it is read.
 func bodyReader(what string, p []byte, limit int) (reader, error) {
 	if len(p) > limit {

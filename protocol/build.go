@@ -141,10 +141,24 @@ func NewStore(reqID, epoch uint64, list uuid.UUID, state []byte) Message {
 	return newMessage(TypeStore, reqID, list, epoch, state)
 }
 
-// NewStoreReply returns a server's acknowledgement of a Store, HintedStore or
-// Handoff.
+// NewStoreExisting returns the proxy's Store of a list state on a replica
+// that must already hold the list.
+func NewStoreExisting(reqID, epoch uint64, list uuid.UUID, state []byte) Message {
+	return newMessage(TypeStoreExisting, reqID, list, epoch, state)
+}
+
+// NewStoreReply returns a server's acknowledgement of a Store, HintedStore
+// or StoreExisting into a list it held (or the proxy's of a Handoff).
 func NewStoreReply(reqID uint64, list uuid.UUID) Message {
 	return newMessage(TypeStoreReply, reqID, list, 0, nil)
+}
+
+// NewStoreCreated returns a server's acknowledgement of a Store or
+// HintedStore of a list it held nothing of before: a StoreReply whose body
+// says so.
+func NewStoreCreated(reqID uint64, list uuid.UUID) Message {
+	body, _ := StoreReplyBody{Created: true}.Encode() // cannot fail
+	return newMessage(TypeStoreReply, reqID, list, 0, body)
 }
 
 // NewFetch returns the proxy's Fetch of a server's replica.

@@ -67,6 +67,11 @@ const (
 	// server ID it claims (bound to another ID, or revoked). Saying hello
 	// again does not help until an operator admits the key.
 	CodeNotAdmitted ErrorCode = 13
+	// CodeNewListLimit: the proxy refuses a push that would create a list
+	// the cluster does not hold, because the client has created its quota
+	// of new lists for now (the proxy's --new-lists-per-minute). Pushes to
+	// lists the cluster holds still go through; retry later.
+	CodeNewListLimit ErrorCode = 14
 )
 
 var codeNames = [...]string{
@@ -83,6 +88,7 @@ var codeNames = [...]string{
 	CodeInternal:           "Internal",
 	CodeNotWelcomed:        "NotWelcomed",
 	CodeNotAdmitted:        "NotAdmitted",
+	CodeNewListLimit:       "NewListLimit",
 }
 
 // Known reports whether c is an error code of this protocol version.

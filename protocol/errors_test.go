@@ -68,10 +68,10 @@ func TestStrings(t *testing.T) {
 		}
 		names[typ.String()] = true
 	}
-	if len(Types()) != 23 {
-		t.Errorf("%d types, want 23", len(Types()))
+	if len(Types()) != 24 {
+		t.Errorf("%d types, want 24", len(Types()))
 	}
-	for c := ErrorCode(1); c <= CodeInternal; c++ {
+	for c := ErrorCode(1); c <= CodeNewListLimit; c++ {
 		if !c.Known() || strings.HasPrefix(c.String(), "ErrorCode(") {
 			t.Errorf("code %d has no name", uint8(c))
 		}

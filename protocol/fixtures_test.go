@@ -56,6 +56,8 @@ func samples(t testing.TB) []sample {
 		{"Heartbeat", NewHeartbeat(9)},
 		{"Store", NewStore(70000, 9, listA, listBody)},
 		{"StoreReply", NewStoreReply(70000, listA)},
+		{"StoreReplyCreated", NewStoreCreated(70000, listA)},
+		{"StoreExisting", NewStoreExisting(70003, 9, listA, listBody)},
 		{"Fetch", NewFetch(70001, 9, listA)},
 		{"FetchReply", NewFetchReply(70001, listA, listBody)},
 		{"FetchReplyNotFound", NewFetchReply(70001, listA, nil)},

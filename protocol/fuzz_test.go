@@ -174,3 +174,7 @@ func FuzzDecodeDigestBody(f *testing.F) {
 func FuzzDecodeDigestReplyBody(f *testing.F) {
 	fuzzBody(f, bodiesOf(f, TypeDigestReply), DecodeDigestReplyBody, DigestReplyBody.Encode)
 }
+
+func FuzzDecodeStoreReplyBody(f *testing.F) {
+	fuzzBody(f, bodiesOf(f, TypeStoreReply), DecodeStoreReplyBody, StoreReplyBody.Encode)
+}

@@ -82,6 +82,8 @@ func checkBody(t Type, body []byte) error {
 		if len(body) == 0 {
 			return fmt.Errorf("%w: %v needs a list body", ErrMalformed, t)
 		}
+	case bodyControlOrEmpty:
+		limit = MaxControlBodySize
 	case bodyControl, bodyHint:
 		limit = MaxControlBodySize
 		if s.body == bodyHint {

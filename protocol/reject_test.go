@@ -293,3 +293,32 @@ func TestValidateRejects(t *testing.T) {
 		}
 	}
 }
+
+// A StoreReply's body is empty or [created], created 0 or 1; anything
+// else is refused, and an empty body reads as "not created".
+func TestStoreReplyBody(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		body    string
+		created bool
+		want    error
+	}{
+		{"empty", "", false, nil},
+		{"created", "91 01", true, nil},
+		{"not created", "91 00", false, nil},
+		{"created 2", "91 02", false, ErrMalformed},
+		{"two fields", "92 01 01", false, ErrMalformed},
+		{"a string", "91 a1 31", false, ErrMalformed},
+		{"trailing bytes", "91 01 00", false, ErrMalformed},
+		{"wide integer", "91 cf 0000000000000001", true, nil},
+	} {
+		b, err := DecodeStoreReplyBody(hx(c.body))
+		if !errors.Is(err, c.want) || (err == nil && b.Created != c.created) {
+			t.Errorf("%s: DecodeStoreReplyBody = %+v, %v; want created %v, %v", c.name, b, err, c.created, c.want)
+		}
+	}
+	if _, err := Parse(Message{Header: Header{Version: Version, Type: TypeStoreReply, RequestID: 1, ListID: listA},
+		Body: make([]byte, MaxControlBodySize+1)}.Frames()); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("an oversize StoreReply body parses: %v", err)
+	}
+}

@@ -203,6 +203,7 @@ func TestLargestBodiesFit(t *testing.T) {
 		{"Handoff", hint.Encode, func(p []byte) error { _, err := DecodeHintBody(p); return err }, TypeHandoff, Header{RequestID: 1, ListID: listA}},
 		{"ServerReport", ServerReportBody{1<<64 - 1, 1<<64 - 1, 1<<64 - 1, 1<<64 - 1, 1<<64 - 1, true}.Encode, func(p []byte) error { _, err := DecodeServerReportBody(p); return err }, TypeServerReport, Header{}},
 		{"Digest", DigestBody{1<<64 - 1, 1<<64 - 2, MaxDigestBuckets, want}.Encode, func(p []byte) error { _, err := DecodeDigestBody(p); return err }, TypeDigest, Header{RequestID: 1}},
+		{"StoreReply", StoreReplyBody{true}.Encode, func(p []byte) error { _, err := DecodeStoreReplyBody(p); return err }, TypeStoreReply, Header{RequestID: 1, ListID: listA}},
 		{"DigestReply", DigestReplyBody{sums, entries, true}.Encode, func(p []byte) error { _, err := DecodeDigestReplyBody(p); return err }, TypeDigestReply, Header{RequestID: 1}},
 	}
 	for _, c := range cases {

@@ -51,7 +51,9 @@ const (
 	// into its replica. Body: list bytes. Answered by StoreReply or Error.
 	TypeStore Type = 35
 	// TypeStoreReply (server → proxy) acknowledges a durable Store,
-	// HintedStore or Handoff. Empty body.
+	// HintedStore or StoreExisting; (proxy → server) a delivered Handoff.
+	// Empty body, or a StoreReplyBody saying the server held nothing of the
+	// list before (a new list).
 	TypeStoreReply Type = 36
 	// TypeFetch (proxy → server) asks for a server's replica of a list.
 	// Empty body; answered by FetchReply or Error.
@@ -81,6 +83,11 @@ const (
 	// TypeDigestReply (server → proxy) answers a Digest. Body:
 	// DigestReplyBody.
 	TypeDigestReply Type = 44
+	// TypeStoreExisting (proxy → server) is a Store into a list the server
+	// already holds: a server that holds nothing of the list stores nothing
+	// and answers Error NotFound. The proxy sends it for a client past its
+	// cap on new lists. Body: list bytes. Answered by StoreReply or Error.
+	TypeStoreExisting Type = 45
 )
 
 // listRule says whether a type's header carries a list ID.
@@ -96,11 +103,12 @@ const (
 type bodyRule uint8
 
 const (
-	bodyEmpty       bodyRule = iota // zero bytes
-	bodyList                        // 1..MaxListSize bytes of list
-	bodyListOrEmpty                 // a list, or zero bytes for not found
-	bodyControl                     // 1..MaxControlBodySize bytes, typed
-	bodyHint                        // 1..MaxHintBodySize bytes, HintBody
+	bodyEmpty          bodyRule = iota // zero bytes
+	bodyList                           // 1..MaxListSize bytes of list
+	bodyListOrEmpty                    // a list, or zero bytes for not found
+	bodyControl                        // 1..MaxControlBodySize bytes, typed
+	bodyControlOrEmpty                 // a typed body, or zero bytes
+	bodyHint                           // 1..MaxHintBodySize bytes, HintBody
 )
 
 // reqRule says which request IDs a type may carry.
@@ -134,7 +142,7 @@ var specs = [...]spec{
 	TypeServerWelcome: {"ServerWelcome", listNone, bodyEmpty, reqNonZero},
 	TypeHeartbeat:     {"Heartbeat", listNone, bodyEmpty, reqZero},
 	TypeStore:         {"Store", listRequired, bodyList, reqNonZero},
-	TypeStoreReply:    {"StoreReply", listRequired, bodyEmpty, reqNonZero},
+	TypeStoreReply:    {"StoreReply", listRequired, bodyControlOrEmpty, reqNonZero},
 	TypeFetch:         {"Fetch", listRequired, bodyEmpty, reqNonZero},
 	TypeFetchReply:    {"FetchReply", listRequired, bodyListOrEmpty, reqNonZero},
 	TypeHintedStore:   {"HintedStore", listRequired, bodyHint, reqNonZero},
@@ -143,6 +151,7 @@ var specs = [...]spec{
 	TypeServerReport:  {"ServerReport", listNone, bodyControl, reqZero},
 	TypeDigest:        {"Digest", listNone, bodyControl, reqNonZero},
 	TypeDigestReply:   {"DigestReply", listNone, bodyControl, reqNonZero},
+	TypeStoreExisting: {"StoreExisting", listRequired, bodyList, reqNonZero},
 }
 
 // lookup returns the rules of t and whether t is a known type.

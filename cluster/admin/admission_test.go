@@ -63,7 +63,8 @@ func TestAdmitAndRevokeCommands(t *testing.T) {
 	p.srv.Attach(&fakeProxy{status: proxy.Status{
 		Endpoints: proxy.Endpoints{Backend: "tcp://127.0.0.1:5557", BackendKey: other.Public},
 		Servers:   []proxy.ServerStatus{{ID: "s1", State: "active"}, {ID: "s6"}},
-		Counters:  proxy.Counters{HandshakesAdmitted: 4, HandshakesRefused: 2, NotAdmitted: 1},
+		Counters: proxy.Counters{HandshakesAdmitted: 4, HandshakesRefused: 2, NotAdmitted: 1,
+			MemoryHeld: 3 << 20, MemoryLimit: 256 << 20, Clients: 7, MemoryRefused: 12, NewListsRefused: 5},
 	}})
 	var out, errOut bytes.Buffer
 	if code := StatusMain(ctx, []string{admin, creds}, &out, &errOut); code != 0 {
@@ -74,6 +75,8 @@ func TestAdmitAndRevokeCommands(t *testing.T) {
 		"s6 " + pair.Public, // with its spaces squeezed
 		"servers are given tcp://127.0.0.1:5557#" + other.Public,
 		"4 handshakes admitted, 2 refused",
+		"memory: 3.0 MiB held of 256.0 MiB it may count, 7 client connections; 12 requests refused",
+		"5 pushes refused past the cap on new lists",
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
 			t.Errorf("status lacks %q:\n%s", want, out.String())

@@ -10,6 +10,7 @@ import (
 
 	"shoplist/cluster/membership"
 	"shoplist/cluster/proxy"
+	"shoplist/internal/bytesize"
 )
 
 // perLine is how many ring positions or ranges WriteStatus prints on a line.
@@ -57,6 +58,7 @@ func WriteStatus(w io.Writer, st Status) error {
 	}
 	writeClients(bw, p)
 	writeBackend(bw, p)
+	writeMemory(bw, p)
 	writeServers(bw, p, m)
 	writeAntiEntropy(bw, p)
 	for _, s := range p.Servers {
@@ -139,6 +141,17 @@ func writeBackend(w io.Writer, p *proxy.Status) {
 	fmt.Fprintf(w, "backend: %s (servers are given %s)\n", p.Endpoints.Backend, p.Endpoints.ServerEndpoint())
 	fmt.Fprintf(w, "         %d handshakes admitted, %d refused (key not admitted); %d hellos or requests refused (key admitted for another ID, or revoked)\n",
 		c.HandshakesAdmitted, c.HandshakesRefused, c.NotAdmitted)
+}
+
+// writeMemory writes what the proxy counts against its memory budget, and
+// what the budget and the cap on new lists refused.
+func writeMemory(w io.Writer, p *proxy.Status) {
+	c := p.Counters
+	if c.MemoryLimit == 0 {
+		return
+	}
+	fmt.Fprintf(w, "memory:  %s held of %s it may count, %d client connections; %d requests refused, %d answers or replies dropped, %d pushes refused past the cap on new lists\n",
+		bytesize.Human(c.MemoryHeld), bytesize.Human(c.MemoryLimit), c.Clients, c.MemoryRefused, c.MemoryDropped, c.NewListsRefused)
 }
 
 // writeServers writes one line per server.

@@ -116,6 +116,10 @@ func New(cfg Config, host Host) *Coordinator {
 	return &Coordinator{cfg: cfg.withDefaults(), host: host, cursors: map[hashring.Range]uint64{}}
 }
 
+// Busy reports whether a round is in flight: what it fetched is still
+// held.
+func (c *Coordinator) Busy() bool { return c.round != nil }
+
 // Stats returns the coordinator's counters.
 func (c *Coordinator) Stats() Stats { return c.stats }
 

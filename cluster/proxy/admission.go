@@ -77,11 +77,14 @@ func (l *loop) refuseUnadmitted(identity []byte, m protocol.Message) {
 }
 
 // follow records the routing identity a server's latest message came
-// from: replies go to its latest connection, as with ROUTER_HANDOVER.
-func (pr *peer) follow(identity []byte) {
-	if !bytes.Equal(pr.identity, identity) {
-		pr.identity = identity
+// from: replies go to its latest connection, as with ROUTER_HANDOVER. It
+// reports whether the identity changed (the server has a new connection).
+func (pr *peer) follow(identity []byte) bool {
+	if bytes.Equal(pr.identity, identity) {
+		return false
 	}
+	pr.identity = identity
+	return true
 }
 
 // dropRevoked forgets every server whose key the current view no longer
@@ -99,6 +102,7 @@ func (l *loop) dropRevoked() {
 		if pr.welcomed {
 			l.failCallsTo(id, "admission revoked")
 		}
+		l.connectionGone(pr) // the gate refuses its connection
 		l.log.Warn("server's admission revoked: its connection is refused", "server", id)
 	}
 }

@@ -12,6 +12,10 @@ import (
 // CURVE).
 func (l *loop) onClient(frames [][]byte, key string) {
 	identity := frames[0]
+	acct := l.heardFrom(identity)
+	if key != "" {
+		acct.user = key
+	}
 	m, err := protocol.Parse(frames[1:])
 	if err != nil {
 		l.bad.report(l.log, l.now, "client", identity, err)
@@ -22,7 +26,7 @@ func (l *loop) onClient(frames [][]byte, key string) {
 	case protocol.TypeHello:
 		l.onHello(identity, m)
 	case protocol.TypePush, protocol.TypePull:
-		l.onListRequest(identity, m)
+		l.onListRequest(identity, acct, m)
 	case protocol.TypeLiveUpdate:
 		l.onRelay(identity, key, m)
 	case protocol.TypeSubscribe, protocol.TypeUnsubscribe:
@@ -85,12 +89,24 @@ func (l *loop) clientEndpoints() []string {
 	return eps
 }
 
-// onListRequest starts a push or a pull on the list's preference list.
-func (l *loop) onListRequest(identity []byte, m protocol.Message) {
+// onListRequest starts a push or a pull on the list's preference list,
+// once the memory budget admits the bytes it is expected to hold
+// (budget.go). A push from a client past its cap on new lists goes as a
+// StoreExisting, to the owners only (newlists.go).
+func (l *loop) onListRequest(identity []byte, acct *account, m protocol.Message) {
 	if l.ops.active >= l.cfg.MaxInFlight {
 		l.stats.failed++
 		l.reply(identity, protocol.NewError(m.RequestID, protocol.CodeUnavailable,
 			fmt.Sprintf("proxy overloaded: %d requests in progress; retry later", l.ops.active)))
+		return
+	}
+	expect := expectPull(l.mem.sizeOf(m.ListID), l.cfg.N)
+	if m.Type == protocol.TypePush {
+		expect = expectPush(m.Body, l.cfg.N)
+	}
+	if refusal := l.mem.admit(acct, expect, m.RequestID); refusal != nil {
+		l.stats.failed++
+		l.reply(identity, *refusal)
 		return
 	}
 	o := &op{
@@ -98,6 +114,7 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 		reqID:    m.RequestID,
 		list:     m.ListID,
 		deadline: l.now.Add(l.cfg.Timeout),
+		acct:     acct,
 	}
 	// Sloppy quorum: an owner that is down is stood in for by the next
 	// usable server clockwise (route), which a push reaches with a
@@ -110,6 +127,18 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 		l.stats.pushes++
 		l.ops.writing[m.ListID]++
 		o.kind, o.need, o.body = opPush, l.cfg.W, m.Body
+		l.reserve(o, msgBytes(m)) // its copies toward the servers count as they are sent
+		if key := newListOwner(acct, identity); l.newLists.begin(key, l.now) {
+			o.newListKey = key
+		} else {
+			// No new list for this client now: the push goes only where
+			// the list is held, and no fallback holds it.
+			o.existingOnly = true
+			l.start(o, l.route(o, owners, false), func(id uint64, _ target) (protocol.Message, error) {
+				return protocol.NewStoreExisting(id, epoch, m.ListID, m.Body), nil
+			})
+			return
+		}
 		l.start(o, l.route(o, owners, true), func(id uint64, t target) (protocol.Message, error) {
 			if t.forOwn == "" {
 				return protocol.NewStore(id, epoch, m.ListID, m.Body), nil
@@ -120,6 +149,7 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 		return
 	}
 	l.stats.pulls++
+	l.reserve(o, expect)
 	o.kind, o.need = opPull, l.cfg.R
 	l.start(o, l.route(o, owners, true), func(id uint64, _ target) (protocol.Message, error) {
 		return protocol.NewFetch(id, epoch, m.ListID), nil
@@ -129,6 +159,10 @@ func (l *loop) onListRequest(identity []byte, m protocol.Message) {
 // publish sends an acknowledged push to the list's subscribers on this
 // proxy and, through the other proxies (relay.go), on theirs.
 func (l *loop) publish(o *op) {
+	if len(o.body) > maxLiveBody {
+		l.stats.liveTooLarge++
+		return
+	}
 	m := protocol.NewLiveUpdate(o.list, o.body)
 	l.publishUpdate(m)
 	l.relay(m)
@@ -138,8 +172,14 @@ func (l *loop) publish(o *op) {
 // the list's key under its derived topic, so that the PUB socket shows no
 // list ID and no list to anyone who does not hold the ID. PUB never
 // blocks: a subscriber that cannot keep up loses updates and catches up by
-// pulling.
+// pulling. A state larger than maxLiveBody is neither published nor
+// relayed (its subscribers pull it): what a subscriber's queue may hold is
+// bounded by pubHWM such updates (socketbounds.go).
 func (l *loop) publishUpdate(m protocol.Message) {
+	if len(m.Body) > maxLiveBody {
+		l.stats.liveTooLarge++
+		return
+	}
 	frames, err := l.liveKeys.Get(m.ListID).Seal(m)
 	if err != nil { // the push was checked on arrival: not expected
 		l.log.Warn("live update not sealed", "list", m.ListID, "err", err)
@@ -150,10 +190,4 @@ func (l *loop) publishUpdate(m protocol.Message) {
 		return
 	}
 	l.stats.published++
-}
-
-// reply sends m to a client. A client that has gone away, or whose queue
-// is full, loses the reply and retries.
-func (l *loop) reply(identity []byte, m protocol.Message) {
-	l.sock.client.SendMessageDontwait(identity, m.Frames())
 }

@@ -27,6 +27,10 @@ const (
 	// DefaultDeadAfter is how long a member may be unusable before the
 	// leader removes it from the ring.
 	DefaultDeadAfter = 10 * time.Minute
+	// DefaultNewListsPerMinute is how many lists the cluster did not hold
+	// one client may create a minute (newlists.go): far more than a person
+	// makes, far fewer than a script filling the cluster.
+	DefaultNewListsPerMinute = 600
 )
 
 // ErrConfig means a Config breaks a rule; the message says which.
@@ -59,6 +63,15 @@ type Config struct {
 	// MaxSubscriptions bounds the live-update topics the PUB applies for
 	// one client key (DefaultMaxSubscriptions; subscriptions.go).
 	MaxSubscriptions int
+	// MemoryBudget is the memory the proxy may use, in bytes: what it holds
+	// and queues for clients and servers is bounded by about half of it,
+	// per client connection and in total (budget.go). Zero means
+	// DefaultMemoryBudget; less than MinMemoryBudget is refused.
+	MemoryBudget int64
+	// NewListsPerMinute caps the lists the cluster did not hold that one
+	// client may create a minute (newlists.go). Zero means
+	// DefaultNewListsPerMinute; negative, no cap.
+	NewListsPerMinute int
 	// AntiEntropyInterval is the period of anti-entropy rounds, each of
 	// which compares the replicas of one ring range (run by the leader
 	// only). Zero means DefaultAntiEntropyInterval; negative disables it.
@@ -119,6 +132,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxSubscriptions == 0 {
 		c.MaxSubscriptions = DefaultMaxSubscriptions
 	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
+	if c.NewListsPerMinute == 0 {
+		c.NewListsPerMinute = DefaultNewListsPerMinute
+	}
 	if c.AntiEntropyInterval == 0 {
 		c.AntiEntropyInterval = DefaultAntiEntropyInterval
 	}
@@ -138,6 +157,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: a membership is required", ErrConfig)
 	case c.Heartbeat < 0 || c.Liveness < 1 || c.Timeout < 0 || c.MaxInFlight < 1 || c.MaxSubscriptions < 1:
 		return c, fmt.Errorf("%w: heartbeat, liveness, timeout, in-flight and subscription limits must be positive", ErrConfig)
+	case c.MemoryBudget < MinMemoryBudget:
+		return c, fmt.Errorf("%w: memory budget %d bytes is under the least a proxy needs, %d", ErrConfig, c.MemoryBudget, MinMemoryBudget)
 	case c.InsecureBackend && c.InsecureClients && c.CurveSecretKey != "":
 		return c, fmt.Errorf("%w: a CURVE key, but no socket uses CURVE", ErrConfig)
 	case !(c.InsecureBackend && c.InsecureClients) && c.CurveSecretKey == "":

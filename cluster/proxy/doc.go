@@ -16,6 +16,14 @@
 // quorum failed. A pull then repairs the owners it found behind, and a
 // fallback hands what it kept for an owner back through the proxy.
 //
+// The proxy's memory is bounded in bytes, per client connection and in
+// total (Config.MemoryBudget): what it holds for ops, what it has queued
+// toward each server and, from small per-peer queues, an upper bound of
+// what ZeroMQ queues toward each client; requests that would pass the
+// budget are refused with Unavailable, the heavy clients first. Each
+// client may create only so many lists the cluster did not hold a minute
+// (Config.NewListsPerMinute).
+//
 // The ring comes from a placement.Membership: the proxy asks it to join
 // servers that say hello, adopts each view it decides and announces the
 // epoch to the servers. When this proxy leads its group it also runs the
@@ -36,5 +44,9 @@
 // epochs.go (adopting views, announcing epochs), reroute.go (requests
 // refused as stale, routed again under a newer view), duties.go (the leader's
 // duties on the loop), status.go (Status), badpeers.go (bad input, logged
-// at a bounded rate).
+// at a bounded rate), budget.go (the memory budget: accounts, admission,
+// and why each bound holds), queues.go (what ZeroMQ queues toward a client
+// or a server, bounded from what was sent), accounting.go (the loop's side
+// of the budget), socketbounds.go (the socket options it rests on),
+// newlists.go (the cap on new lists).
 package proxy

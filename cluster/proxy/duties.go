@@ -82,7 +82,7 @@ func (l *loop) sendAntiEntropy(reqs []antientropy.Request) {
 		reqs = reqs[1:]
 		var err error
 		if pr := l.peers.byID[r.Server]; pr != nil {
-			err = l.send(pr, r.Msg)
+			err = l.sendFor(pr, r.Msg, &l.mem.ae)
 		} else {
 			err = fmt.Errorf("server %s is not connected", r.Server)
 		}

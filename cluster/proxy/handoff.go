@@ -51,6 +51,9 @@ func (l *loop) onHandoff(holder *peer, m protocol.Message) {
 		refuse(protocol.CodeUnavailable, "handoff of list %s: owner %s is down; retry later", m.ListID, hb.Owner)
 	case l.ops.active >= l.cfg.MaxInFlight:
 		refuse(protocol.CodeUnavailable, "proxy overloaded: %d requests in progress; retry later", l.ops.active)
+	case !l.fitsHandoff(hb.List):
+		l.stats.handoffsOverBudget++
+		refuse(protocol.CodeUnavailable, "handoff of list %s: proxy memory budget reached; retry later", m.ListID)
 	default:
 		o := &op{
 			kind:       opHandoff,
@@ -64,11 +67,20 @@ func (l *loop) onHandoff(holder *peer, m protocol.Message) {
 			holderOwns: slices.Contains(owners, holder.id),
 		}
 		l.ops.active++
+		o.acct = &l.mem.handoff
+		l.reserve(o, int64(len(hb.List))+msgOverhead)
 		epoch := l.ring.view.Epoch
 		l.start(o, []target{{pr: owner}}, func(id uint64, _ target) (protocol.Message, error) {
 			return protocol.NewStore(id, epoch, m.ListID, hb.List), nil
 		})
 	}
+}
+
+// fitsHandoff reports whether the budget has room for delivering a hinted
+// list: the list held, and its copy toward the owner.
+func (l *loop) fitsHandoff(list []byte) bool {
+	ok, _ := l.mem.fits(&l.mem.handoff, expectPush(list, 1))
+	return ok
 }
 
 // handoffDelivered answers the fallback of a Handoff its owner acknowledged.

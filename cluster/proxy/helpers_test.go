@@ -284,6 +284,12 @@ func joinServers(t *testing.T, p *Proxy, n int) map[string]*fakeServer {
 	return out
 }
 
+// namedClient connects a client DEALER with routing identity identity and
+// a key pair of its own, pinning the proxy's key.
+func namedClient(t *testing.T, p *Proxy, identity string) *endpoint {
+	return newCurveEndpoint(t, zmq.DEALER, identity, p.Endpoints().Client, p.Endpoints().ClientKey, newKeyPair(t))
+}
+
 // newClient connects a client DEALER, pinning the proxy's key.
 func newClient(t *testing.T, p *Proxy) *endpoint {
 	return newCurveEndpoint(t, zmq.DEALER, "", p.Endpoints().Client, p.Endpoints().ClientKey, newKeyPair(t))

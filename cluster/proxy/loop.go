@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -49,6 +50,10 @@ type loop struct {
 	relays   relays             // live updates to the other proxies (relay.go)
 	zctx     *zmq.Context       // the proxy's, in which relays open
 
+	mem      *memBudget    // the bytes held and queued, per account (budget.go)
+	newLists *newListLimit // the clients' new-list caps (newlists.go)
+	budgetAt time.Time     // when the budget's periodic work is next due (accounting.go)
+
 	bad   badPeers // bad input, logged at a bounded rate (badpeers.go)
 	stats stats    // what it did, for its log and Status
 }
@@ -74,6 +79,7 @@ type stats struct {
 	hinted, handoffs, handoffsFailed                          uint64
 	announced, staleEpoch, rerouted, reports, removals        uint64
 	notAdmitted, relayed                                      uint64
+	liveTooLarge, repairsOverBudget, handoffsOverBudget       uint64
 }
 
 // newLoop binds the sockets in zctx.
@@ -99,6 +105,8 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 		subs:     subscriptions{max: cfg.MaxSubscriptions},
 		relays:   relays{socks: map[string]*zmq.Socket{}},
 		zctx:     zctx,
+		mem:      newMemBudget(cfg.MemoryBudget, cfg.N),
+		newLists: newNewListLimit(cfg.NewListsPerMinute),
 	}
 	if cfg.CurveSecretKey != "" {
 		if l.relays.own, err = curvekey.FromSecret(cfg.CurveSecretKey); err != nil { // checked by withDefaults
@@ -124,6 +132,13 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 // run is the poll loop. It returns nil when ctx is done, or the error that
 // made polling impossible.
 func (l *loop) run(ctx context.Context) error {
+	// Every send copies its frames into memory ZeroMQ allocates with
+	// malloc on the sending thread, and frees on its I/O thread; one thread
+	// for the loop keeps those allocations in one of the C allocator's
+	// arenas, where the memory freed is reused, instead of spreading them
+	// over as many arenas as the loop would hop between threads.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer l.sock.close()
 	defer l.relays.close()
 	l.syncRelays(l.zctx)
@@ -160,9 +175,11 @@ func (l *loop) run(ctx context.Context) error {
 		l.refreshView()
 		l.expire()
 		l.sendAntiEntropy(l.ae.Tick(l.now, l.ring.view))
+		l.aeSettle()
 		if !l.now.Before(l.peers.nextSweep) {
 			l.sweep()
 			l.subs.expire(l.now)
+			l.budgetSweep()
 			l.peers.nextSweep = l.now.Add(l.sweepEvery())
 		}
 	}

@@ -99,6 +99,24 @@ type op struct {
 	codes    []protocol.ErrorCode
 
 	holderOwns bool // handoff: the fallback is itself an owner of the list
+
+	// The memory budget (budget.go): the account the op's bytes count
+	// against (nil: counted nowhere), the bytes reserved at admission and
+	// the answers' bytes kept; it holds the larger of the two.
+	acct     *account
+	reserved int64
+	kept     int64
+	// overBudget: an answer was dropped for lack of memory, so a failure
+	// is told as Unavailable rather than a quorum failure.
+	overBudget bool
+
+	// The new-list cap (newlists.go): newListKey is the client's key while
+	// the push holds a token, existingOnly that it holds none and was sent
+	// as StoreExisting; createdAcks counts acknowledgements saying the
+	// list was created by the push.
+	newListKey   string
+	existingOnly bool
+	createdAcks  int
 }
 
 // answer is one replica's reply to a Fetch; body is nil for "not found".
@@ -145,7 +163,7 @@ func (l *loop) sendCalls(o *op, targets []target, build func(reqID uint64, t tar
 		c := call{op: o, server: t.pr.id, forOwn: t.forOwn}
 		m, err := build(id, t)
 		if err == nil {
-			err = l.send(t.pr, m)
+			err = l.sendFor(t.pr, m, o.acct)
 		}
 		if err != nil {
 			o.failures = append(o.failures, fmt.Sprintf("%s: send failed (%v)", c.label(), err))
@@ -184,9 +202,20 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 	case m.ListID != o.list:
 		l.resolve(m.RequestID, c, fmt.Sprintf("answered for list %s", m.ListID), 0)
 	case m.Type == protocol.TypeFetchReply && o.kind == opPull:
+		if !l.charge(o, msgBytes(m)) {
+			o.overBudget = true
+			l.resolve(m.RequestID, c, "answer dropped: proxy memory budget reached", 0)
+			return
+		}
 		o.answers = append(o.answers, answer{server: pr.id, body: m.Body, fallback: c.forOwn != ""})
+		if m.Body != nil {
+			l.mem.learnSize(o.list, int64(len(m.Body)))
+		}
 		l.resolve(m.RequestID, c, "", 0)
 	case m.Type == protocol.TypeStoreReply && o.kind != opPull:
+		if b, err := protocol.DecodeStoreReplyBody(m.Body); err == nil && b.Created {
+			o.createdAcks++
+		}
 		l.resolve(m.RequestID, c, "", 0)
 	default:
 		l.resolve(m.RequestID, c, fmt.Sprintf("answered a %v with %v", o.kind, m.Type), 0)
@@ -284,6 +313,7 @@ func (l *loop) end(o *op) {
 		delete(l.ops.calls, id)
 	}
 	delete(l.ops.stale, o)
+	defer l.settle(o)
 	switch o.kind {
 	case opPull:
 		l.ops.active--
@@ -292,6 +322,11 @@ func (l *loop) end(o *op) {
 		l.ops.active--
 		if l.ops.writing[o.list]--; l.ops.writing[o.list] <= 0 {
 			delete(l.ops.writing, o.list)
+		}
+		if o.newListKey != "" {
+			// A list is new when every replica that acknowledged the
+			// push held nothing of it before.
+			l.newLists.end(o.newListKey, o.ok > 0 && o.createdAcks == o.ok, l.now)
 		}
 	case opHandoff:
 		l.ops.active--
@@ -322,7 +357,15 @@ func (l *loop) succeed(o *op) {
 				fmt.Sprintf("pull of list %s: %v", o.list, err)))
 			return
 		}
-		l.reply(o.identity, protocol.NewPullReply(o.reqID, o.list, merged))
+		reply := protocol.NewPullReply(o.reqID, o.list, merged)
+		if ok, why := l.mem.fits(o.acct, msgBytes(reply)); !ok {
+			// Its queue toward the client would hold more than its share.
+			l.stats.failed++
+			l.mem.refused++
+			l.reply(o.identity, l.mem.refusal(o.reqID, why))
+			return
+		}
+		l.reply(o.identity, reply)
 	}
 }
 
@@ -337,5 +380,11 @@ func (l *loop) reject(o *op) {
 		return
 	}
 	l.stats.failed++
+	if o.existingOnly && slices.Contains(o.codes, protocol.CodeNotFound) {
+		// Replicas that do not hold the list refused it: a new list, past
+		// the client's cap.
+		l.reply(o.identity, l.newLists.refusal(o.reqID, o.list, newListOwner(o.acct, o.identity), l.now))
+		return
+	}
 	l.reply(o.identity, o.rejection())
 }

@@ -17,6 +17,10 @@ func (o *op) rejection() protocol.Message {
 	if o.replicas == 0 {
 		return protocol.NewError(o.reqID, protocol.CodeUnavailable, "no storage server has joined the ring yet")
 	}
+	if o.overBudget {
+		return protocol.NewError(o.reqID, protocol.CodeUnavailable, fmt.Sprintf(
+			"%s of list %s failed: proxy memory budget reached, %d of %d replicas' answers kept; retry later", o.kind, o.list, o.ok, o.replicas))
+	}
 	if o.kind == opHandoff {
 		code, ok := sameRefusal(o.codes)
 		if !ok {

@@ -11,8 +11,10 @@ import (
 )
 
 // relayHWM bounds the live updates queued toward one other proxy, in
-// messages; beyond it they are dropped (its clients catch up by pulling).
-const relayHWM = 1024
+// messages, as pubHWM does toward a subscriber (socketbounds.go): at most
+// relayHWM × maxLiveBody bytes; beyond it they are dropped (that proxy's
+// clients catch up by pulling).
+const relayHWM = pubHWM
 
 // relays carry live updates between the proxies of a group, so that a push
 // acknowledged through one proxy reaches the subscribers of every proxy.

@@ -39,8 +39,17 @@ func (l *loop) repair(o *op) {
 	if len(stale) == 0 {
 		return
 	}
+	// The merge held, and a copy toward each stale replica. A repair is
+	// never needed now: without room, the next read or anti-entropy does
+	// it.
+	size := int64(len(merged)) + msgOverhead
+	if ok, _ := l.mem.fits(&l.mem.repair, size*int64(1+len(stale))); !ok {
+		l.stats.repairsOverBudget++
+		return
+	}
 	l.stats.repairs++
-	r := &op{kind: opRepair, list: o.list, body: merged, deadline: l.now.Add(l.cfg.Timeout), state: opAnswered}
+	r := &op{kind: opRepair, list: o.list, body: merged, deadline: l.now.Add(l.cfg.Timeout), state: opAnswered, acct: &l.mem.repair}
+	l.reserve(r, size)
 	epoch := l.ring.view.Epoch
 	l.start(r, l.route(r, stale, false), func(id uint64, _ target) (protocol.Message, error) {
 		return protocol.NewStore(id, epoch, o.list, merged), nil

@@ -31,6 +31,8 @@ type peer struct {
 	announced time.Time // last EpochAnnounce sent to it (rate limit)
 	ahead     uint64    // newest epoch ahead of the proxy's it was logged at
 	report    report    // its latest ServerReport
+
+	queue serverQueue // requests sent on its connection, not yet known received (queues.go)
 }
 
 // report is a server's latest ServerReport as the proxy received it.
@@ -77,13 +79,21 @@ func (l *loop) onBackend(frames [][]byte, key string) {
 		}
 		return
 	}
-	pr.follow(identity)
+	if pr.follow(identity) {
+		l.connectionGone(pr) // it came back on another connection
+	}
+	if m.RequestID != 0 && isReply(m.Type) {
+		l.receivedBy(pr, m.RequestID)
+	}
 	l.alive(pr)
 	l.checkEpoch(pr, m.Epoch)
+	m, kept := l.aeAnswer(m)
 	if reqs, ok := l.ae.Reply(l.now, pr.id, m, len(frames[1])+len(frames[2])); ok { // the coordinator's own calls (duties.go)
 		l.sendAntiEntropy(reqs)
+		l.aeSettle()
 		return
 	}
+	l.mem.hold(&l.mem.ae, -kept) // not the coordinator's after all
 	switch m.Type {
 	case protocol.TypeHeartbeat, protocol.TypeOK:
 	case protocol.TypeServerReport:
@@ -132,7 +142,12 @@ func (l *loop) onServerHello(identity []byte, key, sender string, admitted bool,
 	if pr == nil {
 		pr = &peer{id: id}
 		l.peers.byID[id] = pr
-	} else if pr.welcomed {
+	}
+	// A hello opens a server's life on a connection: what was queued on
+	// an earlier one is gone with it (a new connection, or the same
+	// identity taken over by a new socket).
+	l.connectionGone(pr)
+	if pr.welcomed {
 		// A restarted server: what was sent to its previous life will not
 		// be answered. Not welcomed while those calls fail, so a read
 		// repair they trigger is not sent to it.
@@ -228,6 +243,7 @@ func (l *loop) sweep() {
 		quiet := l.now.Sub(pr.lastSeen)
 		if !pr.welcomed {
 			if quiet > 10*silence && !l.peers.joining[id] {
+				l.connectionGone(pr)
 				delete(l.peers.byID, id)
 			}
 			continue

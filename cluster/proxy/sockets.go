@@ -24,9 +24,6 @@ const (
 	// enough for a burst of fan-out, beyond which a send fails at once
 	// (router-mandatory) and counts as that replica's failure.
 	backendHWM = 100_000
-	// clientHWM is the client ROUTER's queue per client; replies beyond it
-	// are dropped (the client retries).
-	clientHWM = 10_000
 )
 
 // sockets are the loop's sockets. Each belongs to the loop's goroutine,
@@ -84,7 +81,7 @@ func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, er
 		return s, dialable(bound, cfg.Advertise), nil
 	}
 	sock.client, eps.Client, err = open(zmq.ROUTER, cfg.ClientEndpoint, func(s *zmq.Socket) error {
-		return firstErr(curveServer(s, cfg, clientDomain), s.SetMaxmsgsize(maxMsgClient), s.SetSndhwm(clientHWM), s.SetRcvhwm(clientHWM))
+		return firstErr(curveServer(s, cfg, clientDomain), s.SetMaxmsgsize(maxMsgClient), boundClientSocket(s)) // socketbounds.go
 	})
 	if err != nil {
 		return fail(err)
@@ -92,7 +89,7 @@ func bindSockets(cfg Config, zctx *zmq.Context) (sock sockets, eps Endpoints, er
 	// An XPUB in manual mode: subscriptions take effect only when the loop
 	// applies them (subscriptions.go).
 	sock.pub, eps.Pub, err = open(zmq.XPUB, cfg.PubEndpoint, func(s *zmq.Socket) error {
-		return firstErr(curveServer(s, cfg, clientDomain), s.SetXpubManual(1))
+		return firstErr(curveServer(s, cfg, clientDomain), s.SetXpubManual(1), boundPubSocket(s)) // socketbounds.go
 	})
 	if err != nil {
 		return fail(err)

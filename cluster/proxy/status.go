@@ -102,6 +102,25 @@ type Counters struct {
 	// SubscriptionsRefused counts live-update subscriptions not applied
 	// because their client key held Config.MaxSubscriptions topics.
 	SubscriptionsRefused uint64 `json:"subscriptions_refused"`
+	// The memory budget (budget.go): MemoryHeld is the bytes counted now,
+	// held and queued, of MemoryLimit (what may be counted); Clients the
+	// client connections with an account. MemoryRefused counts requests
+	// refused for it, MemoryDropped the answers and replies dropped,
+	// ClientsForgotten the accounts of clients found gone. RepairsOverBudget
+	// and HandoffsOverBudget count read repairs skipped and handoffs refused
+	// for lack of room; LiveTooLarge the pushes too large to publish.
+	MemoryHeld         int64  `json:"memory_held"`
+	MemoryLimit        int64  `json:"memory_limit"`
+	Clients            int    `json:"clients"`
+	MemoryRefused      uint64 `json:"memory_refused"`
+	MemoryDropped      uint64 `json:"memory_dropped"`
+	ClientsForgotten   uint64 `json:"clients_forgotten"`
+	RepairsOverBudget  uint64 `json:"repairs_over_budget"`
+	HandoffsOverBudget uint64 `json:"handoffs_over_budget"`
+	LiveTooLarge       uint64 `json:"live_too_large"`
+	// NewListsRefused counts pushes refused past a client's cap on new
+	// lists (newlists.go).
+	NewListsRefused uint64 `json:"new_lists_refused"`
 }
 
 // Status returns the proxy's view of the ring and its servers.
@@ -130,6 +149,11 @@ func (l *loop) status() Status {
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Rerouted: l.stats.rerouted, Reports: l.stats.reports, Removals: l.stats.removals,
 			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused, Relayed: l.stats.relayed,
+
+			MemoryHeld: l.mem.total, MemoryLimit: l.mem.limit, Clients: len(l.mem.clients),
+			MemoryRefused: l.mem.refused, MemoryDropped: l.mem.dropped, ClientsForgotten: l.mem.forgotten,
+			RepairsOverBudget: l.stats.repairsOverBudget, HandoffsOverBudget: l.stats.handoffsOverBudget,
+			LiveTooLarge: l.stats.liveTooLarge, NewListsRefused: l.newLists.refused,
 		},
 	}
 	if l.gate != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,18 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // machine that left one P for everything else and cost half the throughput
 // (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
 const minProcs = 8
+
+// limitMemory sets the Go runtime's soft memory limit to half the proxy's
+// memory budget, unless GOMEMLIMIT sets one: the collector then works
+// harder as the Go heap, garbage included, nears it, rather than letting
+// the heap double its live size first, and what the proxy counts outside
+// the Go heap (ZeroMQ's queues) fits the other half
+// (cluster/proxy/budget.go).
+func limitMemory(budget int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(budget / 2)
+	}
+}
 
 // raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
 func raiseProcs() {

@@ -12,6 +12,7 @@ import (
 	"shoplist/cluster/placement"
 	"shoplist/cluster/proxy"
 	"shoplist/hashring"
+	"shoplist/internal/bytesize"
 	"shoplist/protocol"
 )
 
@@ -118,6 +119,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
 	maxSubs := fs.Int("max-subscriptions", proxy.DefaultMaxSubscriptions, "live-update topics one client key may subscribe to; beyond it its new lists get no live updates (their re-pull still syncs them)")
 	insecureClients := fs.Bool("insecure-clients", false, "run the client socket and the PUB without CURVE: list IDs cross the network in clear (benchmarks only)")
+	budget := int64(proxy.DefaultMemoryBudget)
+	fs.Var(bytesize.Value{P: &budget}, "memory-budget", "`bytes` of memory the proxy may use (KiB, MiB, GiB): what it holds and queues for clients and servers stays within about half of it, per client and in all; past it requests are refused with Unavailable")
+	newLists := fs.Int("new-lists-per-minute", proxy.DefaultNewListsPerMinute, "lists the cluster did not hold that one client may create a minute; past it such pushes are refused with NewListLimit (0: no cap)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: proxy [flags]")
 		fmt.Fprintln(stderr, "       proxy status [--admin ADDR[,ADDR...]] [--json]")
@@ -159,6 +163,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
 		return 2
 	}
+	if budget < proxy.MinMemoryBudget || *newLists < 0 {
+		fmt.Fprintf(stderr, "proxy: --memory-budget must be at least %s and --new-lists-per-minute at least 0\n", bytesize.Format(proxy.MinMemoryBudget))
+		return 2
+	}
+	cfg.MemoryBudget, cfg.NewListsPerMinute = budget, *newLists
+	if *newLists == 0 {
+		cfg.NewListsPerMinute = -1 // no cap; a Config's 0 would mean the default
+	}
+	limitMemory(budget)
 	cfg.N, cfg.W, cfg.R = *n, *w, *r
 	cfg.Heartbeat, cfg.Timeout, cfg.Logger = *heartbeat, *timeout, log
 	cfg.DeadAfter, cfg.AntiEntropyInterval = offIfZero(*deadAfter), offIfZero(*antiEntropy)

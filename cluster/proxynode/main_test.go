@@ -179,3 +179,37 @@ func waitForOutput(t *testing.T, w *syncBuffer, want string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestMemoryBudgetFlag: --memory-budget takes a size with a unit and sets
+// the proxy's budget (its status shows half of what it leaves beside the
+// process's footprint as the limit of what it counts); a budget under the least a proxy needs, or a negative cap on
+// new lists, is a usage error.
+func TestMemoryBudgetFlag(t *testing.T) {
+	var out, errOut syncBuffer
+	for _, args := range [][]string{{"--memory-budget", "1MiB"}, {"--memory-budget", "lots"}, {"--new-lists-per-minute", "-1"}} {
+		errOut.Reset()
+		code := run(context.Background(), append([]string{"--listen", "127.0.0.1:0", "--log-level", "error"}, args...), &out, &errOut, openRegistry)
+		if code != 2 {
+			t.Errorf("%q: exit %d (%s), want 2", args, code, errOut.String())
+		}
+	}
+	f := &fakeOpener{out: &out, attached: make(chan *proxy.Proxy, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--log-level", "error", "--memory-budget", "128MiB", "--new-lists-per-minute", "0"}, &out, &errOut, f.open)
+	}()
+	p := <-f.attached
+	st, err := p.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counters.MemoryLimit != 40<<20 {
+		t.Fatalf("a budget of 128MiB counts up to %d bytes, want (128 − 48) / 2 = 40 MiB", st.Counters.MemoryLimit)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}

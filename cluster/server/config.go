@@ -74,6 +74,11 @@ type Config struct {
 	// storage.DefaultMaxHints. Beyond it HintedStores are refused with
 	// Unavailable. Move hints (rebalancing) are not capped.
 	MaxHints int
+	// MemoryBudget bounds the bytes of requests and replies the server
+	// holds at once (budget.go); 0 means DefaultMemoryBudget, and less than
+	// MinMemoryBudget is refused. Past it requests are refused with
+	// Unavailable.
+	MemoryBudget int64
 	// TombstoneHorizon is how long the store keeps what a remove cancelled
 	// before the list forgets it (crdt/compact.go): every replica must sync
 	// within it. 0 means DefaultTombstoneHorizon.
@@ -128,6 +133,8 @@ func (c Config) withDefaults() (Config, error) {
 	case c.HandoffInterval < 0 || c.HandoffTimeout < 0 || c.MaxHints < 0:
 		return c, fmt.Errorf("%w: handoff interval %v, handoff timeout %v and max hints %d must not be negative",
 			ErrConfig, c.HandoffInterval, c.HandoffTimeout, c.MaxHints)
+	case c.MemoryBudget != 0 && c.MemoryBudget < MinMemoryBudget:
+		return c, fmt.Errorf("%w: memory budget %d bytes is under the least a server needs, %d", ErrConfig, c.MemoryBudget, MinMemoryBudget)
 	case c.Heartbeat > 0 && c.Heartbeat < time.Millisecond:
 		return c, fmt.Errorf("%w: heartbeat %v is under the poll resolution of 1ms", ErrConfig, c.Heartbeat)
 	}
@@ -138,6 +145,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.HandoffInterval, DefaultHandoffInterval)
 	orDefault(&c.HandoffTimeout, DefaultHandoffTimeout)
 	orDefault(&c.TombstoneHorizon, DefaultTombstoneHorizon)
+	orDefault(&c.MemoryBudget, DefaultMemoryBudget)
 	orDefault(&c.Logger, slog.Default())
 	if c.Now == nil { // funcs are not comparable
 		c.Now = time.Now

@@ -30,7 +30,7 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 			}
 			l.s.kickHandoff() // a (re)connection: deliver what is kept
 		}
-	case protocol.TypeStore, protocol.TypeFetch, protocol.TypeHintedStore, protocol.TypeDigest:
+	case protocol.TypeStore, protocol.TypeStoreExisting, protocol.TypeFetch, protocol.TypeHintedStore, protocol.TypeDigest:
 		l.enqueue(lk, m, now)
 	case protocol.TypeStoreReply, protocol.TypeOK:
 		l.handoffAnswered(lk, m, nil) // false: a stray reply, dropped
@@ -76,9 +76,16 @@ func (l *loop) enqueue(lk *link, m protocol.Message, now time.Time) {
 			return
 		}
 	}
+	c := cost(m)
+	if !l.s.mem.take(c) {
+		l.s.log.warn("memory-budget", "server: memory budget reached; refusing requests", "held", l.s.mem.used.Load(), "budget", l.s.mem.limit)
+		l.reply(lk, l.s.mem.refusal(m, c), now)
+		return
+	}
 	select {
-	case l.s.jobs <- job{link: lk.index, gen: lk.gen, msg: m}:
+	case l.s.jobs <- job{link: lk.index, gen: lk.gen, msg: m, cost: c}:
 	default:
+		l.s.mem.release(c)
 		l.s.log.warn("overloaded", "server: overloaded; refusing requests", "queued", len(l.s.jobs))
 		reply := protocol.NewError(m.RequestID, protocol.CodeUnavailable,
 			fmt.Sprintf("server overloaded: %d requests queued for %d workers", len(l.s.jobs), l.s.cfg.Workers))

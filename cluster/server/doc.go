@@ -21,8 +21,9 @@
 //     dispatch.go), sends each welcomed proxy a ServerReport of counts kept
 //     in memory once per interval, and queues stores, fetches and digests
 //     on a channel. It never blocks on anything but the poll and never
-//     touches the disk; when the queue is full it answers Unavailable
-//     ("server overloaded") at once.
+//     touches the disk; when the queue is full, or the memory budget has
+//     no room for the request's bytes (budget.go), it answers Unavailable
+//     at once.
 //   - Workers (worker.go, Config.Workers of them) take requests from the
 //     queue, decode, check and merge (storage.SaveMerge, durable and
 //     group-committed) or read (storage.LoadEncoded, served from a cache of

@@ -36,6 +36,7 @@ const handoffWindow = 64
 type handoffReq struct {
 	hint storage.Hint
 	msg  protocol.Message // request ID and epoch are set by the loop
+	cost int64            // what it holds of the memory budget until sent
 }
 
 // handoffResult is the outcome of one Handoff, from the loop.
@@ -92,7 +93,8 @@ func (s *Server) handoffLoop(ctx context.Context) {
 // window's worth of Handoffs in a row got no answer from a proxy (none has
 // welcomed the server, or none answered in time), the round sends no more
 // and ends when those in flight are answered: the rest would only wait
-// the same way.
+// the same way. So does a round once the memory budget has no room for the
+// next Handoff (budget.go).
 func (s *Server) handoffRound(ctx context.Context) {
 	s.maybeRebalance(ctx)
 	hints, err := s.store.Hints()
@@ -104,11 +106,19 @@ func (s *Server) handoffRound(ctx context.Context) {
 	var tally roundTally
 	defer tally.log(s)
 	inFlight, unanswered := 0, 0 // unanswered: results in a row without a proxy's answer
+	full := false                // the memory budget had no room: send no more this round
 	for {
-		for len(hints) > 0 && inFlight < handoffWindow && unanswered < handoffWindow {
+		for len(hints) > 0 && inFlight < handoffWindow && unanswered < handoffWindow && !full {
 			h := hints[0]
-			hints = hints[1:]
-			if !skip[h.Owner] && s.queueHandoff(h) {
+			if skip[h.Owner] {
+				hints = hints[1:]
+				continue
+			}
+			var queued bool
+			if queued, full = s.queueHandoff(h); !full {
+				hints = hints[1:]
+			}
+			if queued {
 				inFlight++
 			}
 		}
@@ -135,29 +145,36 @@ func (s *Server) handoffRound(ctx context.Context) {
 
 // queueHandoff reads the hinted list, with the write version that guards
 // its copy (storage.Store.LoadHinted), and queues its Handoff for the loop.
-func (s *Server) queueHandoff(h storage.Hint) bool {
+// full reports that the memory budget had no room for it: nothing was
+// queued, and the hint waits for a later round.
+func (s *Server) queueHandoff(h storage.Hint) (queued, full bool) {
 	h, enc, err := s.store.LoadHinted(h)
 	if err == nil && h.Written == 0 {
-		return false // stored since the hints were read: next round (storage/drop.go)
+		return false, false // stored since the hints were read: next round (storage/drop.go)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		// A hint is written with its data; nothing to deliver.
 		if _, _, err := s.store.DropHint(h, false); err != nil {
 			s.log.error("hint-drop", "server: cannot drop a hint", "list", h.List, "owner", h.Owner, "err", err)
 		}
-		return false
+		return false, false
 	}
 	if err != nil {
 		s.log.error("hint-load", "server: cannot read a hinted list; its hint stays", "list", h.List, "owner", h.Owner, "err", err)
-		return false
+		return false, false
 	}
 	m, err := protocol.NewHandoff(0, 0, h.List, h.Owner, enc)
 	if err != nil {
 		s.log.error("hint-encode", "server: cannot hand a list off", "list", h.List, "owner", h.Owner, "err", err)
-		return false
+		return false, false
 	}
-	s.replies.putHandoff(handoffReq{hint: h, msg: m})
-	return true
+	c := cost(m)
+	if !s.mem.take(c) {
+		s.log.warn("memory-budget", "server: memory budget reached; handoffs wait for the next round", "list", h.List, "owner", h.Owner)
+		return false, true
+	}
+	s.replies.putHandoff(handoffReq{hint: h, msg: m, cost: c})
+	return true, false
 }
 
 // handoffDone applies a Handoff's outcome: a delivered hint is dropped, with
@@ -226,6 +243,7 @@ func (t *roundTally) log(s *Server) {
 // out.
 func (l *loop) sendHandoffs(reqs []handoffReq, now time.Time) {
 	for _, r := range reqs {
+		l.s.mem.release(r.cost) // ZeroMQ's or dropped, from here
 		lk := l.welcomedLink()
 		if lk == nil {
 			l.handoffResult(handoffResult{hint: r.hint, err: errors.New("no proxy has welcomed this server")})

@@ -201,6 +201,7 @@ func (l *loop) forwardReplies() {
 	now := time.Now()
 	if len(handoffs) > 0 && l.draining {
 		for _, r := range handoffs {
+			l.s.mem.release(r.cost)
 			l.handoffResult(handoffResult{hint: r.hint, err: errors.New("server shutting down")})
 		}
 	} else if len(handoffs) > 0 {
@@ -210,6 +211,7 @@ func (l *loop) forwardReplies() {
 		return
 	}
 	for _, r := range l.replies {
+		l.s.mem.release(r.cost) // ZeroMQ's or dropped, from here
 		lk := l.links[r.link]
 		if lk.gen != r.gen || lk.sock == nil {
 			// The request came on a connection since closed; its

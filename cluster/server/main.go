@@ -11,11 +11,12 @@ import (
 	"runtime"
 	"strings"
 
+	"shoplist/internal/bytesize"
 	"shoplist/protocol"
 )
 
 // usage is the one-line synopsis printed with usage errors.
-const usage = "usage: server --data DIR --proxy tcp://HOST:PORT#PROXY_KEY[,more] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--log-level info]"
+const usage = "usage: server --data DIR --proxy tcp://HOST:PORT#PROXY_KEY[,more] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--memory-budget 256MiB] [--log-level info]"
 
 // Main runs the server role with command-line args (without the program
 // name) until ctx is done. It prints `server ready: id=ID proxy=ENDPOINT
@@ -93,6 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", protocol.HeartbeatInterval, "heartbeat interval")
 	fs.IntVar(&cfg.Workers, "workers", DefaultWorkers, "goroutines serving stores and fetches")
+	cfg.MemoryBudget = DefaultMemoryBudget
+	fs.Var(bytesize.Value{P: &cfg.MemoryBudget}, "memory-budget", "`bytes` of requests and replies the server holds at once (KiB, MiB, GiB); past it requests are refused with Unavailable")
 	fs.DurationVar(&cfg.TombstoneHorizon, "tombstone-horizon", DefaultTombstoneHorizon, "how long removes are remembered before lists forget them; every client must sync within it")
 	fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error")
 	err := fs.Parse(args)
@@ -114,6 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		return cfg, 0, errors.New("--data is required")
 	case cfg.MaxSkew <= 0 || cfg.Heartbeat <= 0 || cfg.Workers <= 0:
 		return cfg, 0, errors.New("--max-skew, --heartbeat and --workers must be positive")
+	case cfg.MemoryBudget < MinMemoryBudget:
+		return cfg, 0, fmt.Errorf("--memory-budget %s is under the least a server needs, %s", bytesize.Format(cfg.MemoryBudget), bytesize.Human(MinMemoryBudget))
 	case lv.UnmarshalText([]byte(level)) != nil:
 		return cfg, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}

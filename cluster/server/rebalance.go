@@ -93,6 +93,12 @@ type Stats struct {
 	// started on an empty store instead (storage/aside.go); empty if it
 	// did not.
 	SetAside string
+	// MemoryHeld is the bytes of requests and replies the server holds
+	// now, of its memory budget (budget.go); MemoryRefused counts what
+	// the budget refused: requests answered Unavailable, replies replaced
+	// by an error, Handoffs put off to a later round.
+	MemoryHeld    int64
+	MemoryRefused uint64
 }
 
 // Stats returns the server's figures. It is cheap: counters in memory.
@@ -111,6 +117,8 @@ func (s *Server) Stats() Stats {
 		Healed:            s.store.Heals(),
 		Damaged:           s.store.DamagedCount(),
 		SetAside:          s.setAside(),
+		MemoryHeld:        s.mem.used.Load(),
+		MemoryRefused:     s.mem.refused.Load(),
 	}
 }
 

@@ -12,6 +12,7 @@ type reply struct {
 	link int    // index of the proxy link the request came on
 	gen  uint64 // that link's connection number when it came
 	msg  protocol.Message
+	cost int64 // what it holds of the memory budget until sent or dropped
 }
 
 // replyQueue carries the workers' replies to the socket loop without a

@@ -38,6 +38,9 @@ type Server struct {
 	rebalanced *ownerRing
 	// stats are running totals, updated by whoever does the work.
 	stats counters
+	// mem counts the bytes of requests and replies held (budget.go), by
+	// the loop, the workers and the handoff goroutine.
+	mem memBudget
 	// refusals counts the failed handshakes with proxies (monitor.go).
 	refusals atomic.Uint64
 	// kick asks the handoff goroutine for a round now; handoffResults
@@ -99,6 +102,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		kick:  make(chan struct{}, 1),
 
 		handoffResults: make(chan handoffResult, handoffWindow),
+		mem:            memBudget{limit: cfg.MemoryBudget},
 		cancel:         cancel,
 		loopDone:       make(chan struct{}),
 	}

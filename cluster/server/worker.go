@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"shoplist/crdt"
 	"shoplist/protocol"
 	"shoplist/storage"
@@ -16,6 +18,7 @@ type job struct {
 	link int    // index of the proxy link it came on
 	gen  uint64 // that link's connection number when it came
 	msg  protocol.Message
+	cost int64 // what it holds of the memory budget until served
 }
 
 // work is a worker goroutine. It serves jobs until the loop closes the
@@ -39,8 +42,16 @@ func (s *Server) work(ctx context.Context) {
 			}
 			m = s.serve(j.msg)
 		}
+		s.mem.release(j.cost)
 		m.ListID = j.msg.ListID
-		s.replies.put(reply{link: j.link, gen: j.gen, msg: s.stamp(m)})
+		c := cost(m)
+		if !s.mem.take(c) {
+			s.log.warn("memory-budget", "server: memory budget reached; a reply was replaced by an error", "list", j.msg.ListID, "type", m.Type)
+			m = s.mem.refusal(j.msg, c)
+			c = cost(m)
+			s.mem.force(c)
+		}
+		s.replies.put(reply{link: j.link, gen: j.gen, msg: s.stamp(m), cost: c})
 	}
 }
 
@@ -50,7 +61,9 @@ func (s *Server) serve(m protocol.Message) protocol.Message {
 	case protocol.TypeDigest:
 		return s.digest(m)
 	case protocol.TypeStore:
-		return s.storeList(m)
+		return s.storeList(m, false)
+	case protocol.TypeStoreExisting:
+		return s.storeList(m, true)
 	case protocol.TypeFetch:
 		return s.fetchList(m)
 	case protocol.TypeHintedStore:
@@ -62,17 +75,40 @@ func (s *Server) serve(m protocol.Message) protocol.Message {
 
 // storeList decodes the list, checks it and merges it into the store, if
 // this server may keep it (admit.go); it acknowledges only once the merge
-// is durable.
-func (s *Server) storeList(m protocol.Message) protocol.Message {
+// is durable, saying whether the list is new here (storeReply). existing
+// (a StoreExisting) stores only into a list the server holds, and answers
+// NotFound for any other.
+func (s *Server) storeList(m protocol.Message, existing bool) protocol.Message {
 	l, refusal := s.checkList(m, m.Body)
 	if l == nil {
 		return refusal
+	}
+	created := !s.holds(m.ListID)
+	if existing && created {
+		reply := protocol.NewError(m.RequestID, protocol.CodeNotFound,
+			fmt.Sprintf("this server holds nothing of list %s, and the store may not create it", m.ListID))
+		return reply
 	}
 	if _, err := s.store.SaveMergeIf(l, func() error { return s.admitStore(m) }); err != nil {
 		if reply, ok := s.notOwnerReply(m, err); ok {
 			return reply
 		}
 		return s.storageError(m, "store", err)
+	}
+	return storeReply(m, created)
+}
+
+// holds reports whether the store holds anything of the list, from its
+// in-memory index (no disk read). A store that creates a list tells the
+// proxy so (storeReply); two concurrent first stores of one list may both
+// say it, which is what they saw.
+func (s *Server) holds(list uuid.UUID) bool { return s.store.Version(list) != 0 }
+
+// storeReply acknowledges a durable store of m's list; created says the
+// server held nothing of the list before it.
+func storeReply(m protocol.Message, created bool) protocol.Message {
+	if created {
+		return protocol.NewStoreCreated(m.RequestID, m.ListID)
 	}
 	return protocol.NewStoreReply(m.RequestID, m.ListID)
 }
@@ -97,6 +133,7 @@ func (s *Server) storeHinted(m protocol.Message) protocol.Message {
 	if l == nil {
 		return refusal
 	}
+	created := !s.holds(m.ListID)
 	if _, err := s.store.SaveHinted(l, hb.Owner); err != nil {
 		if errors.Is(err, storage.ErrHintsFull) {
 			s.log.error("hints-full", "server: hint store full; refusing hinted stores until hints are delivered", "list", m.ListID, "owner", hb.Owner, "hints", s.store.HintCount())
@@ -105,7 +142,7 @@ func (s *Server) storeHinted(m protocol.Message) protocol.Message {
 		return s.storageError(m, "hinted store", err)
 	}
 	s.kickHandoff() // a new hint: its owner may already be back
-	return protocol.NewStoreReply(m.RequestID, m.ListID)
+	return storeReply(m, created)
 }
 
 // checkList decodes a list body carried by m and checks it: it decodes,
