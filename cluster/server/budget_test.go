@@ -122,6 +122,9 @@ func TestQueuedRequestsAreBoundedInBytes(t *testing.T) {
 		c.Workers = 1
 		c.MemoryBudget = MinMemoryBudget
 		c.beforeJob = hook
+		// The fake proxy sends no heartbeat while the test loads the large
+		// list: the server must not give it up as silent meanwhile.
+		c.Heartbeat = time.Minute
 	})
 	t.Cleanup(openAll)
 	fits := int(MinMemoryBudget / (int64(len(enc)) + messageOverhead))
@@ -191,6 +194,9 @@ func TestAReplyThatDoesNotFitIsReplacedByAnError(t *testing.T) {
 		c.Workers = 2
 		c.MemoryBudget = MinMemoryBudget
 		c.beforeJob = hook
+		// The fake proxy sends no heartbeat while the test loads the large
+		// list: the server must not give it up as silent meanwhile.
+		c.Heartbeat = time.Minute
 	})
 	t.Cleanup(openAll)
 	must(t, func() error { _, err := s.Store().SaveMerge(l); return err }()) // not cached: a Fetch goes to a worker

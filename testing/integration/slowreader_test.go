@@ -150,7 +150,7 @@ func slowReader(t *testing.T, endpoint string) *zmq.Socket {
 	s := newSocket(t, zmq.DEALER)
 	must(t, s.SetRcvhwm(1))
 	must(t, s.SetRcvbuf(16<<10))
-	must(t, s.Connect(endpoint))
+	connect(t, s, endpoint)
 	return s
 }
 
