@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/protocol"
 )
@@ -129,5 +130,43 @@ func TestNewListCap(t *testing.T) {
 	ok(push(newList, protocol.TypeStore, created), "a new list a minute later")
 	if st := statusOf(t, p); st.Counters.NewListsRefused != 1 {
 		t.Fatalf("%d pushes counted refused past the cap, want 1", st.Counters.NewListsRefused)
+	}
+}
+
+// TestTheNewListCapFollowsTheClientsKeyAcrossConnections: a client that
+// used its one new list of the minute on one connection is refused a new
+// list on another connection with the same key, while a client with
+// another key may create one.
+func TestTheNewListCapFollowsTheClientsKeyAcrossConnections(t *testing.T) {
+	p := startProxy(t, func(c *Config) { c.NewListsPerMinute = 1 })
+	fakes := joinServers(t, p, 3)
+	eps := p.Endpoints()
+	erin := newKeyPair(t)
+	first := newCurveEndpoint(t, zmq.DEALER, "erin-1", eps.Client, eps.ClientKey, erin)
+	second := newCurveEndpoint(t, zmq.DEALER, "erin-2", eps.Client, eps.ClientKey, erin)
+	other := newCurveEndpoint(t, zmq.DEALER, "frank", eps.Client, eps.ClientKey, newKeyPair(t))
+	push := func(c *endpoint, reqID uint64, want protocol.Type) protocol.Message {
+		t.Helper()
+		list := uuid.New()
+		c.send(protocol.NewPush(reqID, list, bodyOf(100)))
+		storeAll(t, owners(t, p, fakes, list), want, func(_ int, m protocol.Message) protocol.Message {
+			if m.Type == protocol.TypeStoreExisting {
+				e := protocol.NewError(m.RequestID, protocol.CodeNotFound, "this server holds nothing of the list")
+				e.ListID = m.ListID
+				return e
+			}
+			return protocol.NewStoreCreated(m.RequestID, m.ListID)
+		})
+		return c.recv()
+	}
+	if m := push(first, 1, protocol.TypeStore); m.Type != protocol.TypeOK {
+		t.Fatalf("erin's first new list: %v (%v)", m.Type, m.Err())
+	}
+	waitFor(t, "erin's push to end", func() bool { a, _, _ := accountOf(t, p, "erin-1"); return a.ops == 0 })
+	if m := push(second, 2, protocol.TypeStoreExisting); protocol.CodeOf(m.Err()) != protocol.CodeNewListLimit {
+		t.Fatalf("erin's second new list, on another connection: %v (%v), want NewListLimit", m.Type, m.Err())
+	}
+	if m := push(other, 3, protocol.TypeStore); m.Type != protocol.TypeOK {
+		t.Fatalf("another client's new list: %v (%v)", m.Type, m.Err())
 	}
 }
