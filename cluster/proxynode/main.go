@@ -13,6 +13,7 @@ import (
 	"shoplist/cluster/proxy"
 	"shoplist/hashring"
 	"shoplist/internal/bytesize"
+	"shoplist/internal/profiling"
 	"shoplist/protocol"
 )
 
@@ -147,6 +148,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		fmt.Fprintf(stderr, "proxy: %v\n", err)
 		return 2
 	}
+	stopProfile, err := profiling.Start("proxy")
+	if err != nil {
+		fmt.Fprintf(stderr, "proxy: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := stopProfile(); err != nil {
+			log.Warn("profile not written", "err", err)
+		}
+	}()
 	cfg, err := endpointsFrom(*listen, *pubEP, *backendEP)
 	if err == nil && *raftAddr == "" {
 		*raftAddr, err = portFrom(*listen, raftOffset, "Raft", "--raft")

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"shoplist/internal/bytesize"
+	"shoplist/internal/profiling"
 	"shoplist/protocol"
 )
 
@@ -39,6 +40,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	stopProfile, err := profiling.Start("server")
+	if err != nil {
+		fmt.Fprintf(stderr, "server: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := stopProfile(); err != nil {
+			cfg.Logger.Warn("profile not written", "err", err)
+		}
+	}()
 	lines := make(chan string, 256)
 	cfg.onWelcome = func(id, endpoint string, epoch uint64) {
 		select {
