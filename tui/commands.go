@@ -3,9 +3,6 @@ package tui
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -179,19 +176,6 @@ func pollCmd(store *replica.Store, eng Engine) tea.Cmd {
 // pollTick schedules the next poll after d.
 func pollTick(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return pollMsg{} })
-}
-
-// copyCmd sends text to the terminal's clipboard with an OSC 52 escape
-// sequence, which works over SSH and needs no clipboard program; inside
-// tmux it is wrapped for pass-through.
-func copyCmd(w io.Writer, text string) tea.Cmd {
-	return func() tea.Msg {
-		if w == nil {
-			return copiedMsg{err: fmt.Errorf("tui: no terminal to copy through")}
-		}
-		_, err := io.WriteString(w, osc52(text, os.Getenv("TMUX") != ""))
-		return copiedMsg{err: err}
-	}
 }
 
 // osc52 returns the escape sequence that sets the clipboard to text.

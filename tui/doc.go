@@ -21,5 +21,12 @@
 // Engine events arrive through a command that waits on the event channel,
 // and a tick polls Store.Generation to notice edits by other processes on
 // the same data directory; both reload what is on screen, and rows that
-// changed under the user are highlighted for a moment.
+// changed under the user are highlighted for a moment. Only Bubble Tea
+// writes to the terminal: the share dialog's clipboard copy (OSC 52) is
+// part of its frame.
+//
+// A message under the screen is about the last action: it goes when it
+// expires, when a later action succeeds, and when the user moves to
+// another screen, a dialog or the filter. The connection state has one
+// source (connection in status.go) for the status bar and the badges.
 package tui

@@ -32,9 +32,10 @@ var listsKeys = listsKeyMap{
 	Esc:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: the screen's keys, most used first; the
+// root adds the keys to see the rest and to quit.
 func (k listsKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.New, k.Join, k.Forget, k.Filter, globalKeys.Help, globalKeys.Quit}
+	return []key.Binding{k.Open, k.New, k.Join, k.Forget, k.Filter}
 }
 
 // FullHelp implements help.KeyMap.
@@ -72,7 +73,7 @@ var listKeys = listKeyMap{
 // ShortHelp implements help.KeyMap.
 func (k listKeyMap) ShortHelp() []key.Binding {
 	qty := key.NewBinding(key.WithKeys("+", "-"), key.WithHelp("+/-", "qty"))
-	return []key.Binding{k.Add, k.Toggle, k.Buy, qty, k.Rm, k.Share, k.Back, globalKeys.Help, globalKeys.Quit}
+	return []key.Binding{k.Add, k.Toggle, k.Back, k.Rm, k.Buy, qty, k.Share}
 }
 
 // FullHelp implements help.KeyMap.
@@ -95,11 +96,13 @@ var filterKeys = filterKeyMap{
 
 // ShortHelp implements help.KeyMap.
 func (k filterKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Apply, k.Clear, globalKeys.ForceQuit}
+	return []key.Binding{k.Apply, k.Clear}
 }
 
 // FullHelp implements help.KeyMap.
-func (k filterKeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k filterKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Apply, k.Clear, globalKeys.ForceQuit}}
+}
 
 // promptKeyMap holds the keys of a text prompt; it is a help.KeyMap.
 type promptKeyMap struct{ Submit, Cancel, Complete key.Binding }
@@ -112,11 +115,13 @@ var promptKeys = promptKeyMap{
 
 // ShortHelp implements help.KeyMap.
 func (k promptKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Submit, k.Cancel, globalKeys.ForceQuit}
+	return []key.Binding{k.Submit, k.Cancel}
 }
 
 // FullHelp implements help.KeyMap.
-func (k promptKeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k promptKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Submit, k.Cancel, k.Complete, globalKeys.ForceQuit}}
+}
 
 // confirmKeyMap holds the keys of a yes/no question; it is a help.KeyMap.
 type confirmKeyMap struct{ Yes, No key.Binding }

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,12 +162,15 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 	case key.Matches(k, listKeys.Rename):
 		return m.renamePrompt()
 	case key.Matches(k, listKeys.Share):
-		d, cmd := newShare(m.id, m.name(), m.sh.clip)
-		return cmd, openDialogMsg{d}
+		return nil, openDialogMsg{newShare(m.id, m.name(), m.sh.tmux)}
 	case !ok:
 		return nil, nil
 	case key.Matches(k, listKeys.Toggle):
-		return m.edit("", true, toggle(it.Key, !it.Acquired)), nil
+		done := fmt.Sprintf("checked off %d × %s", it.Remaining, it.Name)
+		if it.Acquired {
+			done = "unchecked " + it.Name
+		}
+		return m.edit(done, true, toggle(it.Key, !it.Acquired)), nil
 	case key.Matches(k, listKeys.Buy):
 		return m.buyPrompt(it)
 	case key.Matches(k, listKeys.Inc):
@@ -198,9 +202,9 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 	return nil, nil
 }
 
-// toggle checks an item off (buys one of what remains) or unchecks it
-// (takes back just enough bought that one remains). It acts on the state
-// under the store's lock, and does nothing if someone already did the same.
+// toggle checks an item off (buys all that remains) or unchecks it (takes
+// back all that was bought). It acts on the state under the store's lock,
+// and does nothing if someone already did the same.
 func toggle(key string, check bool) func(l *crdt.List, c *crdt.Clock) error {
 	return func(l *crdt.List, c *crdt.Clock) error {
 		v, ok := l.Lookup(key)
@@ -208,9 +212,9 @@ func toggle(key string, check bool) func(l *crdt.List, c *crdt.Clock) error {
 		case !ok:
 			return fmt.Errorf("%w: %q", crdt.ErrNotFound, key)
 		case check && !v.Acquired:
-			return l.Buy(c, key, 1)
-		case !check && v.Acquired:
-			return l.Unbuy(c, key, v.Bought-v.Wanted+1)
+			return l.Buy(c, key, v.Remaining)
+		case !check && v.Bought > 0:
+			return l.Unbuy(c, key, v.Bought)
 		}
 		return nil
 	}
@@ -241,20 +245,28 @@ func (m *listModel) suggestions() []string {
 	return m.entry.List.NamesUsed()
 }
 
-// parseAdd splits "milk 2" into a name and a quantity (default 1).
+// quantityRE is a trailing word that is meant as a quantity: digits, with
+// an optional sign.
+var quantityRE = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+// parseAdd splits "milk 2" into a name and a quantity (default 1). A last
+// word of digits is always the quantity: out of range, it is refused, not
+// taken into the name; alone, it asks for a name.
 func parseAdd(v string) (string, int64, error) {
 	f := strings.Fields(v)
 	if len(f) == 0 {
 		return "", 0, errors.New("type an item name, optionally followed by a quantity")
 	}
 	qty := int64(1)
-	if len(f) > 1 {
-		if n, err := strconv.ParseInt(f[len(f)-1], 10, 64); err == nil {
-			if n < 1 || n > crdt.MaxQuantity {
-				return "", 0, fmt.Errorf("the quantity must be 1 to %d", crdt.MaxQuantity)
-			}
-			qty, f = n, f[:len(f)-1]
+	if last := f[len(f)-1]; quantityRE.MatchString(last) {
+		if len(f) == 1 {
+			return "", 0, errors.New("type an item name before the quantity, e.g. milk " + strings.TrimPrefix(last, "+"))
 		}
+		n, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || n < 1 || n > crdt.MaxQuantity {
+			return "", 0, fmt.Errorf("the quantity must be 1 to %d", crdt.MaxQuantity)
+		}
+		qty, f = n, f[:len(f)-1]
 	}
 	return strings.Join(f, " "), qty, nil
 }
@@ -306,7 +318,7 @@ func (m *listModel) view(w, h int) []string {
 	if !m.has {
 		return []string{styles.empty.Render("loading…")}
 	}
-	info := badge(m.entry, m.sh.status, m.sh.opts.Offline) + styles.subtle.Render(
+	info := badge(m.entry, m.sh.status, m.sh.opts) + styles.subtle.Render(
 		"  last sync "+ago(m.entry.LastSync, time.Now())+"  ·  ID "+m.id.String()[:8]+"…  (s shares)")
 	if m.hl.on("") {
 		info = styles.freshBar.Render("▌") + styles.fresh.Render("renamed") + "  " + info
@@ -319,12 +331,12 @@ func (m *listModel) view(w, h int) []string {
 	nameW := max(w-gutterWidth-checkWidth-3*qtyWidth, 4)
 	lines = append(lines, styles.header.Render(fit("", gutterWidth+checkWidth)+fit("ITEM", nameW)+
 		fitRight("WANTED", qtyWidth)+fitRight("BOUGHT", qtyWidth)+fitRight("LEFT", qtyWidth)))
-	rows := max(h-len(lines), 1)
+	rows := rowsFor(h-len(lines), len(m.items))
 	m.offset = scroll(m.offset, m.cursor, rows, len(m.items))
 	for i := m.offset; i < len(m.items) && i < m.offset+rows; i++ {
 		lines = append(lines, m.row(m.items[i], i == m.cursor, nameW))
 	}
-	return lines
+	return append(lines, more(m.offset, rows, len(m.items))...)
 }
 
 // row renders one item.

@@ -80,9 +80,6 @@ type highlightDoneMsg struct {
 // noticeDoneMsg clears the notice tagged seq.
 type noticeDoneMsg struct{ seq int }
 
-// copiedMsg is the result of sending text to the terminal's clipboard.
-type copiedMsg struct{ err error }
-
 // The messages below are what a screen asks of the root model, which owns
 // the screens, the dialog and the notice line. A screen's key handler
 // returns its request next to its command and the root handles it at once,

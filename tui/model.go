@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -39,7 +38,7 @@ type shared struct {
 	store  *replica.Store
 	eng    Engine
 	opts   Options
-	clip   io.Writer // where OSC 52 clipboard sequences go; nil = cannot copy
+	tmux   bool // inside tmux: clipboard sequences are wrapped for pass-through
 	status syncer.Status
 	queue  ioQueue // store operations, one at a time
 }
@@ -61,8 +60,9 @@ type model struct {
 	dialog        dialog     // the open dialog, or nil
 	help          help.Model
 	width, height int
-	notice        string // one-line message under the screen
+	notice        string // one-line message under the screen, about the last action
 	noticeErr     bool
+	noticeSticky  bool // about the lists, not an action: kept until it expires
 	noticeSeq     int
 	joining       int           // joins in flight
 	poll          time.Duration // how often to poll the store generation; 0 = never (tests)
@@ -95,8 +95,16 @@ func (m *model) fail(err error) tea.Cmd {
 func (m *model) setNotice(text string, isErr bool, d time.Duration) tea.Cmd {
 	m.noticeSeq++
 	seq := m.noticeSeq
-	m.notice, m.noticeErr = text, isErr
+	m.notice, m.noticeErr, m.noticeSticky = text, isErr, false
 	return tea.Tick(d, func(time.Time) tea.Msg { return noticeDoneMsg{seq} })
+}
+
+// clearNotice drops the message about the last action: the user moved on
+// (another screen, a dialog, the filter, or an action that succeeded).
+func (m *model) clearNotice() {
+	if !m.noticeSticky {
+		m.notice, m.noticeErr = "", false
+	}
 }
 
 // stop ends the model's background waits.
@@ -154,12 +162,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case noticeDoneMsg:
 		if msg.seq == m.noticeSeq {
-			m.notice = ""
-		}
-		return m, nil
-	case copiedMsg:
-		if msg.err != nil {
-			return m, m.fail(msg.err)
+			m.notice, m.noticeErr, m.noticeSticky = "", false, false
 		}
 		return m, nil
 	case openListMsg:
@@ -168,6 +171,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.back()
 	case openDialogMsg:
 		m.dialog = msg.dialog
+		m.clearNotice()
 		return m, nil
 	case joinMsg:
 		m.joining++
@@ -193,6 +197,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	if key.Matches(k, globalKeys.ForceQuit) {
 		return m.quit()
+	}
+	if !m.typing() {
+		defer func() {
+			if m.typing() { // the filter opened: the last message is not about it
+				m.clearNotice()
+			}
+		}()
 	}
 	if m.dialog != nil {
 		closed, cmd := m.dialog.update(k)
@@ -246,6 +257,7 @@ func (m *model) quit() tea.Cmd {
 func (m *model) open(id uuid.UUID, e *replica.Entry) tea.Cmd {
 	m.screen = screenList
 	m.dialog = nil
+	m.clearNotice()
 	m.list = newListModel(m.sh, id, e)
 	return m.list.reload()
 }
@@ -256,6 +268,7 @@ func (m *model) back() tea.Cmd {
 		m.lists.cursorID = m.list.id
 	}
 	m.screen, m.list, m.dialog = screenLists, nil, nil
+	m.clearNotice()
 	return m.lists.enter()
 }
 
@@ -290,6 +303,7 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 		if msg.done != "" {
 			return tea.Batch(cmd, m.notify(msg.done))
 		}
+		m.clearNotice() // an earlier error is over
 		return cmd
 	case createdMsg:
 		if msg.err != nil {
@@ -314,7 +328,9 @@ func (m *model) event(ev syncer.Event) tea.Cmd {
 	case syncer.ListChanged:
 		if len(ev.Dropped) > 0 {
 			// Shown whatever the screen: edits the cluster had forgotten.
-			return tea.Batch(m.setNotice(droppedNotice(ev.Dropped), true, 4*noticeDuration), m.reloadFor(ev))
+			cmd := m.setNotice(droppedNotice(ev.Dropped), true, 4*noticeDuration)
+			m.noticeSticky = true
+			return tea.Batch(cmd, m.reloadFor(ev))
 		}
 		return m.reloadFor(ev)
 	case syncer.ListsChanged:
@@ -418,11 +434,16 @@ func (m *model) View() string {
 		foot = append(foot, strings.Split(m.dialog.view(w), "\n")...)
 	}
 	foot = append(foot, m.noticeView(w), statusView(m.sh.status, m.sh.opts, m.joining, w))
-	foot = append(foot, strings.Split(m.help.View(keys), "\n")...)
+	foot = append(foot, strings.Split(m.helpView(keys, w), "\n")...)
 
 	header := clip(styles.titleApp.Render("shoplist")+styles.title.Render(title), w)
 	bodyH := max(h-1-len(foot), 1)
-	lines := body(w, bodyH)
+	// A rendered block (a padded message) is several lines in one string:
+	// count it as the lines it takes, and keep the top of the body.
+	var lines []string
+	for _, l := range body(w, bodyH) {
+		lines = append(lines, strings.Split(l, "\n")...)
+	}
 	for len(lines) < bodyH {
 		lines = append(lines, "")
 	}
@@ -434,6 +455,29 @@ func (m *model) View() string {
 	return lipgloss.NewStyle().MaxWidth(w).Render(strings.Join(out, "\n"))
 }
 
+// helpView renders the help of keys: every key with ?, else one line of
+// the screen's keys that ends, whatever the width, in the keys that show
+// the rest and quit (ctrl+c while typing, when ? and q are text).
+func (m *model) helpView(keys help.KeyMap, w int) string {
+	if m.help.ShowAll {
+		return m.help.View(keys)
+	}
+	essential := []key.Binding{globalKeys.Help, globalKeys.Quit}
+	if m.typing() {
+		essential = []key.Binding{globalKeys.ForceQuit}
+	}
+	own := keys.ShortHelp()
+	hm := m.help
+	hm.Width = 0 // measured here: the help's own cut would drop the essential keys
+	for n := len(own); n >= 0; n-- {
+		v := hm.ShortHelpView(append(own[:n:n], essential...))
+		if lipgloss.Width(v) <= w {
+			return v
+		}
+	}
+	return hm.ShortHelpView(essential)
+}
+
 // noticeView renders the notice line: the last message, or the engine's
 // last sync error.
 func (m *model) noticeView(w int) string {
@@ -443,7 +487,7 @@ func (m *model) noticeView(w int) string {
 	case m.notice != "":
 		return clip(styles.notice.Render("✓ "+m.notice), w)
 	case m.sh.status.LastErr != "":
-		return clip(styles.warn.Render("⚠ sync: "+strings.TrimPrefix(m.sh.status.LastErr, "syncer: ")), w)
+		return clip(styles.warn.Render("⚠ "+syncTrouble(m.sh.status)), w)
 	}
 	return ""
 }
