@@ -368,3 +368,8 @@ func (m *listModel) row(it crdt.ItemView, sel bool, nameW int) string {
 	}
 	return " " + cursor + check + name + nums
 }
+
+// ParseItem reads an item as typed, "milk" or "eggs 12": its name and its
+// quantity (default 1), by the rules of the add dialog, for the command
+// line to read items as the UI does.
+func ParseItem(s string) (name string, qty int64, err error) { return parseAdd(s) }
