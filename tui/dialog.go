@@ -39,6 +39,7 @@ type prompt struct {
 	input       textinput.Model
 	submit      func(value string) (tea.Cmd, error) // an error keeps the prompt open
 	err         string
+	stay        bool // after a submit, empty and open for the next value
 }
 
 // newPrompt returns a focused prompt holding value. submit runs on enter;
@@ -80,6 +81,10 @@ func (p *prompt) update(msg tea.Msg) (bool, tea.Cmd) {
 			if err != nil {
 				p.err = err.Error()
 				return false, nil
+			}
+			if p.stay {
+				p.input.SetValue("")
+				return false, cmd
 			}
 			return true, cmd
 		}

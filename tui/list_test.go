@@ -36,14 +36,18 @@ func TestCreateAddCheckOff(t *testing.T) {
 		t.Errorf("create did not kick the engine for %s: %v", id, eng.kicked())
 	}
 
+	// The add dialog stays open for the next item until esc.
+	h.typeText("a")
+	h.waitText("Add to “Groceries”")
 	for _, add := range []string{"milk 2", "bread", "apples 3"} {
-		h.typeText("a")
-		h.waitText("Add to “Groceries”")
 		h.typeText(add)
 		h.press(tea.KeyEnter)
 		name, qty, _ := parseAdd(add)
 		h.waitMatch(itemRow(false, name, int(qty), 0, int(qty)))
+		h.waitText("Add to “Groceries”", "› ")
 	}
+	h.press(tea.KeyEsc)
+	h.waitFor("the add dialog closed", func(s string) bool { return !strings.Contains(s, "Add to") })
 	h.waitText("Groceries · 3 of 3 left")
 	if n := countOf(eng.kicked(), id); n != 4 {
 		t.Errorf("the engine was kicked %d times for the list, want 4 (create and 3 adds)", n)
@@ -115,7 +119,6 @@ func TestAddAutocompletesUsedNames(t *testing.T) {
 	h.press(tea.KeyEnter)
 	h.waitMatch(itemRow(false, "Bananas", 1, 0, 1))
 
-	h.typeText("a")
 	h.typeText("Mi")
 	h.waitText("› Milk")
 	h.press(tea.KeyTab)
@@ -223,6 +226,10 @@ func TestQuitOnlyWhenNotTyping(t *testing.T) {
 	h.typeText("quinoa")
 	h.press(tea.KeyEnter)
 	h.waitMatch(itemRow(false, "quinoa", 1, 0, 1))
+	h.typeText("q") // still in the add dialog: text
+	h.waitText("› q")
+	h.press(tea.KeyEsc)
+	h.waitFor("prompt closed", func(s string) bool { return !strings.Contains(s, "Add to") })
 	h.typeText("q")
 	h.tm.WaitFinished(t, teatestTimeout)
 }

@@ -66,9 +66,24 @@ func (m *listsModel) loaded(entries []replica.Entry) tea.Cmd {
 		}
 	}
 	m.entries, m.has, m.fresh = entries, true, false
+	m.sh.names, m.sh.cats = used(entries)
 	clear(m.remote)
 	m.place()
 	return m.hl.mark(screenLists, changed...)
+}
+
+// used returns the item names and the categories used in any of entries,
+// for suggestions.
+func used(entries []replica.Entry) (names, cats []string) {
+	for _, e := range entries {
+		names = append(names, e.List.NamesUsed()...)
+		for _, it := range e.List.Items() {
+			if it.Category != "" {
+				cats = append(cats, it.Category)
+			}
+		}
+	}
+	return union(names, nil), union(cats, nil)
 }
 
 // summary is what the lists screen shows of a list, to tell if it changed.

@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/google/uuid"
 
 	"shoplist/client/replica"
@@ -40,7 +39,10 @@ type shared struct {
 	opts   Options
 	tmux   bool // inside tmux: clipboard sequences are wrapped for pass-through
 	status syncer.Status
-	queue  ioQueue // store operations, one at a time
+	queue  ioQueue    // store operations, one at a time
+	undo   undoStacks // each list's last edits made here, to undo
+	names  []string   // item names used in any local list, for suggestions
+	cats   []string   // categories used in any local list, for suggestions
 }
 
 // io queues a store operation; see ioQueue.
@@ -76,7 +78,7 @@ func newModel(store *replica.Store, eng Engine, opts Options) *model {
 		eng = offlineEngine{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sh := &shared{store: store, eng: eng, opts: opts}
+	sh := &shared{store: store, eng: eng, opts: opts, undo: undoStacks{}}
 	sh.status.Proxy = opts.Proxy
 	h := help.New()
 	h.Width = defaultWidth
@@ -187,6 +189,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.screen == screenLists {
 		return m, m.lists.update(msg)
 	}
+	if m.list != nil {
+		return m, m.list.update(msg)
+	}
 	return m, nil
 }
 
@@ -223,7 +228,9 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	var req tea.Msg
-	if m.screen == screenList && m.list != nil {
+	if m.screen == screenList && m.list != nil && m.list.searching {
+		cmd = m.list.searchKey(k)
+	} else if m.screen == screenList && m.list != nil {
 		cmd, req = m.list.key(k)
 	} else {
 		cmd, req = m.lists.key(k)
@@ -237,7 +244,8 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 
 // typing reports whether keys are text for an input.
 func (m *model) typing() bool {
-	return m.dialog != nil || (m.screen == screenLists && m.lists.filtering)
+	return m.dialog != nil || (m.screen == screenLists && m.lists.filtering) ||
+		(m.screen == screenList && m.list != nil && m.list.searching)
 }
 
 // quit ends the program once the edits already queued are saved: the user
@@ -295,6 +303,9 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 	case editedMsg:
 		if msg.err != nil {
 			return m.fail(msg.err)
+		}
+		if msg.step != nil {
+			m.sh.undo.push(msg.id, msg.step)
 		}
 		var cmd tea.Cmd
 		if m.list != nil && m.list.id == msg.id {
@@ -411,83 +422,4 @@ func (m *model) joined(msg joinedMsg) tea.Cmd {
 		cmds = append(cmds, m.lists.reload())
 	}
 	return tea.Batch(cmds...)
-}
-
-// View renders the whole screen: header, body, dialog, notice, status bar
-// and help, exactly as tall as the terminal.
-func (m *model) View() string {
-	w, h := max(m.width, 20), max(m.height, 6)
-	var title string
-	var body func(w, h int) []string
-	var keys help.KeyMap
-	if m.screen == screenList && m.list != nil {
-		title, body, keys = m.list.title(), m.list.view, listKeys
-	} else {
-		title, body, keys = m.lists.title(), m.lists.view, listsKeys
-		if m.lists.filtering {
-			keys = filterKeys
-		}
-	}
-	var foot []string
-	if m.dialog != nil {
-		keys = m.dialog.keys()
-		foot = append(foot, strings.Split(m.dialog.view(w), "\n")...)
-	}
-	foot = append(foot, m.noticeView(w), statusView(m.sh.status, m.sh.opts, m.joining, w))
-	foot = append(foot, strings.Split(m.helpView(keys, w), "\n")...)
-
-	header := clip(styles.titleApp.Render("shoplist")+styles.title.Render(title), w)
-	bodyH := max(h-1-len(foot), 1)
-	// A rendered block (a padded message) is several lines in one string:
-	// count it as the lines it takes, and keep the top of the body.
-	var lines []string
-	for _, l := range body(w, bodyH) {
-		lines = append(lines, strings.Split(l, "\n")...)
-	}
-	for len(lines) < bodyH {
-		lines = append(lines, "")
-	}
-	out := append([]string{header}, lines[:bodyH]...)
-	out = append(out, foot...)
-	if len(out) > h {
-		out = out[len(out)-h:]
-	}
-	return lipgloss.NewStyle().MaxWidth(w).Render(strings.Join(out, "\n"))
-}
-
-// helpView renders the help of keys: every key with ?, else one line of
-// the screen's keys that ends, whatever the width, in the keys that show
-// the rest and quit (ctrl+c while typing, when ? and q are text).
-func (m *model) helpView(keys help.KeyMap, w int) string {
-	if m.help.ShowAll {
-		return m.help.View(keys)
-	}
-	essential := []key.Binding{globalKeys.Help, globalKeys.Quit}
-	if m.typing() {
-		essential = []key.Binding{globalKeys.ForceQuit}
-	}
-	own := keys.ShortHelp()
-	hm := m.help
-	hm.Width = 0 // measured here: the help's own cut would drop the essential keys
-	for n := len(own); n >= 0; n-- {
-		v := hm.ShortHelpView(append(own[:n:n], essential...))
-		if lipgloss.Width(v) <= w {
-			return v
-		}
-	}
-	return hm.ShortHelpView(essential)
-}
-
-// noticeView renders the notice line: the last message, or the engine's
-// last sync error.
-func (m *model) noticeView(w int) string {
-	switch {
-	case m.notice != "" && m.noticeErr:
-		return clip(styles.errNotice.Render("✗ "+m.notice), w)
-	case m.notice != "":
-		return clip(styles.notice.Render("✓ "+m.notice), w)
-	case m.sh.status.LastErr != "":
-		return clip(styles.warn.Render("⚠ "+syncTrouble(m.sh.status)), w)
-	}
-	return ""
 }

@@ -282,7 +282,7 @@ func TestHighlightsOnlyChangedItems(t *testing.T) {
 	if _, _, err := m.sh.store.Merge(theirs.List, false); err != nil {
 		t.Fatal(err)
 	}
-	msg := editOp(m.sh.store, m.sh.eng, e.List.ID(), "", true, toggle("bread", true)).run().(editedMsg)
+	msg := editOp(m.sh.store, m.sh.eng, e.List.ID(), editReq{toggle: true, fn: toggle("bread", true)}).run().(editedMsg)
 	if msg.err != nil {
 		t.Fatal(msg.err)
 	}
