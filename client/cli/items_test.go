@@ -65,7 +65,9 @@ func TestCategoriesAndNotes(t *testing.T) {
 func TestShowAlignsWideCharacters(t *testing.T) {
 	u := newUser(t, "")
 	id := u.newList("L")
-	u.ok("--offline", "add", id, "牛乳", "🍎 apples", "rice")
+	for _, it := range []string{"牛乳", "🍎 apples", "rice"} {
+		u.ok("--offline", "add", id, it)
+	}
 	out := u.ok("--offline", "show", id).stdout
 	col := -1
 	for _, l := range strings.Split(out, "\n") {
