@@ -3,9 +3,6 @@ package tui
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -107,15 +104,35 @@ func loadListOp(store *replica.Store, id uuid.UUID) ioOp {
 }
 
 // editOp applies fn to list id durably, then asks the engine to push it.
-func editOp(store *replica.Store, eng Engine, id uuid.UUID, done string, toggle bool,
-	fn func(l *crdt.List, c *crdt.Clock) error) ioOp {
+// Unless the edit is itself an undo, its result carries the step that
+// undoes it, described by what.
+func editOp(store *replica.Store, eng Engine, id uuid.UUID, r editReq) ioOp {
 	return ioOp{run: func() tea.Msg {
-		e, keys, err := store.Edit(id, fn)
+		var before *crdt.List
+		e, keys, err := store.Edit(id, func(l *crdt.List, c *crdt.Clock) error {
+			if !r.undo {
+				before = l.Clone()
+			}
+			return r.fn(l, c)
+		})
 		if err == nil {
 			eng.Kick(id)
 		}
-		return editedMsg{id: id, entry: e, keys: keys, err: err, done: done, toggle: toggle}
+		msg := editedMsg{id: id, entry: e, keys: keys, err: err, done: r.done, toggle: r.toggle, undo: r.undo}
+		if err == nil {
+			msg.step = stepOf(r.what, before, keys)
+		}
+		return msg
 	}}
+}
+
+// editReq is an edit the list screen asks for.
+type editReq struct {
+	fn     func(l *crdt.List, c *crdt.Clock) error
+	done   string // the notice on success; "" for none
+	what   string // the edit in words, for undo's notice ("" = done)
+	toggle bool   // a check / uncheck: the cursor keeps its row
+	undo   bool   // an undo: it is not itself undone
 }
 
 // createOp creates a list named name and asks the engine to push it.
@@ -179,19 +196,6 @@ func pollCmd(store *replica.Store, eng Engine) tea.Cmd {
 // pollTick schedules the next poll after d.
 func pollTick(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return pollMsg{} })
-}
-
-// copyCmd sends text to the terminal's clipboard with an OSC 52 escape
-// sequence, which works over SSH and needs no clipboard program; inside
-// tmux it is wrapped for pass-through.
-func copyCmd(w io.Writer, text string) tea.Cmd {
-	return func() tea.Msg {
-		if w == nil {
-			return copiedMsg{err: fmt.Errorf("tui: no terminal to copy through")}
-		}
-		_, err := io.WriteString(w, osc52(text, os.Getenv("TMUX") != ""))
-		return copiedMsg{err: err}
-	}
 }
 
 // osc52 returns the escape sequence that sets the clipboard to text.

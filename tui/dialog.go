@@ -1,7 +1,7 @@
 package tui
 
 import (
-	"io"
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -39,6 +39,7 @@ type prompt struct {
 	input       textinput.Model
 	submit      func(value string) (tea.Cmd, error) // an error keeps the prompt open
 	err         string
+	stay        bool // after a submit, empty and open for the next value
 }
 
 // newPrompt returns a focused prompt holding value. submit runs on enter;
@@ -66,11 +67,24 @@ func (p *prompt) update(msg tea.Msg) (bool, tea.Cmd) {
 		switch {
 		case key.Matches(k, promptKeys.Cancel):
 			return true, nil
+		case key.Matches(k, promptKeys.Complete) && p.input.ShowSuggestions:
+			// Complete to the name as it is displayed, not to what was
+			// typed followed by the rest of it.
+			if s := p.input.CurrentSuggestion(); s != "" {
+				p.input.SetValue(s)
+				p.input.CursorEnd()
+			}
+			p.err = ""
+			return false, nil
 		case key.Matches(k, promptKeys.Submit):
 			cmd, err := p.submit(p.input.Value())
 			if err != nil {
 				p.err = err.Error()
 				return false, nil
+			}
+			if p.stay {
+				p.input.SetValue("")
+				return false, cmd
 			}
 			return true, cmd
 		}
@@ -123,16 +137,21 @@ func (c *confirm) view(width int) string {
 
 func (c *confirm) keys() help.KeyMap { return confirmKeys }
 
-// shareDialog shows a list's share ID and copies it to the clipboard.
+// shareDialog shows a list's share ID and copies it to the clipboard. The
+// copy is an OSC 52 escape sequence in the dialog's own frame, so Bubble
+// Tea writes it with the rest of the screen: nothing else writes to the
+// terminal. It goes out each time its line is drawn anew, which "copy
+// again" forces by changing the line.
 type shareDialog struct {
-	id   uuid.UUID
-	name string
-	clip io.Writer
+	id     uuid.UUID
+	name   string
+	tmux   bool
+	copies int // times copied: each one changes the line that carries it
 }
 
-// newShare opens the share dialog and copies the ID right away.
-func newShare(id uuid.UUID, name string, clip io.Writer) (*shareDialog, tea.Cmd) {
-	return &shareDialog{id: id, name: name, clip: clip}, copyCmd(clip, id.String())
+// newShare opens the share dialog, which copies the ID right away.
+func newShare(id uuid.UUID, name string, tmux bool) *shareDialog {
+	return &shareDialog{id: id, name: name, tmux: tmux, copies: 1}
 }
 
 func (s *shareDialog) update(msg tea.Msg) (bool, tea.Cmd) {
@@ -141,7 +160,8 @@ func (s *shareDialog) update(msg tea.Msg) (bool, tea.Cmd) {
 	case !ok:
 		return false, nil
 	case key.Matches(k, shareKeys.Copy):
-		return false, copyCmd(s.clip, s.id.String())
+		s.copies++
+		return false, nil
 	case key.Matches(k, shareKeys.Close):
 		return true, nil
 	}
@@ -149,9 +169,13 @@ func (s *shareDialog) update(msg tea.Msg) (bool, tea.Cmd) {
 }
 
 func (s *shareDialog) view(width int) string {
+	copied := "Copied to your clipboard with OSC 52 (if your terminal allows it)."
+	if s.copies > 1 {
+		copied = fmt.Sprintf("Copied again (%d×) with OSC 52.", s.copies)
+	}
 	return box(width, "Share “"+s.name+"”",
 		styles.id.Render(s.id.String()),
-		styles.dialogHint.Render("Copied to your clipboard with OSC 52 (if your terminal allows it)."),
+		osc52(s.id.String(), s.tmux)+styles.dialogHint.Render(copied),
 		styles.dialogHint.Render("Anyone with this ID can join: j in their lists, or client join ID."))
 }
 

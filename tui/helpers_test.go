@@ -187,8 +187,9 @@ func (b *syncBuffer) String() string {
 type recorder struct {
 	m *model
 
-	mu    sync.Mutex // guards frame
+	mu    sync.Mutex // guards frame and raw
 	frame string     // last View, without escape sequences
+	raw   []string   // every View, as Bubble Tea gets it to write
 }
 
 func (r *recorder) Init() tea.Cmd { return r.m.Init() }
@@ -202,6 +203,7 @@ func (r *recorder) View() string {
 	v := r.m.View()
 	r.mu.Lock()
 	r.frame = ansi.Strip(v)
+	r.raw = append(r.raw, v)
 	r.mu.Unlock()
 	return v
 }
@@ -211,7 +213,6 @@ type harness struct {
 	t     *testing.T
 	store *replica.Store
 	eng   *fakeEngine
-	clip  *syncBuffer
 	rec   *recorder
 	tm    *teatest.TestModel
 }
@@ -225,13 +226,11 @@ const termW, termH = 80, 24
 func start(t *testing.T, store *replica.Store, eng *fakeEngine, opts Options, setup func(*model)) *harness {
 	t.Helper()
 	m := newModel(store, eng, opts)
-	clip := &syncBuffer{}
-	m.sh.clip = clip
 	m.poll = 0
 	if setup != nil {
 		setup(m)
 	}
-	h := &harness{t: t, store: store, eng: eng, clip: clip, rec: &recorder{m: m}}
+	h := &harness{t: t, store: store, eng: eng, rec: &recorder{m: m}}
 	h.tm = teatest.NewTestModel(t, h.rec, teatest.WithInitialTermSize(termW, termH))
 	t.Cleanup(func() {
 		_ = h.tm.Quit()
@@ -246,6 +245,19 @@ func (h *harness) screen() string {
 	h.rec.mu.Lock()
 	defer h.rec.mu.Unlock()
 	return h.rec.frame
+}
+
+// wrote counts the frames given to Bubble Tea to write that hold seq.
+func (h *harness) wrote(seq string) int {
+	h.rec.mu.Lock()
+	defer h.rec.mu.Unlock()
+	n := 0
+	for _, f := range h.rec.raw {
+		if strings.Contains(f, seq) {
+			n++
+		}
+	}
+	return n
 }
 
 // screenTB reports a failed wait with the screen it saw.

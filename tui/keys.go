@@ -32,9 +32,10 @@ var listsKeys = listsKeyMap{
 	Esc:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap: the screen's keys, most used first; the
+// root adds the keys to see the rest and to quit.
 func (k listsKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.New, k.Join, k.Forget, k.Filter, globalKeys.Help, globalKeys.Quit}
+	return []key.Binding{k.Open, k.New, k.Join, k.Forget, k.Filter}
 }
 
 // FullHelp implements help.KeyMap.
@@ -50,29 +51,35 @@ func (k listsKeyMap) FullHelp() [][]key.Binding {
 type listKeyMap struct {
 	Up, Down, Top, Bottom          key.Binding
 	Toggle, Buy, Add, Inc, Dec, Rm key.Binding
-	Rename, Share, Back            key.Binding
+	Category, Note, Clear, Undo    key.Binding
+	Search, Rename, Share, Back    key.Binding
 }
 
 var listKeys = listKeyMap{
-	Up:     key.NewBinding(key.WithKeys("up", "k", "ctrl+p"), key.WithHelp("↑/k", "up")),
-	Down:   key.NewBinding(key.WithKeys("down", "j", "ctrl+n"), key.WithHelp("↓/j", "down")),
-	Top:    key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
-	Bottom: key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
-	Toggle: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "check")),
-	Buy:    key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "buy n")),
-	Add:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
-	Inc:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "want more")),
-	Dec:    key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "want fewer")),
-	Rm:     key.NewBinding(key.WithKeys("x", "delete"), key.WithHelp("x", "remove")),
-	Rename: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rename list")),
-	Share:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "share")),
-	Back:   key.NewBinding(key.WithKeys("esc", "backspace", "left"), key.WithHelp("esc", "back")),
+	Up:       key.NewBinding(key.WithKeys("up", "k", "ctrl+p"), key.WithHelp("↑/k", "up")),
+	Down:     key.NewBinding(key.WithKeys("down", "j", "ctrl+n"), key.WithHelp("↓/j", "down")),
+	Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home/g", "first")),
+	Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last")),
+	Toggle:   key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "check")),
+	Buy:      key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "buy n")),
+	Add:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
+	Inc:      key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "want more")),
+	Dec:      key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "want fewer")),
+	Rm:       key.NewBinding(key.WithKeys("x", "delete"), key.WithHelp("x", "remove")),
+	Category: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "category")),
+	Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "note")),
+	Clear:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clear bought")),
+	Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
+	Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+	Rename:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rename list")),
+	Share:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "share")),
+	Back:     key.NewBinding(key.WithKeys("esc", "backspace", "left"), key.WithHelp("esc", "back")),
 }
 
 // ShortHelp implements help.KeyMap.
 func (k listKeyMap) ShortHelp() []key.Binding {
 	qty := key.NewBinding(key.WithKeys("+", "-"), key.WithHelp("+/-", "qty"))
-	return []key.Binding{k.Add, k.Toggle, k.Buy, qty, k.Rm, k.Share, k.Back, globalKeys.Help, globalKeys.Quit}
+	return []key.Binding{k.Add, k.Toggle, k.Back, k.Undo, k.Search, k.Rm, k.Category, k.Clear, k.Buy, qty, k.Share}
 }
 
 // FullHelp implements help.KeyMap.
@@ -80,8 +87,9 @@ func (k listKeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Add, k.Toggle, k.Buy, k.Rm},
-		{k.Inc, k.Dec, k.Rename, k.Share},
-		{k.Back, globalKeys.Help, globalKeys.Quit},
+		{k.Inc, k.Dec, k.Category, k.Note},
+		{k.Clear, k.Undo, k.Search, k.Rename},
+		{k.Share, k.Back, globalKeys.Help, globalKeys.Quit},
 	}
 }
 
@@ -95,11 +103,13 @@ var filterKeys = filterKeyMap{
 
 // ShortHelp implements help.KeyMap.
 func (k filterKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Apply, k.Clear, globalKeys.ForceQuit}
+	return []key.Binding{k.Apply, k.Clear}
 }
 
 // FullHelp implements help.KeyMap.
-func (k filterKeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k filterKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Apply, k.Clear, globalKeys.ForceQuit}}
+}
 
 // promptKeyMap holds the keys of a text prompt; it is a help.KeyMap.
 type promptKeyMap struct{ Submit, Cancel, Complete key.Binding }
@@ -112,11 +122,13 @@ var promptKeys = promptKeyMap{
 
 // ShortHelp implements help.KeyMap.
 func (k promptKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Submit, k.Cancel, globalKeys.ForceQuit}
+	return []key.Binding{k.Submit, k.Cancel}
 }
 
 // FullHelp implements help.KeyMap.
-func (k promptKeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k promptKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Submit, k.Cancel, k.Complete, globalKeys.ForceQuit}}
+}
 
 // confirmKeyMap holds the keys of a yes/no question; it is a help.KeyMap.
 type confirmKeyMap struct{ Yes, No key.Binding }

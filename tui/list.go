@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/uuid"
 
@@ -27,17 +26,25 @@ type listModel struct {
 	entry      replica.Entry
 	has        bool               // entry holds a load
 	fresh      bool               // the next load is shown without highlights
-	items      []crdt.ItemView    // in display order: to buy first, then acquired
+	all        []crdt.ItemView    // every item, in shopping order (InShoppingOrder)
+	items      []crdt.ItemView    // the items shown: those of all that match the search
 	cursor     int                // index into items
 	offset     int                // first visible row
 	cursorKey  string             // the item under the cursor, kept across reloads
 	hl         highlights[string] // item keys; "" is the list name
 	remoteKeys []string           // keys the engine reported changed remotely since the last load
+	search     textinput.Model    // search within the list: name, category, note
+	searching  bool               // the search input has the keys
 }
 
 // newListModel opens list id; e, when known, is shown until the first load.
 func newListModel(sh *shared, id uuid.UUID, e *replica.Entry) *listModel {
-	m := &listModel{sh: sh, id: id, fresh: true}
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "search items, categories, notes"
+	in.PromptStyle = styles.selected
+	in.CharLimit = 200
+	m := &listModel{sh: sh, id: id, fresh: true, search: in}
 	if e != nil {
 		m.set(*e, true)
 	}
@@ -85,7 +92,8 @@ func changes(a, b *crdt.List) []string {
 		out = append(out, "")
 	}
 	for _, it := range b.Items() {
-		if old, ok := a.Lookup(it.Key); !ok || old.Name != it.Name || old.Wanted != it.Wanted || old.Bought != it.Bought {
+		if old, ok := a.Lookup(it.Key); !ok || old.Name != it.Name || old.Wanted != it.Wanted || old.Bought != it.Bought ||
+			old.Category != it.Category || old.Note != it.Note {
 			out = append(out, it.Key)
 		}
 	}
@@ -95,22 +103,60 @@ func changes(a, b *crdt.List) []string {
 // set shows entry e; the cursor follows its item if byKey, else keeps its row.
 func (m *listModel) set(e replica.Entry, byKey bool) {
 	m.entry, m.has = e, true
-	m.items = e.List.Items()
-	slices.SortStableFunc(m.items, func(a, b crdt.ItemView) int {
-		switch {
-		case a.Acquired == b.Acquired:
-			return 0
-		case b.Acquired:
-			return -1
+	m.all = InShoppingOrder(e.List.Items())
+	m.refilter(byKey)
+}
+
+// refilter shows the items that match the search; the cursor follows its
+// item if byKey, else keeps its row.
+func (m *listModel) refilter(byKey bool) {
+	q := strings.ToLower(strings.TrimSpace(m.search.Value()))
+	m.items = m.all
+	if q != "" {
+		m.items = nil
+		for _, it := range m.all {
+			if strings.Contains(strings.ToLower(it.Name+"\x00"+it.Category+"\x00"+it.Note), q) {
+				m.items = append(m.items, it)
+			}
 		}
-		return 1
-	})
+	}
 	if byKey {
 		if i := slices.IndexFunc(m.items, func(it crdt.ItemView) bool { return it.Key == m.cursorKey }); i >= 0 {
 			m.cursor = i
 		}
 	}
 	m.move(m.cursor)
+}
+
+// update passes other messages (cursor blinks) to the search input.
+func (m *listModel) update(msg tea.Msg) tea.Cmd {
+	if !m.searching {
+		return nil
+	}
+	var cmd tea.Cmd
+	m.search, cmd = m.search.Update(msg)
+	return cmd
+}
+
+// searchKey handles a key while the search input has the keys.
+func (m *listModel) searchKey(k tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, filterKeys.Clear):
+		m.searching = false
+		m.search.Blur()
+		m.search.SetValue("")
+		m.refilter(true)
+		return nil
+	case key.Matches(k, filterKeys.Apply):
+		m.searching = false
+		m.search.Blur()
+		return nil
+	}
+	var cmd tea.Cmd
+	m.search, cmd = m.search.Update(k)
+	m.cursor = 0
+	m.refilter(false)
+	return cmd
 }
 
 func (m *listModel) move(to int) {
@@ -138,8 +184,19 @@ func (m *listModel) name() string {
 
 // edit queues fn as an edit of this list; done is the notice on success.
 func (m *listModel) edit(done string, toggle bool, fn func(l *crdt.List, c *crdt.Clock) error) tea.Cmd {
-	return m.sh.io(editOp(m.sh.store, m.sh.eng, m.id, done, toggle, fn))
+	return m.do(editReq{fn: fn, done: done, toggle: toggle})
 }
+
+// do queues an edit of this list.
+func (m *listModel) do(r editReq) tea.Cmd {
+	if r.what == "" {
+		r.what = r.done
+	}
+	return m.sh.io(editOp(m.sh.store, m.sh.eng, m.id, r))
+}
+
+// errNothingToUndo says u has nothing left to undo.
+var errNothingToUndo = errors.New("nothing to undo: only edits made here since the UI started are undone")
 
 // key handles a key on the list screen. It returns a command, and what it
 // asks of the root (see messages.go), or nil.
@@ -161,26 +218,44 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 	case key.Matches(k, listKeys.Rename):
 		return m.renamePrompt()
 	case key.Matches(k, listKeys.Share):
-		d, cmd := newShare(m.id, m.name(), m.sh.clip)
-		return cmd, openDialogMsg{d}
+		return nil, openDialogMsg{newShare(m.id, m.name(), m.sh.tmux)}
+	case key.Matches(k, listKeys.Undo):
+		st := m.sh.undo.pop(m.id)
+		if st == nil {
+			return nil, failMsg{errNothingToUndo}
+		}
+		return m.do(editReq{fn: st.restore, done: undone(st), undo: true}), nil
+	case key.Matches(k, listKeys.Search):
+		m.searching = true
+		return m.search.Focus(), nil
+	case key.Matches(k, listKeys.Clear):
+		return m.clearConfirm()
 	case !ok:
 		return nil, nil
+	case key.Matches(k, listKeys.Category):
+		return m.categoryPrompt(it)
+	case key.Matches(k, listKeys.Note):
+		return m.notePrompt(it)
 	case key.Matches(k, listKeys.Toggle):
-		return m.edit("", true, toggle(it.Key, !it.Acquired)), nil
+		done := fmt.Sprintf("checked off %d × %s", it.Remaining, it.Name)
+		if it.Acquired {
+			done = "unchecked " + it.Name
+		}
+		return m.edit(done, true, toggle(it.Key, !it.Acquired)), nil
 	case key.Matches(k, listKeys.Buy):
 		return m.buyPrompt(it)
 	case key.Matches(k, listKeys.Inc):
-		return m.edit("", false, func(l *crdt.List, c *crdt.Clock) error {
+		return m.do(editReq{what: "want more " + it.Name, fn: func(l *crdt.List, c *crdt.Clock) error {
 			if _, ok := l.Lookup(it.Key); !ok {
 				return fmt.Errorf("%w: %q", crdt.ErrNotFound, it.Name)
 			}
 			return l.Add(c, it.Name, 1) // an increment: concurrent ones add up
-		}), nil
+		}}), nil
 	case key.Matches(k, listKeys.Dec):
 		if it.Wanted <= 1 {
 			return nil, failMsg{errMinQuantity}
 		}
-		return m.edit("", false, func(l *crdt.List, c *crdt.Clock) error {
+		return m.do(editReq{what: "want fewer " + it.Name, fn: func(l *crdt.List, c *crdt.Clock) error {
 			v, ok := l.Lookup(it.Key)
 			if !ok {
 				return fmt.Errorf("%w: %q", crdt.ErrNotFound, it.Name)
@@ -189,101 +264,12 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 				return errMinQuantity
 			}
 			return l.Decrease(c, it.Key, 1)
-		}), nil
+		}}), nil
 	case key.Matches(k, listKeys.Rm):
-		return m.edit("removed “"+it.Name+"” (a adds it back)", false, func(l *crdt.List, c *crdt.Clock) error {
-			return l.Remove(c, it.Key)
-		}), nil
+		return m.do(editReq{done: "removed “" + it.Name + "” (u undoes)", what: "removed “" + it.Name + "”",
+			fn: func(l *crdt.List, c *crdt.Clock) error { return l.Remove(c, it.Key) }}), nil
 	}
 	return nil, nil
-}
-
-// toggle checks an item off (buys one of what remains) or unchecks it
-// (takes back just enough bought that one remains). It acts on the state
-// under the store's lock, and does nothing if someone already did the same.
-func toggle(key string, check bool) func(l *crdt.List, c *crdt.Clock) error {
-	return func(l *crdt.List, c *crdt.Clock) error {
-		v, ok := l.Lookup(key)
-		switch {
-		case !ok:
-			return fmt.Errorf("%w: %q", crdt.ErrNotFound, key)
-		case check && !v.Acquired:
-			return l.Buy(c, key, 1)
-		case !check && v.Acquired:
-			return l.Unbuy(c, key, v.Bought-v.Wanted+1)
-		}
-		return nil
-	}
-}
-
-func (m *listModel) addPrompt() (tea.Cmd, tea.Msg) {
-	p, cmd := newPrompt("Add to “"+m.name()+"”", "name and optional quantity, e.g. milk 2 · tab completes", "",
-		func(v string) (tea.Cmd, error) {
-			name, qty, err := parseAdd(v)
-			if err != nil {
-				return nil, err
-			}
-			m.cursorKey = crdt.Normalize(name)
-			return m.edit(fmt.Sprintf("added %d × %s", qty, name), false, func(l *crdt.List, c *crdt.Clock) error {
-				return l.Add(c, name, qty)
-			}), nil
-		})
-	p.suggest(m.suggestions())
-	return cmd, openDialogMsg{p}
-}
-
-// suggestions are the names used in this list, removed items included, as
-// they were displayed.
-func (m *listModel) suggestions() []string {
-	if !m.has {
-		return nil
-	}
-	return m.entry.List.NamesUsed()
-}
-
-// parseAdd splits "milk 2" into a name and a quantity (default 1).
-func parseAdd(v string) (string, int64, error) {
-	f := strings.Fields(v)
-	if len(f) == 0 {
-		return "", 0, errors.New("type an item name, optionally followed by a quantity")
-	}
-	qty := int64(1)
-	if len(f) > 1 {
-		if n, err := strconv.ParseInt(f[len(f)-1], 10, 64); err == nil {
-			if n < 1 || n > crdt.MaxQuantity {
-				return "", 0, fmt.Errorf("the quantity must be 1 to %d", crdt.MaxQuantity)
-			}
-			qty, f = n, f[:len(f)-1]
-		}
-	}
-	return strings.Join(f, " "), qty, nil
-}
-
-func (m *listModel) buyPrompt(it crdt.ItemView) (tea.Cmd, tea.Msg) {
-	p, cmd := newPrompt("Buy how many “"+it.Name+"”?", fmt.Sprintf("%d left to buy", it.Remaining),
-		strconv.FormatInt(max(it.Remaining, 1), 10), func(v string) (tea.Cmd, error) {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil || n < 1 {
-				return nil, errors.New("type a number, 1 or more")
-			}
-			return m.edit(fmt.Sprintf("bought %d × %s", n, it.Name), false, func(l *crdt.List, c *crdt.Clock) error {
-				return l.Buy(c, it.Key, n)
-			}), nil
-		})
-	return cmd, openDialogMsg{p}
-}
-
-func (m *listModel) renamePrompt() (tea.Cmd, tea.Msg) {
-	p, cmd := newPrompt("Rename the list", "everyone sharing it sees the new name", m.name(),
-		func(v string) (tea.Cmd, error) {
-			if strings.TrimSpace(v) == "" {
-				return nil, errors.New("type a name for the list")
-			}
-			return m.edit("renamed to “"+strings.TrimSpace(v)+"”", false, func(l *crdt.List, c *crdt.Clock) error {
-				return l.Rename(c, v)
-			}), nil
-		})
-	return cmd, openDialogMsg{p}
 }
 
 // title is the header of the screen.
@@ -293,66 +279,4 @@ func (m *listModel) title() string {
 	}
 	left, total := counts(m.entry.List)
 	return fmt.Sprintf("%s · %d of %d left", m.name(), left, total)
-}
-
-// Column widths of the list screen.
-const (
-	checkWidth = 4 // "[✓] "
-	qtyWidth   = 7 // " WANTED"
-)
-
-// view renders the screen in w×h cells, one string per line.
-func (m *listModel) view(w, h int) []string {
-	if !m.has {
-		return []string{styles.empty.Render("loading…")}
-	}
-	info := badge(m.entry, m.sh.status, m.sh.opts.Offline) + styles.subtle.Render(
-		"  last sync "+ago(m.entry.LastSync, time.Now())+"  ·  ID "+m.id.String()[:8]+"…  (s shares)")
-	if m.hl.on("") {
-		info = styles.freshBar.Render("▌") + styles.fresh.Render("renamed") + "  " + info
-	}
-	lines := []string{clip(info, w)}
-	if len(m.items) == 0 {
-		return append(lines, strings.Split(styles.empty.Render(
-			"No items yet.\n\nPress a to add one, e.g. “milk 2”."), "\n")...)
-	}
-	nameW := max(w-gutterWidth-checkWidth-3*qtyWidth, 4)
-	lines = append(lines, styles.header.Render(fit("", gutterWidth+checkWidth)+fit("ITEM", nameW)+
-		fitRight("WANTED", qtyWidth)+fitRight("BOUGHT", qtyWidth)+fitRight("LEFT", qtyWidth)))
-	rows := max(h-len(lines), 1)
-	m.offset = scroll(m.offset, m.cursor, rows, len(m.items))
-	for i := m.offset; i < len(m.items) && i < m.offset+rows; i++ {
-		lines = append(lines, m.row(m.items[i], i == m.cursor, nameW))
-	}
-	return lines
-}
-
-// row renders one item.
-func (m *listModel) row(it crdt.ItemView, sel bool, nameW int) string {
-	cursor, check := "  ", "[ ] "
-	if sel {
-		cursor = "› "
-	}
-	if it.Acquired {
-		check = "[✓] "
-	}
-	name := fit(it.Name, nameW)
-	nums := fitRight(strconv.FormatInt(it.Wanted, 10), qtyWidth) + fitRight(strconv.FormatInt(it.Bought, 10), qtyWidth) +
-		fitRight(strconv.FormatInt(it.Remaining, 10), qtyWidth)
-	if m.hl.on(it.Key) {
-		st := styles.fresh.Bold(sel)
-		return styles.freshBar.Render("▌") + st.Render(cursor+check+name+nums)
-	}
-	switch {
-	case sel && it.Acquired:
-		name = styles.selected.Inherit(styles.checked).Render(name)
-	case sel:
-		name = styles.selected.Render(name)
-	case it.Acquired:
-		name = styles.checked.Render(name)
-	}
-	if sel {
-		cursor = styles.selected.Render(cursor)
-	}
-	return " " + cursor + check + name + nums
 }

@@ -36,14 +36,18 @@ func TestCreateAddCheckOff(t *testing.T) {
 		t.Errorf("create did not kick the engine for %s: %v", id, eng.kicked())
 	}
 
+	// The add dialog stays open for the next item until esc.
+	h.typeText("a")
+	h.waitText("Add to “Groceries”")
 	for _, add := range []string{"milk 2", "bread", "apples 3"} {
-		h.typeText("a")
-		h.waitText("Add to “Groceries”")
 		h.typeText(add)
 		h.press(tea.KeyEnter)
 		name, qty, _ := parseAdd(add)
 		h.waitMatch(itemRow(false, name, int(qty), 0, int(qty)))
+		h.waitText("Add to “Groceries”", "› ")
 	}
+	h.press(tea.KeyEsc)
+	h.waitFor("the add dialog closed", func(s string) bool { return !strings.Contains(s, "Add to") })
 	h.waitText("Groceries · 3 of 3 left")
 	if n := countOf(eng.kicked(), id); n != 4 {
 		t.Errorf("the engine was kicked %d times for the list, want 4 (create and 3 adds)", n)
@@ -65,23 +69,26 @@ func TestCreateAddCheckOff(t *testing.T) {
 		t.Fatalf("bread in the store: %+v", v)
 	}
 
-	// The cursor kept its row: space now buys one milk, which stays unchecked.
+	// The cursor kept its row: space now checks off both milks at once.
 	h.typeText(" ")
-	h.waitMatch(itemRow(false, "milk", 2, 1, 1))
+	h.waitMatch(itemRow(true, "milk", 2, 2, 0))
+	h.waitText("checked off 2 × milk")
+	h.waitText("Groceries · 1 of 3 left")
 
-	// Space on a checked item unchecks it.
+	// Space on a checked item unchecks it, all that was bought.
 	h.typeText("G")
 	h.typeText(" ")
-	h.waitMatch(itemRow(false, "bread", 1, 0, 1))
-	h.waitStore("bread unbought", id, func(e replica.Entry) bool {
-		v, _ := e.List.Lookup("bread")
+	h.waitMatch(itemRow(false, "milk", 2, 0, 2))
+	h.waitText("unchecked milk")
+	h.waitStore("milk unbought", id, func(e replica.Entry) bool {
+		v, _ := e.List.Lookup("milk")
 		return !v.Acquired && v.Bought == 0
 	})
 
 	h.press(tea.KeyEsc)
-	h.waitLine("Groceries", "3 / 3", "pending")
+	h.waitLine("Groceries", "2 / 3", "pending")
 	h.press(tea.KeyEnter)
-	h.waitText("Groceries · 3 of 3 left")
+	h.waitText("Groceries · 2 of 3 left")
 }
 
 func countOf[T comparable](s []T, v T) (n int) {
@@ -106,12 +113,12 @@ func TestAddAutocompletesUsedNames(t *testing.T) {
 
 	h.typeText("a")
 	h.typeText("ban")
-	h.waitText("› bananas") // the completion follows what was typed
+	h.waitText("› bananas") // the completion shown after what was typed
 	h.press(tea.KeyTab)
+	h.waitText("› Bananas") // tab completes to the name as it is displayed
 	h.press(tea.KeyEnter)
-	h.waitMatch(itemRow(false, "bananas", 1, 0, 1))
+	h.waitMatch(itemRow(false, "Bananas", 1, 0, 1))
 
-	h.typeText("a")
 	h.typeText("Mi")
 	h.waitText("› Milk")
 	h.press(tea.KeyTab)
@@ -190,9 +197,12 @@ func TestQuantityRemoveRenameShare(t *testing.T) {
 
 	h.typeText("s")
 	h.waitText("Share “Saturday market”", id.String(), "OSC 52")
-	h.waitFor("the ID copied with OSC 52", func(string) bool {
-		return strings.Contains(h.clip.String(), osc52(id.String(), false)) ||
-			strings.Contains(h.clip.String(), osc52(id.String(), true))
+	seq := osc52(id.String(), false)
+	h.waitFor("the ID copied with OSC 52", func(string) bool { return h.wrote(seq) > 0 })
+	h.typeText("c")
+	h.waitText("Copied again (2×)")
+	h.waitFor("copy again: the line that carries the sequence drawn anew", func(string) bool {
+		return h.wrote(seq+styles.dialogHint.Render("Copied again (2×)")) > 0
 	})
 	h.press(tea.KeyEsc)
 	h.waitFor("share dialog closed", func(s string) bool { return !strings.Contains(s, "Share “") })
@@ -216,6 +226,53 @@ func TestQuitOnlyWhenNotTyping(t *testing.T) {
 	h.typeText("quinoa")
 	h.press(tea.KeyEnter)
 	h.waitMatch(itemRow(false, "quinoa", 1, 0, 1))
+	h.typeText("q") // still in the add dialog: text
+	h.waitText("› q")
+	h.press(tea.KeyEsc)
+	h.waitFor("prompt closed", func(s string) bool { return !strings.Contains(s, "Add to") })
 	h.typeText("q")
 	h.tm.WaitFinished(t, teatestTimeout)
+}
+
+// TestSpaceChecksOffTheWholeItem checks that one space checks off an item
+// whatever its quantity, a second unchecks it, and each says what it did.
+func TestSpaceChecksOffTheWholeItem(t *testing.T) {
+	store, eng := openStore(t), newFakeEngine(online)
+	id := mustCreate(t, store, "Shop", "widgets 3")
+	h := start(t, store, eng, Options{}, nil)
+	h.waitLine("Shop")
+	h.press(tea.KeyEnter)
+	h.waitMatch(itemRow(false, "widgets", 3, 0, 3))
+	h.typeText(" ")
+	h.waitMatch(itemRow(true, "widgets", 3, 3, 0))
+	h.waitText("checked off 3 × widgets")
+	h.typeText(" ")
+	h.waitMatch(itemRow(false, "widgets", 3, 0, 3))
+	h.waitText("unchecked widgets")
+	if v, _ := mustGet(t, store, id).List.Lookup("widgets"); v.Bought != 0 {
+		t.Fatalf("widgets in the store: %+v", v)
+	}
+}
+
+// TestAddRefusesQuantitiesOutOfRange checks the add prompt refuses a
+// trailing number out of range, or a number alone, instead of making it
+// part of the name.
+func TestAddRefusesQuantitiesOutOfRange(t *testing.T) {
+	store, eng := openStore(t), newFakeEngine(online)
+	id := mustCreate(t, store, "Shop")
+	h := start(t, store, eng, Options{}, nil)
+	h.waitLine("Shop")
+	h.press(tea.KeyEnter)
+	h.waitText("No items yet")
+	h.typeText("a")
+	h.typeText("milk 99999999999999999999")
+	h.press(tea.KeyEnter)
+	h.waitText("✗ the quantity must be 1 to 1000000")
+	h.press(tea.KeyCtrlU)
+	h.typeText("2")
+	h.press(tea.KeyEnter)
+	h.waitText("✗ type an item name before the quantity")
+	if n := len(mustGet(t, store, id).List.Items()); n != 0 {
+		t.Fatalf("%d items added", n)
+	}
 }

@@ -66,9 +66,24 @@ func (m *listsModel) loaded(entries []replica.Entry) tea.Cmd {
 		}
 	}
 	m.entries, m.has, m.fresh = entries, true, false
+	m.sh.names, m.sh.cats = used(entries)
 	clear(m.remote)
 	m.place()
 	return m.hl.mark(screenLists, changed...)
+}
+
+// used returns the item names and the categories used in any of entries,
+// for suggestions.
+func used(entries []replica.Entry) (names, cats []string) {
+	for _, e := range entries {
+		names = append(names, e.List.NamesUsed()...)
+		for _, it := range e.List.Items() {
+			if it.Category != "" {
+				cats = append(cats, it.Category)
+			}
+		}
+	}
+	return union(names, nil), union(cats, nil)
 }
 
 // summary is what the lists screen shows of a list, to tell if it changed.
@@ -238,6 +253,9 @@ func (m *listsModel) title() string {
 	if !m.has {
 		return "Lists"
 	}
+	if strings.TrimSpace(m.filter.Value()) != "" {
+		return fmt.Sprintf("Lists (%d of %d)", len(m.visible()), len(m.entries))
+	}
 	return fmt.Sprintf("Lists (%d)", len(m.entries))
 }
 
@@ -269,12 +287,12 @@ func (m *listsModel) view(w, h int) []string {
 	nameW := max(w-gutterWidth-1-countWidth-2-badgeWidth, 4)
 	lines = append(lines, styles.header.Render(fit("", gutterWidth)+fit("LIST", nameW)+" "+
 		fitRight("LEFT / ITEMS", countWidth)+"  "+fit("SYNC", badgeWidth)))
-	rows := max(h-len(lines), 1)
+	rows := rowsFor(h-len(lines), len(vis))
 	m.offset = scroll(m.offset, m.cursor, rows, len(vis))
 	for i := m.offset; i < len(vis) && i < m.offset+rows; i++ {
 		lines = append(lines, m.row(vis[i], i == m.cursor, nameW))
 	}
-	return lines
+	return append(lines, more(m.offset, rows, len(vis))...)
 }
 
 // row renders one list.
@@ -290,7 +308,7 @@ func (m *listsModel) row(e replica.Entry, sel bool, nameW int) string {
 		cnt = fmt.Sprintf("%d / %d", left, total)
 	}
 	cursor, name, num := "  ", fit(e.List.Name(), nameW), " "+fitRight(cnt, countWidth)+"  "
-	b := badge(e, m.sh.status, m.sh.opts.Offline)
+	b := badge(e, m.sh.status, m.sh.opts)
 	if sel {
 		cursor = "› "
 	}
@@ -301,6 +319,32 @@ func (m *listsModel) row(e replica.Entry, sel bool, nameW int) string {
 		cursor, name = styles.selected.Render(cursor), styles.selected.Render(name)
 	}
 	return " " + cursor + name + num + b
+}
+
+// rowsFor returns how many of n rows fit in h lines, keeping one for the
+// line that says how many more there are when they do not all fit.
+func rowsFor(h, n int) int {
+	if n > h && h > 1 {
+		return h - 1
+	}
+	return max(h, 1)
+}
+
+// more says how many rows are above and below the rows shown, when some
+// are not: nothing if every row is shown.
+func more(offset, rows, n int) []string {
+	above, below := offset, max(n-offset-rows, 0)
+	if above == 0 && below == 0 {
+		return nil
+	}
+	var parts []string
+	if above > 0 {
+		parts = append(parts, fmt.Sprintf("↑ %d more", above))
+	}
+	if below > 0 {
+		parts = append(parts, fmt.Sprintf("↓ %d more", below))
+	}
+	return []string{styles.subtle.Render(fit("", gutterWidth) + strings.Join(parts, "  ·  "))}
 }
 
 // scroll returns the first row to show so that cursor is visible.

@@ -29,8 +29,10 @@ type editedMsg struct {
 	entry  replica.Entry
 	keys   []string // the keys the edit changed ("" = the name)
 	err    error
-	done   string // notice to show on success
-	toggle bool   // a check / uncheck: the cursor keeps its row, not its item
+	done   string    // notice to show on success
+	toggle bool      // a check / uncheck: the cursor keeps its row, not its item
+	undo   bool      // the edit was an undo
+	step   *undoStep // what undoes the edit; nil if it changed nothing or was an undo
 }
 
 // createdMsg is the result of creating a list.
@@ -79,9 +81,6 @@ type highlightDoneMsg struct {
 
 // noticeDoneMsg clears the notice tagged seq.
 type noticeDoneMsg struct{ seq int }
-
-// copiedMsg is the result of sending text to the terminal's clipboard.
-type copiedMsg struct{ err error }
 
 // The messages below are what a screen asks of the root model, which owns
 // the screens, the dialog and the notice line. A screen's key handler

@@ -3,14 +3,12 @@ package tui
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/google/uuid"
 
 	"shoplist/client/replica"
@@ -39,9 +37,12 @@ type shared struct {
 	store  *replica.Store
 	eng    Engine
 	opts   Options
-	clip   io.Writer // where OSC 52 clipboard sequences go; nil = cannot copy
+	tmux   bool // inside tmux: clipboard sequences are wrapped for pass-through
 	status syncer.Status
-	queue  ioQueue // store operations, one at a time
+	queue  ioQueue    // store operations, one at a time
+	undo   undoStacks // each list's last edits made here, to undo
+	names  []string   // item names used in any local list, for suggestions
+	cats   []string   // categories used in any local list, for suggestions
 }
 
 // io queues a store operation; see ioQueue.
@@ -61,8 +62,9 @@ type model struct {
 	dialog        dialog     // the open dialog, or nil
 	help          help.Model
 	width, height int
-	notice        string // one-line message under the screen
+	notice        string // one-line message under the screen, about the last action
 	noticeErr     bool
+	noticeSticky  bool // about the lists, not an action: kept until it expires
 	noticeSeq     int
 	joining       int           // joins in flight
 	poll          time.Duration // how often to poll the store generation; 0 = never (tests)
@@ -76,7 +78,7 @@ func newModel(store *replica.Store, eng Engine, opts Options) *model {
 		eng = offlineEngine{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sh := &shared{store: store, eng: eng, opts: opts}
+	sh := &shared{store: store, eng: eng, opts: opts, undo: undoStacks{}}
 	sh.status.Proxy = opts.Proxy
 	h := help.New()
 	h.Width = defaultWidth
@@ -95,8 +97,16 @@ func (m *model) fail(err error) tea.Cmd {
 func (m *model) setNotice(text string, isErr bool, d time.Duration) tea.Cmd {
 	m.noticeSeq++
 	seq := m.noticeSeq
-	m.notice, m.noticeErr = text, isErr
+	m.notice, m.noticeErr, m.noticeSticky = text, isErr, false
 	return tea.Tick(d, func(time.Time) tea.Msg { return noticeDoneMsg{seq} })
+}
+
+// clearNotice drops the message about the last action: the user moved on
+// (another screen, a dialog, the filter, or an action that succeeded).
+func (m *model) clearNotice() {
+	if !m.noticeSticky {
+		m.notice, m.noticeErr = "", false
+	}
 }
 
 // stop ends the model's background waits.
@@ -154,12 +164,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case noticeDoneMsg:
 		if msg.seq == m.noticeSeq {
-			m.notice = ""
-		}
-		return m, nil
-	case copiedMsg:
-		if msg.err != nil {
-			return m, m.fail(msg.err)
+			m.notice, m.noticeErr, m.noticeSticky = "", false, false
 		}
 		return m, nil
 	case openListMsg:
@@ -168,6 +173,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.back()
 	case openDialogMsg:
 		m.dialog = msg.dialog
+		m.clearNotice()
 		return m, nil
 	case joinMsg:
 		m.joining++
@@ -183,6 +189,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.screen == screenLists {
 		return m, m.lists.update(msg)
 	}
+	if m.list != nil {
+		return m, m.list.update(msg)
+	}
 	return m, nil
 }
 
@@ -193,6 +202,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	if key.Matches(k, globalKeys.ForceQuit) {
 		return m.quit()
+	}
+	if !m.typing() {
+		defer func() {
+			if m.typing() { // the filter opened: the last message is not about it
+				m.clearNotice()
+			}
+		}()
 	}
 	if m.dialog != nil {
 		closed, cmd := m.dialog.update(k)
@@ -212,7 +228,9 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	var req tea.Msg
-	if m.screen == screenList && m.list != nil {
+	if m.screen == screenList && m.list != nil && m.list.searching {
+		cmd = m.list.searchKey(k)
+	} else if m.screen == screenList && m.list != nil {
 		cmd, req = m.list.key(k)
 	} else {
 		cmd, req = m.lists.key(k)
@@ -226,7 +244,8 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 
 // typing reports whether keys are text for an input.
 func (m *model) typing() bool {
-	return m.dialog != nil || (m.screen == screenLists && m.lists.filtering)
+	return m.dialog != nil || (m.screen == screenLists && m.lists.filtering) ||
+		(m.screen == screenList && m.list != nil && m.list.searching)
 }
 
 // quit ends the program once the edits already queued are saved: the user
@@ -246,6 +265,7 @@ func (m *model) quit() tea.Cmd {
 func (m *model) open(id uuid.UUID, e *replica.Entry) tea.Cmd {
 	m.screen = screenList
 	m.dialog = nil
+	m.clearNotice()
 	m.list = newListModel(m.sh, id, e)
 	return m.list.reload()
 }
@@ -256,6 +276,7 @@ func (m *model) back() tea.Cmd {
 		m.lists.cursorID = m.list.id
 	}
 	m.screen, m.list, m.dialog = screenLists, nil, nil
+	m.clearNotice()
 	return m.lists.enter()
 }
 
@@ -283,6 +304,9 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return m.fail(msg.err)
 		}
+		if msg.step != nil {
+			m.sh.undo.push(msg.id, msg.step)
+		}
 		var cmd tea.Cmd
 		if m.list != nil && m.list.id == msg.id {
 			cmd = m.list.edited(msg)
@@ -290,6 +314,7 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 		if msg.done != "" {
 			return tea.Batch(cmd, m.notify(msg.done))
 		}
+		m.clearNotice() // an earlier error is over
 		return cmd
 	case createdMsg:
 		if msg.err != nil {
@@ -314,7 +339,9 @@ func (m *model) event(ev syncer.Event) tea.Cmd {
 	case syncer.ListChanged:
 		if len(ev.Dropped) > 0 {
 			// Shown whatever the screen: edits the cluster had forgotten.
-			return tea.Batch(m.setNotice(droppedNotice(ev.Dropped), true, 4*noticeDuration), m.reloadFor(ev))
+			cmd := m.setNotice(droppedNotice(ev.Dropped), true, 4*noticeDuration)
+			m.noticeSticky = true
+			return tea.Batch(cmd, m.reloadFor(ev))
 		}
 		return m.reloadFor(ev)
 	case syncer.ListsChanged:
@@ -395,55 +422,4 @@ func (m *model) joined(msg joinedMsg) tea.Cmd {
 		cmds = append(cmds, m.lists.reload())
 	}
 	return tea.Batch(cmds...)
-}
-
-// View renders the whole screen: header, body, dialog, notice, status bar
-// and help, exactly as tall as the terminal.
-func (m *model) View() string {
-	w, h := max(m.width, 20), max(m.height, 6)
-	var title string
-	var body func(w, h int) []string
-	var keys help.KeyMap
-	if m.screen == screenList && m.list != nil {
-		title, body, keys = m.list.title(), m.list.view, listKeys
-	} else {
-		title, body, keys = m.lists.title(), m.lists.view, listsKeys
-		if m.lists.filtering {
-			keys = filterKeys
-		}
-	}
-	var foot []string
-	if m.dialog != nil {
-		keys = m.dialog.keys()
-		foot = append(foot, strings.Split(m.dialog.view(w), "\n")...)
-	}
-	foot = append(foot, m.noticeView(w), statusView(m.sh.status, m.sh.opts, m.joining, w))
-	foot = append(foot, strings.Split(m.help.View(keys), "\n")...)
-
-	header := clip(styles.titleApp.Render("shoplist")+styles.title.Render(title), w)
-	bodyH := max(h-1-len(foot), 1)
-	lines := body(w, bodyH)
-	for len(lines) < bodyH {
-		lines = append(lines, "")
-	}
-	out := append([]string{header}, lines[:bodyH]...)
-	out = append(out, foot...)
-	if len(out) > h {
-		out = out[len(out)-h:]
-	}
-	return lipgloss.NewStyle().MaxWidth(w).Render(strings.Join(out, "\n"))
-}
-
-// noticeView renders the notice line: the last message, or the engine's
-// last sync error.
-func (m *model) noticeView(w int) string {
-	switch {
-	case m.notice != "" && m.noticeErr:
-		return clip(styles.errNotice.Render("✗ "+m.notice), w)
-	case m.notice != "":
-		return clip(styles.notice.Render("✓ "+m.notice), w)
-	case m.sh.status.LastErr != "":
-		return clip(styles.warn.Render("⚠ sync: "+strings.TrimPrefix(m.sh.status.LastErr, "syncer: ")), w)
-	}
-	return ""
 }

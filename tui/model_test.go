@@ -56,7 +56,10 @@ func TestParseAdd(t *testing.T) {
 		{"milk", "milk", 1, false},
 		{"  milk   2 ", "milk", 2, false},
 		{"oat milk 12", "oat milk", 12, false},
-		{"7", "7", 1, false},
+		{"7", "", 0, true},
+		{"milk 99999999999999999999", "", 0, true},
+		{"milk 1000001", "", 0, true},
+		{"milk +2", "milk", 2, false},
 		{"vitamin b12", "vitamin b12", 1, false},
 		{"milk 0", "", 0, true},
 		{"milk -3", "", 0, true},
@@ -70,9 +73,9 @@ func TestParseAdd(t *testing.T) {
 	}
 }
 
-// TestToggle checks space's edit: check buys one, uncheck leaves exactly
-// one remaining even when more was bought than wanted, and both do nothing
-// when someone already did it.
+// TestToggle checks space's edit: check buys all that remains, uncheck
+// takes back all that was bought, and both do nothing when someone already
+// did it.
 func TestToggle(t *testing.T) {
 	c := crdt.NewClock(uuid.New())
 	l, _ := crdt.New(c, "t")
@@ -83,15 +86,15 @@ func TestToggle(t *testing.T) {
 		}
 	}
 	must(l.Add(c, "milk", 2))
-	must(toggle("milk", true)(l, c))
-	if v, _ := l.Lookup("milk"); v.Bought != 1 || v.Acquired {
-		t.Fatalf("check bought %+v, want 1 of 2", v)
-	}
-	// Someone else sets wanted to 1 while this device buys the second:
+	// Someone else sets wanted to 1 while this device checks the item off:
 	// after the merge, 2 are bought of 1 wanted.
 	other, otherClock := l.Clone(), crdt.NewClock(uuid.New())
 	must(other.SetWanted(otherClock, "milk", 1))
 	must(l.Buy(c, "milk", 1))
+	must(toggle("milk", true)(l, c))
+	if v, _ := l.Lookup("milk"); v.Bought != 2 || !v.Acquired {
+		t.Fatalf("check bought %+v, want 2 of 2", v)
+	}
 	must(l.Merge(other))
 	must(toggle("milk", true)(l, c))
 	if v, _ := l.Lookup("milk"); v.Bought != 2 {
@@ -99,7 +102,7 @@ func TestToggle(t *testing.T) {
 	}
 	must(toggle("milk", false)(l, c))
 	if v, _ := l.Lookup("milk"); v.Acquired || v.Remaining != 1 || v.Bought != 0 {
-		t.Fatalf("uncheck left %+v, want 1 remaining", v)
+		t.Fatalf("uncheck left %+v, want nothing bought", v)
 	}
 	must(toggle("milk", false)(l, c))
 	if v, _ := l.Lookup("milk"); v.Remaining != 1 {
@@ -279,7 +282,7 @@ func TestHighlightsOnlyChangedItems(t *testing.T) {
 	if _, _, err := m.sh.store.Merge(theirs.List, false); err != nil {
 		t.Fatal(err)
 	}
-	msg := editOp(m.sh.store, m.sh.eng, e.List.ID(), "", true, toggle("bread", true)).run().(editedMsg)
+	msg := editOp(m.sh.store, m.sh.eng, e.List.ID(), editReq{toggle: true, fn: toggle("bread", true)}).run().(editedMsg)
 	if msg.err != nil {
 		t.Fatal(msg.err)
 	}

@@ -18,17 +18,13 @@ import (
 // changes on the left, the proxy address on the right.
 func statusView(st syncer.Status, opts Options, joining int, w int) string {
 	var left []string
-	switch {
+	switch c := connection(st, opts); {
 	case opts.NoProxy:
-		left = append(left, styles.barWarn.Render(" ○ offline: no proxy known (client --proxy ENDPOINT#KEY)"))
+		left = append(left, styles.barWarn.Render(" "+c.label+": no proxy known (client --proxy ENDPOINT#KEY)"))
 	case opts.Offline:
-		left = append(left, styles.barWarn.Render(" ○ offline mode"))
-	case st.Conn == syncer.Online:
-		left = append(left, styles.barGood.Render(" ● online"))
-	case st.Conn == syncer.Connecting:
-		left = append(left, styles.barWarn.Render(" ◌ connecting"))
+		left = append(left, styles.barWarn.Render(" "+c.label+" mode"))
 	default:
-		left = append(left, styles.barBad.Render(" ○ offline"))
+		left = append(left, c.bar.Render(" "+c.label))
 	}
 	if st.Syncing && st.Conn == syncer.Online {
 		left = append(left, styles.bar.Render("⟳ syncing"))
@@ -65,19 +61,51 @@ func statusView(st syncer.Status, opts Options, joining int, w int) string {
 	return clip(l+styles.bar.Render(strings.Repeat(" ", gap))+styles.barID.Render(r), w)
 }
 
-// badge is a list's sync state on the lists screen.
-func badge(e replica.Entry, st syncer.Status, offlineMode bool) string {
+// connState is the connection as every part of the screen names it: the
+// status bar and the lists' badges read it from here, so they agree.
+type connState struct {
+	label string         // "● online", "◌ connecting", "○ offline"
+	bar   lipgloss.Style // its style in the status bar
+	badge lipgloss.Style // its style as a list's badge
+}
+
+// connection returns the connection state of st under opts.
+func connection(st syncer.Status, opts Options) connState {
+	switch {
+	case opts.Offline || opts.NoProxy:
+		return connState{"○ offline", styles.barWarn, styles.subtle}
+	case st.Conn == syncer.Online:
+		return connState{"● online", styles.barGood, styles.good}
+	case st.Conn == syncer.Connecting:
+		return connState{"◌ connecting", styles.barWarn, styles.subtle}
+	}
+	return connState{"○ offline", styles.barBad, styles.subtle}
+}
+
+// badge is a list's sync state: pending while it has unpushed changes,
+// synced while online, else the connection state of the status bar.
+func badge(e replica.Entry, st syncer.Status, opts Options) string {
+	c := connection(st, opts)
 	switch {
 	case e.Pending:
 		return styles.warn.Render("● pending")
-	case offlineMode || st.Conn != syncer.Online:
-		return styles.subtle.Render("○ offline")
+	case st.Conn == syncer.Online && !opts.Offline && !opts.NoProxy:
+		return styles.good.Render("✓ synced")
 	}
-	return styles.good.Render("✓ synced")
+	return c.badge.Render(c.label)
 }
 
 // badgeWidth is the cells a badge takes.
-const badgeWidth = 9
+const badgeWidth = 12
+
+// syncTrouble says in words what the engine's last error means for the
+// user: unreachable (it retries, edits are kept) or a refusal (its reason).
+func syncTrouble(st syncer.Status) string {
+	if st.Conn != syncer.Online {
+		return "cannot reach the cluster — retrying; your edits are saved"
+	}
+	return "sync: " + strings.TrimPrefix(st.LastErr, "syncer: ") + " — retrying; your edits are saved"
+}
 
 // ago says how long ago t was, coarsely.
 func ago(t, now time.Time) string {

@@ -27,7 +27,7 @@ var styles = struct {
 	bar, barGood, barWarn, barBad, barID lipgloss.Style
 	notice, errNotice                    lipgloss.Style
 	dialog, dialogTitle, dialogHint, id  lipgloss.Style
-	empty                                lipgloss.Style
+	empty, category                      lipgloss.Style
 }{
 	titleApp:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFFFFF")).Background(colAccent).Padding(0, 1),
 	title:     lipgloss.NewStyle().Bold(true).Padding(0, 1),
@@ -53,6 +53,7 @@ var styles = struct {
 	dialogHint:  lipgloss.NewStyle().Foreground(colDim),
 	id:          lipgloss.NewStyle().Bold(true),
 	empty:       lipgloss.NewStyle().Foreground(colDim).Padding(1, 2),
+	category:    lipgloss.NewStyle().Foreground(colAccent).Bold(true),
 }
 
 // fit truncates s (plain text) to w cells, ending in … when cut, and pads

@@ -48,7 +48,7 @@ func New(store *replica.Store, eng Engine, opts Options) tea.Model {
 // or ctx ends; either way it returns nil unless the terminal failed.
 func Run(ctx context.Context, store *replica.Store, eng Engine, opts Options) error {
 	m := newModel(store, eng, opts)
-	m.sh.clip = os.Stdout // Bubble Tea writes frames there too; an OSC 52 write is one syscall between frames
+	m.sh.tmux = os.Getenv("TMUX") != ""
 	defer m.stop()
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()

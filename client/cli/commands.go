@@ -13,10 +13,16 @@ import (
 	"shoplist/client/syncer"
 	"shoplist/crdt"
 	"shoplist/protocol"
+	"shoplist/tui"
 )
 
 // run dispatches one command.
 func (e *env) run(cmd string, args []string) error {
+	args, flags, err := cmdFlags(cmd, args)
+	if err != nil {
+		return err
+	}
+	e.flags = flags
 	switch cmd {
 	case "new":
 		return e.cmdNew(args)
@@ -42,6 +48,14 @@ func (e *env) run(cmd string, args []string) error {
 		return e.cmdSync(args)
 	case "forget":
 		return e.cmdForget(args)
+	case "category":
+		return e.cmdText(args, "category")
+	case "note":
+		return e.cmdText(args, "note")
+	case "clear":
+		return e.cmdClear(args)
+	case "config":
+		return e.cmdConfig(args)
 	case "help":
 		fmt.Fprint(e.stdout, usage)
 		return nil
@@ -49,17 +63,21 @@ func (e *env) run(cmd string, args []string) error {
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }
 
-// arity checks the number of arguments of cmd.
+// arity checks the number of arguments of cmd; synopsis is what it takes
+// ("" for nothing).
 func arity(cmd string, args []string, min, max int, synopsis string) error {
-	if len(args) < min || len(args) > max {
-		return fmt.Errorf("%w: %s takes %s", errUsage, cmd, synopsis)
+	if len(args) >= min && len(args) <= max {
+		return nil
 	}
-	return nil
+	if synopsis == "" {
+		return fmt.Errorf("%w: client %s takes no arguments", errUsage, cmd)
+	}
+	return fmt.Errorf("%w: client %s %s", errUsage, cmd, synopsis)
 }
 
 func (e *env) cmdNew(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: new takes NAME", errUsage)
+		return arity("new", args, 1, 1, "NAME")
 	}
 	en, err := e.store.Create(strings.Join(args, " "))
 	if err != nil {
@@ -71,17 +89,64 @@ func (e *env) cmdNew(args []string) error {
 }
 
 func (e *env) cmdAdd(args []string) error {
-	if err := arity("add", args, 2, 3, "LIST ITEM [QTY]"); err != nil {
+	if len(args) < 2 {
+		return arity("add", args, 2, 2, "LIST ITEM [QTY] [ITEM [QTY]]...")
+	}
+	items, err := itemsToAdd(args[1:])
+	if err != nil {
 		return err
 	}
-	qty := int64(1)
-	if len(args) == 3 {
-		var err error
-		if qty, err = quantity(args[2]); err != nil {
-			return err
+	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error {
+		for _, it := range items {
+			if err := l.Add(c, it.name, it.qty); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+}
+
+// toAdd is one item of an add command.
+type toAdd struct {
+	name string
+	qty  int64
+}
+
+// itemsToAdd reads add's ITEM [QTY] pairs: a number after an item is its
+// quantity, and an item given as "eggs 12" carries its own. Every item is
+// checked before any is added.
+func itemsToAdd(args []string) ([]toAdd, error) {
+	var out []toAdd
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if looksLikeQuantity(a) {
+			if _, err := quantity(a); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("quantity %s comes before any item: give ITEM QTY", a)
+		}
+		name, qty, err := tui.ParseItem(a)
+		switch {
+		case err != nil && strings.TrimSpace(a) != "":
+			return nil, fmt.Errorf("item %q: %w", a, err)
+		case err != nil:
+			name, qty = a, 1 // blank: the list refuses it, saying why
+		}
+		if i+1 < len(args) && looksLikeQuantity(args[i+1]) {
+			if qty, err = quantity(args[i+1]); err != nil {
+				return nil, err
+			}
+			i++
+		}
+		out = append(out, toAdd{name, qty})
 	}
-	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, args[1], qty) })
+	return out, nil
+}
+
+// looksLikeQuantity reports whether an argument is meant as a number.
+func looksLikeQuantity(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && strings.Trim(s, "+-0123456789.,") == ""
 }
 
 func (e *env) cmdRemove(args []string) error {
@@ -167,20 +232,25 @@ func (e *env) cmdUnbuy(args []string) error {
 
 func (e *env) cmdRename(args []string) error {
 	if len(args) < 2 {
-		return fmt.Errorf("%w: rename takes LIST NAME", errUsage)
+		return arity("rename", args, 2, 2, "LIST NAME")
 	}
 	name := strings.Join(args[1:], " ")
-	return e.edit(args[0], func(l *crdt.List, c *crdt.Clock) error { return l.Rename(c, name) })
+	return e.editAs(args[0], "list name", func(l *crdt.List, c *crdt.Clock) error { return l.Rename(c, name) })
 }
 
 // edit resolves ref, applies fn durably and ships the change.
 func (e *env) edit(ref string, fn func(*crdt.List, *crdt.Clock) error) error {
+	return e.editAs(ref, "item name", fn)
+}
+
+// editAs is edit, with an invalid name called nameOf in the error.
+func (e *env) editAs(ref, nameOf string, fn func(*crdt.List, *crdt.Clock) error) error {
 	id, err := e.store.Resolve(ref)
 	if err != nil {
 		return describe(err, "")
 	}
 	if _, _, err := e.store.Edit(id, fn); err != nil {
-		return describe(err, "item name")
+		return describe(err, nameOf)
 	}
 	e.ship(id)
 	return nil
@@ -241,7 +311,7 @@ func (e *env) cmdJoin(args []string) error {
 }
 
 func (e *env) cmdSync(args []string) error {
-	if err := arity("sync", args, 0, 0, "no arguments"); err != nil {
+	if err := arity("sync", args, 0, 0, ""); err != nil {
 		return err
 	}
 	if e.opts.noProxy {
@@ -252,6 +322,7 @@ func (e *env) cmdSync(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, fullSync)
 	defer cancel()
+	before, _ := e.store.All()
 	if err := e.syncLists(ctx); err != nil {
 		pending := 0
 		all, _ := e.store.All()
@@ -262,23 +333,53 @@ func (e *env) cmdSync(args []string) error {
 		}
 		why := strings.TrimPrefix(err.Error(), "syncer: ")
 		if errors.Is(err, syncer.ErrOffline) {
-			why = fmt.Sprintf("cannot reach the cluster at %s", strings.Join(e.opts.endpoints, ","))
+			why = fmt.Sprintf("cannot reach the cluster at %s", e.proxies())
 		}
 		return fmt.Errorf("sync incomplete: %s; %d of %d lists have unpushed changes, kept locally", why, pending, len(all))
 	}
+	after, _ := e.store.All()
+	fmt.Fprintln(e.stdout, syncSummary(before, after))
 	return nil
 }
 
-func (e *env) cmdForget(args []string) error {
-	force := false
-	var rest []string
-	for _, a := range args {
-		if a == "--force" || a == "-force" {
-			force = true
-		} else {
-			rest = append(rest, a)
+// syncSummary says what a sync did to each list, from the lists before and
+// after it: pushed (it had unpushed changes), updated (the cluster had
+// changes it did not), up to date.
+func syncSummary(before, after []replica.Entry) string {
+	if len(after) == 0 {
+		return "no lists to sync"
+	}
+	was := map[uuid.UUID]replica.Entry{}
+	for _, en := range before {
+		was[en.List.ID()] = en
+	}
+	var pushed, updated, same int
+	for _, en := range after {
+		old, ok := was[en.List.ID()]
+		switch {
+		case ok && old.Pending:
+			pushed++
+		case !ok || old.List.MaxStamp() != en.List.MaxStamp():
+			updated++
+		default:
+			same++
 		}
 	}
+	var parts []string
+	if same > 0 {
+		parts = append(parts, plural(same, "list")+" up to date")
+	}
+	if pushed > 0 {
+		parts = append(parts, fmt.Sprintf("%d pushed", pushed))
+	}
+	if updated > 0 {
+		parts = append(parts, fmt.Sprintf("%d updated from the cluster", updated))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (e *env) cmdForget(args []string) error {
+	force, rest := e.flags["force"], args
 	if err := arity("forget", rest, 1, 1, "LIST [--force]"); err != nil {
 		return err
 	}
@@ -307,6 +408,9 @@ func (e *env) cmdForget(args []string) error {
 // quantity parses a QTY argument.
 func quantity(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("quantity %s: at most %d at a time", s, crdt.MaxQuantity)
+	}
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("quantity %q: want a whole number of at least 1", s)
 	}

@@ -84,7 +84,7 @@ func (e *env) connect(ctx context.Context) (*syncer.Engine, context.Context, con
 			case <-ctx.Done():
 				return
 			case <-deadline:
-				cancel(fmt.Errorf("%w: no proxy at %v answered within %v", syncer.ErrOffline, e.opts.endpoints, connectWithin))
+				cancel(fmt.Errorf("%w: no proxy at %s answered within %v", syncer.ErrOffline, e.proxies(), connectWithin))
 				return
 			case ev, ok := <-eng.Events():
 				if !ok {
@@ -102,6 +102,16 @@ func (e *env) connect(ctx context.Context) (*syncer.Engine, context.Context, con
 	return eng, ctx, func() { cancel(nil) }, nil
 }
 
+// proxies names the proxies the client tries, for messages: their
+// addresses, without the keys.
+func (e *env) proxies() string {
+	addrs := make([]string, len(e.opts.endpoints))
+	for i, ep := range e.opts.endpoints {
+		addrs[i], _, _ = strings.Cut(ep, "#")
+	}
+	return strings.Join(addrs, ", ")
+}
+
 // join fetches list id from the cluster into the replica.
 func (e *env) join(ctx context.Context, id uuid.UUID) error {
 	eng, ctx, cancel, err := e.connect(ctx)
@@ -114,7 +124,7 @@ func (e *env) join(ctx context.Context, id uuid.UUID) error {
 	case errors.Is(err, syncer.ErrNotFound):
 		return fmt.Errorf("the cluster has no list %s (check the ID; lists are shared by their full ID)", id)
 	case errors.Is(err, syncer.ErrOffline):
-		return fmt.Errorf("cannot reach the cluster at %v to join %s; try again when online", e.opts.endpoints, id)
+		return fmt.Errorf("cannot reach the cluster at %s to join %s; try again when online", e.proxies(), id)
 	case err != nil:
 		return fmt.Errorf("joining %s: %w", id, err)
 	}

@@ -2,24 +2,34 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"shoplist/client/replica"
 	"shoplist/crdt"
+	"shoplist/tui"
 )
 
 func (e *env) cmdLists(args []string) error {
-	if err := arity("lists", args, 0, 0, "no arguments"); err != nil {
+	if err := arity("lists", args, 0, 0, ""); err != nil {
 		return err
 	}
 	all, err := e.store.All()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "client: warning: %v\n", err)
+	}
+	if e.flags["json"] {
+		out := make([]jsonLists, 0, len(all))
+		for _, en := range all {
+			items := en.List.Items()
+			out = append(out, jsonLists{ID: en.List.ID().String(), Name: en.List.Name(), Items: len(items),
+				Remaining: remaining(items), Pending: en.Pending, LastSync: lastSync(en)})
+		}
+		return writeJSON(e.stdout, out)
 	}
 	for _, en := range all {
 		items := en.List.Items()
@@ -76,36 +86,49 @@ func Ago(d time.Duration) string {
 	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
 }
 
+// jsonLists is one entry of lists --json's array.
+type jsonLists struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Items     int    `json:"items"`     // present items
+	Remaining int    `json:"remaining"` // items not fully bought
+	Pending   bool   `json:"pending"`   // local changes not yet pushed
+	LastSync  string `json:"last_sync"` // RFC 3339, "" if never synced
+}
+
 // jsonList is show --json's output.
 type jsonList struct {
-	ID    string     `json:"id"`
-	Name  string     `json:"name"`
-	Items []jsonItem `json:"items"`
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Pending  bool       `json:"pending"`
+	LastSync string     `json:"last_sync"`
+	Items    []jsonItem `json:"items"` // in shopping order: by category, to buy first
 }
 
 // jsonItem is one item of show --json.
 type jsonItem struct {
 	Name      string `json:"name"`
+	Category  string `json:"category"` // "" if uncategorised
+	Note      string `json:"note"`     // "" if none
 	Wanted    int64  `json:"wanted"`
 	Bought    int64  `json:"bought"`
 	Remaining int64  `json:"remaining"`
 	Acquired  bool   `json:"acquired"`
 }
 
-func (e *env) cmdShow(args []string) error {
-	asJSON := false
-	var rest []string
-	for _, a := range args {
-		if a == "--json" || a == "-json" {
-			asJSON = true
-		} else {
-			rest = append(rest, a)
-		}
+// lastSync is an entry's last sync time for JSON: RFC 3339, or "".
+func lastSync(en replica.Entry) string {
+	if en.LastSync.IsZero() {
+		return ""
 	}
-	if err := arity("show", rest, 1, 1, "LIST [--json]"); err != nil {
+	return en.LastSync.UTC().Format(time.RFC3339)
+}
+
+func (e *env) cmdShow(args []string) error {
+	if err := arity("show", args, 1, 1, "LIST [--json]"); err != nil {
 		return err
 	}
-	id, err := e.store.Resolve(rest[0])
+	id, err := e.store.Resolve(args[0])
 	if err != nil {
 		return describe(err, "")
 	}
@@ -121,39 +144,22 @@ func (e *env) cmdShow(args []string) error {
 	if err != nil {
 		return describe(err, "")
 	}
-	items := ordered(en.List.Items())
-	if asJSON {
-		return writeJSON(e.stdout, en.List, items)
+	items := tui.InShoppingOrder(en.List.Items())
+	if e.flags["json"] {
+		out := jsonList{ID: en.List.ID().String(), Name: en.List.Name(), Pending: en.Pending, LastSync: lastSync(en),
+			Items: make([]jsonItem, 0, len(items))}
+		for _, it := range items {
+			out.Items = append(out.Items, jsonItem{Name: it.Name, Category: it.Category, Note: it.Note,
+				Wanted: it.Wanted, Bought: it.Bought, Remaining: it.Remaining, Acquired: it.Acquired})
+		}
+		return writeJSON(e.stdout, out)
 	}
 	writeText(e.stdout, en, items)
 	return nil
 }
 
-// ordered puts the items still to buy first, then the acquired ones, each
-// by name.
-func ordered(items []crdt.ItemView) []crdt.ItemView {
-	slices.SortStableFunc(items, func(a, b crdt.ItemView) int {
-		if a.Acquired != b.Acquired {
-			if a.Acquired {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	return items
-}
-
-func writeJSON(w io.Writer, l *crdt.List, items []crdt.ItemView) error {
-	out := jsonList{ID: l.ID().String(), Name: l.Name(), Items: make([]jsonItem, 0, len(items))}
-	for _, it := range items {
-		out.Items = append(out.Items, jsonItem{Name: it.Name, Wanted: it.Wanted, Bought: it.Bought, Remaining: it.Remaining, Acquired: it.Acquired})
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
+// writeText prints a list for people: its items by category, names padded
+// to the widest in terminal cells (wide CJK and emoji count two).
 func writeText(w io.Writer, en replica.Entry, items []crdt.ItemView) {
 	fmt.Fprintf(w, "%s  (%s, %s)\n", en.List.Name(), en.List.ID(), syncState(en, time.Now()))
 	if len(items) == 0 {
@@ -162,13 +168,28 @@ func writeText(w io.Writer, en replica.Entry, items []crdt.ItemView) {
 	}
 	width := 4
 	for _, it := range items {
-		width = max(width, len([]rune(it.Name)))
+		width = max(width, ansi.StringWidth(it.Name))
 	}
-	for _, it := range items {
-		box := "[ ]"
-		if it.Acquired {
-			box = "[x]"
+	groups := tui.Groups(items)
+	for _, g := range groups {
+		if len(groups) > 1 || g.Category != "" {
+			name := g.Category
+			if name == "" {
+				name = tui.Uncategorised
+			}
+			fmt.Fprintf(w, "%s\n", name)
 		}
-		fmt.Fprintf(w, "  %s %-*s  %d wanted, %d bought, %d remaining\n", box, width, it.Name, it.Wanted, it.Bought, it.Remaining)
+		for _, it := range g.Items {
+			box := "[ ]"
+			if it.Acquired {
+				box = "[x]"
+			}
+			pad := strings.Repeat(" ", width-ansi.StringWidth(it.Name))
+			line := fmt.Sprintf("  %s %s%s  %d wanted, %d bought, %d remaining", box, it.Name, pad, it.Wanted, it.Bought, it.Remaining)
+			if it.Note != "" {
+				line += "  — " + it.Note
+			}
+			fmt.Fprintln(w, line)
+		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"shoplist/internal/atomicfile"
@@ -39,6 +41,26 @@ func checkPinned(endpoints []string) error {
 		case !strings.Contains(addr, "://"):
 			return fmt.Errorf("--proxy %s is not transport://address#KEY", ep)
 		}
+		if err := checkAddress(addr); err != nil {
+			return fmt.Errorf("--proxy %s: %w", ep, err)
+		}
+	}
+	return nil
+}
+
+// checkAddress checks a tcp:// endpoint names a host and a port; other
+// transports (ipc://, inproc://) are left to ZeroMQ.
+func checkAddress(addr string) error {
+	rest, ok := strings.CutPrefix(addr, "tcp://")
+	if !ok {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(rest)
+	if err != nil || host == "" {
+		return fmt.Errorf("%s is not tcp://HOST:PORT", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%s: the port must be a number from 1 to 65535", addr)
 	}
 	return nil
 }

@@ -122,11 +122,11 @@ func TestSetAndUnbuyBadInput(t *testing.T) {
 		{[]string{"unbuy", id, "milk", "x"}, 1, "quantity"},
 		{[]string{"unbuy", id, "bread"}, 1, "no such item"},
 		{[]string{"unbuy", "nope", "milk"}, 1, "not the ID, an ID prefix or the name of a local list"},
-		{[]string{"set", id, "milk"}, 2, "set takes LIST ITEM QTY"},
-		{[]string{"set", id}, 2, "set takes LIST ITEM QTY"},
-		{[]string{"set", id, "milk", "1", "extra"}, 2, "set takes LIST ITEM QTY"},
-		{[]string{"unbuy", id}, 2, "unbuy takes LIST ITEM [QTY]"},
-		{[]string{"unbuy", id, "milk", "1", "extra"}, 2, "unbuy takes LIST ITEM [QTY]"},
+		{[]string{"set", id, "milk"}, 2, "usage: client set LIST ITEM QTY"},
+		{[]string{"set", id}, 2, "usage: client set LIST ITEM QTY"},
+		{[]string{"set", id, "milk", "1", "extra"}, 2, "usage: client set LIST ITEM QTY"},
+		{[]string{"unbuy", id}, 2, "usage: client unbuy LIST ITEM [QTY]"},
+		{[]string{"unbuy", id, "milk", "1", "extra"}, 2, "usage: client unbuy LIST ITEM [QTY]"},
 	}
 	for _, tc := range cases {
 		r := u.run(append([]string{"--offline"}, tc.args...)...)

@@ -72,14 +72,27 @@ func (x *tmux) keys(session string, keys ...string) {
 	x.cmd(append([]string{"send-keys", "-t", session}, keys...)...)
 }
 
-// add opens the add prompt, waits for it (keys typed together can reach
-// the UI as one message), types the item and confirms.
-func (x *tmux) add(session, item string) {
+// waitGone waits until the session's screen no longer shows phrase.
+func (x *tmux) waitGone(session, phrase string) {
+	x.t.Helper()
+	testcluster.Eventually(x.t, fmt.Sprintf("%s's screen without %q", session, phrase), func() bool {
+		return !strings.Contains(x.screen(session), phrase)
+	}, func() string { return "screen:\n" + x.screen(session) })
+}
+
+// add opens the add dialog, waits for it (keys typed together can reach
+// the UI as one message), adds each item and closes the dialog, waiting
+// until it is gone (an escape followed at once by a key reads as alt+key).
+func (x *tmux) add(session string, items ...string) {
 	x.t.Helper()
 	x.keys(session, "a")
 	x.waitFor(session, "Add to")
-	x.text(session, item)
-	x.keys(session, "Enter")
+	for _, it := range items {
+		x.text(session, it)
+		x.keys(session, "Enter")
+	}
+	x.keys(session, "Escape")
+	x.waitGone(session, "Add to")
 }
 
 // text types text literally.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -90,6 +91,22 @@ func (c *Client) FirstStatus(ctx context.Context, addrs []string) (Status, error
 	return Status{}, errors.Join(errs...)
 }
 
+// noneListening reports whether err, from FirstStatus, says only that
+// nothing accepted a connection at any address.
+func noneListening(err error) bool {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var op *net.OpError
+		if !errors.As(e, &op) || op.Op != "dial" {
+			return false
+		}
+	}
+	return len(errs) > 0
+}
+
 // StatusMain runs `proxy status [--admin ADDR[,ADDR...]] [--json]` with
 // args (after "status"): it prints the status of the first proxy that
 // answers, as a table or, with --json, as the Status JSON. It returns the
@@ -117,6 +134,10 @@ func StatusMain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	st, err := c.FirstStatus(ctx, SplitAddrs(*addrs))
+	if err != nil && noneListening(err) {
+		fmt.Fprintf(stderr, "proxy status: no proxy answers at %s; is the service running?\n", strings.Join(SplitAddrs(*addrs), ", "))
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "proxy status: %v\n", err)
 		return 1
