@@ -31,6 +31,7 @@ type figures struct {
 	groups                               []string      // one line per client group
 	deviceSync                           time.Duration // the longest a device took to push its edits after the stop
 	partitions                           int           // cuts, links set down, splits
+	drained                              time.Duration // from the clients' stop until nothing they sent was in flight
 	converge                             time.Duration // from the heal
 	convergeDetail                       string
 	notes                                []string
@@ -75,7 +76,8 @@ func (f *figures) print(logf func(string, ...any)) {
 	for _, n := range f.notes {
 		logf("    %s", n)
 	}
-	logf("  converged %v after the heal (%s)", f.converge.Round(time.Millisecond), f.convergeDetail)
+	logf("  the clients' traffic drained %v after they stopped; converged %v after the heal (%s)",
+		f.drained.Round(time.Millisecond), f.converge.Round(time.Millisecond), f.convergeDetail)
 	for _, v := range f.verdicts {
 		logf("  %s", v)
 	}

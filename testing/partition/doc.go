@@ -58,9 +58,13 @@
 //  6. flapping: one link (the leader's, a server's or a client group's) cut
 //     and restored every few hundred milliseconds.
 //
-// After the heal, the checks are the chaos test's (package converge): the
-// cluster converges (ring agreed, no hint left, a quiet anti-entropy
-// pass); no acknowledged edit is lost and nothing is invented (the
+// After the heal the clients stop, and the test waits until nothing they
+// sent is still in flight (no socket in their namespaces holds data its
+// peer has not acknowledged: a push a writer gave up on can sit in the
+// retransmission queue of the socket it closed and reach its proxy, which
+// still holds that connection, many seconds after the heal). Then the
+// checks are the chaos test's (package converge): the cluster converges
+// (ring agreed, no hint left, a quiet anti-entropy pass); no acknowledged edit is lost and nothing is invented (the
 // ledger's lattice check) on a quorum read through every proxy, on every
 // owner's copy and on every client; the owners' copies are byte-identical;
 // and every client, each having synced explicitly, holds the same lists.

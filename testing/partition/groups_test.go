@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -139,4 +140,55 @@ func (g *group) close(grace time.Duration) error {
 		return fmt.Errorf("client group %d: %w", g.index, g.proc.exitErr)
 	}
 	return nil
+}
+
+// waitDrained waits until no TCP socket in the client groups' namespaces,
+// open or closed by its process and still sending, holds data its peer has
+// not acknowledged (ss: Send-Q 0 for every socket), all at once, or until
+// within passes. It returns the sockets it first found busy.
+func waitDrained(ctx context.Context, groups []*group, within time.Duration) ([]string, error) {
+	deadline := time.Now().Add(within)
+	var first []string
+	for {
+		busy, err := inFlight(ctx, groups)
+		if err != nil {
+			return first, err
+		}
+		if len(busy) == 0 {
+			return first, nil
+		}
+		if first == nil {
+			first = busy
+		}
+		if time.Now().After(deadline) {
+			return first, fmt.Errorf("the clients' sockets still hold unacknowledged data after %v: %s", within, strings.Join(busy, "; "))
+		}
+		select { // polling the kernel's sockets: nothing announces it
+		case <-ctx.Done():
+			return first, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// inFlight returns the sockets of the groups' namespaces with data not yet
+// acknowledged, as ss shows them.
+func inFlight(ctx context.Context, groups []*group) ([]string, error) {
+	var busy []string
+	for _, g := range groups {
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		out, err := exec.CommandContext(ctx, "ip", "netns", "exec", g.host.ns(), "ss", "-tnH").Output()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("ss in %s: %w", g.host.ns(), err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			// State Recv-Q Send-Q Local Peer
+			f := strings.Fields(line)
+			if len(f) >= 5 && f[0] != "LISTEN" && f[2] != "0" {
+				busy = append(busy, fmt.Sprintf("%s: %s %s→%s, %s bytes unacknowledged", g.host.name, f[0], f[3], f[4], f[2]))
+			}
+		}
+	}
+	return busy, nil
 }

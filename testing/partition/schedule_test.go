@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,21 @@ func runSchedule(t *testing.T, st settings, net *network, log *logFile, dir stri
 		}
 	}
 
+	// Nothing the clients sent may still be on its way: a push a writer
+	// gave up on (timed out, so not acknowledged) can sit in the
+	// retransmission queue of the socket it closed and reach the proxy,
+	// which still holds that connection, seconds after the heal; landing
+	// after convergence it would change the lists between one client's
+	// final sync and another's.
+	drained := time.Now()
+	busy, err := waitDrained(ctx, groups, st.converge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig.drained = time.Since(drained)
+	if len(busy) > 0 {
+		logf("in flight when the clients stopped, drained after %v: %s", fig.drained.Round(time.Millisecond), strings.Join(busy, "; "))
+	}
 	conv, err := converge.Wait(ctx, c, len(c.proxies), r.ids, r.healed, st.converge, logf)
 	if err != nil {
 		for _, e := range c.crashed() {
