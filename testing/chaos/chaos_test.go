@@ -4,7 +4,6 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"shoplist/cluster/launcher"
 	"shoplist/hashring"
+	"shoplist/testing/converge"
 	"shoplist/testing/testcluster"
 )
 
@@ -59,7 +59,7 @@ func TestChaos(t *testing.T) {
 	// server comes back from a fault seconds later): below that, a stale
 	// copy brings back what the floor forgot, as crdt/compact.go says.
 	horizon := envDuration(t, "CHAOS_HORIZON", 40*time.Second)
-	converge := envDuration(t, "CHAOS_CONVERGE", 5*time.Minute)
+	convergeWithin := envDuration(t, "CHAOS_CONVERGE", 5*time.Minute)
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("CHAOS_SEED"); v != "" {
 		s, err := strconv.ParseUint(v, 10, 64)
@@ -150,23 +150,25 @@ func TestChaos(t *testing.T) {
 	// Convergence: the ring agreed, nothing left to hand off, a full
 	// anti-entropy pass without a repair.
 	ids := serverIDsOf(c)
-	conv, err := waitConverged(ctx, c, ids, healed, converge, logf)
+	conv, err := converge.Wait(ctx, c, len(c.Proxies()), ids, healed, convergeWithin, logf)
 	if err != nil {
 		c.Close()
 		for _, e := range exits() {
 			t.Errorf("a process exited by itself: %v", e)
 		}
-		t.Fatalf("no convergence within %v of the faults' end: %v", converge, err)
+		t.Fatalf("no convergence within %v of the faults' end: %v", convergeWithin, err)
 	}
 	toConverge := time.Since(healed)
 
 	// Every client that syncs sees the same lists, holding every
 	// acknowledged write.
-	clientStates, err := syncClients(ctx, t, c.ClientEndpoints(), w.Lists(), 3)
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	clientStates, err := converge.SyncClients(sctx, func(int) string { return t.TempDir() }, c.ClientEndpoints(), w.Lists(), 3)
+	cancel()
 	if err != nil {
 		t.Fatalf("syncing clients: %v", err)
 	}
-	clientProblems := compareClients(clientStates, ledger)
+	clientProblems := converge.CompareClients(converge.Names(len(clientStates)), clientStates, ledger)
 
 	// The verdict: a quorum read of every list through one proxy, judged
 	// by the writers' ledger.
@@ -190,9 +192,9 @@ func TestChaos(t *testing.T) {
 		}
 		stores = append(stores, got)
 	}
-	ring := hashring.New(ids, hashring.WithVNodes(conv.vnodes))
-	report := testcluster.CheckReplicas(stores, ring, conv.n, ledger)
-	clientProblems = append(clientProblems, compareWithStores(clientStates, stores, ring, conv.n)...)
+	ring := hashring.New(ids, hashring.WithVNodes(conv.VNodes))
+	report := testcluster.CheckReplicas(stores, ring, conv.N, ledger)
+	clientProblems = append(clientProblems, converge.CompareWithStores(clientStates, stores, ring, conv.N)...)
 
 	// The figures.
 	logf("chaos figures (seed %d):", seed)
@@ -214,8 +216,8 @@ func TestChaos(t *testing.T) {
 	if in.skipped > 0 {
 		logf("    leader kills skipped while no leader was agreed: %d", in.skipped)
 	}
-	logf("  time to converge after the faults: %v (%s)", toConverge.Round(time.Millisecond), conv.detail)
-	logf("  anti-entropy on the leader: %s", conv.antiEntropy)
+	logf("  time to converge after the faults: %v (%s)", toConverge.Round(time.Millisecond), conv.Detail)
+	logf("  anti-entropy on the leader: %s", conv.AntiEntropy)
 	logf("  verdict (quorum read through proxy 0): %v", verdict)
 	compacted, kept := 0, 0
 	for _, l := range finals {
@@ -304,6 +306,3 @@ func serverIDsOf(c *launcher.Cluster) []string {
 	}
 	return ids
 }
-
-// errNotConverged wraps the last reason convergence was not reached.
-var errNotConverged = errors.New("not converged")

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"regexp"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,41 +18,6 @@ import (
 	"shoplist/protocol"
 	"shoplist/testing/ledger"
 )
-
-// WriterConfig configures StartWriters. Zero fields take the defaults.
-type WriterConfig struct {
-	// Endpoints are the proxies' client endpoints (required). Client i
-	// starts on endpoint i mod len and moves to the next one whenever a
-	// request gets no reply in time.
-	Endpoints []string
-	Clients   int           // writing clients (default 10)
-	Private   int           // lists of each client's own (default 2)
-	Shared    int           // lists every client writes to (default 2)
-	Items     int           // items per list (default 8)
-	Timeout   time.Duration // per request (default 3s)
-	// Pace is a client's pause after each push, so that a small machine
-	// keeps CPU for the cluster (default 0: none).
-	Pace time.Duration
-}
-
-func (c WriterConfig) withDefaults() (WriterConfig, error) {
-	if len(c.Endpoints) == 0 {
-		return c, errors.New("testcluster: writers: no proxy endpoint")
-	}
-	if c.Clients <= 0 {
-		c.Clients = 10
-	}
-	if c.Private < 0 || c.Shared < 0 || c.Private+c.Shared == 0 {
-		c.Private, c.Shared = 2, 2
-	}
-	if c.Items <= 0 {
-		c.Items = 8
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 3 * time.Second
-	}
-	return c, nil
-}
 
 // EditKinds are the kinds of edit writers make, in the order figures are
 // printed: add (a new item), +1, -1 (Decrease), set (SetWanted), buy,
@@ -92,15 +56,17 @@ type WriteStats struct {
 // copies, as a real client does, so that their removes and sets see other
 // writers' edits. Each records in a ledger.Ledger, under its name, every
 // delta it pushed (Attempted) and every one the cluster acknowledged
-// (Acked), and adds each to a ledger.Sent shared by all before sending it,
-// against which every state they pull is checked. Use StartWriters.
+// (Acked), and adds each to a Sent shared by all (WriterConfig.Sent)
+// before sending it, against which every state they pull is checked. Use
+// StartWriters.
 type Writers struct {
 	cfg     WriterConfig
 	lists   []uuid.UUID
+	shared  []uuid.UUID // the lists every client writes to
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	clients []*writer
-	sent    *ledger.Sent
+	sent    Sent
 
 	attempted, acked, refused, timedOut, failovers atomic.Int64
 	skipped, pulls, pullsFailed, badPulls          atomic.Int64
@@ -139,13 +105,18 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writers{cfg: cfg, reasons: map[string]int64{}, kinds: map[string]KindStats{}, sent: ledger.NewSent()}
+	w := &Writers{cfg: cfg, reasons: map[string]int64{}, kinds: map[string]KindStats{}, sent: cfg.Sent}
 	shared := make([]*crdt.List, cfg.Shared)
-	for i := range cfg.Clients {
+	for k := range cfg.Clients {
+		i := cfg.FirstIndex + k
 		clock := crdt.NewClock(uuid.New())
 		cl := &writer{w: w, index: i, name: fmt.Sprintf("writer %d (replica %s)", i, clock.Replica()), clock: clock,
 			ledger: ledger.New(), rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
-		cl.conn, err = dialW(cfg.Endpoints, i%len(cfg.Endpoints), cfg.Timeout)
+		start := k % len(cfg.Endpoints)
+		if cfg.SameStart {
+			start = 0
+		}
+		cl.conn, err = dialW(cfg.Endpoints, start, cfg.Timeout)
 		if err != nil {
 			w.closeAll()
 			return nil, err
@@ -159,8 +130,11 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 			}
 			cl.lists, cl.shared = append(cl.lists, l), append(cl.shared, false)
 		}
+		for _, id := range cfg.SharedLists {
+			cl.lists, cl.shared = append(cl.lists, crdt.Empty(id)), append(cl.shared, true)
+		}
 		for j := range shared {
-			if i == 0 {
+			if k == 0 {
 				if shared[j], err = crdt.New(cl.clock, fmt.Sprintf("shared list %d", j)); err != nil {
 					w.closeAll()
 					return nil, fmt.Errorf("testcluster: new list: %w", err)
@@ -188,6 +162,11 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 			w.lists = append(w.lists, l.ID())
 		}
 	}
+	for _, l := range shared {
+		w.shared = append(w.shared, l.ID())
+	}
+	w.shared = append(w.shared, cfg.SharedLists...)
+	w.lists = append(w.lists, cfg.SharedLists...)
 	runCtx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	for _, cl := range w.clients {
@@ -202,6 +181,10 @@ func StartWriters(ctx context.Context, cfg WriterConfig) (*Writers, error) {
 
 // Lists returns the IDs of every list the writers write to.
 func (w *Writers) Lists() []uuid.UUID { return append([]uuid.UUID(nil), w.lists...) }
+
+// Shared returns the IDs of the lists every client writes to: those it
+// created (WriterConfig.Shared) or was given (WriterConfig.SharedLists).
+func (w *Writers) Shared() []uuid.UUID { return append([]uuid.UUID(nil), w.shared...) }
 
 // Stats returns the counts so far.
 func (w *Writers) Stats() WriteStats {
@@ -278,7 +261,7 @@ func (cl *writer) run(ctx context.Context) {
 			name = names[cl.rng.IntN(min(hotItems, len(names)))]
 		}
 		prev := l.MaxStamp()
-		if kind, err := cl.edit(l, name); err != nil {
+		if kind, err := RandomEdit(l, cl.clock, cl.rng, fmt.Sprintf("writer %d", cl.index), name); err != nil {
 			cl.w.skipped.Add(1)
 		} else {
 			cl.pushDelta(kind, l.Delta(prev))
@@ -291,62 +274,6 @@ func (cl *writer) run(ctx context.Context) {
 		}
 	}
 }
-
-// edit makes one edit of l that its state allows, on the named item or
-// (now and then) on the list's name, and returns its kind. An error is a
-// local edit the list refused; nothing changed.
-func (cl *writer) edit(l *crdt.List, name string) (string, error) {
-	c, rng := cl.clock, cl.rng
-	if rng.IntN(50) == 0 {
-		return "rename", l.Rename(c, fmt.Sprintf("renamed by writer %d, %d", cl.index, rng.IntN(1000)))
-	}
-	v, ok := l.Lookup(name)
-	if !ok {
-		kind := "add"
-		if slices.Contains(l.ItemKeys(), crdt.Normalize(name)) {
-			kind = "re-add"
-		}
-		return kind, l.Add(c, name, 1+rng.Int64N(3))
-	}
-	type choice struct {
-		kind   string
-		weight int
-		do     func() error
-	}
-	choices := []choice{
-		{"+1", 15, func() error { return l.Add(c, name, 1) }},
-		{"set", 10, func() error { return l.SetWanted(c, name, max(1, v.Bought)+rng.Int64N(4)) }},
-		{"remove", 10, func() error { return l.Remove(c, name) }},
-		{"category", 6, func() error { return l.SetCategory(c, name, categories[rng.IntN(len(categories))]) }},
-		{"note", 6, func() error { return l.SetNote(c, name, notes[rng.IntN(len(notes))]) }},
-	}
-	if v.Wanted-1 >= max(1, v.Bought) {
-		choices = append(choices, choice{"-1", 10, func() error { return l.Decrease(c, name, 1) }})
-	}
-	if v.Remaining > 0 {
-		choices = append(choices, choice{"buy", 20, func() error { return l.Buy(c, name, 1+rng.Int64N(min(v.Remaining, 2))) }})
-	}
-	if v.Bought > 0 {
-		choices = append(choices, choice{"unbuy", 8, func() error { return l.Unbuy(c, name, 1) }})
-	}
-	total := 0
-	for _, ch := range choices {
-		total += ch.weight
-	}
-	n := rng.IntN(total)
-	for _, ch := range choices {
-		if n < ch.weight {
-			return ch.kind, ch.do()
-		}
-		n -= ch.weight
-	}
-	panic("unreachable")
-}
-
-var (
-	categories = []string{"produce", "dairy", "bakery", "frozen", ""}
-	notes      = []string{"the organic one", "two packs", "large", ""}
-)
 
 // pushDelta records delta as attempted, pushes it and, if the cluster
 // acknowledges it, records it as acknowledged.

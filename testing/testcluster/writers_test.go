@@ -185,3 +185,51 @@ func TestCheckReplicasFindsMissingDivergentAndLostCopies(t *testing.T) {
 		t.Errorf("one owner with an invented note: %v %q", r, r.Problems)
 	}
 }
+
+// TestWritersOfTwoSetsShareListsAndOneSent: writers given another set's
+// shared lists (SharedLists) write to them under names of their own
+// (FirstIndex), every client starting on the first endpoint (SameStart),
+// and both sets record in one Sent, so each checks what the other sent.
+func TestWritersOfTwoSetsShareListsAndOneSent(t *testing.T) {
+	c := Start(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
+	defer cancel()
+	sent := ledger.NewSent()
+	a, err := StartWriters(ctx, WriterConfig{Endpoints: []string{c.Endpoint()}, Clients: 2, Private: 1, Shared: 1, Items: 4, Sent: sent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := a.Shared()
+	b, err := StartWriters(ctx, WriterConfig{Endpoints: []string{c.Endpoint(), "tcp://127.0.0.1:1"}, Clients: 2, Private: 1,
+		SharedLists: shared, Items: 4, FirstIndex: 2, SameStart: true, Sent: sent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shared) != 1 || !slices.Equal(b.Shared(), shared) || !slices.Contains(b.Lists(), shared[0]) || len(b.Lists()) != 3 {
+		t.Fatalf("shared %v, the second set's shared %v and lists %v: want the first's one shared list among its 2 own", shared, b.Shared(), b.Lists())
+	}
+	Eventually(t, "both sets write, the second's pulls of the shared list checked", func() bool {
+		return a.Stats().Acked >= 50 && b.Stats().Acked >= 50 && b.Stats().Pulls > 0
+	}, func() string { return fmt.Sprintf("%+v / %+v", a.Stats(), b.Stats()) })
+	la, _, errA := a.Stop()
+	lb, sb, errB := b.Stop()
+	if errA != nil || errB != nil {
+		t.Fatalf("stopping: %v / %v", errA, errB)
+	}
+	if sb.Failovers != 0 || sb.TimedOut != 0 {
+		t.Fatalf("the second set's stats %+v: a client started on the unreachable second endpoint", sb)
+	}
+	all := ledger.New()
+	all.Add(la)
+	all.Add(lb)
+	if names := all.Writers(); len(names) != 4 || !strings.HasPrefix(names[2], "writer 2 ") || !strings.HasPrefix(names[3], "writer 3 ") {
+		t.Fatalf("writers %q: want writers 0 to 3", names)
+	}
+	v, _, err := Pull(ctx, c.Endpoint(), all.Lists(), all, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() || v.Missing > 0 {
+		t.Fatalf("verdict %v; failures %q", v, v.Named(10))
+	}
+}
