@@ -17,8 +17,13 @@ deps:
 		exit 0; \
 	elif [ -z "$(SUDO)" ]; then \
 		echo "deps: installing $(APT_PKGS) with apt-get"; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); \
+		for try in 1 2 3 4 5 6 7 8 9 10; do \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 update -q && \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -q $(APT_PKGS) && exit 0; \
+			echo "deps: apt-get failed (another apt holding its lock?); trying again in 10s ($$try of 10)"; \
+			sleep 10; \
+		done; \
+		exit 1; \
 	else \
 		echo "deps: libzmq or tmux is missing; run: sudo apt-get update && sudo apt-get install -y $(APT_PKGS)" >&2; \
 		exit 1; \
