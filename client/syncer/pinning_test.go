@@ -69,3 +69,28 @@ func TestAnImpostorOnThePinnedEndpointNeverMarksEditsSynced(t *testing.T) {
 		})
 	}
 }
+
+// TestAProxyBehindItsGroupIsGivenUpForTheNext: a proxy whose pushes fail
+// with StaleEpoch (it lags its group's ring, or is cut off from it) is
+// given up at once for the next endpoint, where the edit is pushed.
+func TestAProxyBehindItsGroupIsGivenUpForTheNext(t *testing.T) {
+	behind := startFake(t, func(f *fakeProxy, m protocol.Message) [][][]byte {
+		switch m.Type {
+		case protocol.TypeHello:
+			return [][][]byte{f.welcome(m)}
+		case protocol.TypePush, protocol.TypePull:
+			return [][][]byte{protocol.NewError(m.RequestID, protocol.CodeStaleEpoch, "replicas route by a newer ring than this proxy's").Frames()}
+		}
+		return [][][]byte{protocol.NewOK(m.RequestID, m.ListID).Frames()}
+	})
+	good := startFake(t, yesMan)
+	a := newClient(t, "a", behind.endpoint, good.endpoint)
+	id := a.create("groceries")
+	a.edit(id, add("milk", 1))
+	eventually(t, "the edit pushed through the next proxy", func() bool {
+		return !a.get(id).Pending && good.count(protocol.TypePush) > 0
+	})
+	if behind.count(protocol.TypePush)+behind.count(protocol.TypePull) == 0 {
+		t.Fatal("the lagging proxy was never asked: the test proves nothing")
+	}
+}

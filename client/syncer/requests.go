@@ -187,6 +187,7 @@ func (l *loop) onPushed(c *call, m protocol.Message) {
 	if m.Type != protocol.TypeOK {
 		ls.needPush = true
 		l.listFailed(ls, &ls.pushErr, pushError(c.list, m))
+		l.failOverIfBehind(m)
 		return
 	}
 	if c.hasTok {
@@ -239,6 +240,7 @@ func (l *loop) onPulled(c *call, m protocol.Message) {
 	switch {
 	case m.Type == protocol.TypeError:
 		fail(fmt.Errorf("syncer: pull of list %s: %w", c.list, m.Err()))
+		l.failOverIfBehind(m)
 		return
 	case m.Type != protocol.TypePullReply || m.ListID != c.list:
 		l.badMessage("pull reply", fmt.Errorf("%w: Pull of %s answered by %v for %s", protocol.ErrMalformed, c.list, m.Type, m.ListID))
@@ -385,6 +387,15 @@ func (l *loop) join(id uuid.UUID, m protocol.Message) error {
 		l.emit(Event{Kind: ListChanged, List: id, Keys: keys, Remote: true})
 	}
 	return nil
+}
+
+// failOverIfBehind gives up the proxy when m says it routes by an older
+// ring than the servers (StaleEpoch): it lags its group or is cut off from
+// it, and another proxy of the group can serve the requests.
+func (l *loop) failOverIfBehind(m protocol.Message) {
+	if protocol.CodeOf(m.Err()) == protocol.CodeStaleEpoch {
+		l.fail(fmt.Errorf("%w: %s lags its group's ring: %w", ErrOffline, l.endpoint, m.Err()))
+	}
 }
 
 // listFailed records a failed request for a list, into *slot, and delays

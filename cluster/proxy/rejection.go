@@ -29,6 +29,14 @@ func (o *op) rejection() protocol.Message {
 		return protocol.NewError(o.reqID, code, fmt.Sprintf("handoff of list %s failed: %s; keep the hint and retry",
 			o.list, strings.Join(o.failures, "; ")))
 	}
+	if o.parked > 0 {
+		// Replicas route by a newer ring than this proxy learned by the
+		// deadline: it lags its group, or is cut off from it. Another
+		// proxy may serve the client (client/syncer fails over on it).
+		return protocol.NewError(o.reqID, protocol.CodeStaleEpoch, fmt.Sprintf(
+			"%s of list %s failed: %d of %d replicas route by a newer ring than this proxy's (epoch %d), which has not caught up with its group; try another proxy",
+			o.kind, o.list, o.parked, o.replicas, o.epoch))
+	}
 	if code, ok := sameRefusal(o.codes); ok && o.ok == 0 && len(o.codes) == len(o.failures) {
 		return protocol.NewError(o.reqID, code, fmt.Sprintf("%s of list %s refused by the replicas: %s", o.kind, o.list, o.failures[0]))
 	}
