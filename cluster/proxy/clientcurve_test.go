@@ -53,22 +53,8 @@ func TestTheProxyPublishesOnlyToCURVESubscribers(t *testing.T) {
 
 	c := newClient(t, p)
 	l, body := sampleList(t, "milk")
-	// A SUB's subscription reaches the PUB asynchronously: push until the
-	// pinned subscriber has an update, which proves both were in place
-	// for the plain one's to have arrived as well.
-	for req := uint64(1); ; req++ {
-		if req > 100 {
-			t.Fatal("the CURVE subscriber received no live update")
-		}
-		c.send(protocol.NewPush(req, l.ID(), body))
-		for _, s := range owners(t, p, fakes, l.ID()) {
-			m := s.recvType(protocol.TypeStore)
-			s.send(protocol.NewStoreReply(m.RequestID, l.ID()))
-		}
-		c.recvType(protocol.TypeOK)
-		if _, ok := pinned.recvFrames(50 * time.Millisecond); ok {
-			break
-		}
-	}
+	// Once the pinned subscriber has an update, both subscriptions were in
+	// place for the plain one's to have arrived as well.
+	pushUntilHeard(t, p, fakes, c, pinned, l.ID(), body)
 	plain.silent(time.Second)
 }

@@ -342,3 +342,23 @@ func waitForOutput(t *testing.T, w *syncBuffer, want string) {
 	t.Helper()
 	waitFor(t, "output "+want, func() bool { return strings.Contains(w.String(), want) })
 }
+
+// pushUntilHeard pushes body to list through client c, acknowledging the
+// owners' Stores, until sub receives a live update: a SUB's subscription
+// reaches the PUB asynchronously, so the first update heard proves it is
+// in place. It fails the test after 100 pushes.
+func pushUntilHeard(t *testing.T, p *Proxy, fakes map[string]*fakeServer, c, sub *endpoint, list uuid.UUID, body []byte) {
+	t.Helper()
+	for req := uint64(1); req <= 100; req++ {
+		c.send(protocol.NewPush(req, list, body))
+		for _, s := range owners(t, p, fakes, list) {
+			m := s.recvType(protocol.TypeStore)
+			s.send(protocol.NewStoreReply(m.RequestID, list))
+		}
+		c.recvType(protocol.TypeOK)
+		if _, ok := sub.recvFrames(50 * time.Millisecond); ok {
+			return
+		}
+	}
+	t.Fatal("no live update heard after 100 pushes")
+}

@@ -20,21 +20,7 @@ func TestAClientCannotHaveALiveUpdatePublished(t *testing.T) {
 	sub := newCurveEndpoint(t, zmq.SUB, "", eps.Pub, eps.ClientKey, newKeyPair(t))
 	must(t, sub.sock.SetSubscribe(string(protocol.NewLiveKey(l.ID()).Topic())))
 	c := newClient(t, p)
-	// The subscription is in place once a real push is heard.
-	for req := uint64(1); ; req++ {
-		if req > 100 {
-			t.Fatal("no live update for a real push")
-		}
-		c.send(protocol.NewPush(req, l.ID(), body))
-		for _, s := range owners(t, p, fakes, l.ID()) {
-			m := s.recvType(protocol.TypeStore)
-			s.send(protocol.NewStoreReply(m.RequestID, l.ID()))
-		}
-		c.recvType(protocol.TypeOK)
-		if _, ok := sub.recvFrames(50 * time.Millisecond); ok {
-			break
-		}
-	}
+	pushUntilHeard(t, p, fakes, c, sub, l.ID(), body)
 	c.send(protocol.NewLiveUpdate(l.ID(), body))
 	if e := c.recvType(protocol.TypeError); protocol.CodeOf(e.Err()) != protocol.CodeBadRequest {
 		t.Fatalf("a client's LiveUpdate: %v, want BadRequest", e.Err())

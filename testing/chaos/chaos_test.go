@@ -37,29 +37,15 @@ const (
 	heartbeat = 500 * time.Millisecond
 )
 
-// envDuration reads a duration from the environment, def if unset.
-func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		t.Fatalf("%s=%q: want a positive duration", name, v)
-	}
-	return d
-}
-
 func TestChaos(t *testing.T) {
-	duration := envDuration(t, "CHAOS_DURATION", 60*time.Second)
+	duration := converge.EnvDuration(t, "CHAOS_DURATION", 60*time.Second)
 	// Servers forget removes after a short horizon, so lists are compacted
 	// under faults too. It must stay above the longest a replica lags (a
 	// writer's whole-item deltas carry its copies of others' slots; a
 	// server comes back from a fault seconds later): below that, a stale
 	// copy brings back what the floor forgot, as crdt/compact.go says.
-	horizon := envDuration(t, "CHAOS_HORIZON", 40*time.Second)
-	convergeWithin := envDuration(t, "CHAOS_CONVERGE", 5*time.Minute)
+	horizon := converge.EnvDuration(t, "CHAOS_HORIZON", 40*time.Second)
+	convergeWithin := converge.EnvDuration(t, "CHAOS_CONVERGE", 5*time.Minute)
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("CHAOS_SEED"); v != "" {
 		s, err := strconv.ParseUint(v, 10, 64)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"shoplist/testing/converge"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,9 +61,9 @@ type settings struct {
 func readSettings(t *testing.T) settings {
 	t.Helper()
 	s := settings{
-		duration: envDuration(t, "PARTITION_DURATION", 15*time.Second),
-		flap:     envDuration(t, "PARTITION_FLAP", 20*time.Second),
-		converge: envDuration(t, "PARTITION_CONVERGE", 3*time.Minute),
+		duration: converge.EnvDuration(t, "PARTITION_DURATION", 15*time.Second),
+		flap:     converge.EnvDuration(t, "PARTITION_FLAP", 20*time.Second),
+		converge: converge.EnvDuration(t, "PARTITION_CONVERGE", 3*time.Minute),
 		seed:     uint64(time.Now().UnixNano()),
 		keep:     os.Getenv("PARTITION_KEEP"),
 		bin:      os.Getenv("PARTITION_BIN"),
@@ -97,20 +98,6 @@ func readSettings(t *testing.T) settings {
 		}
 	}
 	return s
-}
-
-// envDuration reads a duration from the environment, def if unset.
-func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		t.Fatalf("%s=%q: want a positive duration", name, v)
-	}
-	return d
 }
 
 // moduleRoot returns the directory holding go.mod, above the test's.
