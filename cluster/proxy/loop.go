@@ -162,9 +162,9 @@ func (l *loop) run(ctx context.Context) error {
 		for _, p := range polled {
 			switch p.Socket {
 			case l.sock.client:
-				l.drainClient()
+				l.drainWithKey(l.sock.client, l.onClient)
 			case l.sock.backend:
-				l.drainBackend()
+				l.drainWithKey(l.sock.backend, l.onBackend)
 			case l.sock.pub:
 				l.drainSubscriptions()
 			case l.sock.bell:
@@ -204,33 +204,19 @@ func (l *loop) drain(s *zmq.Socket, handle func([][]byte)) {
 	}
 }
 
-// drainBackend receives up to recvBatch messages from the backend without
-// blocking, each with the key of the connection it came on.
-// drainClient handles what the client socket holds, each message with
-// its connection's CURVE key.
-func (l *loop) drainClient() {
+// drainWithKey receives up to recvBatch messages from s, a ROUTER, without
+// blocking, and hands each to handle with the CURVE key of the connection
+// it came on ("" without CURVE).
+func (l *loop) drainWithKey(s *zmq.Socket, handle func(frames [][]byte, key string)) {
 	for range recvBatch {
-		frames, key, err := recvWithKey(l.sock.client)
+		frames, key, err := recvWithKey(s)
 		if err != nil {
 			if !isAgain(err) {
 				l.log.Warn("receive failed", "err", err)
 			}
 			return
 		}
-		l.onClient(frames, key)
-	}
-}
-
-func (l *loop) drainBackend() {
-	for range recvBatch {
-		frames, key, err := recvWithKey(l.sock.backend)
-		if err != nil {
-			if !isAgain(err) {
-				l.log.Warn("receive failed", "err", err)
-			}
-			return
-		}
-		l.onBackend(frames, key)
+		handle(frames, key)
 	}
 }
 
