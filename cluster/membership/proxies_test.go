@@ -175,8 +175,11 @@ func TestImportKeepsTheRecordedProxies(t *testing.T) {
 	}
 }
 
-func TestNodesRecordThemselvesAndFollowSetSelf(t *testing.T) {
-	ctx := testContext(t)
+// openRecordingGroup opens a group of three nodes p1..p3 on the in-memory
+// transport, each recording itself (Config.Self: admin h:20+i, client
+// tcp://h:30+i), connected to each other.
+func openRecordingGroup(t *testing.T) []*Node {
+	t.Helper()
 	fwd := NewInmemForwarder()
 	ids := []string{"p1", "p2", "p3"}
 	var voters []Voter
@@ -187,13 +190,18 @@ func TestNodesRecordThemselvesAndFollowSetSelf(t *testing.T) {
 	for i, id := range ids {
 		cfg := testConfig(id, id+"-addr")
 		cfg.Voters, cfg.Forwarder = voters, fwd
-		self := ProxyInfo{Raft: id + "-addr", Admin: fmt.Sprintf("h:%d", 20+i), Client: fmt.Sprintf("tcp://h:%d", 30+i)}
-		cfg.Self = &self
+		cfg.Self = &ProxyInfo{Raft: id + "-addr", Admin: fmt.Sprintf("h:%d", 20+i), Client: fmt.Sprintf("tcp://h:%d", 30+i)}
 		n := openNode(t, cfg)
 		fwd.Register(id+"-addr", n)
 		nodes = append(nodes, n)
 	}
 	connect(nodes...)
+	return nodes
+}
+
+func TestNodesRecordThemselvesAndFollowSetSelf(t *testing.T) {
+	ctx := testContext(t)
+	nodes := openRecordingGroup(t)
 	leader := waitLeader(t, nodes...)
 	want := []string{"tcp://h:30", "tcp://h:31", "tcp://h:32"}
 	waitFor(t, "every proxy recorded on every node", func() bool {

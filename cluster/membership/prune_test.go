@@ -3,7 +3,6 @@ package membership
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"testing"
@@ -70,22 +69,7 @@ func TestTheRecordsOfProxiesThatLeftTheGroupArePruned(t *testing.T) {
 // remaining node drops its record; recording it again is refused.
 func TestARemovedProxyLeavesTheTableAndIsNotRecordedAgain(t *testing.T) {
 	ctx := testContext(t)
-	fwd := NewInmemForwarder()
-	ids := []string{"p1", "p2", "p3"}
-	var voters []Voter
-	for _, id := range ids {
-		voters = append(voters, Voter{ID: id, Addr: id + "-addr"})
-	}
-	var nodes []*Node
-	for i, id := range ids {
-		cfg := testConfig(id, id+"-addr")
-		cfg.Voters, cfg.Forwarder = voters, fwd
-		cfg.Self = &ProxyInfo{Raft: id + "-addr", Admin: fmt.Sprintf("h:%d", 20+i), Client: fmt.Sprintf("tcp://h:%d", 30+i)}
-		n := openNode(t, cfg)
-		fwd.Register(id+"-addr", n)
-		nodes = append(nodes, n)
-	}
-	connect(nodes...)
+	nodes := openRecordingGroup(t)
 	leader := waitLeader(t, nodes...)
 	waitFor(t, "every proxy recorded on every node", func() bool {
 		for _, n := range nodes {
