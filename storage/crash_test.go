@@ -16,7 +16,8 @@ import (
 
 // Crash safety: a child process save-merges a stream of edits to several
 // lists from several goroutines and prints "ack <hex of the delta>" after
-// each SaveMerge returns; the parent SIGKILLs it after a random number of
+// each SaveMerge returns (half the writers commit a few with
+// SaveMergeIfUnsynced and acknowledge them after one Sync); the parent SIGKILLs it after a random number of
 // acknowledgements, reopens the store, and checks that every acknowledged
 // delta is contained in the stored state and that every list loads cleanly.
 
@@ -64,6 +65,13 @@ func helperCrashWriter(dir string) {
 	for w := range crashWriters {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(w)))
+			ack := func(push *crdt.List) {
+				line := "ack " + hex.EncodeToString(push.Encode()) + "\n"
+				outMu.Lock()
+				os.Stdout.WriteString(line)
+				outMu.Unlock()
+			}
+			var batch []*crdt.List // committed by the batching writers, not yet acknowledged
 			for range crashMaxAcks / crashWriters {
 				ls := lists[rng.IntN(len(lists))]
 				ls.mu.Lock()
@@ -82,13 +90,34 @@ func helperCrashWriter(dir string) {
 				}
 				last = push
 				lastMu.Unlock()
-				if _, err := s.SaveMerge(push); err != nil {
-					helperDie("helper: SaveMerge", err)
+				if w%2 == 0 {
+					if _, err := s.SaveMerge(push); err != nil {
+						helperDie("helper: SaveMerge", err)
+					}
+					ack(push)
+					continue
 				}
-				line := "ack " + hex.EncodeToString(push.Encode()) + "\n"
-				outMu.Lock()
-				os.Stdout.WriteString(line)
-				outMu.Unlock()
+				// The other writers commit a batch and sync it once, as a
+				// server's worker does, and acknowledge it only then.
+				batch = append(batch, push)
+				if len(batch) < 1+rng.IntN(4) {
+					continue
+				}
+				var last Syncpoint
+				for _, b := range batch {
+					_, sp, err := s.SaveMergeIfUnsynced(b, func() error { return nil })
+					if err != nil {
+						helperDie("helper: SaveMergeIfUnsynced", err)
+					}
+					last = max(last, sp)
+				}
+				if err := s.Sync(last); err != nil {
+					helperDie("helper: Sync", err)
+				}
+				for _, b := range batch {
+					ack(b)
+				}
+				batch = batch[:0]
 			}
 		})
 	}

@@ -72,3 +72,17 @@ func (s *syncer) markDurable(covered uint64) {
 		}
 	}
 }
+
+// Syncpoint is a position in the order of commits: Sync(p) returns once
+// every commit up to p is durable. Syncpoints of one store are ordered, and
+// the zero Syncpoint is always durable.
+type Syncpoint uint64
+
+// Sync returns once every commit up to p is durable (SaveMergeIfUnsynced).
+func (s *Store) Sync(p Syncpoint) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	return s.sync.wait(uint64(p))
+}

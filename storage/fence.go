@@ -44,3 +44,20 @@ func (s *Store) Fence() {
 		s.stripes[i].mu.Unlock()
 	}
 }
+
+// SaveMergeIfUnsynced is SaveMergeIf without the wait for durability: it
+// returns once the merge is committed, with the Syncpoint that Sync takes
+// to make it durable. Until Sync(p) has returned nil the merge may be lost
+// in a crash, so nothing may acknowledge it before; readers may see it
+// already, as they may see any SaveMerge's before it returns.
+//
+// It lets one goroutine commit many lists and then wait once: Sync of the
+// largest Syncpoint covers every smaller one (see syncer), so the writes
+// of a batch share one fsync and one wake-up instead of paying one each.
+func (s *Store) SaveMergeIfUnsynced(l *crdt.List, admit func() error) (changed bool, p Syncpoint, err error) {
+	if err := s.begin(); err != nil {
+		return false, 0, err
+	}
+	defer s.end()
+	return s.mergeUnsynced(l, admit)
+}

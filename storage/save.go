@@ -41,15 +41,32 @@ func (s *Store) SaveMerge(l *crdt.List) (changed bool, err error) {
 // saveMerge is SaveMerge, and SaveMergeIf when admit is not nil: admit
 // runs under the list's stripe lock before anything is read, and its
 // error refuses the write.
+//
+// The commit and the wait are one operation for Close: a SaveMerge that
+// has committed returns its own answer, never ErrClosed.
 func (s *Store) saveMerge(l *crdt.List, admit func() error) (changed bool, err error) {
 	if err := s.begin(); err != nil {
 		return false, err
 	}
 	defer s.end()
+	changed, p, err := s.mergeUnsynced(l, admit)
+	if err != nil {
+		return false, err
+	}
+	if err := s.sync.wait(uint64(p)); err != nil {
+		return false, err
+	}
+	return changed, nil
+}
+
+// mergeUnsynced is saveMerge up to the commit: it returns the Syncpoint to
+// wait for before the merge may be called durable. The caller has begun
+// an operation (begin).
+func (s *Store) mergeUnsynced(l *crdt.List, admit func() error) (changed bool, p Syncpoint, err error) {
 	id := l.ID()
 	if id.Version() != 4 || id.Variant() != uuid.RFC4122 {
 		// crdt.Decode would refuse to read such a list back.
-		return false, fmt.Errorf("storage: list ID %s is not a version 4 UUID", id)
+		return false, 0, fmt.Errorf("storage: list ID %s is not a version 4 UUID", id)
 	}
 	parts := l.Split()
 	if parts[0].Name() == "" && parts[0].Floor().IsZero() {
@@ -67,12 +84,9 @@ func (s *Store) saveMerge(l *crdt.List, admit func() error) (changed bool, err e
 	}
 	st.mu.Unlock()
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
-	if err := s.sync.wait(ticket); err != nil {
-		return false, err
-	}
-	return changed, nil
+	return changed, Syncpoint(ticket), nil
 }
 
 // mergeLocked merges parts (the name part first, if present, then item parts
