@@ -56,9 +56,11 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 	}
 }
 
-// enqueue hands a store, fetch or digest to the workers, unless it was routed under
-// an epoch older than the server's, or every worker is busy and the queue is
-// full: then it answers at once rather than wait.
+// enqueue hands a store, fetch or digest to the workers, unless it was
+// routed under an epoch older than the server's, or every worker is busy
+// and the queue is full: then it answers at once rather than wait. Stores
+// and fetches wait in the turn's batch (flushBatch), so that one worker
+// commits them together and syncs once for all.
 func (l *loop) enqueue(lk *link, m protocol.Message, now time.Time) {
 	if cur := l.s.epoch.Load(); m.Epoch != 0 && m.Epoch < cur {
 		reply := protocol.NewError(m.RequestID, protocol.CodeStaleEpoch,
@@ -82,16 +84,48 @@ func (l *loop) enqueue(lk *link, m protocol.Message, now time.Time) {
 		l.reply(lk, l.s.mem.refusal(m, c), now)
 		return
 	}
-	select {
-	case l.s.jobs <- job{link: lk.index, gen: lk.gen, msg: m, cost: c}:
-	default:
+	if queued := int(l.s.queued.Load()) + len(l.batch); queued >= l.s.cfg.Workers*queuePerWorker {
 		l.s.mem.release(c)
-		l.s.log.warn("overloaded", "server: overloaded; refusing requests", "queued", len(l.s.jobs))
+		l.s.log.warn("overloaded", "server: overloaded; refusing requests", "queued", queued)
 		reply := protocol.NewError(m.RequestID, protocol.CodeUnavailable,
-			fmt.Sprintf("server overloaded: %d requests queued for %d workers", len(l.s.jobs), l.s.cfg.Workers))
+			fmt.Sprintf("server overloaded: %d requests queued for %d workers", queued, l.s.cfg.Workers))
 		reply.ListID = m.ListID
 		l.reply(lk, reply, now)
+		return
 	}
+	j := job{link: lk.index, gen: lk.gen, msg: m, cost: c}
+	switch m.Type {
+	case protocol.TypeStore, protocol.TypeStoreExisting, protocol.TypeFetch:
+		l.batch = append(l.batch, j)
+		if len(l.batch) == maxBatch {
+			l.flushBatch()
+		}
+	default: // a Digest or a HintedStore: heavier, and synced on its own
+		l.queue([]job{j})
+	}
+}
+
+// maxBatch is the most requests one worker takes at once: enough to share
+// a sync and a wake-up among many, few enough that a burst is spread over
+// several workers (and cores).
+const maxBatch = 32
+
+// flushBatch hands the requests gathered in this turn of the loop to one
+// worker.
+func (l *loop) flushBatch() {
+	if len(l.batch) == 0 {
+		return
+	}
+	l.queue(l.batch)
+	l.batch = make([]job, 0, maxBatch) // the worker owns the old one now
+}
+
+// queue hands b to a worker. enqueue has checked that the queue has room
+// for b's requests, which bounds the batches queued below the channel's
+// capacity; so the send cannot block.
+func (l *loop) queue(b []job) {
+	l.s.queued.Add(int64(len(b)))
+	l.s.jobs <- b
 }
 
 // announce adopts a newer ring epoch. A request (nonzero ID) is answered OK,

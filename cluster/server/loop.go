@@ -8,11 +8,13 @@ import (
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
+
+	"shoplist/internal/zpoll"
 )
 
-// batch is how many messages the loop reads from one socket before it
+// recvBatch is how many messages the loop reads from one socket before it
 // looks at the others again.
-const batch = 256
+const recvBatch = 256
 
 // drainWait is how long the loop, stopping, waits for a worker's reply
 // before it checks whether any worker is still running.
@@ -25,9 +27,10 @@ type loop struct {
 	s       *Server
 	pull    *zmq.Socket
 	links   []*link
-	poller  *zmq.Poller
+	poller  *zpoll.Poller
 	dirty   bool    // the poller no longer matches the sockets and events wanted
 	replies []reply // the last batch taken from the reply queue, for reuse
+	batch   []job   // stores and fetches read this turn, for one worker (flushBatch)
 
 	pending     map[uint64]pendingHandoff // Handoffs sent, by request ID
 	nextHandoff uint64                    // last Handoff request ID used
@@ -56,6 +59,10 @@ func (s *Server) run(ctx context.Context, pull *zmq.Socket, ready chan<- error) 
 func (s *Server) newLoop(pull *zmq.Socket) (*loop, error) {
 	l := &loop{s: s, pull: pull, dirty: true, pending: map[uint64]pendingHandoff{}, nextHandoff: firstHandoffID}
 	var err error
+	if l.poller, err = zpoll.New(); err != nil {
+		pull.Close()
+		return nil, fmt.Errorf("server: starting the socket loop: %w", err)
+	}
 	now := time.Now()
 	for i, ep := range s.cfg.proxies {
 		if err != nil {
@@ -81,6 +88,9 @@ func (l *loop) closeSockets() {
 	if l.pull != nil {
 		l.pull.Close()
 	}
+	if l.poller != nil {
+		l.poller.Close()
+	}
 }
 
 // serve is the poll loop proper. It never blocks on anything but the poll,
@@ -94,17 +104,12 @@ func (l *loop) serve(ctx context.Context) error {
 		}
 		next = earliest(next, l.expireHandoffs(now))
 		if l.dirty {
-			l.rebuildPoller()
-		}
-		// Poll takes whole milliseconds: round up, or a timer due in
-		// under 1ms would spin.
-		wait := max(time.Until(next), 0)
-		wait = (wait + time.Millisecond - 1).Truncate(time.Millisecond)
-		polled, err := l.poller.Poll(wait)
-		if err != nil {
-			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // a signal: poll again
-				continue
+			if err := l.rebuildPoller(); err != nil {
+				return err
 			}
+		}
+		polled, err := l.poller.Poll(max(time.Until(next), 0))
+		if err != nil {
 			return fmt.Errorf("server: polling: %w", err)
 		}
 		for _, p := range polled {
@@ -128,6 +133,7 @@ func (l *loop) serve(ctx context.Context) error {
 				l.dirty = l.dirty || !lk.helloDue
 			}
 		}
+		l.flushBatch()
 		// Every turn empties the reply queue, rung or not: replies that
 		// came while the loop was busy go out without another wake-up.
 		l.forwardReplies()
@@ -138,23 +144,27 @@ func (l *loop) serve(ctx context.Context) error {
 // rebuildPoller polls the reply socket and each connected link: for input,
 // and for output too while a hello is due (a writable DEALER with IMMEDIATE
 // means the connection is up), and the link's handshake monitor.
-func (l *loop) rebuildPoller() {
-	l.poller = zmq.NewPoller()
-	l.poller.Add(l.pull, zmq.POLLIN)
+func (l *loop) rebuildPoller() error {
+	l.poller.Reset()
+	err := l.poller.Add(l.pull, zmq.POLLIN)
 	for _, lk := range l.links {
-		if lk.sock == nil {
+		if lk.sock == nil || err != nil {
 			continue
 		}
 		events := zmq.POLLIN
 		if lk.helloDue {
 			events |= zmq.POLLOUT
 		}
-		l.poller.Add(lk.sock, events)
-		if lk.mon != nil {
-			l.poller.Add(lk.mon, zmq.POLLIN)
+		err = l.poller.Add(lk.sock, events)
+		if lk.mon != nil && err == nil {
+			err = l.poller.Add(lk.mon, zmq.POLLIN)
 		}
 	}
+	if err != nil {
+		return fmt.Errorf("server: polling: %w", err)
+	}
 	l.dirty = false
+	return nil
 }
 
 // linkOf returns the link whose socket is sock.
@@ -167,9 +177,9 @@ func (l *loop) linkOf(sock *zmq.Socket) *link {
 	return nil
 }
 
-// readLink reads what a proxy sent, up to a batch.
+// readLink reads what a proxy sent, up to recvBatch messages.
 func (l *loop) readLink(lk *link) {
-	for range batch {
+	for range recvBatch {
 		frames, ok := recvMessage(lk.sock)
 		if !ok {
 			return // nothing more for now
@@ -180,11 +190,11 @@ func (l *loop) readLink(lk *link) {
 	}
 }
 
-// readRings reads the doorbell's rings, up to a batch; they carry nothing
+// readRings reads the doorbell's rings, up to recvBatch of them; they carry nothing
 // but the wake-up. flags is DONTWAIT while serving; 0 while draining, with a
 // receive timeout set.
 func (l *loop) readRings(flags zmq.Flag) error {
-	for range batch {
+	for range recvBatch {
 		if _, err := l.pull.RecvBytes(flags); err != nil {
 			return err // EAGAIN: no more rings for now
 		}
@@ -229,6 +239,7 @@ func (l *loop) forwardReplies() {
 // forwards the workers' last replies until every worker has stopped.
 func (l *loop) drain() {
 	l.draining = true
+	l.flushBatch()
 	close(l.s.jobs)
 	if err := l.pull.SetRcvtimeo(drainWait); err != nil {
 		l.s.cfg.Logger.Error("server: cannot wait for the workers' last replies", "err", err)

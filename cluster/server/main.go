@@ -8,11 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 
 	"shoplist/internal/bytesize"
 	"shoplist/internal/profiling"
+	"shoplist/internal/runtimecfg"
 	"shoplist/protocol"
 )
 
@@ -30,7 +30,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "repair" {
 		return repairMain(args[1:], stdout, stderr)
 	}
-	raiseProcs()
+	rctx, cancel := context.WithCancel(ctx)
+	defer runtimecfg.Prepare(rctx)()
+	defer cancel()
 	cfg, level, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -151,18 +153,4 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		return cfg, 0, fmt.Errorf("--proxy: %w", err)
 	}
 	return cfg, lv, nil
-}
-
-// minProcs is the fewest Ps (GOMAXPROCS) a role runs with. The socket loop
-// parks in zmq_poll, a cgo call that keeps its P until the runtime's monitor
-// takes it back, which can take up to 10 ms in a quiet process; on a 2-core
-// machine that left one P for everything else and cost half the throughput
-// (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
-const minProcs = 8
-
-// raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
-func raiseProcs() {
-	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {
-		runtime.GOMAXPROCS(minProcs)
-	}
 }

@@ -59,7 +59,7 @@ func (l *loop) monitored(sock *zmq.Socket) *link {
 // once per kind and interval (libzmq reconnects, and fails again, every
 // 100ms).
 func (l *loop) readMonitor(lk *link) {
-	for range batch {
+	for range recvBatch {
 		ev, _, status, err := lk.mon.RecvEvent(zmq.DONTWAIT)
 		if err != nil {
 			return

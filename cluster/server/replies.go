@@ -36,11 +36,14 @@ func newReplyQueue(ring func()) *replyQueue {
 	return &replyQueue{ring: ring}
 }
 
-// put queues r for the loop and rings the doorbell unless a ring is already
-// on its way.
-func (q *replyQueue) put(r reply) {
+// putAll queues rs for the loop and rings the doorbell unless a ring is
+// already on its way. The queue copies rs; the caller may reuse it.
+func (q *replyQueue) putAll(rs []reply) {
+	if len(rs) == 0 {
+		return
+	}
 	q.mu.Lock()
-	q.queued = append(q.queued, r)
+	q.queued = append(q.queued, rs...)
 	ring := !q.pending
 	q.pending = true
 	q.mu.Unlock()
@@ -49,7 +52,7 @@ func (q *replyQueue) put(r reply) {
 	}
 }
 
-// putHandoff queues a Handoff for the loop to send, ringing as put does.
+// putHandoff queues a Handoff for the loop to send, ringing as putAll does.
 func (q *replyQueue) putHandoff(h handoffReq) {
 	q.mu.Lock()
 	q.handoffs = append(q.handoffs, h)

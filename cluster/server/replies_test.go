@@ -13,9 +13,8 @@ import (
 func TestReplyQueueRingsOncePerTake(t *testing.T) {
 	rang := 0
 	q := newReplyQueue(func() { rang++ })
-	for i := range 3 {
-		q.put(reply{link: i, msg: protocol.NewHeartbeat(uint64(i))})
-	}
+	q.putAll([]reply{{link: 0, msg: protocol.NewHeartbeat(0)}})
+	q.putAll([]reply{{link: 1, msg: protocol.NewHeartbeat(1)}, {link: 2, msg: protocol.NewHeartbeat(2)}})
 	if rang != 1 {
 		t.Fatalf("3 replies rang %d times, want 1", rang)
 	}
@@ -29,7 +28,7 @@ func TestReplyQueueRingsOncePerTake(t *testing.T) {
 	clear(got)
 	q.take(got) // hand the slice back, as the loop does
 	rang = 0
-	q.put(reply{link: 7})
+	q.putAll([]reply{{link: 7}})
 	if rang != 1 {
 		t.Fatalf("a reply after a take rang %d times, want 1", rang)
 	}

@@ -25,10 +25,13 @@ type Server struct {
 	// epoch is the latest ring epoch adopted (from EpochAnnounce): written
 	// by the loop, read by workers to stamp replies.
 	epoch atomic.Uint64
-	// jobs carries requests from the loop to the workers. The loop is its
-	// only sender and closes it when it stops (Start does, if the loop
-	// never started).
-	jobs chan job
+	// jobs carries batches of requests from the loop to the workers. The
+	// loop is its only sender and closes it when it stops (Start does, if
+	// the loop never started).
+	jobs chan []job
+	// queued counts the requests in jobs: the loop adds, workers take
+	// away as they take a batch.
+	queued atomic.Int64
 	// ring is the ring of the latest adopted epoch (nil before the first
 	// EpochAnnounce): written by the loop, read by the handoff goroutine
 	// and the workers.
@@ -98,7 +101,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		key:   key,
 		store: store,
 		log:   newRateLog(cfg.Logger.With("server", id)),
-		jobs:  make(chan job, cfg.Workers*queuePerWorker),
+		jobs:  make(chan []job, cfg.Workers*queuePerWorker),
 		kick:  make(chan struct{}, 1),
 
 		handoffResults: make(chan handoffResult, handoffWindow),

@@ -21,27 +21,69 @@ type job struct {
 	cost int64 // what it holds of the memory budget until served
 }
 
-// work is a worker goroutine. It serves jobs until the loop closes the
-// queue, handing each reply to the loop through the reply queue (it owns no
-// socket); jobs still queued once ctx is done are answered "shutting down"
-// rather than served. The last worker to return rings the doorbell, so that
-// a draining loop notices at once.
+// work is a worker goroutine. It serves batches of jobs until the loop
+// closes the queue, handing the replies of each batch to the loop through
+// the reply queue at once (it owns no socket); jobs still queued once ctx
+// is done are answered "shutting down" rather than served. The last worker
+// to return rings the doorbell, so that a draining loop notices at once.
 func (s *Server) work(ctx context.Context) {
 	defer func() {
 		if s.workersLeft.Add(-1) == 0 {
 			s.replies.ring()
 		}
 	}()
-	for j := range s.jobs {
+	var w batchWork
+	for b := range s.jobs {
+		s.queued.Add(-int64(len(b)))
+		s.replies.putAll(s.serveBatch(ctx, b, &w))
+		w.reset()
+	}
+}
+
+// batchWork is a worker's scratch space for one batch, reused.
+type batchWork struct {
+	answers []protocol.Message
+	synced  []bool // answers[i] holds only once the batch's writes are durable
+	replies []reply
+}
+
+func (w *batchWork) reset() {
+	clear(w.answers)
+	clear(w.replies)
+	w.answers, w.synced, w.replies = w.answers[:0], w.synced[:0], w.replies[:0]
+}
+
+// serveBatch answers the jobs of b. Stores commit without waiting for the
+// disk, and one Sync of the latest commit makes them all durable before
+// any is acknowledged: a batch pays one wait, and usually shares its fsync
+// with the other workers' (storage.Store.Sync).
+func (s *Server) serveBatch(ctx context.Context, b []job, w *batchWork) []reply {
+	var last storage.Syncpoint
+	for _, j := range b {
 		var m protocol.Message
+		var p storage.Syncpoint
+		needsSync := false
 		if ctx.Err() != nil {
 			m = protocol.NewError(j.msg.RequestID, protocol.CodeUnavailable, "server shutting down")
 		} else {
 			if s.cfg.beforeJob != nil {
 				s.cfg.beforeJob()
 			}
-			m = s.serve(j.msg)
+			m, p, needsSync = s.serve(j.msg)
 		}
+		last = max(last, p)
+		w.answers = append(w.answers, m)
+		w.synced = append(w.synced, needsSync)
+	}
+	if err := s.store.Sync(last); err != nil {
+		for i, j := range b {
+			if w.synced[i] {
+				w.answers[i] = s.storageError(j.msg, "store", err)
+			}
+		}
+	}
+	for i, j := range b {
+		m := w.answers[i]
 		s.mem.release(j.cost)
 		m.ListID = j.msg.ListID
 		c := cost(m)
@@ -51,51 +93,55 @@ func (s *Server) work(ctx context.Context) {
 			c = cost(m)
 			s.mem.force(c)
 		}
-		s.replies.put(reply{link: j.link, gen: j.gen, msg: s.stamp(m), cost: c})
+		w.replies = append(w.replies, reply{link: j.link, gen: j.gen, msg: s.stamp(m), cost: c})
 	}
+	return w.replies
 }
 
-// serve answers one Store, Fetch, HintedStore or Digest.
-func (s *Server) serve(m protocol.Message) protocol.Message {
+// serve answers one Store, Fetch, HintedStore or Digest. A successful Store
+// is committed but not yet durable: needsSync says its answer holds only
+// once Sync(p) has returned nil.
+func (s *Server) serve(m protocol.Message) (answer protocol.Message, p storage.Syncpoint, needsSync bool) {
 	switch m.Type {
 	case protocol.TypeDigest:
-		return s.digest(m)
+		return s.digest(m), 0, false
 	case protocol.TypeStore:
 		return s.storeList(m, false)
 	case protocol.TypeStoreExisting:
 		return s.storeList(m, true)
 	case protocol.TypeFetch:
-		return s.fetchList(m)
+		return s.fetchList(m), 0, false
 	case protocol.TypeHintedStore:
-		return s.storeHinted(m)
+		return s.storeHinted(m), 0, false
 	}
 	// The loop queues nothing else.
-	return protocol.NewError(m.RequestID, protocol.CodeInternal, fmt.Sprintf("%v reached a worker", m.Type))
+	return protocol.NewError(m.RequestID, protocol.CodeInternal, fmt.Sprintf("%v reached a worker", m.Type)), 0, false
 }
 
 // storeList decodes the list, checks it and merges it into the store, if
-// this server may keep it (admit.go); it acknowledges only once the merge
-// is durable, saying whether the list is new here (storeReply). existing
-// (a StoreExisting) stores only into a list the server holds, and answers
-// NotFound for any other.
-func (s *Server) storeList(m protocol.Message, existing bool) protocol.Message {
+// this server may keep it (admit.go); its acknowledgement, which says
+// whether the list is new here (storeReply), holds once Sync(p) has
+// returned (serveBatch waits for it). existing (a StoreExisting) stores
+// only into a list the server holds, and answers NotFound for any other.
+func (s *Server) storeList(m protocol.Message, existing bool) (answer protocol.Message, p storage.Syncpoint, needsSync bool) {
 	l, refusal := s.checkList(m, m.Body)
 	if l == nil {
-		return refusal
+		return refusal, 0, false
 	}
 	created := !s.holds(m.ListID)
 	if existing && created {
 		reply := protocol.NewError(m.RequestID, protocol.CodeNotFound,
 			fmt.Sprintf("this server holds nothing of list %s, and the store may not create it", m.ListID))
-		return reply
+		return reply, 0, false
 	}
-	if _, err := s.store.SaveMergeIf(l, func() error { return s.admitStore(m) }); err != nil {
+	_, p, err := s.store.SaveMergeIfUnsynced(l, func() error { return s.admitStore(m) })
+	if err != nil {
 		if reply, ok := s.notOwnerReply(m, err); ok {
-			return reply
+			return reply, 0, false
 		}
-		return s.storageError(m, "store", err)
+		return s.storageError(m, "store", err), 0, false
 	}
-	return storeReply(m, created)
+	return storeReply(m, created), p, true
 }
 
 // holds reports whether the store holds anything of the list, from its
