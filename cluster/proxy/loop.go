@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,6 +16,7 @@ import (
 	"shoplist/cluster/placement"
 	"shoplist/cluster/removal"
 	"shoplist/internal/curvekey"
+	"shoplist/internal/zpoll"
 	"shoplist/protocol"
 )
 
@@ -132,30 +132,25 @@ func newLoop(cfg Config, zctx *zmq.Context) (*loop, error) {
 // run is the poll loop. It returns nil when ctx is done, or the error that
 // made polling impossible.
 func (l *loop) run(ctx context.Context) error {
-	// Every send copies its frames into memory ZeroMQ allocates with
-	// malloc on the sending thread, and frees on its I/O thread; one thread
-	// for the loop keeps those allocations in one of the C allocator's
-	// arenas, where the memory freed is reused, instead of spreading them
-	// over as many arenas as the loop would hop between threads.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	defer l.sock.close()
 	defer l.relays.close()
 	l.syncRelays(l.zctx)
 	l.link.ctx = ctx
-	l.sock.poller = zmq.NewPoller()
-	l.sock.poller.Add(l.sock.client, zmq.POLLIN)
-	l.sock.poller.Add(l.sock.backend, zmq.POLLIN)
-	l.sock.poller.Add(l.sock.pub, zmq.POLLIN)
-	l.sock.poller.Add(l.sock.bell, zmq.POLLIN)
+	poller, err := zpoll.New()
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	defer poller.Close()
+	for _, s := range []*zmq.Socket{l.sock.client, l.sock.backend, l.sock.pub, l.sock.bell} {
+		if err := poller.Add(s, zmq.POLLIN); err != nil {
+			return fmt.Errorf("proxy: %w", err)
+		}
+	}
 	l.now = time.Now()
 	l.peers.nextSweep = l.now.Add(l.sweepEvery())
 	for ctx.Err() == nil {
-		polled, err := l.sock.poller.Poll(l.timeout())
+		polled, err := poller.Poll(l.timeout())
 		if err != nil {
-			if zmq.AsErrno(err) == zmq.Errno(syscall.EINTR) { // a signal: poll again
-				continue
-			}
 			return fmt.Errorf("proxy: poll: %w", err)
 		}
 		l.now = time.Now()
@@ -241,11 +236,7 @@ func (l *loop) timeout() time.Duration {
 	if d, ok := l.ae.Deadline(); ok && d.Before(next) {
 		next = d
 	}
-	wait := time.Until(next)
-	if wait < 0 {
-		return 0
-	}
-	return wait + time.Millisecond // poll's resolution is a millisecond
+	return max(time.Until(next), 0)
 }
 
 // sweepEvery is the period of liveness sweeps: often enough that a silent

@@ -35,7 +35,6 @@ type sockets struct {
 	pub     *zmq.Socket // XPUB (manual) for live updates; its input is subscriptions
 	backend *zmq.Socket // ROUTER for servers' DEALERs
 	bell    *zmq.Socket // doorbell PULL end: other goroutines wake the loop
-	poller  *zmq.Poller // set by run
 }
 
 // close closes every socket, dropping what is queued.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -128,13 +127,6 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-// minProcs is the fewest Ps (GOMAXPROCS) a role runs with. The socket loop
-// parks in zmq_poll, a cgo call that keeps its P until the runtime's monitor
-// takes it back, which can take up to 10 ms in a quiet process; on a 2-core
-// machine that left one P for everything else and cost half the throughput
-// (docs/BENCHMARKS.md). Spare Ps keep the other goroutines running.
-const minProcs = 8
-
 // limitMemory sets the Go runtime's soft memory limit to half the proxy's
 // memory budget, unless GOMEMLIMIT sets one: the collector then works
 // harder as the Go heap, garbage included, nears it, rather than letting
@@ -144,12 +136,5 @@ const minProcs = 8
 func limitMemory(budget int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(budget / 2)
-	}
-}
-
-// raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
-func raiseProcs() {
-	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {
-		runtime.GOMAXPROCS(minProcs)
 	}
 }
