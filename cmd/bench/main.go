@@ -25,8 +25,12 @@ func main() {
 // launch starts a cluster on free loopback ports, so that it never collides
 // with a running service.
 func launch(ctx context.Context, spec loadgen.ClusterSpec) (string, func() error, error) {
+	var proxyArgs []string
+	if spec.Preloading {
+		proxyArgs = []string{"--new-lists-per-minute", "0"}
+	}
 	c, err := launcher.Launch(ctx, launcher.Config{Data: spec.Dir, Servers: spec.Servers, Listen: "127.0.0.1:0",
-		InsecureBackend: spec.InsecureBackend, InsecureClients: spec.InsecureClients, Proxies: spec.Proxies, Stderr: spec.Logs})
+		InsecureBackend: spec.InsecureBackend, InsecureClients: spec.InsecureClients, Proxies: spec.Proxies, ProxyArgs: proxyArgs, Stderr: spec.Logs})
 	if err != nil {
 		return "", nil, err
 	}

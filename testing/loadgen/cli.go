@@ -23,7 +23,10 @@ type ClusterSpec struct {
 	InsecureClients bool
 	// Proxies is the number of proxies (--proxies), one Raft group.
 	Proxies int
-	Logs    io.Writer // receives the children's log lines; nil discards them
+	// Preloading (--stored) creates many lists as one client: the proxies
+	// then run without the per-client cap on new lists.
+	Preloading bool
+	Logs       io.Writer // receives the children's log lines; nil discards them
 }
 
 // Launcher starts the cluster spec describes, listening on free loopback
@@ -142,7 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.Float64Var(&cfg.Shared, "shared", 0.2, "`fraction` of the load lists shared by a household, rounded (with the defaults: one list per household)")
 	fs.IntVar(&cfg.Group, "group", 4, "clients per household `G`")
 	fs.Float64Var(&cfg.Mix, "mix", 0.5, "`fraction` of operations that are pushes; the rest are pulls")
-	fs.IntVar(&cfg.Stored, "stored", 0, "make the cluster hold `S` lists before the load, counting the load lists: the rest are preloaded 3-item lists (lists of earlier runs do not count)")
+	fs.IntVar(&cfg.Stored, "stored", 0, "make the cluster hold `S` lists before the load, counting the load lists: the rest are preloaded 3-item lists (lists of earlier runs do not count); the cluster bench starts then has no cap on new lists per client")
 	fs.IntVar(&cfg.Subscribers, "subscribers", 1, "live-update subscribers `n`, the load lists split between them (0: no live figures)")
 	fs.BoolVar(&cfg.Raw, "raw", false, "first measure the plain ZeroMQ ceiling and report the cluster's throughput as a ratio of it")
 	fs.BoolVar(&o.json, "json", false, "print exactly one JSON object on stdout")
@@ -196,7 +199,8 @@ func startCluster(ctx context.Context, cfg *Config, o options, launch Launcher, 
 		return "CURVE"
 	}
 	fmt.Fprintf(stderr, "cluster: starting %d proxies and %d servers in %s (clients: %s; backend: %s)\n", o.proxies, o.servers, dir, mode(o.insecureClients), mode(o.insecure))
-	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, InsecureClients: o.insecureClients, Proxies: o.proxies, Logs: logs})
+	endpoint, stop, err := launch(ctx, ClusterSpec{Dir: dir, Servers: o.servers, InsecureBackend: o.insecure, InsecureClients: o.insecureClients, Proxies: o.proxies,
+		Preloading: cfg.Stored > 0, Logs: logs})
 	if err != nil {
 		if temp {
 			os.RemoveAll(dir)
