@@ -29,6 +29,7 @@ func (r *register) merge(o register) {
 type List struct {
 	id       uuid.UUID
 	name     register
+	deleted  deletion         // deleted for everyone (deletion.go)
 	items    map[string]*item // by key
 	floor    Timestamp        // removed items dead at or before it are forgotten (compact.go)
 	max      Timestamp        // newest stamp anywhere in the list, the floor included
@@ -48,6 +49,8 @@ type ItemView struct {
 	Remaining int64 // max(0, Wanted - Bought)
 	Acquired  bool  // Remaining == 0
 	Modified  Timestamp
+	Author    string    // who made the latest edit signed with a name (author.go); see By
+	AuthorAt  Timestamp // the stamp of that edit; zero if none
 }
 
 // New creates a list with a fresh random (v4) ID, stamped by c.
@@ -105,6 +108,9 @@ func (l *List) Rename(c *Clock, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := l.writable(); err != nil {
+		return err
+	}
 	l.name = register{value: name, at: l.tick(c)}
 	return nil
 }
@@ -118,6 +124,9 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 		return err
 	}
 	if err := checkQuantity(qty); err != nil {
+		return err
+	}
+	if err := l.writable(); err != nil {
 		return err
 	}
 	key := Normalize(display)
@@ -226,6 +235,7 @@ func (l *List) Remove(c *Clock, name string) error {
 		return err
 	}
 	it.removed = l.tick(c)
+	it.sign(c, it.removed)
 	snaps := slices.Clone(it.slots)
 	for i := range snaps {
 		snaps[i] = snaps[i].withExt(snaps[i].base(), it.removed)
@@ -256,7 +266,9 @@ func (l *List) setText(c *Clock, name, text string, maxLen int, what string, fie
 	if err != nil {
 		return err
 	}
-	*field(it) = register{value: text, at: l.tick(c)}
+	ts := l.tick(c)
+	*field(it) = register{value: text, at: ts}
+	it.sign(c, ts)
 	return nil
 }
 
@@ -276,10 +288,21 @@ func (l *List) edit(it *item, c *Clock, field func(*slot) *uint64, n int64) (Tim
 		*field(s) += uint64(n)
 	}
 	s.stamp = ts
+	it.sign(c, ts)
 	return ts, nil
 }
 
+// present returns the named item for an edit: it must be present, and the
+// list not deleted.
 func (l *List) present(name string) (*item, error) {
+	if err := l.writable(); err != nil {
+		return nil, err
+	}
+	return l.lookup(name)
+}
+
+// lookup returns the named item if it is present.
+func (l *List) lookup(name string) (*item, error) {
 	it := l.items[Normalize(name)]
 	if it == nil || !it.present() {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, TrimName(name))
@@ -289,7 +312,7 @@ func (l *List) present(name string) (*item, error) {
 
 // Lookup returns the view of the named item if it is present.
 func (l *List) Lookup(name string) (ItemView, bool) {
-	it, err := l.present(name)
+	it, err := l.lookup(name)
 	if err != nil {
 		return ItemView{}, false
 	}
@@ -310,7 +333,7 @@ type Contribution struct {
 // is not present. The value of a live set of the wanted quantity is no
 // replica's part.
 func (l *List) Contributions(name string) []Contribution {
-	it, err := l.present(name)
+	it, err := l.lookup(name)
 	if err != nil {
 		return nil
 	}
@@ -339,12 +362,13 @@ func view(it *item) ItemView {
 	w, b = max(w, 0), max(b, 0)
 	rem := max(w-b, 0)
 	return ItemView{Key: it.key, Name: it.display.value, Category: it.text(it.category), Note: it.text(it.note),
-		Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified()}
+		Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified(),
+		Author: it.author.value, AuthorAt: it.author.at}
 }
 
 // Clone returns a deep copy of l.
 func (l *List) Clone() *List {
-	c := &List{id: l.id, name: l.name, floor: l.floor, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
+	c := &List{id: l.id, name: l.name, deleted: l.deleted, floor: l.floor, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
 	for k, it := range l.items {
 		c.items[k] = it.clone()
 	}
@@ -383,6 +407,7 @@ func (l *List) Merge(o *List) error {
 		}
 	}
 	l.name.merge(o.name)
+	l.deleted.merge(o.deleted)
 	l.max = maxStamp(l.max, o.max)
 	if raised {
 		l.NormaliseAt(l.floor)
@@ -400,8 +425,8 @@ func Join(a, b *List) (*List, error) {
 	return c, nil
 }
 
-// Delta returns the part of l changed after since: the name if it was set
-// after since, and every item with a stamp after since. It merges into any
+// Delta returns the part of l changed after since: the name and the
+// deletion if they were set after since, and every item with a stamp after since. It merges into any
 // replica exactly as the full state would for those parts; Delta(Timestamp{})
 // is a copy of the whole list.
 func (l *List) Delta(since Timestamp) *List {
@@ -409,6 +434,9 @@ func (l *List) Delta(since Timestamp) *List {
 	d.floor = l.floor
 	if l.name.at.After(since) {
 		d.name = l.name
+	}
+	if l.deleted.at.After(since) {
+		d.deleted = l.deleted
 	}
 	for k, it := range l.items {
 		if it.modified().After(since) {
@@ -419,7 +447,8 @@ func (l *List) Delta(since Timestamp) *List {
 	return d
 }
 
-// Split cuts l into one list holding only the name and the floor and one
+// Split cuts l into one list holding only the header (the name, the
+// deletion and the floor) and one
 // list per item, each a valid state of l that merges like a delta. Storage
 // keeps the parts under separate keys so that merging a small delta touches
 // only its items. The first part is the name part; item parts follow in key
@@ -427,7 +456,8 @@ func (l *List) Delta(since Timestamp) *List {
 func (l *List) Split() []*List {
 	parts := make([]*List, 0, len(l.items)+1)
 	head := Empty(l.id)
-	head.name, head.floor, head.max = l.name, l.floor, maxStamp(l.name.at, l.floor)
+	head.name, head.deleted, head.floor = l.name, l.deleted, l.floor
+	head.max = head.computeMax()
 	parts = append(parts, head)
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		p := Empty(l.id)
@@ -454,7 +484,7 @@ func (l *List) NamesUsed() []string {
 }
 
 func (l *List) computeMax() Timestamp {
-	m := maxStamp(l.name.at, l.floor)
+	m := maxStamp(maxStamp(l.name.at, l.floor), l.deleted.at)
 	for _, it := range l.items {
 		m = maxStamp(m, it.modified())
 	}
