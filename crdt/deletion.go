@@ -63,7 +63,7 @@ func (l *List) Deleted() bool { return l.deleted.deleted }
 // Delete deletes the list for everyone who shares it, signed with the
 // clock's author. Deleting a deleted list is ErrDeleted.
 func (l *List) Delete(c *Clock) error {
-	if err := l.writable(); err != nil {
+	if err := l.writable(c); err != nil {
 		return err
 	}
 	l.deleted = deletion{at: l.tick(c), deleted: true, by: c.Author()}
@@ -81,13 +81,16 @@ func (l *List) Restore(c *Clock) error {
 	return nil
 }
 
-// writable refuses an edit of a deleted list.
-func (l *List) writable() error {
+// writable refuses an edit of a deleted list by the replica of c.
+func (l *List) writable(c *Clock) error {
 	if !l.deleted.deleted {
 		return nil
 	}
 	who := "a collaborator"
-	if l.deleted.by != "" {
+	switch {
+	case l.deleted.at.Replica == c.Replica():
+		who = "you"
+	case l.deleted.by != "":
 		who = l.deleted.by
 	}
 	return fmt.Errorf("%w: %q was deleted by %s", ErrDeleted, l.name.value, who)

@@ -108,7 +108,7 @@ func (l *List) Rename(c *Clock, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := l.writable(); err != nil {
+	if err := l.writable(c); err != nil {
 		return err
 	}
 	l.name = register{value: name, at: l.tick(c)}
@@ -126,7 +126,7 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 	if err := checkQuantity(qty); err != nil {
 		return err
 	}
-	if err := l.writable(); err != nil {
+	if err := l.writable(c); err != nil {
 		return err
 	}
 	key := Normalize(display)
@@ -156,7 +156,7 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 // not below what is bought). It is a set: of two concurrent sets the later
 // holds, never their sum; adds it had not seen apply on top of it.
 func (l *List) SetWanted(c *Clock, name string, qty int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 // counter change, so concurrent decreases add up; it may not take wanted
 // below 1 or below what is bought.
 func (l *List) Decrease(c *Clock, name string, n int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (l *List) Decrease(c *Clock, name string, n int64) error {
 // Buy marks n of a present item as bought. Buying more than remains is
 // ErrOverBuy and changes nothing.
 func (l *List) Buy(c *Clock, name string, n int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (l *List) Buy(c *Clock, name string, n int64) error {
 
 // Unbuy takes back n bought of a present item (unchecking it).
 func (l *List) Unbuy(c *Clock, name string, n int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func (l *List) Unbuy(c *Clock, name string, n int64) error {
 // replica's edits and cancels exactly that: an edit it had not seen keeps
 // the item, with that edit's part only. The item stays as a tombstone.
 func (l *List) Remove(c *Clock, name string) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (l *List) SetNote(c *Clock, name, note string) error {
 }
 
 func (l *List) setText(c *Clock, name, text string, maxLen int, what string, field func(*item) *register) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -294,8 +294,8 @@ func (l *List) edit(it *item, c *Clock, field func(*slot) *uint64, n int64) (Tim
 
 // present returns the named item for an edit: it must be present, and the
 // list not deleted.
-func (l *List) present(name string) (*item, error) {
-	if err := l.writable(); err != nil {
+func (l *List) present(c *Clock, name string) (*item, error) {
+	if err := l.writable(c); err != nil {
 		return nil, err
 	}
 	return l.lookup(name)

@@ -308,8 +308,13 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 			m.sh.undo.push(msg.id, msg.step)
 		}
 		var cmd tea.Cmd
-		if m.list != nil && m.list.id == msg.id {
+		switch {
+		case m.list != nil && m.list.id == msg.id:
 			cmd = m.list.edited(msg)
+		case m.screen == screenLists:
+			// A delete or a restore from the lists screen: the user's own.
+			m.lists.fresh = true
+			cmd = m.lists.reload()
 		}
 		if msg.done != "" {
 			return tea.Batch(cmd, m.notify(msg.done))

@@ -71,7 +71,7 @@ func TestDeleteAListForEveryone(t *testing.T) {
 	if !strings.Contains(r.stdout, `deleted "Party" for everyone`) {
 		t.Fatalf("delete printed %q", r.stdout)
 	}
-	wantErr(t, alice.run("--offline", "add", id, "dip"), 1, "was deleted by Alice")
+	wantErr(t, alice.run("--offline", "add", id, "dip"), 1, "was deleted by you")
 	wantErr(t, alice.run("--offline", "delete", id, "--force"), 1, "already deleted by you")
 
 	bob.ok("sync") // pushes soda, pulls the delete
