@@ -17,7 +17,7 @@ var globalKeys = globalKeyMap{
 type listsKeyMap struct {
 	Up, Down, Top, Bottom                key.Binding
 	Open, New, Join, Forget, Filter, Esc key.Binding
-	Delete                               key.Binding
+	Delete, Name                         key.Binding
 }
 
 var listsKeys = listsKeyMap{
@@ -30,6 +30,7 @@ var listsKeys = listsKeyMap{
 	Join:   key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "join by ID")),
 	Forget: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget")),
 	Delete: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete")),
+	Name:   key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "your name")),
 	Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 	Esc:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 }
@@ -45,7 +46,8 @@ func (k listsKeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Open, k.New, k.Join, k.Forget},
-		{k.Delete, k.Filter, k.Esc, globalKeys.Help, globalKeys.Quit},
+		{k.Delete, k.Name, k.Filter, k.Esc},
+		{globalKeys.Help, globalKeys.Quit},
 	}
 }
 

@@ -208,6 +208,8 @@ func (m *listsModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 		if e, ok := m.selected(); ok {
 			return nil, openDialogMsg{m.sh.deleteConfirm(e)}
 		}
+	case key.Matches(k, listsKeys.Name):
+		return m.sh.namePrompt()
 	case key.Matches(k, listsKeys.Filter):
 		m.filtering = true
 		return m.filter.Focus(), nil

@@ -180,6 +180,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(joinCmd(m.ctx, m.sh.eng, msg.id), m.notify("joining "+msg.id.String()+"…"))
 	case failMsg:
 		return m, m.fail(msg.err)
+	case namedMsg:
+		if msg.err != nil {
+			return m, m.fail(msg.err)
+		}
+		return m, m.notify("your edits are signed “" + msg.name + "” from now on")
 	}
 	// Anything else (cursor blinks) belongs to the focused text input.
 	if m.dialog != nil {
