@@ -10,7 +10,7 @@ import (
 	"shoplist/crdt"
 )
 
-// TestDeleteAskForEveryoneThenShowsItDeleted: D on the lists screen asks,
+// TestDeleteAsksThenShowsTheListDeleted: D on the lists screen asks,
 // naming the list; n changes nothing; y deletes it for everyone (pushed),
 // the row says so, its items stay readable and refuse edits, and D on the
 // list screen restores it after asking again.
@@ -86,13 +86,10 @@ func TestRemoteEditsSayWhoMadeThem(t *testing.T) {
 	}
 	id := mustCreate(t, local, "Shared", "milk", "bread")
 	share(t, local, remote, id)
-	h := start(t, local, eng, Options{}, nil)
-	h.waitLine("Shared")
-	h.press(tea.KeyEnter)
-	h.waitMatch(itemRow(false, "milk", 1, 0, 1))
+	h := startOnList(t, local, eng, "Shared", itemRow(false, "milk", 1, 0, 1))
 
-	eng.remoteEdit(t, local, remote, id, func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, "eggs", 6) })
-	h.waitFor("unnamed add highlighted", func(s string) bool { return highlighted(s, "eggs") }, time.Second)
+	eng.remoteEdit(t, local, remote, id, func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, "tea", 2) })
+	h.waitFor("unnamed add highlighted", func(s string) bool { return highlighted(s, "tea") }, time.Second)
 	if strings.Contains(h.screen(), " by ") {
 		t.Fatalf("an edit by a collaborator without a name is credited:\n%s", h.screen())
 	}
@@ -102,10 +99,10 @@ func TestRemoteEditsSayWhoMadeThem(t *testing.T) {
 	}
 	eng.remoteEdit(t, local, remote, id, func(l *crdt.List, c *crdt.Clock) error { return l.Buy(c, "milk", 1) })
 	h.waitFor("milk: bought by Bob", func(s string) bool { return highlighted(s, "milk · bought by Bob") }, time.Second)
-	eng.remoteEdit(t, local, remote, id, func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, "tea", 1) })
-	h.waitFor("tea: added by Bob", func(s string) bool { return highlighted(s, "tea · added by Bob") }, time.Second)
+	eng.remoteEdit(t, local, remote, id, func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, "eggs", 6) })
+	h.waitFor("eggs: added by Bob", func(s string) bool { return highlighted(s, "eggs · added by Bob") }, time.Second)
 	h.waitFor("the credit goes with the highlight", func(s string) bool {
-		return lineWith(s, "tea") != "" && !strings.Contains(s, "added by Bob")
+		return lineWith(s, "eggs") != "" && !strings.Contains(s, "added by Bob")
 	}, 5*time.Second)
 
 	h.typeText("a")

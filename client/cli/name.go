@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -32,15 +29,11 @@ func rememberName(data, name string) (string, error) {
 // rememberedName returns the name DATA/name holds: "" if the file does not
 // exist, an error if it holds no valid name.
 func rememberedName(data string) (string, error) {
-	path := filepath.Join(data, nameFile)
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
+	path, raw, err := remembered(data, nameFile)
+	if err != nil || raw == "" {
 		return "", err
 	}
-	name, err := crdt.CheckAuthor(strings.TrimSpace(string(raw)))
+	name, err := crdt.CheckAuthor(strings.TrimSpace(raw))
 	if err != nil {
 		return "", fmt.Errorf("%s: %s (client config set name NAME replaces it)", path, detail(err, crdt.ErrInvalidName))
 	}

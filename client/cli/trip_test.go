@@ -27,10 +27,7 @@ func TestAShoppingTrip(t *testing.T) {
 	x.start("alice", clientBin, "--data", alice.data)
 	x.start("bob", clientBin, "--data", bob.data)
 	x.waitFor("alice", "Weekly shop", "online")
-	x.keys("alice", "@")
-	x.waitFor("alice", "Your name")
-	x.text("alice", "Alice")
-	x.keys("alice", "Enter")
+	x.answer("alice", "@", "Your name", "Alice")
 	x.waitFor("alice", "your edits are signed “Alice”")
 	for _, s := range []string{"alice", "bob"} {
 		x.waitFor(s, "Weekly shop", "online")
@@ -111,9 +108,16 @@ func TestAShoppingTrip(t *testing.T) {
 // category sets the category of the item under the cursor.
 func (x *tmux) category(session, category string) {
 	x.t.Helper()
-	x.keys(session, "c")
-	x.waitFor(session, "Category of")
-	x.text(session, category)
+	x.answer(session, "c", "Category of", category)
+}
+
+// answer presses key, waits for the prompt titled title, types text and
+// enter, and waits until the prompt is gone.
+func (x *tmux) answer(session, key, title, text string) {
+	x.t.Helper()
+	x.keys(session, key)
+	x.waitFor(session, title)
+	x.text(session, text)
 	x.keys(session, "Enter")
-	x.waitGone(session, "Category of")
+	x.waitGone(session, title)
 }
