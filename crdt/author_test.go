@@ -108,3 +108,25 @@ func TestCheckAuthor(t *testing.T) {
 		t.Fatal("an empty name does not clear the author")
 	}
 }
+
+// TestMergeCompleteDropsAnAuthorOfADroppedEdit: an edit made offline
+// before the cluster's floor and never pushed is dropped, and its author
+// with it, so nobody is credited with what did not happen.
+func TestMergeCompleteDropsAnAuthorOfADroppedEdit(t *testing.T) {
+	rs := shared(t, 2, "bread")
+	cluster, away := rs[0], rs[1]
+	must(t, away.clock.SetAuthor("Away"))
+	must(t, away.list.Buy(away.clock, "bread", 1))
+	cluster.time.advance(time.Hour)
+	must(t, cluster.list.Add(cluster.clock, "jam", 1))
+	cluster.list.Compact(cluster.list.MaxStamp())
+
+	_, err := away.list.MergeComplete(cluster.list)
+	must(t, err)
+	if v := mustItem(t, away.list, "bread"); v.Bought != 0 || v.Author != "" || !v.AuthorAt.IsZero() {
+		t.Fatalf("bread after the merge: %+v, want the offline buy and its author dropped", v)
+	}
+	if _, err := Decode(away.list.Encode()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -61,7 +61,9 @@ func (m *listModel) loaded(e replica.Entry) tea.Cmd {
 	if m.has && !m.fresh {
 		changed = changes(m.entry.List, e.List)
 		for _, k := range m.remoteKeys {
-			if _, ok := e.List.Lookup(k); (ok || k == "") && !slices.Contains(changed, k) {
+			// The header ("") is highlighted only when the name changed
+			// (changes): a delete or restore shows in the title itself.
+			if _, ok := e.List.Lookup(k); ok && !slices.Contains(changed, k) {
 				changed = append(changed, k)
 			}
 		}
