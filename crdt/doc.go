@@ -48,9 +48,9 @@
 //
 // Files: list.go (the list and its edits), item.go (an item's state, what
 // it derives, its merge), deletion.go (deleting a list for everyone),
-// author.go (who made an item's latest edit), compact.go (what the list forgets, and
-// MergeComplete), clock.go (the hybrid logical clock), codec.go and
-// decode.go (the canonical encoding of format version 2), codec_v1.go
-// (reading version 1), normalize.go, check.go (what edits check of their
-// input), errors.go (limits and errors).
+// author.go (who made an item's latest edit), compact.go (what the list
+// forgets, and MergeComplete), clock.go (the hybrid logical clock),
+// codec.go and decode.go (the canonical encoding of format version 2),
+// codec_v1.go (reading version 1), normalize.go, check.go (what edits
+// check of their input), errors.go (limits and errors).
 package crdt
