@@ -90,8 +90,9 @@ type Clock struct {
 	replica uuid.UUID
 	now     func() time.Time
 
-	mu   sync.Mutex // guards last
-	last Timestamp  // the latest reading issued or observed
+	mu     sync.Mutex // guards last and author
+	last   Timestamp  // the latest reading issued or observed
+	author string     // the replica's display name; "" if none (author.go)
 }
 
 // NewClock returns a clock for the replica, reading the system wall clock.

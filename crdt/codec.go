@@ -18,21 +18,31 @@ const FormatVersion = 2
 // integers in their shortest form, an absent stamp as nil), so equal states
 // encode to equal bytes:
 //
-//	list = [version, id bin16, name str, nameAt ts, floor ts?, [item...]]
+//	list = [version, id bin16, name str, nameAt ts, floor ts?, (deletion,) [item...]]
+//	deletion = [at ts, deleted bool, by str]
 //	item = [key str, display str, displayAt ts, category str, categoryAt ts?,
 //	        note str, noteAt ts?, removed ts?, legacyRemoved ts?,
-//	        [slot...], [cut slot...], set]
+//	        [slot...], [cut slot...], set (, author)]
+//	author = [name str, at ts]
 //	set  = nil | [at ts, wanted uint, [observed slot...]]
 //	slot = [stamp ts, base ts?, wantAdd uint, wantRm uint, buyAdd uint, buyRm uint]
 //	cut slot = [stamp ts, base ts?, by ts, wantAdd uint, wantRm uint, buyAdd uint, buyRm uint]
 //	ts   = bin28: wall ms (8, big-endian), logical (4), replica (16)
 //	ts?  = ts, or nil for none
+//
+// The deletion (deletion.go) and the author (author.go) came later, as
+// optional fields: a list carries its deletion, and an item its author,
+// only once one was set, so the list then has 7 elements and the item 13.
+// Lists that never had either encode exactly as they did before, and every
+// earlier encoding decodes as it did.
 const (
-	listFields = 6
-	itemFields = 12
-	slotFields = 6
-	snapFields = 7 // a remove's snapshot: a slot and the remove's stamp
-	setFields  = 3
+	listFields     = 6  // without a deletion
+	itemFields     = 12 // without an author
+	deletionFields = 3
+	authorFields   = 2
+	slotFields     = 6
+	snapFields     = 7 // a remove's snapshot: a slot and the remove's stamp
+	setFields      = 3
 )
 
 // encoder writes the canonical encoding. Writes to a bytes.Buffer cannot
@@ -82,16 +92,21 @@ func (l *List) Encode() []byte {
 	var buf bytes.Buffer
 	buf.Grow(64 + 112*len(l.items))
 	w := encoder{e: msgpack.NewEncoder(&buf), ts: make([]byte, 0, timestampSize)}
-	_ = w.e.EncodeArrayLen(listFields)
+	deleted := !l.deleted.at.IsZero()
+	_ = w.e.EncodeArrayLen(listFields + optional(deleted))
 	_ = w.e.EncodeUint(FormatVersion)
 	_ = w.e.EncodeBytes(l.id[:])
 	_ = w.e.EncodeString(l.name.value)
 	w.stamp(l.name.at)
 	w.optStamp(l.floor)
+	if deleted {
+		w.deletion(l.deleted)
+	}
 	_ = w.e.EncodeArrayLen(len(l.items))
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		it := l.items[k]
-		_ = w.e.EncodeArrayLen(itemFields)
+		signed := !it.author.at.IsZero()
+		_ = w.e.EncodeArrayLen(itemFields + optional(signed))
 		_ = w.e.EncodeString(it.key)
 		_ = w.e.EncodeString(it.display.value)
 		w.stamp(it.display.at)
@@ -105,14 +120,27 @@ func (l *List) Encode() []byte {
 		w.slots(it.cut, true)
 		if it.set.at.IsZero() {
 			_ = w.e.EncodeNil()
-			continue
+		} else {
+			_ = w.e.EncodeArrayLen(setFields)
+			w.stamp(it.set.at)
+			_ = w.e.EncodeUint(it.set.wanted)
+			w.slots(it.set.obs, false)
 		}
-		_ = w.e.EncodeArrayLen(setFields)
-		w.stamp(it.set.at)
-		_ = w.e.EncodeUint(it.set.wanted)
-		w.slots(it.set.obs, false)
+		if signed {
+			_ = w.e.EncodeArrayLen(authorFields)
+			_ = w.e.EncodeString(it.author.value)
+			w.stamp(it.author.at)
+		}
 	}
 	return buf.Bytes()
+}
+
+// optional counts an optional field: 1 if it is written.
+func optional(written bool) int {
+	if written {
+		return 1
+	}
+	return 0
 }
 
 // Decode parses an encoded list. It accepts only canonical, valid states

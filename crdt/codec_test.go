@@ -124,6 +124,7 @@ func TestDecodeRejectsBadInput(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	f.Add(goldenList(f).Encode())
+	f.Add(signedDeletedList(f).Encode())
 	s := newSim(nil, 7)
 	for range 60 {
 		s.edit(s.replicas[0])

@@ -206,7 +206,8 @@ func (l *List) MergeComplete(o *List) ([]string, error) {
 
 // DropStale drops from l the edits stamped at or before floor that o does
 // not hold: slots o has no version of as new, removes' snapshots o has
-// none of as new, and sets, categories and notes o has nothing as new for.
+// none of as new, and sets, categories, notes and authors o has nothing as
+// new for.
 // o is a state known to hold everything of the list stamped at or before
 // floor that still counts, so these are edits it forgot, or that were made
 // before the floor and never reached it. Items left with nothing are
@@ -239,6 +240,9 @@ func (l *List) DropStale(o *List, floor Timestamp) []string {
 		}
 		if stale(it.note.at) && it.note.at.After(oit.note.at) {
 			it.note = register{}
+		}
+		if stale(it.author.at) && it.author.at.After(oit.author.at) {
+			it.author = register{}
 		}
 		if stale(it.removed) && it.removed.After(oit.removed) {
 			it.removed = Timestamp{} // the latest remove is one of those dropped

@@ -10,7 +10,7 @@ import (
 
 // list reads a whole list, of either format version.
 func (d *decoder) list() *List {
-	fields := d.arrayLen("list", listFieldsV1, listFields)
+	fields := d.arrayLen("list", listFieldsV1, listFields+1)
 	if d.err != nil {
 		return nil
 	}
@@ -21,7 +21,7 @@ func (d *decoder) list() *List {
 	}
 	d.v1 = version == 1
 	d.early = version == FormatVersion && fields == listFieldsV1 // see codec_v2early.go
-	if d.v1 && fields != listFieldsV1 {
+	if (d.v1 || d.early) && fields != listFieldsV1 {
 		d.fail("a list of format version %d with %d fields", version, fields)
 		return nil
 	}
@@ -42,6 +42,9 @@ func (d *decoder) list() *List {
 	}
 	if !d.v1 && !d.early {
 		l.floor = d.optStamp("floor")
+	}
+	if fields > listFields {
+		l.deleted = d.deletion()
 	}
 	item, limit := d.item, MaxEntries
 	if d.v1 {
@@ -177,7 +180,10 @@ func (d *decoder) register(what string, maxLen int, required bool) register {
 // totals at least as large), a remove is stamped after what it saw, and a
 // set observed its own setter.
 func (d *decoder) item() *item {
-	d.arrayLen("item", itemFields, itemFields)
+	fields := d.arrayLen("item", itemFields, itemFields+1)
+	if d.early && fields > itemFields {
+		d.fail("an item of version 2 as first written with %d fields", fields)
+	}
 	it := &item{key: d.str("item key", 3*MaxNameBytes)}
 	it.display = d.register("item name", MaxNameBytes, true)
 	it.category = d.register("category", MaxCategoryBytes, false)
@@ -190,6 +196,9 @@ func (d *decoder) item() *item {
 		earlySnapshots(it)
 	}
 	it.set = d.wantedSet()
+	if fields > itemFields {
+		it.author = d.author()
+	}
 	if d.err != nil {
 		return nil
 	}
@@ -263,4 +272,21 @@ func (d *decoder) wantedSet() wantedSet {
 		d.fail("set without a stamp or a value")
 	}
 	return b
+}
+
+// author reads an item's author register: [name str, at ts], the name
+// trimmed (it may be empty: see author.go) and the stamp nonzero, as only
+// an edit writes it.
+func (d *decoder) author() register {
+	d.arrayLen("author", authorFields, authorFields)
+	r := register{value: d.str("author", MaxAuthorBytes)}
+	r.at = d.stamp("author stamp")
+	switch {
+	case d.err != nil:
+	case r.at.IsZero():
+		d.fail("author %q without a stamp", r.value)
+	case TrimName(r.value) != r.value:
+		d.fail("author %q is not trimmed", r.value)
+	}
+	return r
 }

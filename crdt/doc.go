@@ -37,12 +37,20 @@
 //     aliases its argument, and the encoding is canonical, so two converged
 //     replicas encode to the same bytes. The item limit counts present items
 //     only: removed ones never block an add.
+//   - A list may be deleted for everyone: a last-writer-wins flag in its
+//     header that only a later explicit restore clears; a deleted list
+//     refuses new edits but keeps every item, concurrent edits included
+//     (deletion.go).
+//   - An item's author register names who made its latest edit, when the
+//     replica that made it has a display name (author.go).
 //   - Format version 1 lists (written by earlier releases) decode and convert;
 //     their removes keep the rule they were made under (see codec_v1.go).
 //
 // Files: list.go (the list and its edits), item.go (an item's state, what
-// it derives, its merge), compact.go (what the list forgets, and
-// MergeComplete), clock.go (the hybrid logical clock), codec.go and
-// decode.go (the canonical encoding of format version 2), codec_v1.go
-// (reading version 1), normalize.go, errors.go (limits and errors).
+// it derives, its merge), deletion.go (deleting a list for everyone),
+// author.go (who made an item's latest edit), compact.go (what the list
+// forgets, and MergeComplete), clock.go (the hybrid logical clock),
+// codec.go and decode.go (the canonical encoding of format version 2),
+// codec_v1.go (reading version 1), normalize.go, check.go (what edits
+// check of their input), errors.go (limits and errors).
 package crdt

@@ -42,4 +42,6 @@ var (
 	ErrTooLarge        = errors.New("crdt: list too large")
 	ErrIDMismatch      = errors.New("crdt: merging lists with different IDs")
 	ErrMalformed       = errors.New("crdt: malformed list encoding")
+	ErrDeleted         = errors.New("crdt: list deleted")
+	ErrNotDeleted      = errors.New("crdt: list not deleted")
 )

@@ -92,6 +92,7 @@ type item struct {
 	display  register // the name shown
 	category register // free text: the aisle
 	note     register // free text: "the organic one"
+	author   register // who made the latest edit (author.go)
 	slots    []slot   // every replica's latest totals, sorted by replica
 	cut      []slot   // what removes saw: per replica the latest slot a remove observed
 	removed  Timestamp
@@ -209,7 +210,7 @@ func (it *item) totals() (wanted, bought int64) {
 
 // modified is the newest stamp on the item.
 func (it *item) modified() Timestamp {
-	m := maxStamp(maxStamp(it.display.at, it.category.at), it.note.at)
+	m := maxStamp(maxStamp(it.display.at, it.category.at), maxStamp(it.note.at, it.author.at))
 	m = maxStamp(maxStamp(m, it.removed), maxStamp(it.legacyRemoved, it.set.at))
 	for _, s := range it.slots {
 		m = maxStamp(m, s.stamp)
@@ -244,6 +245,7 @@ func (it *item) merge(o *item) {
 	it.display.merge(o.display)
 	it.category.merge(o.category)
 	it.note.merge(o.note)
+	it.author.merge(o.author)
 	it.slots = mergeSlots(it.slots, o.slots)
 	it.cut = mergeSlots(it.cut, o.cut)
 	it.removed = maxStamp(it.removed, o.removed)

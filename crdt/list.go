@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -29,6 +26,7 @@ func (r *register) merge(o register) {
 type List struct {
 	id       uuid.UUID
 	name     register
+	deleted  deletion         // deleted for everyone (deletion.go)
 	items    map[string]*item // by key
 	floor    Timestamp        // removed items dead at or before it are forgotten (compact.go)
 	max      Timestamp        // newest stamp anywhere in the list, the floor included
@@ -48,6 +46,8 @@ type ItemView struct {
 	Remaining int64 // max(0, Wanted - Bought)
 	Acquired  bool  // Remaining == 0
 	Modified  Timestamp
+	Author    string    // who made the latest edit signed with a name (author.go); see By
+	AuthorAt  Timestamp // the stamp of that edit; zero if none
 }
 
 // New creates a list with a fresh random (v4) ID, stamped by c.
@@ -105,6 +105,9 @@ func (l *List) Rename(c *Clock, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := l.writable(c); err != nil {
+		return err
+	}
 	l.name = register{value: name, at: l.tick(c)}
 	return nil
 }
@@ -118,6 +121,9 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 		return err
 	}
 	if err := checkQuantity(qty); err != nil {
+		return err
+	}
+	if err := l.writable(c); err != nil {
 		return err
 	}
 	key := Normalize(display)
@@ -147,7 +153,7 @@ func (l *List) Add(c *Clock, name string, qty int64) error {
 // not below what is bought). It is a set: of two concurrent sets the later
 // holds, never their sum; adds it had not seen apply on top of it.
 func (l *List) SetWanted(c *Clock, name string, qty int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -170,7 +176,7 @@ func (l *List) SetWanted(c *Clock, name string, qty int64) error {
 // counter change, so concurrent decreases add up; it may not take wanted
 // below 1 or below what is bought.
 func (l *List) Decrease(c *Clock, name string, n int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -187,7 +193,7 @@ func (l *List) Decrease(c *Clock, name string, n int64) error {
 // Buy marks n of a present item as bought. Buying more than remains is
 // ErrOverBuy and changes nothing.
 func (l *List) Buy(c *Clock, name string, n int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -203,7 +209,7 @@ func (l *List) Buy(c *Clock, name string, n int64) error {
 
 // Unbuy takes back n bought of a present item (unchecking it).
 func (l *List) Unbuy(c *Clock, name string, n int64) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -221,11 +227,12 @@ func (l *List) Unbuy(c *Clock, name string, n int64) error {
 // replica's edits and cancels exactly that: an edit it had not seen keeps
 // the item, with that edit's part only. The item stays as a tombstone.
 func (l *List) Remove(c *Clock, name string) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
 	it.removed = l.tick(c)
+	it.sign(c, it.removed)
 	snaps := slices.Clone(it.slots)
 	for i := range snaps {
 		snaps[i] = snaps[i].withExt(snaps[i].base(), it.removed)
@@ -248,7 +255,7 @@ func (l *List) SetNote(c *Clock, name, note string) error {
 }
 
 func (l *List) setText(c *Clock, name, text string, maxLen int, what string, field func(*item) *register) error {
-	it, err := l.present(name)
+	it, err := l.present(c, name)
 	if err != nil {
 		return err
 	}
@@ -256,7 +263,9 @@ func (l *List) setText(c *Clock, name, text string, maxLen int, what string, fie
 	if err != nil {
 		return err
 	}
-	*field(it) = register{value: text, at: l.tick(c)}
+	ts := l.tick(c)
+	*field(it) = register{value: text, at: ts}
+	it.sign(c, ts)
 	return nil
 }
 
@@ -276,10 +285,21 @@ func (l *List) edit(it *item, c *Clock, field func(*slot) *uint64, n int64) (Tim
 		*field(s) += uint64(n)
 	}
 	s.stamp = ts
+	it.sign(c, ts)
 	return ts, nil
 }
 
-func (l *List) present(name string) (*item, error) {
+// present returns the named item for an edit: it must be present, and the
+// list not deleted.
+func (l *List) present(c *Clock, name string) (*item, error) {
+	if err := l.writable(c); err != nil {
+		return nil, err
+	}
+	return l.lookup(name)
+}
+
+// lookup returns the named item if it is present.
+func (l *List) lookup(name string) (*item, error) {
 	it := l.items[Normalize(name)]
 	if it == nil || !it.present() {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, TrimName(name))
@@ -289,7 +309,7 @@ func (l *List) present(name string) (*item, error) {
 
 // Lookup returns the view of the named item if it is present.
 func (l *List) Lookup(name string) (ItemView, bool) {
-	it, err := l.present(name)
+	it, err := l.lookup(name)
 	if err != nil {
 		return ItemView{}, false
 	}
@@ -310,7 +330,7 @@ type Contribution struct {
 // is not present. The value of a live set of the wanted quantity is no
 // replica's part.
 func (l *List) Contributions(name string) []Contribution {
-	it, err := l.present(name)
+	it, err := l.lookup(name)
 	if err != nil {
 		return nil
 	}
@@ -339,12 +359,13 @@ func view(it *item) ItemView {
 	w, b = max(w, 0), max(b, 0)
 	rem := max(w-b, 0)
 	return ItemView{Key: it.key, Name: it.display.value, Category: it.text(it.category), Note: it.text(it.note),
-		Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified()}
+		Wanted: w, Bought: b, Remaining: rem, Acquired: rem == 0, Modified: it.modified(),
+		Author: it.author.value, AuthorAt: it.author.at}
 }
 
 // Clone returns a deep copy of l.
 func (l *List) Clone() *List {
-	c := &List{id: l.id, name: l.name, floor: l.floor, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
+	c := &List{id: l.id, name: l.name, deleted: l.deleted, floor: l.floor, max: l.max, npresent: l.npresent, items: make(map[string]*item, len(l.items))}
 	for k, it := range l.items {
 		c.items[k] = it.clone()
 	}
@@ -383,6 +404,7 @@ func (l *List) Merge(o *List) error {
 		}
 	}
 	l.name.merge(o.name)
+	l.deleted.merge(o.deleted)
 	l.max = maxStamp(l.max, o.max)
 	if raised {
 		l.NormaliseAt(l.floor)
@@ -400,8 +422,8 @@ func Join(a, b *List) (*List, error) {
 	return c, nil
 }
 
-// Delta returns the part of l changed after since: the name if it was set
-// after since, and every item with a stamp after since. It merges into any
+// Delta returns the part of l changed after since: the name and the
+// deletion if they were set after since, and every item with a stamp after since. It merges into any
 // replica exactly as the full state would for those parts; Delta(Timestamp{})
 // is a copy of the whole list.
 func (l *List) Delta(since Timestamp) *List {
@@ -409,6 +431,9 @@ func (l *List) Delta(since Timestamp) *List {
 	d.floor = l.floor
 	if l.name.at.After(since) {
 		d.name = l.name
+	}
+	if l.deleted.at.After(since) {
+		d.deleted = l.deleted
 	}
 	for k, it := range l.items {
 		if it.modified().After(since) {
@@ -419,7 +444,8 @@ func (l *List) Delta(since Timestamp) *List {
 	return d
 }
 
-// Split cuts l into one list holding only the name and the floor and one
+// Split cuts l into one list holding only the header (the name, the
+// deletion and the floor) and one
 // list per item, each a valid state of l that merges like a delta. Storage
 // keeps the parts under separate keys so that merging a small delta touches
 // only its items. The first part is the name part; item parts follow in key
@@ -427,7 +453,8 @@ func (l *List) Delta(since Timestamp) *List {
 func (l *List) Split() []*List {
 	parts := make([]*List, 0, len(l.items)+1)
 	head := Empty(l.id)
-	head.name, head.floor, head.max = l.name, l.floor, maxStamp(l.name.at, l.floor)
+	head.name, head.deleted, head.floor = l.name, l.deleted, l.floor
+	head.max = head.computeMax()
 	parts = append(parts, head)
 	for _, k := range slices.Sorted(maps.Keys(l.items)) {
 		p := Empty(l.id)
@@ -454,59 +481,9 @@ func (l *List) NamesUsed() []string {
 }
 
 func (l *List) computeMax() Timestamp {
-	m := maxStamp(l.name.at, l.floor)
+	m := maxStamp(maxStamp(l.name.at, l.floor), l.deleted.at)
 	for _, it := range l.items {
 		m = maxStamp(m, it.modified())
 	}
 	return m
-}
-
-// checkName trims the name and checks it is non-empty, valid UTF-8, free of
-// control characters and at most MaxNameBytes long.
-func checkName(name string) (string, error) {
-	if !utf8.ValidString(name) {
-		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidName)
-	}
-	name = TrimName(name)
-	if hasControl(name) {
-		return "", fmt.Errorf("%w: contains a control character", ErrInvalidName)
-	}
-	switch {
-	case name == "":
-		return "", fmt.Errorf("%w: empty", ErrInvalidName)
-	case len(name) > MaxNameBytes:
-		return "", fmt.Errorf("%w: %d bytes long, at most %d allowed", ErrInvalidName, len(name), MaxNameBytes)
-	case len(Normalize(name)) > MaxNameBytes*3:
-		return "", fmt.Errorf("%w: normalises to over %d bytes", ErrInvalidName, MaxNameBytes*3)
-	}
-	return name, nil
-}
-
-// hasControl reports whether s holds a control character other than the
-// plain space; names reach people's terminals, so escapes are refused.
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
-}
-
-// checkText trims a category or note and checks it is valid UTF-8, free of
-// control characters and at most maxLen bytes long; "" is allowed.
-func checkText(text string, maxLen int, what string) (string, error) {
-	if !utf8.ValidString(text) {
-		return "", fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidName, what)
-	}
-	text = TrimName(text)
-	switch {
-	case hasControl(text):
-		return "", fmt.Errorf("%w: %s contains a control character", ErrInvalidName, what)
-	case len(text) > maxLen:
-		return "", fmt.Errorf("%w: %s is %d bytes long, at most %d allowed", ErrInvalidName, what, len(text), maxLen)
-	}
-	return text, nil
-}
-
-func checkQuantity(n int64) error {
-	if n < 1 || n > MaxQuantity {
-		return fmt.Errorf("%w: %d (must be 1 to %d)", ErrInvalidQuantity, n, MaxQuantity)
-	}
-	return nil
 }

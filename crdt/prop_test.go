@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// authors are the display names of the sim's replicas, by index; "" for
+// none.
+var authors = []string{"Ann", "", "Cat", "", "Eve"}
+
 var names = []string{"milk", "Milk", " milk ", "eggs", "EGGS", "bread", "jam", "tea", "Äpfel", "äpfel", "Straße", "STRASSE", "ﬁsh"}
 
 // sim is a seeded random history of edits and message deliveries on a few
@@ -30,7 +34,14 @@ func newSim(t *testing.T, seed uint64) *sim {
 	s := &sim{t: t, rng: rng}
 	for i := 0; i < n; i++ {
 		skew := time.Duration(rng.IntN(7200)-3600) * time.Second
-		s.replicas = append(s.replicas, newReplica(byte(i+1), skew))
+		r := newReplica(byte(i+1), skew)
+		if name := authors[i]; name != "" {
+			// Some replicas sign their edits, others not (author.go).
+			if err := r.clock.SetAuthor(name); err != nil {
+				panic(err)
+			}
+		}
+		s.replicas = append(s.replicas, r)
 	}
 	return s
 }
@@ -43,7 +54,7 @@ func (s *sim) edit(r *replica) {
 	}
 	name := names[s.rng.IntN(len(names))]
 	l, c := r.list, r.clock
-	switch s.rng.IntN(11) {
+	switch s.rng.IntN(12) {
 	case 0, 1, 2:
 		_ = l.Add(c, name, int64(1+s.rng.IntN(3)))
 	case 3:
@@ -64,6 +75,13 @@ func (s *sim) edit(r *replica) {
 		_ = l.SetCategory(c, name, names[s.rng.IntN(len(names))])
 	case 10:
 		_ = l.SetNote(c, name, "note "+names[s.rng.IntN(len(names))])
+	case 11:
+		// Deletes are rarer than restores, so histories keep editing.
+		if l.Deleted() {
+			_ = l.Restore(c)
+		} else if s.rng.IntN(3) == 0 {
+			_ = l.Delete(c)
+		}
 	}
 }
 
@@ -230,6 +248,10 @@ func TestDeltaMergesLikeTheFullState(t *testing.T) {
 		b2 := join(t, b, a)
 		a2 := a.Clone()
 		r := &replica{clock: NewClockWith(replicaID(9), newFakeTime(time.Hour).now)}
+		must(t, r.clock.SetAuthor("Late"))
+		if a2.Deleted() {
+			must(t, a2.Restore(r.clock))
+		}
 		must(t, a2.Add(r.clock, "late item", 2))
 		must(t, a2.Rename(r.clock, "renamed"))
 		_ = a2.Remove(r.clock, "milk")

@@ -84,17 +84,18 @@ func (s *Store) storedFloorLocked(k listKey) (crdt.Timestamp, error) {
 }
 
 // namePartFloor reads the floor of list k's name part from its payload
-// without decoding it: [6, 2, bin16 id, name, nameAt, floor, []]. ok is
-// false unless the payload has exactly that shape in the current format
-// (one of an earlier format is decoded instead).
+// without decoding it: [6, 2, bin16 id, name, nameAt, floor, []], or
+// [7, ..., floor, deletion, []]. ok is false unless the payload has exactly
+// that shape in the current format (one of an earlier format is decoded
+// instead).
 func namePartFloor(k listKey, payload []byte) (crdt.Timestamp, bool) {
 	id := k.id()
-	prefix := append([]byte{0x96, crdt.FormatVersion, 0xc4, 16}, id[:]...)
-	if len(payload) < len(prefix)+1 || !bytes.Equal(payload[:len(prefix)], prefix) || payload[len(payload)-1] != 0x90 {
+	prefix := append([]byte{listArray, crdt.FormatVersion, 0xc4, 16}, id[:]...)
+	if len(payload) < len(prefix)+1 || !bytes.Equal(payload[1:len(prefix)], prefix[1:]) || payload[len(payload)-1] != 0x90 {
 		return crdt.Timestamp{}, false
 	}
 	b := payload[len(prefix) : len(payload)-1]
-	if !namePartShape(b) {
+	if !namePartShape(payload[0], b) {
 		return crdt.Timestamp{}, false
 	}
 	n, h := strHeader(b)
@@ -102,7 +103,7 @@ func namePartFloor(k listKey, payload []byte) (crdt.Timestamp, bool) {
 	if floor[0] == 0xc0 { // nil: no floor
 		return crdt.Timestamp{}, true
 	}
-	t, ok := crdt.TimestampFromBinary(floor[2:])
+	t, ok := crdt.TimestampFromBinary(floor[2 : 2+28])
 	return t, ok && !t.IsZero()
 }
 
@@ -148,7 +149,7 @@ func (s *Store) rewriteLocked(k listKey, in *crdt.List, extra func(*pebble.Batch
 	b := s.db.NewBatch()
 	defer b.Close()
 	parts := cur.Split()
-	if head := parts[0]; head.Name() == "" && head.Floor().IsZero() {
+	if head := parts[0]; head.HeadEmpty() {
 		parts = parts[1:]
 	}
 	for _, p := range parts {

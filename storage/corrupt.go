@@ -105,9 +105,9 @@ func decodePart(p partKey, raw []byte) (*crdt.List, []byte, error) {
 	switch keys := l.ItemKeys(); {
 	case l.ID() != p.list.id():
 		return nil, nil, fmt.Errorf("value holds list %s", l.ID())
-	case p.name && (len(keys) != 0 || (l.Name() == "" && l.Floor().IsZero())):
+	case p.name && (len(keys) != 0 || l.HeadEmpty()):
 		return nil, nil, fmt.Errorf("value is not a name part (%d items, name %q)", len(keys), l.Name())
-	case !p.name && (len(keys) != 1 || keys[0] != p.item || l.Name() != "" || !l.Floor().IsZero()):
+	case !p.name && (len(keys) != 1 || keys[0] != p.item || !l.HeadEmpty()):
 		return nil, nil, fmt.Errorf("value is not the part of item %q (items %q, name %q, floor %v)", p.item, keys, l.Name(), l.Floor())
 	}
 	return l, payload, nil

@@ -177,6 +177,16 @@ func corruptionCases(t *testing.T, c *crdt.Clock) (*crdt.List, map[string]func(s
 		"key outside the layout": func(s *Store) ([]byte, []byte) {
 			return append(k[:], 0x07), rawGet(t, s, milk)
 		},
+		"item part carrying a deletion": func(*Store) ([]byte, []byte) {
+			p := crdt.Empty(l.ID())
+			if err := p.Merge(l.Split()[2]); err != nil { // eggs, milk: milk's part
+				t.Fatal(err)
+			}
+			if err := p.Delete(c); err != nil {
+				t.Fatal(err)
+			}
+			return milk, appendValue(nil, p.Encode())
+		},
 	}
 }
 

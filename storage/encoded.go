@@ -73,10 +73,13 @@ func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
 //
 // It relies on the layout of the crdt encoding (crdt/codec.go):
 //
-//	list = [1, id bin16, name str, nameAt ts, [item...]]
+//	list = [2, id bin16, name str, nameAt ts, floor ts?, (deletion,) [item...]]
 //
-// A stored part is itself the encoding of a list: the name part holds no
-// items, an item part holds exactly one item and the zero name and stamp.
+// A stored part is itself the encoding of a list: the name part holds the
+// header (name, floor, and the deletion if the list has one: then the list
+// is an array of 7) and no items; an item part holds exactly one item and
+// the zero name and stamp, no floor and no deletion. An item is an array
+// of 12 fields, or 13 with its author; its bytes are copied as they are.
 // An item encodes the same wherever it is, and the store's keys sort item
 // parts by item key bytewise, which is the order of items in the encoding.
 // So the list's encoding is the name part's bytes up to its empty item array
@@ -108,17 +111,18 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 		payload, err := decodeValue(raw)
 		switch {
 		case bad:
-		case !ok || err != nil || len(payload) < len(emptyHead)+1 || !bytes.Equal(payload[:fixed], empty[:fixed]):
+		case !ok || err != nil || len(payload) < len(emptyHead)+1 || !bytes.Equal(payload[1:fixed], empty[1:fixed]):
 			bad = true
 		case p.name:
-			// The name part sorts first: [6, 2, id, name, nameAt, floor, []].
+			// The name part sorts first: [6, 2, id, name, nameAt, floor, []],
+			// or [7, ..., floor, deletion, []] for a deleted list.
 			head = bytes.Clone(payload[:len(payload)-1])
-			bad = payload[len(payload)-1] != empty[len(empty)-1] || !namePartShape(payload[fixed:len(payload)-1])
+			bad = payload[len(payload)-1] != empty[len(empty)-1] || !namePartShape(payload[0], payload[fixed:len(payload)-1])
 		default:
 			// [6, version, id, "", zero, nil, [item]], item = [key, ...].
 			item := payload[len(emptyHead)+1:]
 			bad = !bytes.Equal(payload[:len(emptyHead)], emptyHead) || payload[len(emptyHead)] != 0x91 ||
-				len(item) == 0 || item[0] != itemArray || !strHolds(item[1:], p.item)
+				len(item) == 0 || (item[0] != itemArray && item[0] != signedItemArray) || !strHolds(item[1:], p.item)
 			items = append(items, item...)
 			n++
 		}
@@ -143,20 +147,49 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 	return append(out, items...), nil
 }
 
-// itemArray is the msgpack header of an encoded item: a fixarray of the
-// item's fields (crdt's format version 2 has 12).
-const itemArray = 0x90 | 12
+// The msgpack headers of the arrays assemble relies on (crdt/codec.go): an
+// item is a fixarray of 12 fields, 13 with its author; a list one of 6
+// fields, 7 with its deletion.
+const (
+	itemArray       = 0x90 | 12
+	signedItemArray = 0x90 | 13
+	listArray       = 0x90 | 6
+	deletedArray    = 0x90 | 7
+)
 
 // namePartShape reports whether b, a name part without its leading
-// [6, 2, id and trailing item array, is a name string, a 28-byte stamp and
-// a floor (nil or a 28-byte stamp): exactly the bytes those fields take.
-func namePartShape(b []byte) bool {
+// [6, 2, id (array being that header) and trailing item array, is a name
+// string, a 28-byte stamp, a floor (nil or a 28-byte stamp) and, in a list
+// of 7 fields, a deletion: exactly the bytes those fields take.
+func namePartShape(array byte, b []byte) bool {
 	n, h := strHeader(b)
-	if h == 0 || len(b) < h+n+2+28+1 || b[h+n] != 0xc4 || b[h+n+1] != 28 {
+	if (array != listArray && array != deletedArray) || h == 0 || len(b) < h+n+2+28+1 || b[h+n] != 0xc4 || b[h+n+1] != 28 {
 		return false
 	}
-	floor := b[h+n+2+28:]
-	return (len(floor) == 1 && floor[0] == 0xc0) || (len(floor) == 2+28 && floor[0] == 0xc4 && floor[1] == 28)
+	rest := b[h+n+2+28:]
+	switch {
+	case len(rest) >= 1 && rest[0] == 0xc0:
+		rest = rest[1:]
+	case len(rest) >= 2+28 && rest[0] == 0xc4 && rest[1] == 28:
+		rest = rest[2+28:]
+	default:
+		return false
+	}
+	if array == listArray {
+		return len(rest) == 0
+	}
+	return deletionShape(rest)
+}
+
+// deletionShape reports whether b is exactly a deletion: [at bin28,
+// deleted bool, by str].
+func deletionShape(b []byte) bool {
+	if len(b) < 1+2+28+1 || b[0] != 0x93 || b[1] != 0xc4 || b[2] != 28 || (b[3+28] != 0xc2 && b[3+28] != 0xc3) {
+		return false
+	}
+	by := b[3+28+1:]
+	n, h := strHeader(by)
+	return h > 0 && len(by) == h+n
 }
 
 // strHolds reports whether b starts with the msgpack string s.

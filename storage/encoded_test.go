@@ -81,6 +81,11 @@ func TestLoadEncodedIsLoadThenEncode(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 5))
 			base := newList(t, c, "random")
 			reps := []*crdt.Clock{crdt.NewClock(uuid.New()), crdt.NewClock(uuid.New()), crdt.NewClock(uuid.New())}
+			// Named replicas sign items (fixstr and str 8 names); the
+			// unnamed one clears a signature.
+			if reps[0].SetAuthor("Ann") != nil || reps[1].SetAuthor(strings.Repeat("b", crdt.MaxAuthorBytes)) != nil {
+				t.Fatal("setting the authors")
+			}
 			states := []*crdt.List{base.Clone(), base.Clone(), base.Clone()}
 			mustSave(t, s, base)
 			for range 200 {
@@ -310,5 +315,93 @@ func TestCachedEncodedOnlyAnswersFromTheCache(t *testing.T) {
 	s.Close()
 	if _, ok := s.CachedEncoded(l.ID()); ok {
 		t.Fatal("hit on a closed store")
+	}
+}
+
+// TestAssembleTakesDeletedAndSignedLists: the fast path itself (not the
+// fallback through Load) assembles lists whose header holds a deletion, with
+// and without a floor, and whose items carry their author, byte for byte as
+// Load and Encode; and the floor is read from such a header without
+// decoding it.
+func TestAssembleTakesDeletedAndSignedLists(t *testing.T) {
+	s := openWithCache(t, -1)
+	c := crdt.NewClock(uuid.New())
+	for _, name := range []string{"Al", strings.Repeat("é", crdt.MaxAuthorBytes/2)} {
+		if err := c.SetAuthor(name); err != nil {
+			t.Fatal(err)
+		}
+		l := newList(t, c, "shared", "milk", "eggs", "bread")
+		deleted := l.Clone()
+		if err := deleted.Delete(c); err != nil {
+			t.Fatal(err)
+		}
+		restored := deleted.Clone()
+		if err := restored.Restore(c); err != nil {
+			t.Fatal(err)
+		}
+		compacted := deleted.Clone()
+		compacted.Compact(compacted.MaxStamp())
+		for _, l := range []*crdt.List{l, deleted, restored, compacted, deleted.Split()[0]} {
+			l = l.Clone()
+			id := uuid.New()
+			moved := crdt.Empty(id)
+			if err := moved.Merge(reID(t, l, id)); err != nil {
+				t.Fatal(err)
+			}
+			mustSave(t, s, moved)
+			want := mustLoad(t, s, id).Encode()
+			got, err := s.assemble(keyOf(id))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("assemble (deleted %v, floor %v) = %x, %v; want %x", moved.Deleted(), moved.Floor(), got, err, want)
+			}
+			head := moved.Split()[0]
+			if floor, ok := namePartFloor(keyOf(id), head.Encode()); !ok || floor != head.Floor() {
+				t.Fatalf("floor of a header (deleted %v): %v %v, want %v", moved.Deleted(), floor, ok, head.Floor())
+			}
+		}
+	}
+}
+
+// reID returns l's state under another list ID, so that each shape is a
+// list of its own in one store.
+func reID(t *testing.T, l *crdt.List, id uuid.UUID) *crdt.List {
+	t.Helper()
+	enc := l.Encode()
+	old := l.ID()
+	i := bytes.Index(enc, old[:])
+	out := append(append(append([]byte{}, enc[:i]...), id[:]...), enc[i+16:]...)
+	moved, err := crdt.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return moved
+}
+
+// TestNamePartShapeRefusesAMisshapenDeletion: a header whose deletion is
+// not exactly [bin28, bool, str] is left to the decoder.
+func TestNamePartShapeRefusesAMisshapenDeletion(t *testing.T) {
+	c := crdt.NewClock(uuid.New())
+	l := newList(t, c, "shared")
+	if err := l.Delete(c); err != nil {
+		t.Fatal(err)
+	}
+	enc := l.Split()[0].Encode()
+	body := enc[2+2+16 : len(enc)-1] // after [7, 2, id; before the item array
+	if !namePartShape(enc[0], body) {
+		t.Fatal("a well-formed deleted header refused")
+	}
+	flag := len(body) - 2 // [..., bool, "" (0xa0)]
+	for name, mutate := range map[string]func(b []byte) []byte{
+		"flag not a bool":        func(b []byte) []byte { b[flag] = 0xc0; return b },
+		"trailing byte":          func(b []byte) []byte { return append(b, 0xc0) },
+		"author cut short":       func(b []byte) []byte { b[len(b)-1] = 0xa1; return b },
+		"deletion of 4 elements": func(b []byte) []byte { b[len(b)-1-1-28-2-1] = 0x94; return b },
+	} {
+		if namePartShape(enc[0], mutate(bytes.Clone(body))) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if namePartShape(0x96, body) || namePartShape(0x98, body) {
+		t.Error("a deletion accepted under a list header of 6 or 8 fields")
 	}
 }

@@ -198,7 +198,7 @@ func (s *Store) SaveHinted(l *crdt.List, owner string) (changed bool, err error)
 		return false, fmt.Errorf("storage: list ID %s is not a version 4 UUID", id)
 	}
 	parts := l.Split()
-	if parts[0].Name() == "" {
+	if parts[0].HeadEmpty() {
 		parts = parts[1:]
 	}
 	hk := hintKey(id, owner)

@@ -69,8 +69,8 @@ func (s *Store) mergeUnsynced(l *crdt.List, admit func() error) (changed bool, p
 		return false, 0, fmt.Errorf("storage: list ID %s is not a version 4 UUID", id)
 	}
 	parts := l.Split()
-	if parts[0].Name() == "" && parts[0].Floor().IsZero() {
-		parts = parts[1:] // no name or floor to merge
+	if parts[0].HeadEmpty() {
+		parts = parts[1:] // no name, deletion or floor to merge
 	}
 	k := keyOf(id)
 	st := s.stripeOf(k)

@@ -53,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 // rules refuse (buying more than remains, editing an absent item).
 func randomEdit(rng *rand.Rand, c *crdt.Clock, l *crdt.List) {
 	name := fmt.Sprintf("item %d", rng.IntN(12))
-	switch rng.IntN(8) {
+	switch rng.IntN(9) {
 	case 0, 1, 2:
 		_ = l.Add(c, name, int64(1+rng.IntN(3)))
 	case 3:
@@ -66,6 +66,13 @@ func randomEdit(rng *rand.Rand, c *crdt.Clock, l *crdt.List) {
 		_ = l.Remove(c, name)
 	case 7:
 		_ = l.Rename(c, fmt.Sprintf("list %d", rng.IntN(100)))
+	case 8:
+		// A deleted list refuses edits: restore as often as delete.
+		if l.Deleted() {
+			_ = l.Restore(c)
+		} else if rng.IntN(2) == 0 {
+			_ = l.Delete(c)
+		}
 	}
 }
 

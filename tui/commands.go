@@ -120,7 +120,7 @@ func editOp(store *replica.Store, eng Engine, id uuid.UUID, r editReq) ioOp {
 		}
 		msg := editedMsg{id: id, entry: e, keys: keys, err: err, done: r.done, toggle: r.toggle, undo: r.undo}
 		if err == nil {
-			msg.step = stepOf(r.what, before, keys)
+			msg.step = stepOf(r.what, before, e.List, keys)
 		}
 		return msg
 	}}

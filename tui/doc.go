@@ -25,7 +25,10 @@
 // Engine events arrive through a command that waits on the event channel,
 // and a tick polls Store.Generation to notice edits by other processes on
 // the same data directory; both reload what is on screen, and rows that
-// changed under the user are highlighted for a moment. Only Bubble Tea
+// changed under the user are highlighted for a moment, a collaborator's
+// edit with what they did and their name (authors.go). Deleting a list for
+// everyone and restoring it (D) ask first (deleted.go); @ sets the name
+// the user signs edits with (name.go). Only Bubble Tea
 // writes to the terminal: the share dialog's clipboard copy (OSC 52) is
 // part of its frame.
 //

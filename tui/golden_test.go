@@ -36,6 +36,31 @@ func goldenList(t *testing.T, store *replica.Store, id uuid.UUID, name string, e
 	return e
 }
 
+// bobEdits applies edit to the stored list id as Bob, a named collaborator,
+// an hour after the golden lists were made, and merges it in as a pull
+// would; it returns the entry after.
+func bobEdits(t *testing.T, store *replica.Store, id uuid.UUID, edit func(l *crdt.List, c *crdt.Clock) error) replica.Entry {
+	t.Helper()
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	c := crdt.NewClockWith(uuid.MustParse("00000000-0000-4000-8000-0000000000bb"), func() time.Time { return at })
+	if err := c.SetAuthor("Bob"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := store.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Observe(e.List.MaxStamp())
+	if err := edit(e.List, c); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := store.Merge(e.List, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return after
+}
+
 // TestScreensAt80x24 compares every screen and dialog, drawn at 80×24
 // without colours, with its golden file in testdata/TestScreensAt80x24
 // (go test -run TestScreensAt80x24 ./tui -update rewrites them).
@@ -118,6 +143,36 @@ func TestScreensAt80x24(t *testing.T) {
 			for range 21 {
 				press(tea.KeyDown)
 			}
+		}},
+		{"list-bought-by", func() {
+			m.back()
+			m.open(weekly.List.ID(), &weekly)
+			m.list.fresh = false // as after its first load
+			m.list.loaded(bobEdits(t, store, weekly.List.ID(), func(l *crdt.List, c *crdt.Clock) error {
+				if err := l.Add(c, "bread", 1); err != nil {
+					return err
+				}
+				return l.Buy(c, "cheddar", 1)
+			}))
+		}},
+		{"lists-deleted", func() {
+			m.back()
+			bobEdits(t, store, big.List.ID(), func(l *crdt.List, c *crdt.Clock) error { return l.Delete(c) })
+			all, err := store.All()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.lists.fresh = true
+			m.lists.loaded(all)
+		}},
+		{"lists-delete", func() { runes("D") }},
+		{"list-deleted", func() {
+			press(tea.KeyEsc)
+			e, err := store.Get(big.List.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.open(big.List.ID(), &e)
 		}},
 	}
 	for _, sc := range screens {

@@ -240,6 +240,17 @@ func start(t *testing.T, store *replica.Store, eng *fakeEngine, opts Options, se
 	return h
 }
 
+// startOnList starts the UI over store and opens the list named name,
+// the first on the lists screen, once row (a pattern, see itemRow) shows.
+func startOnList(t *testing.T, store *replica.Store, eng *fakeEngine, name, row string) *harness {
+	t.Helper()
+	h := start(t, store, eng, Options{}, nil)
+	h.waitLine(name)
+	h.press(tea.KeyEnter)
+	h.waitMatch(row)
+	return h
+}
+
 // screen returns the last frame.
 func (h *harness) screen() string {
 	h.rec.mu.Lock()

@@ -17,6 +17,7 @@ var globalKeys = globalKeyMap{
 type listsKeyMap struct {
 	Up, Down, Top, Bottom                key.Binding
 	Open, New, Join, Forget, Filter, Esc key.Binding
+	Delete, Name                         key.Binding
 }
 
 var listsKeys = listsKeyMap{
@@ -28,6 +29,8 @@ var listsKeys = listsKeyMap{
 	New:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
 	Join:   key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "join by ID")),
 	Forget: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forget")),
+	Delete: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete")),
+	Name:   key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "your name")),
 	Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 	Esc:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 }
@@ -43,7 +46,8 @@ func (k listsKeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom},
 		{k.Open, k.New, k.Join, k.Forget},
-		{k.Filter, k.Esc, globalKeys.Help, globalKeys.Quit},
+		{k.Delete, k.Name, k.Filter, k.Esc},
+		{globalKeys.Help, globalKeys.Quit},
 	}
 }
 
@@ -53,6 +57,7 @@ type listKeyMap struct {
 	Toggle, Buy, Add, Inc, Dec, Rm key.Binding
 	Category, Note, Clear, Undo    key.Binding
 	Search, Rename, Share, Back    key.Binding
+	Delete                         key.Binding
 }
 
 var listKeys = listKeyMap{
@@ -73,6 +78,7 @@ var listKeys = listKeyMap{
 	Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 	Rename:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rename list")),
 	Share:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "share")),
+	Delete:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete")),
 	Back:     key.NewBinding(key.WithKeys("esc", "backspace", "left"), key.WithHelp("esc", "back")),
 }
 
@@ -89,7 +95,7 @@ func (k listKeyMap) FullHelp() [][]key.Binding {
 		{k.Add, k.Toggle, k.Buy, k.Rm},
 		{k.Inc, k.Dec, k.Category, k.Note},
 		{k.Clear, k.Undo, k.Search, k.Rename},
-		{k.Share, k.Back, globalKeys.Help, globalKeys.Quit},
+		{k.Share, k.Delete, k.Back, globalKeys.Help, globalKeys.Quit},
 	}
 }
 

@@ -32,6 +32,7 @@ type listModel struct {
 	offset     int                // first visible row
 	cursorKey  string             // the item under the cursor, kept across reloads
 	hl         highlights[string] // item keys; "" is the list name
+	by         map[string]string  // item key → who changed it, shown while highlighted (authors.go)
 	remoteKeys []string           // keys the engine reported changed remotely since the last load
 	search     textinput.Model    // search within the list: name, category, note
 	searching  bool               // the search input has the keys
@@ -60,12 +61,15 @@ func (m *listModel) loaded(e replica.Entry) tea.Cmd {
 	if m.has && !m.fresh {
 		changed = changes(m.entry.List, e.List)
 		for _, k := range m.remoteKeys {
-			if _, ok := e.List.Lookup(k); (ok || k == "") && !slices.Contains(changed, k) {
+			// The header ("") is highlighted only when the name changed
+			// (changes): a delete or restore shows in the title itself.
+			if _, ok := e.List.Lookup(k); ok && !slices.Contains(changed, k) {
 				changed = append(changed, k)
 			}
 		}
 	}
 	m.remoteKeys, m.fresh = nil, false
+	m.credit(e.List, changed)
 	m.set(e, true)
 	return m.hl.mark(screenList, changed...)
 }
@@ -80,8 +84,23 @@ func (m *listModel) edited(msg editedMsg) tea.Cmd {
 			return slices.Contains(msg.keys, k)
 		})
 	}
+	m.credit(msg.entry.List, changed)
 	m.set(msg.entry, !msg.toggle)
 	return m.hl.mark(screenList, changed...)
+}
+
+// credit remembers who made the changes to keys that after holds, against
+// the list shown now.
+func (m *listModel) credit(after *crdt.List, keys []string) {
+	if !m.has {
+		return
+	}
+	if m.by == nil {
+		m.by = map[string]string{}
+	}
+	for k, label := range authorLabels(m.entry.List, after, keys, m.sh.store.ReplicaID()) {
+		m.by[k] = label
+	}
 }
 
 // changes returns the keys of the items that look different in b than in a
@@ -219,6 +238,10 @@ func (m *listModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 		return m.renamePrompt()
 	case key.Matches(k, listKeys.Share):
 		return nil, openDialogMsg{newShare(m.id, m.name(), m.sh.tmux)}
+	case key.Matches(k, listKeys.Delete):
+		if m.has {
+			return nil, openDialogMsg{m.sh.deleteConfirm(m.entry)}
+		}
 	case key.Matches(k, listKeys.Undo):
 		st := m.sh.undo.pop(m.id)
 		if st == nil {
@@ -278,5 +301,8 @@ func (m *listModel) title() string {
 		return m.name()
 	}
 	left, total := counts(m.entry.List)
+	if d := m.sh.deletedBy(m.entry.List); d != "" {
+		return fmt.Sprintf("%s · %s · %d of %d left", m.name(), d, left, total)
+	}
 	return fmt.Sprintf("%s · %d of %d left", m.name(), left, total)
 }

@@ -89,7 +89,7 @@ func used(entries []replica.Entry) (names, cats []string) {
 // summary is what the lists screen shows of a list, to tell if it changed.
 func summary(l *crdt.List) string {
 	left, total := counts(l)
-	return fmt.Sprintf("%s\x00%d\x00%d", l.Name(), left, total)
+	return fmt.Sprintf("%s\x00%d\x00%d\x00%v", l.Name(), left, total, l.Deleted())
 }
 
 // counts returns how many items of l are still to buy, and how many there are.
@@ -204,6 +204,12 @@ func (m *listsModel) key(k tea.KeyMsg) (tea.Cmd, tea.Msg) {
 		if e, ok := m.selected(); ok {
 			return nil, openDialogMsg{m.forgetConfirm(e)}
 		}
+	case key.Matches(k, listsKeys.Delete):
+		if e, ok := m.selected(); ok {
+			return nil, openDialogMsg{m.sh.deleteConfirm(e)}
+		}
+	case key.Matches(k, listsKeys.Name):
+		return m.sh.namePrompt()
 	case key.Matches(k, listsKeys.Filter):
 		m.filtering = true
 		return m.filter.Focus(), nil
@@ -307,7 +313,11 @@ func (m *listsModel) row(e replica.Entry, sel bool, nameW int) string {
 	default:
 		cnt = fmt.Sprintf("%d / %d", left, total)
 	}
-	cursor, name, num := "  ", fit(e.List.Name(), nameW), " "+fitRight(cnt, countWidth)+"  "
+	label := e.List.Name()
+	if d := m.sh.deletedBy(e.List); d != "" {
+		label += " · " + d
+	}
+	cursor, name, num := "  ", fit(label, nameW), " "+fitRight(cnt, countWidth)+"  "
 	b := badge(e, m.sh.status, m.sh.opts)
 	if sel {
 		cursor = "› "

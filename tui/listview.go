@@ -28,6 +28,9 @@ func (m *listModel) view(w, h int) []string {
 	if m.hl.on("") {
 		info = styles.freshBar.Render("▌") + styles.fresh.Render("renamed") + "  " + info
 	}
+	if d := m.sh.deletedBy(m.entry.List); d != "" {
+		info = styles.errNotice.Render(d) + styles.subtle.Render(": read only · D restores · d on the lists screen forgets")
+	}
 	lines := []string{clip(info, w)}
 	if m.searching {
 		m.search.Width = max(w-4, 1)
@@ -109,8 +112,12 @@ func (m *listModel) row(it crdt.ItemView, sel bool, nameW int) string {
 		check = "[✓] "
 	}
 	name := fit(it.Name, nameW)
-	if room := nameW - ansi.StringWidth(it.Name) - 3; it.Note != "" && room >= 4 {
-		name = it.Name + " · " + fit(it.Note, room)
+	extra := it.Note
+	if by := m.by[it.Key]; by != "" && m.hl.on(it.Key) {
+		extra = by // while highlighted, who changed it rather than the note
+	}
+	if room := nameW - ansi.StringWidth(it.Name) - 3; extra != "" && room >= 4 {
+		name = it.Name + " · " + fit(extra, room)
 	}
 	nums := fitRight(strconv.FormatInt(it.Wanted, 10), qtyWidth) + fitRight(strconv.FormatInt(it.Bought, 10), qtyWidth) +
 		fitRight(strconv.FormatInt(it.Remaining, 10), qtyWidth)

@@ -22,10 +22,7 @@ func TestLiveUpdateAppearsHighlighted(t *testing.T) {
 	local, remote, eng := openStore(t), openStore(t), newFakeEngine(online)
 	id := mustCreate(t, local, "Shared", "milk", "bread 2")
 	share(t, local, remote, id)
-	h := start(t, local, eng, Options{}, nil)
-	h.waitLine("Shared")
-	h.press(tea.KeyEnter)
-	h.waitMatch(itemRow(false, "milk", 1, 0, 1))
+	h := startOnList(t, local, eng, "Shared", itemRow(false, "milk", 1, 0, 1))
 
 	eng.remoteEdit(t, local, remote, id, func(l *crdt.List, c *crdt.Clock) error { return l.Add(c, "eggs", 6) })
 	sent := time.Now()

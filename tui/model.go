@@ -180,6 +180,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(joinCmd(m.ctx, m.sh.eng, msg.id), m.notify("joining "+msg.id.String()+"…"))
 	case failMsg:
 		return m, m.fail(msg.err)
+	case namedMsg:
+		if msg.err != nil {
+			return m, m.fail(msg.err)
+		}
+		return m, m.notify("your edits are signed “" + msg.name + "” from now on")
 	}
 	// Anything else (cursor blinks) belongs to the focused text input.
 	if m.dialog != nil {
@@ -308,8 +313,13 @@ func (m *model) result(msg tea.Msg) tea.Cmd {
 			m.sh.undo.push(msg.id, msg.step)
 		}
 		var cmd tea.Cmd
-		if m.list != nil && m.list.id == msg.id {
+		switch {
+		case m.list != nil && m.list.id == msg.id:
 			cmd = m.list.edited(msg)
+		case m.screen == screenLists:
+			// A delete or a restore from the lists screen: the user's own.
+			m.lists.fresh = true
+			cmd = m.lists.reload()
 		}
 		if msg.done != "" {
 			return tea.Batch(cmd, m.notify(msg.done))

@@ -137,6 +137,9 @@ func friendly(err error) string {
 		return "not forgotten: it has new changes that are not synced yet (press d again to see them counted)"
 	case errors.Is(err, replica.ErrCorrupt):
 		return "the list file is damaged: " + err.Error()
+	case errors.Is(err, crdt.ErrDeleted):
+		s := err.Error()
+		return s[strings.LastIndex(s, crdt.ErrDeleted.Error())+len(crdt.ErrDeleted.Error())+2:] + ": D restores it for everyone"
 	case errors.Is(err, crdt.ErrOverBuy), errors.Is(err, crdt.ErrInvalidName),
 		errors.Is(err, crdt.ErrInvalidQuantity), errors.Is(err, crdt.ErrTooLarge),
 		errors.Is(err, crdt.ErrNotFound):

@@ -35,6 +35,10 @@ type Options struct {
 	Proxy   string // proxy address(es) shown in the status bar
 	Offline bool   // the engine never touches the network (--offline)
 	NoProxy bool   // Offline because no proxy is known yet: the bar says how to give one
+	// SaveName keeps the display name the user signs edits with where the
+	// command line keeps it, and returns it as kept; nil: the name cannot
+	// be set here.
+	SaveName func(name string) (string, error)
 }
 
 // New returns the root model of the UI over store and eng. It does all its

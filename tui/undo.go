@@ -15,22 +15,27 @@ const maxUndo = 50
 // before it. Undoing is a new edit that sets those parts back, so it syncs
 // like any other and keeps what others did to the other parts meanwhile.
 type undoStep struct {
-	what  string                    // the edit, for the notice: "removed “milk”"
-	name  *string                   // the list's name before, if the edit renamed it
-	items map[string]*crdt.ItemView // key → the item before; nil if it was not there
+	what    string                    // the edit, for the notice: "removed “milk”"
+	name    *string                   // the list's name before, if the edit renamed it
+	deleted *bool                     // whether the list was deleted before, if the edit deleted or restored it
+	items   map[string]*crdt.ItemView // key → the item before; nil if it was not there
 }
 
-// stepOf returns the step that undoes an edit of before that changed keys
-// ("" is the name); nil if it changed nothing.
-func stepOf(what string, before *crdt.List, keys []string) *undoStep {
+// stepOf returns the step that undoes an edit of before into after that
+// changed keys ("" is the header: the name and the deletion); nil if it
+// changed nothing.
+func stepOf(what string, before, after *crdt.List, keys []string) *undoStep {
 	if before == nil || len(keys) == 0 {
 		return nil
 	}
 	st := &undoStep{what: what, items: map[string]*crdt.ItemView{}}
 	for _, k := range keys {
 		if k == "" {
-			n := before.Name()
+			n, d := before.Name(), before.Deleted()
 			st.name = &n
+			if d != after.Deleted() {
+				st.deleted = &d
+			}
 			continue
 		}
 		if v, ok := before.Lookup(k); ok {
@@ -44,6 +49,14 @@ func stepOf(what string, before *crdt.List, keys []string) *undoStep {
 
 // restore is the edit that undoes the step.
 func (st *undoStep) restore(l *crdt.List, c *crdt.Clock) error {
+	if st.deleted != nil && !*st.deleted && l.Deleted() {
+		if err := l.Restore(c); err != nil { // first: a deleted list takes no edit
+			return err
+		}
+	}
+	if st.deleted != nil && *st.deleted && !l.Deleted() {
+		return l.Delete(c) // nothing else changed with a restore
+	}
 	if st.name != nil && l.Name() != *st.name {
 		if err := l.Rename(c, *st.name); err != nil {
 			return err

@@ -15,6 +15,7 @@ var commandFlags = map[string][]string{
 	"lists":  {"json"},
 	"show":   {"json"},
 	"forget": {"force"},
+	"delete": {"force"},
 	"config": {"json"},
 }
 

@@ -56,6 +56,10 @@ func (e *env) run(cmd string, args []string) error {
 		return e.cmdClear(args)
 	case "config":
 		return e.cmdConfig(args)
+	case "delete":
+		return e.cmdDelete(args)
+	case "restore":
+		return e.cmdRestore(args)
 	case "help":
 		fmt.Fprint(e.stdout, usage)
 		return nil
@@ -437,6 +441,10 @@ func describe(err error, nameOf string) error {
 		return fmt.Errorf("cannot unbuy that many: %s", detail(err, errOverUnbuy))
 	case errors.Is(err, crdt.ErrInvalidQuantity):
 		return fmt.Errorf("invalid quantity: %s", detail(err, crdt.ErrInvalidQuantity))
+	case errors.Is(err, crdt.ErrDeleted):
+		return fmt.Errorf("%s; `client restore LIST` brings it back, `client forget LIST` removes your copy", detail(err, crdt.ErrDeleted))
+	case errors.Is(err, crdt.ErrNotDeleted):
+		return fmt.Errorf("nothing to restore: %s is not deleted", detail(err, crdt.ErrNotDeleted))
 	case errors.Is(err, crdt.ErrTooLarge):
 		return fmt.Errorf("the list is full (at most %d items)", crdt.MaxItems)
 	}

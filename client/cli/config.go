@@ -10,33 +10,25 @@ import (
 type jsonConfig struct {
 	Proxies []string `json:"proxies"` // remembered endpoints, each ENDPOINT#KEY; [] if none
 	Data    string   `json:"data"`    // the data directory
+	Name    string   `json:"name"`    // the display name edits are signed with; "" if none
 }
 
 // cmdConfig shows what the client remembers, or sets it:
-// config [--json] | config set proxy ENDPOINT#KEY[,...].
+// config [--json] | config set proxy ENDPOINT#KEY[,...] | config set name NAME.
 func (e *env) cmdConfig(args []string) error {
 	if len(args) == 0 {
-		eps, err := rememberedProxies(e.opts.data)
+		return e.showConfig()
+	}
+	if len(args) < 3 || args[0] != "set" || (args[1] != "proxy" && args[1] != "name") {
+		return arity("config", nil, 1, 1, "[--json] | client config set proxy ENDPOINT#KEY[,...] | client config set name NAME")
+	}
+	if args[1] == "name" {
+		name, err := rememberName(e.opts.data, strings.Join(args[2:], " "))
 		if err != nil {
 			return err
 		}
-		if e.flags["json"] {
-			if eps == nil {
-				eps = []string{}
-			}
-			return writeJSON(e.stdout, jsonConfig{Proxies: eps, Data: e.opts.data})
-		}
-		fmt.Fprintf(e.stdout, "data\t%s\n", e.opts.data)
-		if len(eps) == 0 {
-			fmt.Fprintln(e.stdout, "proxy\t(none: client config set proxy ENDPOINT#KEY)")
-		}
-		for _, ep := range eps {
-			fmt.Fprintf(e.stdout, "proxy\t%s\n", ep)
-		}
+		fmt.Fprintf(e.stderr, "your edits are signed %q from now on\n", name)
 		return nil
-	}
-	if len(args) < 3 || args[0] != "set" || args[1] != "proxy" {
-		return arity("config", nil, 1, 1, "[--json] | client config set proxy ENDPOINT#KEY[,...]")
 	}
 	eps := splitEndpoints(strings.Join(args[2:], ","))
 	if len(eps) == 0 {
@@ -49,6 +41,33 @@ func (e *env) cmdConfig(args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "remembered %s for later commands\n", plural(len(eps), "proxy endpoint"))
+	return nil
+}
+
+// showConfig prints what the client remembers.
+func (e *env) showConfig() error {
+	eps, err := rememberedProxies(e.opts.data)
+	if err != nil {
+		return err
+	}
+	name := e.store.Author()
+	if e.flags["json"] {
+		if eps == nil {
+			eps = []string{}
+		}
+		return writeJSON(e.stdout, jsonConfig{Proxies: eps, Data: e.opts.data, Name: name})
+	}
+	fmt.Fprintf(e.stdout, "data\t%s\n", e.opts.data)
+	if name == "" {
+		name = "(none: client config set name NAME)"
+	}
+	fmt.Fprintf(e.stdout, "name\t%s\n", name)
+	if len(eps) == 0 {
+		fmt.Fprintln(e.stdout, "proxy\t(none: client config set proxy ENDPOINT#KEY)")
+	}
+	for _, ep := range eps {
+		fmt.Fprintf(e.stdout, "proxy\t%s\n", ep)
+	}
 	return nil
 }
 

@@ -144,7 +144,8 @@ func (e *env) runTUI() error {
 	if len(e.opts.endpoints) > 0 {
 		proxy = e.opts.endpoints[0]
 	}
-	return tui.Run(ctx, e.store, eng, tui.Options{Proxy: proxy, Offline: e.opts.offline, NoProxy: e.opts.noProxy})
+	saveName := func(name string) (string, error) { return rememberName(e.opts.data, name) }
+	return tui.Run(ctx, e.store, eng, tui.Options{Proxy: proxy, Offline: e.opts.offline, NoProxy: e.opts.noProxy, SaveName: saveName})
 }
 
 // noteDropped records items a pull dropped because the cluster had forgotten

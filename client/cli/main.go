@@ -44,9 +44,14 @@ const usage = `usage: client [--data DIR] [--proxy ENDPOINT#KEY,...] [--offline]
   join LIST_ID          fetch a list shared with you and keep it in sync
   sync                  push local changes and pull updates for every local list
   forget LIST [--force] delete the local copy only (the shared list is untouched)
-  config [--json]       what the client remembers in DIR: its proxies
+  delete LIST --force   delete the list for everyone who shares it (each can still
+                        show or export it, then forget it); without --force, say what it would do
+  restore LIST          undo a delete, for everyone
+  config [--json]       what the client remembers in DIR: its proxies and name
   config set proxy ENDPOINT#KEY[,...]
                         remember these proxies (as --proxy does)
+  config set name NAME  sign your edits with NAME (at most 32 bytes): others see
+                        "bought by NAME"
 
 LIST is a list ID, a unique prefix of one, or the exact name of a local list.
 Flags may come anywhere on the line; after -- everything is an argument.
@@ -111,6 +116,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
+	if name, err := rememberedName(opts.data); err != nil {
+		// Not fatal: config set name must still be able to replace it.
+		fmt.Fprintf(stderr, "client: warning: %v; edits are not signed\n", err)
+	} else {
+		_ = store.SetAuthor(name) // checked by rememberedName
+	}
 	key, err := resolveProxies(&opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "client: %v\n", err)

@@ -27,14 +27,14 @@ func (e *env) cmdLists(args []string) error {
 		for _, en := range all {
 			items := en.List.Items()
 			out = append(out, jsonLists{ID: en.List.ID().String(), Name: en.List.Name(), Items: len(items),
-				Remaining: remaining(items), Pending: en.Pending, LastSync: lastSync(en)})
+				Remaining: remaining(items), Pending: en.Pending, LastSync: lastSync(en), jsonDeletion: deletionOf(en.List)})
 		}
 		return writeJSON(e.stdout, out)
 	}
 	for _, en := range all {
 		items := en.List.Items()
-		fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%d remaining\t%s\n",
-			en.List.ID(), en.List.Name(), plural(len(items), "item"), remaining(items), syncState(en, time.Now()))
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%d remaining\t%s%s\n",
+			en.List.ID(), en.List.Name(), plural(len(items), "item"), remaining(items), syncState(en, time.Now()), e.deletedNote(en.List, "\t"))
 	}
 	return nil
 }
@@ -94,6 +94,7 @@ type jsonLists struct {
 	Remaining int    `json:"remaining"` // items not fully bought
 	Pending   bool   `json:"pending"`   // local changes not yet pushed
 	LastSync  string `json:"last_sync"` // RFC 3339, "" if never synced
+	jsonDeletion
 }
 
 // jsonList is show --json's output.
@@ -103,6 +104,7 @@ type jsonList struct {
 	Pending  bool       `json:"pending"`
 	LastSync string     `json:"last_sync"`
 	Items    []jsonItem `json:"items"` // in shopping order: by category, to buy first
+	jsonDeletion
 }
 
 // jsonItem is one item of show --json.
@@ -114,6 +116,15 @@ type jsonItem struct {
 	Bought    int64  `json:"bought"`
 	Remaining int64  `json:"remaining"`
 	Acquired  bool   `json:"acquired"`
+	Author    string `json:"author"` // who made the item's latest edit; "" if unknown
+}
+
+// deletedNote says who deleted l after sep, or "" if it is not deleted.
+func (e *env) deletedNote(l *crdt.List, sep string) string {
+	if s := tui.DeletedBy(l.Deletion(), e.store.ReplicaID()); s != "" {
+		return sep + s
+	}
+	return ""
 }
 
 // lastSync is an entry's last sync time for JSON: RFC 3339, or "".
@@ -147,21 +158,21 @@ func (e *env) cmdShow(args []string) error {
 	items := tui.InShoppingOrder(en.List.Items())
 	if e.flags["json"] {
 		out := jsonList{ID: en.List.ID().String(), Name: en.List.Name(), Pending: en.Pending, LastSync: lastSync(en),
-			Items: make([]jsonItem, 0, len(items))}
+			Items: make([]jsonItem, 0, len(items)), jsonDeletion: deletionOf(en.List)}
 		for _, it := range items {
 			out.Items = append(out.Items, jsonItem{Name: it.Name, Category: it.Category, Note: it.Note,
-				Wanted: it.Wanted, Bought: it.Bought, Remaining: it.Remaining, Acquired: it.Acquired})
+				Wanted: it.Wanted, Bought: it.Bought, Remaining: it.Remaining, Acquired: it.Acquired, Author: it.By()})
 		}
 		return writeJSON(e.stdout, out)
 	}
-	writeText(e.stdout, en, items)
+	writeText(e.stdout, en, items, e.deletedNote(en.List, "  — "))
 	return nil
 }
 
 // writeText prints a list for people: its items by category, names padded
 // to the widest in terminal cells (wide CJK and emoji count two).
-func writeText(w io.Writer, en replica.Entry, items []crdt.ItemView) {
-	fmt.Fprintf(w, "%s  (%s, %s)\n", en.List.Name(), en.List.ID(), syncState(en, time.Now()))
+func writeText(w io.Writer, en replica.Entry, items []crdt.ItemView, deleted string) {
+	fmt.Fprintf(w, "%s  (%s, %s)%s\n", en.List.Name(), en.List.ID(), syncState(en, time.Now()), deleted)
 	if len(items) == 0 {
 		fmt.Fprintln(w, "  (no items)")
 		return

@@ -76,16 +76,12 @@ func rememberProxies(data string, endpoints []string) error {
 // rememberedProxies returns the endpoints DATA/proxies holds: none if the
 // file does not exist, an error if it holds an endpoint without a key.
 func rememberedProxies(data string) ([]string, error) {
-	path := filepath.Join(data, proxiesFile)
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	path, raw, err := remembered(data, proxiesFile)
 	if err != nil {
 		return nil, err
 	}
 	var eps []string
-	for _, line := range strings.Split(string(raw), "\n") {
+	for _, line := range strings.Split(raw, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			eps = append(eps, line)
 		}
@@ -94,6 +90,17 @@ func rememberedProxies(data string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w (run with --proxy to replace it)", path, err)
 	}
 	return eps, nil
+}
+
+// remembered returns the path and the text of DATA/file: "" if it does not
+// exist.
+func remembered(data, file string) (path, text string, err error) {
+	path = filepath.Join(data, file)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, "", nil
+	}
+	return path, string(raw), err
 }
 
 // installKey returns this install's CURVE key pair, made on first use in

@@ -119,6 +119,14 @@ func (s *Store) Dir() string { return s.dir }
 // ReplicaID returns the persistent replica ID the client stamps its edits with.
 func (s *Store) ReplicaID() uuid.UUID { return s.id }
 
+// SetAuthor sets the display name this replica signs its edits with from
+// now on ("" for none); see crdt.CheckAuthor for what a name may be. The
+// client keeps the name in its configuration and sets it at every start.
+func (s *Store) SetAuthor(name string) error { return s.clock.SetAuthor(name) }
+
+// Author returns the display name this replica signs its edits with.
+func (s *Store) Author() string { return s.clock.Author() }
+
 // Generation returns a number that increases whenever any process writes to
 // the directory; poll it to notice edits made elsewhere.
 func (s *Store) Generation() (uint64, error) {
