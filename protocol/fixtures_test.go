@@ -67,9 +67,20 @@ func samples(t testing.TB) []sample {
 		{"EpochAnnounceAcked", must(NewEpochAnnounce(12, EpochBody{Epoch: 1 << 33, N: 1, VNodes: 1024}))},
 		{"ServerReport", must(NewServerReport(9, ServerReportBody{Lists: 300, Hints: 2, Moving: 1, Healed: 4, Damaged: 1, Reset: true}))},
 		{"Digest", must(NewDigest(13, 9, DigestBody{Start: 1, End: 1 << 63, Buckets: 64, Want: []int{0, 63}}))},
+		{"Batch", batchOf(9, NewStore(70000, 9, listA, listBody), NewFetch(70001, 9, listA))},
 		{"DigestReply", must(NewDigestReply(13, 9, DigestReplyBody{
 			Buckets: []BucketSum{{Count: 1, Sum: 0xfeed}, {}},
 			Entries: []DigestEntry{{List: listA, Hash: 0xfeed}},
 		}))},
 	}
+}
+
+// batchOf returns msgs as one Batch stamped with epoch.
+func batchOf(epoch uint64, msgs ...Message) Message {
+	var b Batcher
+	for _, m := range msgs {
+		b.Add(m)
+	}
+	m, _ := b.Take(epoch)
+	return m
 }

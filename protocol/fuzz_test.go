@@ -178,3 +178,36 @@ func FuzzDecodeDigestReplyBody(f *testing.F) {
 func FuzzDecodeStoreReplyBody(f *testing.F) {
 	fuzzBody(f, bodiesOf(f, TypeStoreReply), DecodeStoreReplyBody, StoreReplyBody.Encode)
 }
+
+// FuzzUnbatch: a Batch body that unbatches gathers back into the same
+// bytes, and every message in it is one Parse accepts alone.
+func FuzzUnbatch(f *testing.F) {
+	for _, s := range samples(f) {
+		if s.m.Type == TypeBatch {
+			f.Add(s.m.Body)
+		}
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0x05, 0x95})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msgs, err := Unbatch(body)
+		if err != nil {
+			sentinel(t, err)
+			return
+		}
+		var b Batcher
+		for _, m := range msgs {
+			if _, err := Parse(m.Frames()); err != nil {
+				t.Fatalf("a batched message does not parse alone: %v", err)
+			}
+			if !b.Fits(m) {
+				t.Fatalf("%d messages unbatched from %d bytes do not fit a Batch again", len(msgs), len(body))
+			}
+			b.Add(m)
+		}
+		again, ok := b.Take(0)
+		if !ok || !bytes.Equal(again.Body, body) {
+			t.Fatalf("re-batched body differs:\n got %x\nwant %x", again.Body, body)
+		}
+	})
+}

@@ -84,10 +84,13 @@ func checkBody(t Type, body []byte) error {
 		}
 	case bodyControlOrEmpty:
 		limit = MaxControlBodySize
-	case bodyControl, bodyHint:
+	case bodyControl, bodyHint, bodyBatch:
 		limit = MaxControlBodySize
-		if s.body == bodyHint {
+		switch s.body {
+		case bodyHint:
 			limit = MaxHintBodySize
+		case bodyBatch:
+			limit = MaxBatchBodySize
 		}
 		if len(body) == 0 {
 			return fmt.Errorf("%w: %v needs a body", ErrMalformed, t)

@@ -88,6 +88,13 @@ const (
 	// and answers Error NotFound. The proxy sends it for a client past its
 	// cap on new lists. Body: list bytes. Answered by StoreReply or Error.
 	TypeStoreExisting Type = 45
+	// TypeBatch (proxy ↔ server) carries several messages in one, so that
+	// what one side has for the other in a turn of its loop costs one
+	// ZeroMQ message: Stores and Fetches toward a server, their answers
+	// back. Body: the messages, each as its header frame and its body frame
+	// with their lengths (batch.go). Each is checked and handled as if it
+	// had come alone; a Batch is never inside a Batch.
+	TypeBatch Type = 46
 )
 
 // listRule says whether a type's header carries a list ID.
@@ -109,6 +116,7 @@ const (
 	bodyControl                        // 1..MaxControlBodySize bytes, typed
 	bodyControlOrEmpty                 // a typed body, or zero bytes
 	bodyHint                           // 1..MaxHintBodySize bytes, HintBody
+	bodyBatch                          // 1..MaxBatchBodySize bytes, messages (batch.go)
 )
 
 // reqRule says which request IDs a type may carry.
@@ -152,6 +160,7 @@ var specs = [...]spec{
 	TypeDigest:        {"Digest", listNone, bodyControl, reqNonZero},
 	TypeDigestReply:   {"DigestReply", listNone, bodyControl, reqNonZero},
 	TypeStoreExisting: {"StoreExisting", listRequired, bodyList, reqNonZero},
+	TypeBatch:         {"Batch", listNone, bodyBatch, reqZero},
 }
 
 // lookup returns the rules of t and whether t is a known type.
