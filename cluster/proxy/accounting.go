@@ -68,15 +68,23 @@ func (l *loop) probeClients() {
 // sendFor sends m to a registered server for account a, and counts it as
 // queued toward the server until a reply shows the server received it.
 func (l *loop) sendFor(pr *peer, m protocol.Message, a *account) error {
+	if l.cfg.Batch && batchable(m.Type) {
+		l.gather(pr, m, a) // counted when the outbox goes (outbox.go)
+		return nil
+	}
 	if err := l.send(pr, m); err != nil {
 		return err
 	}
-	if m.RequestID != 0 {
-		n := msgBytes(m)
-		l.mem.queue(a, n)
-		pr.queue.push(m.RequestID, n, a, l.unqueue)
-	}
+	l.queued(pr, m.RequestID, msgBytes(m), a)
 	return nil
+}
+
+// queued counts request reqID of n bytes, now in pr's queue, against a.
+func (l *loop) queued(pr *peer, reqID uint64, n int64, a *account) {
+	if reqID != 0 {
+		l.mem.queue(a, n)
+		pr.queue.push(reqID, n, a, l.unqueue)
+	}
 }
 
 // unqueue releases a request known to have left a server's queue.

@@ -63,6 +63,10 @@ type Config struct {
 	// MaxSubscriptions bounds the live-update topics the PUB applies for
 	// one client key (DefaultMaxSubscriptions; subscriptions.go).
 	MaxSubscriptions int
+	// Batch sends a server the Stores and Fetches of one turn of the loop
+	// as one Batch message (outbox.go); every server must read Batches.
+	// Batches from servers are read either way.
+	Batch bool
 	// MemoryBudget is the memory the proxy may use, in bytes: what it holds
 	// and queues for clients and servers is bounded by about half of it,
 	// per client connection and in total (budget.go). Zero means

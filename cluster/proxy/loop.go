@@ -48,6 +48,7 @@ type loop struct {
 	liveKeys *protocol.LiveKeys // the lists' keys that seal live updates (clients.go)
 	subs     subscriptions      // the PUB's subscriptions, capped per client key
 	relays   relays             // live updates to the other proxies (relay.go)
+	outboxes []*peer            // servers with requests gathered this turn (outbox.go)
 	zctx     *zmq.Context       // the proxy's, in which relays open
 
 	mem      *memBudget    // the bytes held and queued, per account (budget.go)
@@ -177,6 +178,7 @@ func (l *loop) run(ctx context.Context) error {
 			l.budgetSweep()
 			l.peers.nextSweep = l.now.Add(l.sweepEvery())
 		}
+		l.flushOutboxes()
 	}
 	l.log.Info("proxy stopped", "pushes", l.stats.pushes, "pulls", l.stats.pulls,
 		"failed", l.stats.failed, "published", l.stats.published, "repairs", l.stats.repairs,

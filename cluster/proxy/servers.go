@@ -33,6 +33,7 @@ type peer struct {
 	report    report    // its latest ServerReport
 
 	queue serverQueue // requests sent on its connection, not yet known received (queues.go)
+	out   outbox      // requests for it gathered this turn (outbox.go)
 }
 
 // report is a server's latest ServerReport as the proxy received it.
@@ -82,13 +83,32 @@ func (l *loop) onBackend(frames [][]byte, key string) {
 	if pr.follow(identity) {
 		l.connectionGone(pr) // it came back on another connection
 	}
+	if m.Type != protocol.TypeBatch {
+		l.fromServer(pr, identity, m, len(frames[1])+len(frames[2]))
+		return
+	}
+	msgs, err := protocol.Unbatch(m.Body)
+	if err != nil {
+		// Nothing in it can be trusted, not even its request IDs: the
+		// calls it may have answered time out.
+		l.bad.report(l.log, l.now, "backend", identity, err)
+		return
+	}
+	for _, inner := range msgs {
+		l.fromServer(pr, identity, inner, len(inner.Body)+protocol.MaxHeaderSize)
+	}
+}
+
+// fromServer handles one message from a welcomed server, alone or out of
+// a Batch; size is about what it took on the wire.
+func (l *loop) fromServer(pr *peer, identity []byte, m protocol.Message, size int) {
 	if m.RequestID != 0 && isReply(m.Type) {
 		l.receivedBy(pr, m.RequestID)
 	}
 	l.alive(pr)
 	l.checkEpoch(pr, m.Epoch)
 	m, kept := l.aeAnswer(m)
-	if reqs, ok := l.ae.Reply(l.now, pr.id, m, len(frames[1])+len(frames[2])); ok { // the coordinator's own calls (duties.go)
+	if reqs, ok := l.ae.Reply(l.now, pr.id, m, size); ok { // the coordinator's own calls (duties.go)
 		l.sendAntiEntropy(reqs)
 		l.aeSettle()
 		return
@@ -258,9 +278,17 @@ func (l *loop) sweep() {
 	l.removeDead()
 }
 
-// send sends m to a registered server without blocking. A server the
-// socket cannot route to (disconnected) is marked down at once.
+// send sends m to a registered server without blocking, after what its
+// outbox holds, so that the server sees messages in the order the loop
+// made them.
 func (l *loop) send(pr *peer, m protocol.Message) error {
+	l.flushTo(pr)
+	return l.sendNow(pr, m)
+}
+
+// sendNow sends m to pr on the backend without blocking. A server the
+// socket cannot route to (disconnected) is marked down at once.
+func (l *loop) sendNow(pr *peer, m protocol.Message) error {
 	_, err := l.sock.backend.SendMessageDontwait(pr.identity, m.Frames())
 	switch {
 	case err == nil:

@@ -121,6 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	advertise := fs.String("advertise", "", "`HOST` other machines reach this proxy at: its endpoints, Raft and admin addresses bound on 0.0.0.0 are given to peers with this host (default: 127.0.0.1 for the endpoints; Raft and admin then need a host of their own)")
 	insecure := fs.Bool("insecure-backend", false, "run the backend without CURVE: any process may join the ring under any ID (benchmarks only)")
+	batch := fs.Bool("batch", true, "send each server the requests of one turn of the loop as one message (every server must be of a version that reads them)")
 	maxSubs := fs.Int("max-subscriptions", proxy.DefaultMaxSubscriptions, "live-update topics one client key may subscribe to; beyond it its new lists get no live updates (their re-pull still syncs them)")
 	insecureClients := fs.Bool("insecure-clients", false, "run the client socket and the PUB without CURVE: list IDs cross the network in clear (benchmarks only)")
 	budget := int64(proxy.DefaultMemoryBudget)
@@ -194,6 +195,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, open open
 		return 2
 	}
 	cfg.InsecureBackend, cfg.InsecureClients, cfg.MaxSubscriptions = *insecure, *insecureClients, *maxSubs
+	cfg.Batch = *batch
 	cfg.Advertise = *advertise
 	if !*insecure || !*insecureClients {
 		key, err := backendKey(*data, log)

@@ -63,6 +63,10 @@ type Config struct {
 	// Workers is the number of goroutines serving stores and fetches; 0
 	// means DefaultWorkers.
 	Workers int
+	// Batch sends a proxy the answers of one turn of the loop as one Batch
+	// message (outbox.go); every proxy must read Batches. Batches from
+	// proxies are read either way.
+	Batch bool
 	// HandoffInterval is how often hinted lists are offered to their owners
 	// (also at once after a welcome or an adopted epoch); 0 means
 	// DefaultHandoffInterval.

@@ -18,6 +18,23 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 		l.refuse(lk, frames, err, now)
 		return
 	}
+	if m.Type != protocol.TypeBatch {
+		l.handle(lk, m, now)
+		return
+	}
+	msgs, err := protocol.Unbatch(m.Body)
+	if err != nil {
+		// Refused whole: the requests in it time out at the proxy.
+		l.refuse(lk, frames, err, now)
+		return
+	}
+	for _, inner := range msgs {
+		l.handle(lk, inner, now)
+	}
+}
+
+// handle handles one message from a proxy, alone or out of a Batch.
+func (l *loop) handle(lk *link, m protocol.Message, now time.Time) {
 	switch m.Type {
 	case protocol.TypeHeartbeat:
 		// Alive; readLink has noted it.
@@ -35,7 +52,7 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 	case protocol.TypeStoreReply, protocol.TypeOK:
 		l.handoffAnswered(lk, m, nil) // false: a stray reply, dropped
 	case protocol.TypeEpochAnnounce:
-		l.announce(lk, m, frames, now)
+		l.announce(lk, m, now)
 	case protocol.TypeError:
 		if eb, ok := m.Err().(protocol.ErrorBody); ok && eb.Code == protocol.CodeNotWelcomed && lk.forget() {
 			// The proxy restarted and does not know this server, yet
@@ -52,7 +69,7 @@ func (l *loop) dispatch(lk *link, frames [][]byte, now time.Time) {
 		l.s.log.warn("proxy-error", "server: the proxy reported an error", "proxy", lk.endpoint, "err", m.Err())
 	default:
 		err := fmt.Errorf("%w: %v is not a message a storage server accepts", protocol.ErrMalformed, m.Type)
-		l.refuse(lk, frames, err, now)
+		l.refuseMessage(lk, m.Header, err, now)
 	}
 }
 
@@ -130,13 +147,13 @@ func (l *loop) queue(b []job) {
 
 // announce adopts a newer ring epoch. A request (nonzero ID) is answered OK,
 // or StaleEpoch if the announced epoch is older than the server's.
-func (l *loop) announce(lk *link, m protocol.Message, frames [][]byte, now time.Time) {
+func (l *loop) announce(lk *link, m protocol.Message, now time.Time) {
 	b, err := protocol.DecodeEpochBody(m.Body)
 	if err == nil && b.Epoch != m.Epoch {
 		err = fmt.Errorf("%w: epoch body announces %d but the header says %d", protocol.ErrMalformed, b.Epoch, m.Epoch)
 	}
 	if err != nil {
-		l.refuse(lk, frames, err, now)
+		l.refuseMessage(lk, m.Header, err, now)
 		return
 	}
 	cur := l.s.epoch.Load()
@@ -163,14 +180,28 @@ func (l *loop) announce(lk *link, m protocol.Message, frames [][]byte, now time.
 // as it can be read, unless it is a reply or a notification, which nobody
 // answers.
 func (l *loop) refuse(lk *link, frames [][]byte, err error, now time.Time) {
-	code := protocol.CodeOf(err)
-	l.s.log.warn("refused-"+code.String(), "server: refused a message from the proxy", "proxy", lk.endpoint, "code", code, "err", err)
 	if len(frames) > 0 {
-		if h, herr := protocol.ParseHeader(frames[0]); herr == nil && !isRequest(h) {
+		if h, herr := protocol.ParseHeader(frames[0]); herr == nil {
+			l.refuseMessage(lk, h, err, now)
 			return
 		}
 	}
+	l.logRefusal(lk, err)
 	l.reply(lk, protocol.NewErrorFrom(protocol.RequestIDOf(frames), err), now)
+}
+
+// refuseMessage is refuse for a message whose header could be read.
+func (l *loop) refuseMessage(lk *link, h protocol.Header, err error, now time.Time) {
+	l.logRefusal(lk, err)
+	if isRequest(h) {
+		l.reply(lk, protocol.NewErrorFrom(h.RequestID, err), now)
+	}
+}
+
+// logRefusal logs a refused message, once per kind and logEvery.
+func (l *loop) logRefusal(lk *link, err error) {
+	code := protocol.CodeOf(err)
+	l.s.log.warn("refused-"+code.String(), "server: refused a message from the proxy", "proxy", lk.endpoint, "code", code, "err", err)
 }
 
 // isRequest reports whether a message with header h expects an answer.
@@ -186,7 +217,5 @@ func isRequest(h protocol.Header) bool {
 
 // reply sends an answer made by the loop itself.
 func (l *loop) reply(lk *link, m protocol.Message, now time.Time) {
-	if err := lk.send(l.s.stamp(m), now); err != nil {
-		l.s.log.warn("reply-dropped", "server: reply dropped; the proxy will time the request out", "err", err)
-	}
+	l.answer(lk, l.s.stamp(m), now)
 }

@@ -37,6 +37,8 @@ type link struct {
 	reportAt time.Time // when the next ServerReport is due, while welcomed
 	retryAt  time.Time // when to reconnect, while sock is nil
 	backoff  time.Duration
+
+	out protocol.Batcher // answers gathered this turn, with Config.Batch (outbox.go)
 }
 
 // connect opens a new DEALER, a CURVE client with the server's key pair
@@ -109,6 +111,7 @@ func (lk *link) close() {
 		lk.sock = nil
 	}
 	lk.closeMonitor()
+	lk.out = protocol.Batcher{} // answers to requests of that connection
 }
 
 // send sends m without blocking; see sendFrames.

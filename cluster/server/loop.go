@@ -32,6 +32,8 @@ type loop struct {
 	replies []reply // the last batch taken from the reply queue, for reuse
 	batch   []job   // stores and fetches read this turn, for one worker (flushBatch)
 
+	gathering []*link // links with answers gathered this turn (outbox.go)
+
 	pending     map[uint64]pendingHandoff // Handoffs sent, by request ID
 	nextHandoff uint64                    // last Handoff request ID used
 	draining    bool                      // stopping: Handoffs are no longer sent
@@ -137,6 +139,7 @@ func (l *loop) serve(ctx context.Context) error {
 		// Every turn empties the reply queue, rung or not: replies that
 		// came while the loop was busy go out without another wake-up.
 		l.forwardReplies()
+		l.flushLinks(time.Now())
 	}
 	return nil
 }
@@ -228,9 +231,7 @@ func (l *loop) forwardReplies() {
 			// request ID means nothing to whoever is there now.
 			continue
 		}
-		if err := lk.send(r.msg, now); err != nil {
-			l.s.log.warn("reply-dropped", "server: reply dropped; the proxy will time the request out", "err", err)
-		}
+		l.answer(lk, r.msg, now)
 	}
 	clear(l.replies) // drop the bodies before the slice is reused
 }
@@ -250,6 +251,7 @@ func (l *loop) drain() {
 		// last reply before it counts itself out.
 		last := l.s.workersLeft.Load() == 0
 		l.forwardReplies()
+		l.flushLinks(time.Now())
 		if last {
 			return
 		}

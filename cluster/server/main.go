@@ -107,6 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.DurationVar(&cfg.MaxSkew, "max-skew", DefaultMaxSkew, "refuse lists stamped more than this far ahead of the clock")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", protocol.HeartbeatInterval, "heartbeat interval")
 	fs.IntVar(&cfg.Workers, "workers", DefaultWorkers, "goroutines serving stores and fetches")
+	fs.BoolVar(&cfg.Batch, "batch", true, "send each proxy the answers of one turn of the loop as one message (every proxy must be of a version that reads them)")
 	cfg.MemoryBudget = DefaultMemoryBudget
 	fs.Var(bytesize.Value{P: &cfg.MemoryBudget}, "memory-budget", "`bytes` of requests and replies the server holds at once (KiB, MiB, GiB); past it requests are refused with Unavailable")
 	fs.DurationVar(&cfg.TombstoneHorizon, "tombstone-horizon", DefaultTombstoneHorizon, "how long removes are remembered before lists forget them; every client must sync within it")
