@@ -297,6 +297,35 @@ func DecodeStoreReplyBody(p []byte) (StoreReplyBody, error) {
 	return StoreReplyBody{Created: created == 1}, nil
 }
 
+// PullBody is the body a Pull may carry: [known uint]. Known is the
+// StateHash of the canonical encoding of the list state the client holds:
+// when the merged state the proxy would send hashes to Known, the proxy
+// answers Unchanged instead of a PullReply. A Pull without a body asks for
+// the state whatever the client holds.
+type PullBody struct {
+	Known uint64
+}
+
+// Encode returns the body's encoding.
+func (b PullBody) Encode() ([]byte, error) {
+	return appendUint(appendArrayLen(make([]byte, 0, 10), 1), b.Known), nil
+}
+
+// DecodePullBody decodes a Pull's body. An empty body is not a PullBody:
+// look at the body's length first (an empty one asks for the state).
+func DecodePullBody(p []byte) (PullBody, error) {
+	r, err := bodyReader("pull body", p, MaxControlBodySize)
+	if err != nil {
+		return PullBody{}, err
+	}
+	r.fixedArray("pull body", 1)
+	b := PullBody{Known: r.uint("known state hash")}
+	if err := finish(&r, "pull body", func() error { return nil }); err != nil {
+		return PullBody{}, err
+	}
+	return b, nil
+}
+
 // bodyReader checks a body's size before anything in it is read.
 func bodyReader(what string, p []byte, limit int) (reader, error) {
 	if len(p) > limit {

@@ -45,6 +45,20 @@ func NewPull(reqID uint64, list uuid.UUID) Message {
 	return newMessage(TypePull, reqID, list, 0, nil)
 }
 
+// NewPullKnown returns a client's Pull of a list it holds in the state
+// whose StateHash is known: answered by Unchanged if the cluster's merged
+// state is that one, else as a Pull without a body.
+func NewPullKnown(reqID uint64, list uuid.UUID, known uint64) Message {
+	body, _ := PullBody{Known: known}.Encode() // cannot fail
+	return newMessage(TypePull, reqID, list, 0, body)
+}
+
+// NewUnchanged returns the proxy's answer to a Pull whose Known is the
+// hash of the merged state: the client has it already.
+func NewUnchanged(reqID uint64, list uuid.UUID) Message {
+	return newMessage(TypeUnchanged, reqID, list, 0, nil)
+}
+
 // NewPullReply returns the proxy's answer to a Pull; a nil state means no
 // replica has the list.
 func NewPullReply(reqID uint64, list uuid.UUID, state []byte) Message {

@@ -68,8 +68,8 @@ func TestStrings(t *testing.T) {
 		}
 		names[typ.String()] = true
 	}
-	if len(Types()) != 25 {
-		t.Errorf("%d types, want 25", len(Types()))
+	if len(Types()) != 26 {
+		t.Errorf("%d types, want 26", len(Types()))
 	}
 	for c := ErrorCode(1); c <= CodeNewListLimit; c++ {
 		if !c.Known() || strings.HasPrefix(c.String(), "ErrorCode(") {

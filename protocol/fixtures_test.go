@@ -42,6 +42,8 @@ func samples(t testing.TB) []sample {
 		{"Welcome", must(NewWelcome(1, 9, welcome))},
 		{"Push", NewPush(7, listA, listBody)},
 		{"Pull", NewPull(8, listA)},
+		{"PullKnown", NewPullKnown(8, listA, 0xfeed)},
+		{"Unchanged", NewUnchanged(8, listA)},
 		{"PullReply", NewPullReply(8, listA, listBody)},
 		{"PullReplyNotFound", NewPullReply(8, listA, nil)},
 		{"Subscribe", must(NewSubscribe(300, listA, listB))},

@@ -175,6 +175,11 @@ func FuzzDecodeDigestReplyBody(f *testing.F) {
 	fuzzBody(f, bodiesOf(f, TypeDigestReply), DecodeDigestReplyBody, DigestReplyBody.Encode)
 }
 
+func FuzzDecodePullBody(f *testing.F) {
+	fuzzBody(f, append(bodiesOf(f, TypePull), []byte{}, []byte{0x91, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}),
+		DecodePullBody, PullBody.Encode)
+}
+
 func FuzzDecodeStoreReplyBody(f *testing.F) {
 	fuzzBody(f, bodiesOf(f, TypeStoreReply), DecodeStoreReplyBody, StoreReplyBody.Encode)
 }

@@ -63,7 +63,7 @@ func TestParseRejects(t *testing.T) {
 		{"6 fields", push("96 01 03 07 " + idA + " 00 00"), ErrMalformed},
 		{"array16 of 6", push("dc0006 01 03 07 " + idA + " 00 00"), ErrMalformed},
 		{"type 0", push("95 01 00 07 c0 00"), ErrUnknownType},
-		{"type 11", push("95 01 0b 07 c0 00"), ErrUnknownType},
+		{"type 12", push("95 01 0c 07 c0 00"), ErrUnknownType},
 		{"type 255", push("95 01 ccff 07 c0 00"), ErrUnknownType},
 		{"type 259", push("95 01 cd0103 07 c0 00"), ErrUnknownType},
 		{"negative fixint request ID", push("95 01 03 ff " + idA + " 00"), ErrMalformed},
@@ -85,7 +85,10 @@ func TestParseRejects(t *testing.T) {
 		{"truncated uint64", push("95 01 03 cf000000"), ErrMalformed},
 		{"push with empty body", [][]byte{pushHdr, nil}, ErrMalformed},
 		{"push over MaxListSize", [][]byte{pushHdr, big(MaxListSize + 1)}, ErrTooLarge},
-		{"pull with a body", [][]byte{hx("95 01 04 07 " + idA + " 00"), {0x90}}, ErrMalformed},
+		{"pull over MaxControlBodySize", [][]byte{hx("95 01 04 07 " + idA + " 00"), big(MaxControlBodySize + 1)}, ErrTooLarge},
+		{"unchanged with a body", [][]byte{hx("95 01 0b 07 " + idA + " 00"), {0x90}}, ErrMalformed},
+		{"unchanged without list ID", [][]byte{hx("95 01 0b 07 c0 00"), nil}, ErrInvalidID},
+		{"unchanged with request ID 0", [][]byte{hx("95 01 0b 00 " + idA + " 00"), nil}, ErrMalformed},
 		{"subscribe without body", [][]byte{hx("95 01 06 07 c0 00"), nil}, ErrMalformed},
 		{"subscribe over MaxControlBodySize", [][]byte{hx("95 01 06 07 c0 00"), big(MaxControlBodySize + 1)}, ErrTooLarge},
 		{"handoff over MaxHintBodySize", [][]byte{hx("95 01 28 07 " + idA + " 00"), big(MaxHintBodySize + 1)}, ErrTooLarge},
@@ -291,6 +294,63 @@ func TestValidateRejects(t *testing.T) {
 		if _, err := Parse(c.m.Frames()); !errors.Is(err, c.want) {
 			t.Errorf("%s: Parse(Frames) = %v, want %v", c.name, err, c.want)
 		}
+	}
+}
+
+// A Pull's body is empty (Parse takes it; it is no PullBody) or [known]:
+// one unsigned integer of any width; anything else is refused.
+func TestPullBody(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		body  string
+		known uint64
+		want  error
+	}{
+		{"known", "91 cdfeed", 0xfeed, nil},
+		{"known 0", "91 00", 0, nil},
+		{"known 2^64-1", "91 cf ffffffffffffffff", 1<<64 - 1, nil},
+		{"wide integer", "91 cf 000000000000feed", 0xfeed, nil},
+		{"empty", "", 0, ErrMalformed},
+		{"no fields", "90", 0, ErrMalformed},
+		{"two fields", "92 01 01", 0, ErrMalformed},
+		{"not an array", "cdfeed", 0, ErrMalformed},
+		{"a string", "91 a1 31", 0, ErrMalformed},
+		{"nil", "91 c0", 0, ErrMalformed},
+		{"negative", "91 ff", 0, ErrMalformed},
+		{"truncated", "91 cf 0000", 0, ErrMalformed},
+		{"trailing bytes", "91 01 00", 0, ErrMalformed},
+	} {
+		b, err := DecodePullBody(hx(c.body))
+		if !errors.Is(err, c.want) || b.Known != c.known {
+			t.Errorf("%s: DecodePullBody = %+v, %v; want known %#x, %v", c.name, b, err, c.known, c.want)
+		}
+	}
+	if _, err := DecodePullBody(make([]byte, MaxControlBodySize+1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("an oversize pull body decodes: %v", err)
+	}
+	// With or without a body, a Pull goes through Parse as it was built.
+	for _, m := range []Message{NewPull(3, listA), NewPullKnown(3, listA, 0), NewPullKnown(3, listA, 1<<64-1), NewUnchanged(3, listA)} {
+		got, err := Parse(m.Frames())
+		if err != nil || !bytes.Equal(got.Body, m.Body) || got.Header != m.Header {
+			t.Errorf("%v %x: Parse = %+v, %v", m.Type, m.Body, got, err)
+			continue
+		}
+		if m.Type != TypePull || m.Body == nil {
+			continue
+		}
+		if b, err := DecodePullBody(got.Body); err != nil || !bytes.Equal(NewPullKnown(3, listA, b.Known).Body, m.Body) {
+			t.Errorf("Pull body %x decodes to %+v, %v", m.Body, b, err)
+		}
+	}
+}
+
+// StateHash is 64-bit FNV-1a: every peer must compute it alike.
+func TestStateHashIsFNV1a(t *testing.T) {
+	if got := StateHash(nil); got != 0xcbf29ce484222325 {
+		t.Errorf("StateHash(nil) = %#x", got)
+	}
+	if got := StateHash([]byte("a")); got != 0xaf63dc4c8601ec8c {
+		t.Errorf(`StateHash("a") = %#x`, got)
 	}
 }
 

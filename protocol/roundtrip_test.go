@@ -108,6 +108,11 @@ func TestBodiesRoundTrip(t *testing.T) {
 		got, err2 := DecodeHintBody(enc)
 		check("HintBody", b, got, errorsJoin(err, err2))
 	}
+	for _, b := range []PullBody{{}, {Known: 0xfeed}, {Known: 1<<64 - 1}} {
+		enc, err := b.Encode()
+		got, err2 := DecodePullBody(enc)
+		check("PullBody", b, got, errorsJoin(err, err2))
+	}
 	for _, b := range []EpochBody{epochRing, {Epoch: 1, N: 1, VNodes: 1}} {
 		enc, err := b.Encode()
 		got, err2 := DecodeEpochBody(enc)
@@ -203,6 +208,7 @@ func TestLargestBodiesFit(t *testing.T) {
 		{"Handoff", hint.Encode, func(p []byte) error { _, err := DecodeHintBody(p); return err }, TypeHandoff, Header{RequestID: 1, ListID: listA}},
 		{"ServerReport", ServerReportBody{1<<64 - 1, 1<<64 - 1, 1<<64 - 1, 1<<64 - 1, 1<<64 - 1, true}.Encode, func(p []byte) error { _, err := DecodeServerReportBody(p); return err }, TypeServerReport, Header{}},
 		{"Digest", DigestBody{1<<64 - 1, 1<<64 - 2, MaxDigestBuckets, want}.Encode, func(p []byte) error { _, err := DecodeDigestBody(p); return err }, TypeDigest, Header{RequestID: 1}},
+		{"Pull", PullBody{1<<64 - 1}.Encode, func(p []byte) error { _, err := DecodePullBody(p); return err }, TypePull, Header{RequestID: 1, ListID: listA}},
 		{"StoreReply", StoreReplyBody{true}.Encode, func(p []byte) error { _, err := DecodeStoreReplyBody(p); return err }, TypeStoreReply, Header{RequestID: 1, ListID: listA}},
 		{"DigestReply", DigestReplyBody{sums, entries, true}.Encode, func(p []byte) error { _, err := DecodeDigestReplyBody(p); return err }, TypeDigestReply, Header{RequestID: 1}},
 	}

@@ -17,8 +17,9 @@ const (
 	// TypePush (client → proxy) carries a list state or delta to merge.
 	// Body: list bytes. Answered by OK or Error.
 	TypePush Type = 3
-	// TypePull (client → proxy) asks for a list's state. Empty body;
-	// answered by PullReply or Error.
+	// TypePull (client → proxy) asks for a list's state. Empty body, or a
+	// PullBody naming the state the client holds; answered by PullReply,
+	// Unchanged (only to a Pull with a body) or Error.
 	TypePull Type = 4
 	// TypePullReply (proxy → client) carries the list's state, or an empty
 	// body when no replica read has the list.
@@ -36,6 +37,11 @@ const (
 	TypeOK Type = 9
 	// TypeError (any reply) reports failure. Body: ErrorBody.
 	TypeError Type = 10
+	// TypeUnchanged (proxy → client) answers a Pull whose PullBody's Known
+	// equals the StateHash of the merged state the proxy would have sent in
+	// a PullReply: the client holds it already. Empty body; carries the
+	// list ID and request ID.
+	TypeUnchanged Type = 11
 
 	// TypeServerHello (server → proxy) registers a storage server. Body:
 	// ServerHelloBody; the header's Epoch is the latest ring epoch the
@@ -139,13 +145,14 @@ var specs = [...]spec{
 	TypeHello:         {"Hello", listNone, bodyEmpty, reqNonZero},
 	TypeWelcome:       {"Welcome", listNone, bodyControl, reqNonZero},
 	TypePush:          {"Push", listRequired, bodyList, reqNonZero},
-	TypePull:          {"Pull", listRequired, bodyEmpty, reqNonZero},
+	TypePull:          {"Pull", listRequired, bodyControlOrEmpty, reqNonZero},
 	TypePullReply:     {"PullReply", listRequired, bodyListOrEmpty, reqNonZero},
 	TypeSubscribe:     {"Subscribe", listNone, bodyControl, reqNonZero},
 	TypeUnsubscribe:   {"Unsubscribe", listNone, bodyControl, reqNonZero},
 	TypeLiveUpdate:    {"LiveUpdate", listRequired, bodyList, reqZero},
 	TypeOK:            {"OK", listOptional, bodyEmpty, reqNonZero},
 	TypeError:         {"Error", listOptional, bodyControl, reqAny},
+	TypeUnchanged:     {"Unchanged", listRequired, bodyEmpty, reqNonZero},
 	TypeServerHello:   {"ServerHello", listNone, bodyControl, reqNonZero},
 	TypeServerWelcome: {"ServerWelcome", listNone, bodyEmpty, reqNonZero},
 	TypeHeartbeat:     {"Heartbeat", listNone, bodyEmpty, reqZero},
