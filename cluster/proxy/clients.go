@@ -100,6 +100,16 @@ func (l *loop) onListRequest(identity []byte, acct *account, m protocol.Message)
 			fmt.Sprintf("proxy overloaded: %d requests in progress; retry later", l.ops.active)))
 		return
 	}
+	var known *uint64 // a Pull's PullBody: the state the client holds
+	if m.Type == protocol.TypePull && len(m.Body) > 0 {
+		b, err := protocol.DecodePullBody(m.Body)
+		if err != nil {
+			l.bad.report(l.log, l.now, "client", identity, err)
+			l.reply(identity, protocol.NewErrorFrom(m.RequestID, err))
+			return
+		}
+		known = &b.Known
+	}
 	expect := expectPull(l.mem.sizeOf(m.ListID), l.cfg.N)
 	if m.Type == protocol.TypePush {
 		expect = expectPush(m.Body, l.cfg.N)
@@ -150,7 +160,7 @@ func (l *loop) onListRequest(identity []byte, acct *account, m protocol.Message)
 	}
 	l.stats.pulls++
 	l.reserve(o, expect)
-	o.kind, o.need = opPull, l.cfg.R
+	o.kind, o.need, o.known = opPull, l.cfg.R, known
 	l.start(o, l.route(o, owners, true), func(id uint64, _ target) (protocol.Message, error) {
 		return protocol.NewFetch(id, epoch, m.ListID), nil
 	})

@@ -79,7 +79,7 @@ type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped uint64
 	hinted, handoffs, handoffsFailed                          uint64
 	announced, staleEpoch, rerouted, reports, removals        uint64
-	notAdmitted, relayed                                      uint64
+	notAdmitted, relayed, unchanged                           uint64
 	liveTooLarge, repairsOverBudget, handoffsOverBudget       uint64
 }
 

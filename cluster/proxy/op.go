@@ -100,6 +100,10 @@ type op struct {
 
 	holderOwns bool // handoff: the fallback is itself an owner of the list
 
+	// known: a pull's PullBody.Known, the StateHash of the state the
+	// client holds; nil for a Pull without a body.
+	known *uint64
+
 	// The memory budget (budget.go): the account the op's bytes count
 	// against (nil: counted nowhere), the bytes reserved at admission and
 	// the answers' bytes kept; it holds the larger of the two.
@@ -355,6 +359,14 @@ func (l *loop) succeed(o *op) {
 			l.stats.failed++
 			l.reply(o.identity, protocol.NewError(o.reqID, protocol.CodeInternal,
 				fmt.Sprintf("pull of list %s: %v", o.list, err)))
+			return
+		}
+		if o.known != nil && merged != nil && protocol.StateHash(merged) == *o.known {
+			// The client named this very state in its Pull: tell it so
+			// rather than send it again. Not found is never unchanged.
+			// Read repair still follows when the op ends.
+			l.stats.unchanged++
+			l.reply(o.identity, protocol.NewUnchanged(o.reqID, o.list))
 			return
 		}
 		reply := protocol.NewPullReply(o.reqID, o.list, merged)

@@ -67,8 +67,11 @@ type ServerStatus struct {
 
 // Counters count what the proxy did since it started.
 type Counters struct {
-	Pushes    uint64 `json:"pushes"`
-	Pulls     uint64 `json:"pulls"`
+	Pushes uint64 `json:"pushes"`
+	Pulls  uint64 `json:"pulls"`
+	// Unchanged counts the pulls answered Unchanged: the client named the
+	// merged state by its hash and was not sent it again.
+	Unchanged uint64 `json:"unchanged"`
 	Failed    uint64 `json:"failed"` // client requests answered with an error
 	Published uint64 `json:"published"`
 	// Repairs counts read repairs sent, RepairsSkipped those skipped
@@ -144,7 +147,7 @@ func (l *loop) status() Status {
 		Leader:      l.ring.leader.IsLeader(),
 		AntiEntropy: l.ae.Stats(),
 		Counters: Counters{
-			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Failed: l.stats.failed, Published: l.stats.published,
+			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Unchanged: l.stats.unchanged, Failed: l.stats.failed, Published: l.stats.published,
 			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Rerouted: l.stats.rerouted, Reports: l.stats.reports, Removals: l.stats.removals,
