@@ -147,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.Float64Var(&cfg.Mix, "mix", 0.5, "`fraction` of operations that are pushes; the rest are pulls")
 	fs.IntVar(&cfg.Stored, "stored", 0, "make the cluster hold `S` lists before the load, counting the load lists: the rest are preloaded 3-item lists (lists of earlier runs do not count); the cluster bench starts then has no cap on new lists per client")
 	fs.IntVar(&cfg.Subscribers, "subscribers", 1, "live-update subscribers `n`, the load lists split between them (0: no live figures)")
+	fs.BoolVar(&cfg.FullPulls, "full-pulls", false, "send every Pull without the hash of the client's state, so each is answered with the whole list as before conditional pulls, to measure what Unchanged answers save (default: pulls name the state held and an unchanged list is answered Unchanged, with no body)")
 	fs.BoolVar(&cfg.Raw, "raw", false, "first measure the plain ZeroMQ ceiling and report the cluster's throughput as a ratio of it")
 	fs.BoolVar(&o.json, "json", false, "print exactly one JSON object on stdout")
 	fs.IntVar(&o.servers, "servers", 5, "storage servers of the cluster bench starts (not with --proxy)")

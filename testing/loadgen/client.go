@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/google/uuid"
+
 	"shoplist/crdt"
 	"shoplist/internal/dealer"
 	"shoplist/protocol"
@@ -36,6 +38,14 @@ type client struct {
 	ledger     *ledger.Counters
 	push, pull Histogram
 	failures   map[string]int // failed requests by errorKey
+
+	// Pulls name the local state they hold (a PullBody) unless fullPulls:
+	// known caches the StateHash of each list's encoding until the list
+	// changes (a push's edit, a pull's merge), and unchanged counts the
+	// pulls answered Unchanged.
+	fullPulls bool
+	known     map[uuid.UUID]uint64
+	unchanged int
 }
 
 // run performs operations until end; operations started before
@@ -82,6 +92,7 @@ func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) erro
 			return fmt.Errorf("loadgen: local add: %w", err)
 		}
 	}
+	delete(cl.known, l.ID())
 	body := l.Delta(prev).Encode()
 	edit := ledger.Edit{List: l.ID(), Item: key, Replica: cl.clock.Replica(), Wanted: want, Bought: buy}
 	cl.ledger.Attempt(edit)
@@ -102,28 +113,54 @@ func (cl *client) pushOne(ctx context.Context, l *crdt.List, measured bool) erro
 }
 
 // pullOne reads the list and merges the reply into the local replica. The
-// latency is the request's round trip; decoding and merging come after.
+// Pull names the local state by its hash (unless fullPulls), so a list the
+// cluster holds as this client does is answered Unchanged, with nothing to
+// decode or merge. The latency is the request's round trip; decoding and
+// merging come after.
 func (cl *client) pullOne(ctx context.Context, l *crdt.List, measured bool) error {
+	pull := protocol.NewPull(0, l.ID())
+	if !cl.fullPulls {
+		pull = protocol.NewPullKnown(0, l.ID(), cl.knownHash(l))
+	}
 	start := time.Now()
-	reply, err := cl.conn.Expect(ctx, protocol.NewPull(0, l.ID()), protocol.TypePullReply)
+	reply, err := cl.conn.Call(ctx, pull)
 	elapsed := time.Since(start)
+	if err == nil && reply.Type != protocol.TypePullReply && (reply.Type != protocol.TypeUnchanged || cl.fullPulls) {
+		err = fmt.Errorf("%w: %v to Pull", dealer.ErrUnexpectedReply, reply.Type)
+	}
 	if err != nil {
 		return cl.failed(ctx, err)
 	}
 	if measured {
 		cl.pull.Record(elapsed)
 	}
+	if reply.Type == protocol.TypeUnchanged {
+		cl.unchanged++
+		return nil
+	}
 	if len(reply.Body) == 0 {
 		return nil
 	}
 	state, err := crdt.Decode(reply.Body)
 	if err == nil {
+		delete(cl.known, l.ID())
 		err = l.Merge(state)
 	}
 	if err != nil {
 		cl.failures["Decode"]++
 	}
 	return nil
+}
+
+// knownHash returns the StateHash of l's encoding, computed once per
+// change of l.
+func (cl *client) knownHash(l *crdt.List) uint64 {
+	h, ok := cl.known[l.ID()]
+	if !ok {
+		h = protocol.StateHash(l.Encode())
+		cl.known[l.ID()] = h
+	}
+	return h
 }
 
 // failed counts a failed request, or returns the context's error when the

@@ -51,4 +51,7 @@ func TestBenchAgainstARealCluster(t *testing.T) {
 	if len(res.Errors) != 0 || res.LiveMissed != 0 {
 		t.Errorf("errors %v, %d live updates missed: want none from a healthy, lightly loaded cluster", res.Errors, res.LiveMissed)
 	}
+	if res.Unchanged == 0 {
+		t.Errorf("no pull of %d was answered Unchanged: pulls of private lists the client holds in full should be", res.Pull.Count())
+	}
 }

@@ -13,8 +13,10 @@
 // a household, the others are private to one client. A push adds one
 // wanted to a random item, or buys one of it, and sends only that item as a
 // delta (List.Delta since the replica's previous newest stamp); a pull
-// reads the list and merges the reply into the local replica. Latency is
-// the request's round trip.
+// names the local state by its hash (protocol.PullBody) and merges the
+// reply into the local replica, or, answered Unchanged, has nothing to
+// merge (--full-pulls sends pulls without the hash, each answered with the
+// whole list). Latency is the request's round trip.
 //
 // # Live updates
 //

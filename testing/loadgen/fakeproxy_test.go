@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -17,13 +18,16 @@ import (
 // goroutine owns its ROUTER and PUB, merges pushes into a map, answers
 // pulls with the merged state and publishes each acknowledged push. With
 // loseEvery > 0 it acknowledges every loseEvery-th push without keeping
-// it: a cluster that loses acknowledged writes.
+// it: a cluster that loses acknowledged writes. A Pull naming the state
+// the fake holds by its hash is answered Unchanged.
 type fakeProxy struct {
 	client, pub string
 	loseEvery   int
 	lists       map[uuid.UUID]*crdt.List
 	pushes      int
 	wg          sync.WaitGroup
+	// Pulls that carried a PullBody, and those answered Unchanged.
+	knownPulls, unchanged atomic.Int64
 }
 
 func startFakeProxy(t *testing.T, loseEvery int) *fakeProxy {
@@ -92,6 +96,17 @@ func (f *fakeProxy) handle(m protocol.Message) (reply protocol.Message, live *pr
 		var body []byte
 		if l := f.lists[m.ListID]; l != nil {
 			body = l.Encode()
+		}
+		if m.Body != nil {
+			f.knownPulls.Add(1)
+			b, err := protocol.DecodePullBody(m.Body)
+			if err != nil {
+				return protocol.NewErrorFrom(m.RequestID, err), nil
+			}
+			if body != nil && protocol.StateHash(body) == b.Known {
+				f.unchanged.Add(1)
+				return protocol.NewUnchanged(m.RequestID, m.ListID), nil
+			}
 		}
 		return protocol.NewPullReply(m.RequestID, m.ListID, body), nil
 	case protocol.TypePush:

@@ -19,6 +19,7 @@ type Result struct {
 	Duration         time.Duration // measured window
 	Push, Pull, Live Histogram
 	LiveMissed       int            // acknowledged measured pushes whose live update never came
+	Unchanged        int            // pulls answered Unchanged (warm-up included): the state was not sent
 	Errors           map[string]int // failed requests by error code ("Timeout", "Decode", …)
 	Verdict          ledger.CounterVerdict
 	Raw              *RawResult // nil without --raw
@@ -106,6 +107,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "ratio to the raw ceiling: push %.2f, pull %.2f, push+pull %.2f\n", j.Ratio.Push, j.Ratio.Pull, j.Ratio.Total)
 	}
 	fmt.Fprintf(&b, "live updates missed: %d of the measured acknowledged pushes\n", r.LiveMissed)
+	fmt.Fprintf(&b, "pulls answered Unchanged (state not sent again): %d\n", r.Unchanged)
 	fmt.Fprintf(&b, "errors: %s\n", r.errorLine())
 	fmt.Fprintf(&b, "%s\n", r.Verdict)
 	_, err := io.WriteString(w, b.String())

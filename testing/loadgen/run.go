@@ -45,6 +45,7 @@ type Config struct {
 	Stored      int           // lists stored in total, load lists included
 	Subscribers int           // live-update subscribers
 	Raw         bool          // measure the raw ZeroMQ ceiling first
+	FullPulls   bool          // pulls without a PullBody: every one answered with the whole state
 	Log         io.Writer     // progress lines; nil: quiet
 }
 
@@ -179,6 +180,7 @@ func setup(ctx context.Context, cfg Config) (*world, error) {
 	}
 	for i := range cfg.Clients {
 		cl := &client{clock: clocks[i], items: items{names, keys}, mix: cfg.Mix, ledger: ledger.NewCounters(), failures: map[string]int{},
+			fullPulls: cfg.FullPulls, known: map[uuid.UUID]uint64{},
 			rng: rand.New(rand.NewPCG(rand.Uint64(), uint64(i)))}
 		for _, j := range y.listsOf(i) {
 			cl.lists = append(cl.lists, lists[j].Clone())
@@ -276,6 +278,7 @@ func (w *world) load(ctx context.Context, cfg Config, res *Result) error {
 		for k, n := range cl.failures {
 			res.Errors[k] += n
 		}
+		res.Unchanged += cl.unchanged
 	}
 	for _, s := range subs {
 		live.Merge(&s.hist)

@@ -35,6 +35,33 @@ func TestRunAgainstAFaithfulProxyVerifies(t *testing.T) {
 	if res.LiveMissed != 0 || len(res.Errors) != 0 {
 		t.Errorf("missed %d live updates, errors %v: want none from a faithful proxy", res.LiveMissed, res.Errors)
 	}
+	// Pulls name the state the client holds; those of lists nobody else
+	// changed meanwhile are answered Unchanged, and the run counts them.
+	if f.knownPulls.Load() == 0 || res.Unchanged == 0 || int64(res.Unchanged) != f.unchanged.Load() {
+		t.Errorf("%d pulls named a state, %d answered Unchanged, the run counted %d: want some, all counted",
+			f.knownPulls.Load(), f.unchanged.Load(), res.Unchanged)
+	}
+}
+
+// With FullPulls (bench --full-pulls) no Pull names a state: every one is
+// answered with the whole list, and the run still verifies.
+func TestRunWithFullPullsSendsNoKnownState(t *testing.T) {
+	f := startFakeProxy(t, 0)
+	cfg := quickConfig(f.client)
+	cfg.FullPulls = true
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Pull.Count() == 0 || len(res.Errors) != 0 {
+		t.Fatalf("verdict %v, %d pulls, errors %v: want a verified run with pulls and no errors", res.Verdict, res.Pull.Count(), res.Errors)
+	}
+	if n := f.knownPulls.Load(); n != 0 || res.Unchanged != 0 {
+		t.Fatalf("%d pulls named a state, %d answered Unchanged: want none with FullPulls", n, res.Unchanged)
+	}
+	if cfg, _, err := parseFlags([]string{"--proxy", f.client, "--full-pulls"}, &bytes.Buffer{}); err != nil || !cfg.FullPulls {
+		t.Fatalf("--full-pulls parses to FullPulls = %v, %v", cfg.FullPulls, err)
+	}
 }
 
 func TestRunAgainstALossyProxyReportsLoss(t *testing.T) {
