@@ -4,7 +4,9 @@
 // made to the replica (package replica) first, durably, and never wait on the
 // network; the engine then ships them: it connects a DEALER to a proxy
 // (Hello → Welcome), pushes the unpushed parts of every list, pulls every
-// local list and merges the answer (never overwriting a local edit),
+// local list and merges the answer (never overwriting a local edit; a list
+// with nothing unpushed is pulled naming its state by its hash, and an
+// Unchanged answer means there is nothing to merge),
 // subscribes a SUB socket to the PUB endpoint the proxy advertises, and
 // merges live updates as they arrive.
 //

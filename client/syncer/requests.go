@@ -37,6 +37,7 @@ type call struct {
 	hasTok   bool              // push: tok is set (a seed push may carry none)
 	seed     bool              // push: the whole list, which the cluster lacked
 	seq      uint64            // pull: pullSeq when sent
+	known    bool              // pull: it named the replica's state (PullBody), so Unchanged may answer it
 	join     *joinReq          // join: who waits
 }
 
@@ -102,14 +103,36 @@ func (l *loop) pump() {
 	}
 }
 
-// sendPull pulls a list.
+// sendPull pulls a list. A list held here with nothing unpushed is pulled
+// naming its state by its hash, so that the proxy answers Unchanged, with
+// no state to decode or merge, when the cluster holds just that state.
 func (l *loop) sendPull(ls *list) {
 	l.pullSeq++
 	c := &call{kind: callPull, list: ls.id, seq: l.pullSeq}
 	id := ls.id
-	if rid, ok := l.request(c, func(rid uint64) protocol.Message { return protocol.NewPull(rid, id) }); ok {
+	pull := func(rid uint64) protocol.Message { return protocol.NewPull(rid, id) }
+	if known, ok := l.knownState(ls); ok {
+		c.known = true
+		pull = func(rid uint64) protocol.Message { return protocol.NewPullKnown(rid, id, known) }
+	}
+	if rid, ok := l.request(c, pull); ok {
 		ls.pulling, ls.needPull = rid, false
 	}
+}
+
+// knownState returns the StateHash of the replica's encoding of a list
+// with nothing unpushed (and that the cluster is not missing); false
+// otherwise, or if the replica cannot be read (the pull then asks for the
+// state as it always did).
+func (l *loop) knownState(ls *list) (uint64, bool) {
+	if ls.pending || ls.seed {
+		return 0, false
+	}
+	e, err := l.store.Get(ls.id)
+	if err != nil || e.Pending {
+		return 0, false
+	}
+	return protocol.StateHash(e.List.Encode()), true
 }
 
 // sendPush pushes a list's unpushed parts, or the whole list if the
@@ -241,6 +264,23 @@ func (l *loop) onPulled(c *call, m protocol.Message) {
 	case m.Type == protocol.TypeError:
 		fail(fmt.Errorf("syncer: pull of list %s: %w", c.list, m.Err()))
 		l.failOverIfBehind(m)
+		return
+	case m.Type == protocol.TypeUnchanged && c.known && m.ListID == c.list:
+		// The cluster holds the very state the pull named: nothing to
+		// merge, and the list is pulled, as after a PullReply that
+		// changed nothing.
+		if err := l.store.Synced(c.list); err != nil {
+			l.replicaFailed(ls, "recording a sync", err)
+			return
+		}
+		e, err := l.store.Get(c.list)
+		if err != nil {
+			l.replicaFailed(ls, "reading the list", err)
+			return
+		}
+		ls.pending = e.Pending
+		ls.pulledSeq, ls.pullErr, ls.backoff, ls.pulledNow = c.seq, failure{}, 0, true
+		l.log.Debug("pulled: unchanged", "list", c.list)
 		return
 	case m.Type != protocol.TypePullReply || m.ListID != c.list:
 		l.badMessage("pull reply", fmt.Errorf("%w: Pull of %s answered by %v for %s", protocol.ErrMalformed, c.list, m.Type, m.ListID))

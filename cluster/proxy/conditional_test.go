@@ -87,7 +87,7 @@ func TestPullWithAMalformedBodyIsRefused(t *testing.T) {
 	fakes := joinServers(t, p, 3)
 	c := newClient(t, p)
 	id := uuid.New()
-	for i, body := range [][]byte{{0x90}, {0x92, 0x01, 0x01}, {0x91, 0xa1, 0x31}, {0x91, 0x01, 0x00}} {
+	for i, body := range [][]byte{[]byte("surprise"), {0x90}, {0x92, 0x01, 0x01}, {0x91, 0xa1, 0x31}, {0x91, 0x01, 0x00}} {
 		req := uint64(40 + i)
 		c.send(protocol.Message{Header: protocol.Header{Version: protocol.Version, Type: protocol.TypePull, RequestID: req, ListID: id}, Body: body})
 		m := c.recvType(protocol.TypeError)

@@ -40,7 +40,7 @@ func hostileFrames(t *testing.T) []struct {
 		{"unknown type", [][]byte{unknown, nil}, protocol.CodeUnknownType},
 		{"push without list ID", [][]byte{nilList, []byte{1}}, protocol.CodeBadRequest},
 		{"version 1 list ID", [][]byte{badID, nil}, protocol.CodeBadRequest},
-		{"pull with a body", [][]byte{hdr, []byte("surprise")}, protocol.CodeBadRequest},
+		{"oversize pull body", [][]byte{hdr, make([]byte, protocol.MaxControlBodySize+1)}, protocol.CodeTooLarge},
 		{"oversize subscribe", subscribeFrames(t, make([]byte, protocol.MaxControlBodySize+1)), protocol.CodeTooLarge},
 		{"server message", protocol.NewFetch(77, 0, list).Frames(), protocol.CodeBadRequest},
 	}
