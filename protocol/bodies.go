@@ -298,7 +298,7 @@ func DecodeStoreReplyBody(p []byte) (StoreReplyBody, error) {
 }
 
 // PullBody is the body a Pull may carry: [known uint]. Known is the
-// StateHash of the canonical encoding of the list state the client holds:
+// crdt.StateHash of the canonical encoding of the list state the client holds:
 // when the merged state the proxy would send hashes to Known, the proxy
 // answers Unchanged instead of a PullReply. A Pull without a body asks for
 // the state whatever the client holds.

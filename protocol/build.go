@@ -46,7 +46,7 @@ func NewPull(reqID uint64, list uuid.UUID) Message {
 }
 
 // NewPullKnown returns a client's Pull of a list it holds in the state
-// whose StateHash is known: answered by Unchanged if the cluster's merged
+// whose crdt.StateHash is known: answered by Unchanged if the cluster's merged
 // state is that one, else as a Pull without a body.
 func NewPullKnown(reqID uint64, list uuid.UUID, known uint64) Message {
 	body, _ := PullBody{Known: known}.Encode() // cannot fail

@@ -11,7 +11,7 @@ import (
 // hashring.Position; Start == End means the whole ring) is cut into Buckets
 // equal parts. A server answers a Digest with, for every bucket, how many
 // lists it stores there and the sum (mod 2^64) of their hashes
-// (storage.ListHash, 64-bit FNV-1a of the list's canonical encoding); for
+// (crdt.StateHash, 64-bit FNV-1a of the list's canonical encoding); for
 // the buckets the Digest names in Want it also lists each stored list's ID
 // and hash, so the proxy can tell exactly which lists differ. Sums are order
 // independent, so two replicas holding byte-identical lists in a bucket
@@ -114,7 +114,7 @@ func DigestBucket(start, end uint64, buckets int, pos uint64) (int, bool) {
 }
 
 // BucketSum is one bucket of a DigestReply: how many lists a server stores
-// in it and the sum of their hashes (storage.ListHash).
+// in it and the sum of their hashes (crdt.StateHash).
 type BucketSum struct {
 	Count uint64
 	Sum   uint64

@@ -38,7 +38,7 @@ const (
 	// TypeError (any reply) reports failure. Body: ErrorBody.
 	TypeError Type = 10
 	// TypeUnchanged (proxy → client) answers a Pull whose PullBody's Known
-	// equals the StateHash of the merged state the proxy would have sent in
+	// equals the crdt.StateHash of the merged state the proxy would have sent in
 	// a PullReply: the client holds it already. Empty body; carries the
 	// list ID and request ID.
 	TypeUnchanged Type = 11

@@ -45,7 +45,7 @@
 //
 // Every stored list is also in an index in memory (index.go): its ring
 // position, a write version bumped by every change to it, and the hash of
-// its canonical encoding that anti-entropy digests sum ([ListHash], part of
+// its canonical encoding that anti-entropy digests sum ([crdt.StateHash], part of
 // the protocol; computed when first asked for, forgotten by each write). It
 // gives the counts a server reports each second ([Store.ListCount]) and the
 // digests of a ring range ([Store.Digests]) without a scan. Hints ('h')

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"shoplist/crdt"
 	"sync"
 	"sync/atomic"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // The list index: every stored list, in memory, with its ring position, a
-// write version and, once computed, the ListHash of its canonical
+// write version and, once computed, the crdt.StateHash of its canonical
 // encoding (the bytes LoadEncoded returns, which a server's FetchReply
 // carries). It is built at Open by one scan of the list keys and kept exact
 // by every write: each change to what is stored for a list (a merge that
@@ -52,7 +53,7 @@ type indexShard struct {
 type indexEntry struct {
 	pos    uint64 // ring position
 	ver    uint64 // write version of the stored state; never 0
-	hash   uint64 // ListHash of the encoding at ver, if hashed
+	hash   uint64 // crdt.StateHash of the encoding at ver, if hashed
 	hashed bool
 }
 
@@ -181,7 +182,7 @@ func (s *Store) ListPositions() []ListPos {
 type ListDigest struct {
 	List uuid.UUID
 	Pos  uint64 // ring position
-	Hash uint64 // ListHash of the list's canonical encoding
+	Hash uint64 // crdt.StateHash of the list's canonical encoding
 }
 
 // Digests returns the digest entry of every stored list whose ring position
@@ -209,7 +210,7 @@ func (s *Store) Digests(start, end uint64) (out []ListDigest, skipped int, err e
 			case err != nil:
 				return nil, 0, fmt.Errorf("storage: digest of list %s: %w", e.id, err)
 			}
-			e.hash = ListHash(enc)
+			e.hash = crdt.StateHash(enc)
 			s.index.setHash(e.id, e.pos, e.ver, e.hash)
 		}
 		out = append(out, ListDigest{List: e.id, Pos: e.pos, Hash: e.hash})

@@ -32,7 +32,7 @@ func bruteDigests(t *testing.T, s *Store, start, end uint64) []ListDigest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, ListDigest{List: id, Pos: hashring.Position(id.String()), Hash: ListHash(enc)})
+		out = append(out, ListDigest{List: id, Pos: hashring.Position(id.String()), Hash: crdt.StateHash(enc)})
 	}
 	return sortedDigests(out)
 }
@@ -217,7 +217,7 @@ func TestAHashReadBeforeAWriteIsNotKept(t *testing.T) {
 	if len(before) != 1 || before[0].hashed {
 		t.Fatalf("index %+v, want one unhashed entry", before)
 	}
-	stale := ListHash(mustLoad(t, s, l.ID()).Encode())
+	stale := crdt.StateHash(mustLoad(t, s, l.ID()).Encode())
 	must(t, l.Add(c, "eggs", 1))
 	mustSave(t, s, l)
 	s.index.setHash(l.ID(), before[0].pos, before[0].ver, stale) // the late digest

@@ -120,7 +120,7 @@ func (l *loop) sendPull(ls *list) {
 	}
 }
 
-// knownState returns the StateHash of the replica's encoding of a list
+// knownState returns the crdt.StateHash of the replica's encoding of a list
 // with nothing unpushed (and that the cluster is not missing); false
 // otherwise, or if the replica cannot be read (the pull then asks for the
 // state as it always did).
@@ -132,7 +132,7 @@ func (l *loop) knownState(ls *list) (uint64, bool) {
 	if err != nil || e.Pending {
 		return 0, false
 	}
-	return protocol.StateHash(e.List.Encode()), true
+	return crdt.StateHash(e.List.Encode()), true
 }
 
 // sendPush pushes a list's unpushed parts, or the whole list if the

@@ -53,7 +53,7 @@ func (s *storingProxy) handle(f *fakeProxy, m protocol.Message) [][][]byte {
 		if err != nil {
 			return [][][]byte{protocol.NewErrorFrom(m.RequestID, err).Frames()}
 		}
-		if state != nil && protocol.StateHash(state) == b.Known {
+		if state != nil && crdt.StateHash(state) == b.Known {
 			s.unchanged++
 			return [][][]byte{protocol.NewUnchanged(m.RequestID, m.ListID).Frames()}
 		}

@@ -17,7 +17,6 @@ import (
 	"shoplist/crdt"
 	"shoplist/hashring"
 	"shoplist/protocol"
-	"shoplist/storage"
 )
 
 // replica is a storage server played by an anti-entropy test: it holds
@@ -205,7 +204,7 @@ func (r *replica) digest(d protocol.DigestBody) protocol.DigestReplyBody {
 			x.pos = hashring.Position(id.String())
 		}
 		if !ok || x.enc != unsafe.SliceData(enc) || x.n != len(enc) {
-			x.hash, x.enc, x.n = storage.ListHash(enc), unsafe.SliceData(enc), len(enc)
+			x.hash, x.enc, x.n = crdt.StateHash(enc), unsafe.SliceData(enc), len(enc)
 			r.index[id] = x
 		}
 		b, ok := d.Bucket(x.pos)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shoplist/crdt"
 	"shoplist/protocol"
 )
 
@@ -39,7 +40,7 @@ func TestPullOfTheKnownStateIsUnchanged(t *testing.T) {
 	fakes := joinServers(t, p, 3)
 	c := newClient(t, p)
 	l, body := sampleList(t, "milk", "eggs")
-	known := protocol.StateHash(body)
+	known := crdt.StateHash(body)
 
 	got := pullAnswered(t, p, fakes, c, protocol.NewPullKnown(21, l.ID(), known), body)
 	if got.Type != protocol.TypeUnchanged || got.RequestID != 21 || got.ListID != l.ID() || got.Body != nil {
@@ -70,7 +71,7 @@ func TestPullOfAnUnknownListWithKnownIsAnEmptyReply(t *testing.T) {
 	fakes := joinServers(t, p, 3)
 	c := newClient(t, p)
 	_, body := sampleList(t, "bread")
-	for i, known := range []uint64{protocol.StateHash(nil), protocol.StateHash(body), 0} {
+	for i, known := range []uint64{crdt.StateHash(nil), crdt.StateHash(body), 0} {
 		id := uuid.New()
 		req := uint64(30 + i)
 		got := pullAnswered(t, p, fakes, c, protocol.NewPullKnown(req, id, known), nil)

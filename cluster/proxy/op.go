@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"shoplist/crdt"
 	"shoplist/protocol"
 )
 
@@ -361,7 +362,7 @@ func (l *loop) succeed(o *op) {
 				fmt.Sprintf("pull of list %s: %v", o.list, err)))
 			return
 		}
-		if o.known != nil && merged != nil && protocol.StateHash(merged) == *o.known {
+		if o.known != nil && merged != nil && crdt.StateHash(merged) == *o.known {
 			// The client named this very state in its Pull: tell it so
 			// rather than send it again. Not found is never unchanged.
 			// Read repair still follows when the op ends.

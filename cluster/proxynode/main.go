@@ -97,9 +97,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // run runs the proxy with the membership open returns.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, open opener) int {
-	rctx, cancel := context.WithCancel(ctx)
-	defer runtimecfg.Prepare(rctx)()
-	defer cancel()
+	defer runtimecfg.Prepare(ctx)()
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:5555", "`HOST:PORT` of the client socket; the PUB and backend sockets take the next two ports (port 0: free ports for all three)")

@@ -10,7 +10,7 @@ import (
 
 // digest answers an anti-entropy Digest, in a worker: for every bucket of
 // the ring range, how many lists this server stores there and the sum of
-// their hashes (storage.ListHash of the canonical encoding a Fetch would
+// their hashes (crdt.StateHash of the canonical encoding a Fetch would
 // return); for the wanted buckets, each list and its hash, sorted by list
 // ID, at most protocol.MaxDigestEntries (Truncated says more were left
 // out). The hashes come from the store's index (storage.Store.Digests),

@@ -13,7 +13,6 @@ import (
 	"shoplist/crdt"
 	"shoplist/hashring"
 	"shoplist/protocol"
-	"shoplist/storage"
 )
 
 // fetched is a list as a Fetch returns it: where it sits and the hash of
@@ -34,7 +33,7 @@ func (p *fakeProxy) fetchAll(ids []uuid.UUID) []fetched {
 		if r.Type != protocol.TypeFetchReply || len(r.Body) == 0 {
 			p.t.Fatalf("fetch of %s: %v with %d bytes", id, r.Type, len(r.Body))
 		}
-		out = append(out, fetched{id: id, pos: hashring.Position(id.String()), hash: storage.ListHash(r.Body)})
+		out = append(out, fetched{id: id, pos: hashring.Position(id.String()), hash: crdt.StateHash(r.Body)})
 	}
 	return out
 }

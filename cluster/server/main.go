@@ -30,9 +30,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "repair" {
 		return repairMain(args[1:], stdout, stderr)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer runtimecfg.Prepare(rctx)()
-	defer cancel()
+	defer runtimecfg.Prepare(ctx)()
 	cfg, level, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

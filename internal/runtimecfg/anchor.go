@@ -27,8 +27,8 @@ const period = 5 * time.Millisecond
 
 // Prepare raises GOMAXPROCS to MinProcs unless the user set it, bounds the
 // C allocator's arenas (limitArenas), and keeps one P in a sleeping system
-// call until ctx is done (the anchor); stop waits for the anchor to
-// return.
+// call until ctx is done or stop is called (the anchor); stop returns
+// once the anchor has.
 //
 // Why the anchor: the monitor (runtime.sysmon) sleeps deeply while every P
 // is idle, and the first system call or cgo call made after that wakes it
@@ -53,6 +53,7 @@ func Prepare(ctx context.Context) (stop func()) {
 		runtime.GOMAXPROCS(MinProcs)
 	}
 	limitArenas()
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		ts := unix.NsecToTimespec(period.Nanoseconds())
@@ -63,5 +64,8 @@ func Prepare(ctx context.Context) (stop func()) {
 			runtime.Gosched()
 		}
 	})
-	return wg.Wait
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }

@@ -157,7 +157,7 @@ func (cl *client) pullOne(ctx context.Context, l *crdt.List, measured bool) erro
 func (cl *client) knownHash(l *crdt.List) uint64 {
 	h, ok := cl.known[l.ID()]
 	if !ok {
-		h = protocol.StateHash(l.Encode())
+		h = crdt.StateHash(l.Encode())
 		cl.known[l.ID()] = h
 	}
 	return h

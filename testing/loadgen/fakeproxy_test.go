@@ -103,7 +103,7 @@ func (f *fakeProxy) handle(m protocol.Message) (reply protocol.Message, live *pr
 			if err != nil {
 				return protocol.NewErrorFrom(m.RequestID, err), nil
 			}
-			if body != nil && protocol.StateHash(body) == b.Known {
+			if body != nil && crdt.StateHash(body) == b.Known {
 				f.unchanged.Add(1)
 				return protocol.NewUnchanged(m.RequestID, m.ListID), nil
 			}
