@@ -11,6 +11,7 @@ import (
 
 	"shoplist/internal/curvekey"
 	"shoplist/internal/dealer"
+	"shoplist/internal/zmonitor"
 	"shoplist/protocol"
 )
 
@@ -217,7 +218,7 @@ func (l *loop) openSub(ep string) error {
 		sock.Close()
 		return err
 	}
-	mon, err := openSubMonitor(sock)
+	mon, err := zmonitor.Open(sock, "syncer-sub", zmq.EVENT_CONNECTED|zmq.EVENT_DISCONNECTED)
 	if err != nil {
 		sock.Close()
 		return err
@@ -368,8 +369,7 @@ func (l *loop) closeSub() {
 	if l.sub == nil {
 		return
 	}
-	l.sub.Close()
-	l.subMon.Close()
+	zmonitor.Close(l.sub, l.subMon)
 	l.sub, l.subMon, l.pubEndpoint, l.pollerStale = nil, nil, "", true
 	for _, ls := range l.lists {
 		ls.subscribed = false

@@ -1,41 +1,18 @@
 package syncer
 
 import (
-	"fmt"
-	"sync/atomic"
 	"syscall"
 
 	zmq "github.com/pebbe/zmq4"
 )
 
-// monitorSeq numbers SUB monitors, so each has its own inproc address.
-var monitorSeq atomic.Uint64
-
 // The SUB socket reconnects on its own when the proxy restarts quickly,
 // without the DEALER noticing (its Hellos are answered by the new proxy), and
 // the PUB drops every update published while the SUB was away. So the loop
-// watches the SUB's connection events (zmq_socket_monitor, read from an
-// inproc PAIR that the loop owns like its other sockets) and pulls every
+// watches the SUB's connection events (internal/zmonitor: an inproc PAIR
+// that the loop owns like its other sockets) and pulls every
 // list again after each reconnection: a missed update is caught at once
 // instead of at the next periodic re-pull.
-
-// openSubMonitor starts monitoring sub's connects and disconnects and
-// returns the PAIR end the loop polls.
-func openSubMonitor(sub *zmq.Socket) (*zmq.Socket, error) {
-	addr := fmt.Sprintf("inproc://shoplist-syncer-sub-monitor-%d", monitorSeq.Add(1))
-	if err := sub.Monitor(addr, zmq.EVENT_CONNECTED|zmq.EVENT_DISCONNECTED); err != nil {
-		return nil, fmt.Errorf("monitoring the SUB: %w", err)
-	}
-	mon, err := zmq.NewSocket(zmq.PAIR)
-	if err != nil {
-		return nil, fmt.Errorf("monitoring the SUB: %w", err)
-	}
-	if err := firstErr(mon.SetLinger(0), mon.Connect(addr)); err != nil {
-		mon.Close()
-		return nil, fmt.Errorf("monitoring the SUB: %w", err)
-	}
-	return mon, nil
-}
 
 // onSubEvents reads the SUB's pending connection events. After the first
 // connection, every new one means updates may have been missed: every list

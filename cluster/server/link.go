@@ -8,6 +8,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 
 	"shoplist/internal/curvekey"
+	"shoplist/internal/zmonitor"
 	"shoplist/protocol"
 )
 
@@ -73,14 +74,14 @@ func (lk *link) connect(id string, pair curvekey.Pair, now time.Time) error {
 			if lk.key == "" {
 				return nil
 			}
-			lk.mon, err = watchHandshakes(sock)
+			lk.mon, err = zmonitor.Open(sock, "server", handshakeEvents)
 			return err
 		},
 		func() error { return sock.Connect(lk.endpoint) },
 	} {
 		if err = set(); err != nil {
-			sock.Close()
-			lk.closeMonitor()
+			zmonitor.Close(sock, lk.mon)
+			lk.mon = nil
 			return fmt.Errorf("server: connecting to proxy %s: %w", lk.endpoint, err)
 		}
 	}
@@ -106,11 +107,8 @@ func (lk *link) disconnect(cfg Config, now time.Time) {
 
 // close closes the socket (linger 0) and its monitor, if open.
 func (lk *link) close() {
-	if lk.sock != nil {
-		lk.sock.Close()
-		lk.sock = nil
-	}
-	lk.closeMonitor()
+	zmonitor.Close(lk.sock, lk.mon)
+	lk.sock, lk.mon = nil, nil
 	lk.out = protocol.Batcher{} // answers to requests of that connection
 }
 

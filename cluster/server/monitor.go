@@ -1,49 +1,15 @@
 package server
 
 import (
-	"fmt"
-	"sync/atomic"
-
 	zmq "github.com/pebbe/zmq4"
 )
 
-// monitorSeq numbers the inproc addresses of the links' monitors.
-var monitorSeq atomic.Uint64
-
-// handshakeEvents are the events a link's monitor reports: a proxy
-// refusing the server's key (ZAP status 400: not admitted), and a
-// handshake failing otherwise (most often a proxy that does not hold the
-// key the server was given for it).
+// handshakeEvents are the events a link's monitor (internal/zmonitor)
+// reports: a proxy refusing the server's key (ZAP status 400: not
+// admitted), and a handshake failing otherwise (most often a proxy that
+// does not hold the key the server was given for it). Without it a refused
+// server would only see its proxy stay silent.
 const handshakeEvents = zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
-
-// watchHandshakes starts a monitor of sock's handshakes and returns the
-// PAIR socket its events come on, which belongs to the loop with sock: it
-// polls it and closes it with sock. Without it a refused server would only
-// see its proxy stay silent.
-func watchHandshakes(sock *zmq.Socket) (*zmq.Socket, error) {
-	addr := fmt.Sprintf("inproc://shoplist-server-monitor-%d", monitorSeq.Add(1))
-	if err := sock.Monitor(addr, handshakeEvents); err != nil {
-		return nil, err
-	}
-	mon, err := zmq.NewSocket(zmq.PAIR)
-	if err != nil {
-		return nil, err
-	}
-	mon.SetLinger(0)
-	if err := mon.Connect(addr); err != nil {
-		mon.Close()
-		return nil, err
-	}
-	return mon, nil
-}
-
-// closeMonitor closes the link's monitor socket, if open.
-func (lk *link) closeMonitor() {
-	if lk.mon != nil {
-		lk.mon.Close()
-		lk.mon = nil
-	}
-}
 
 // monitored returns the link whose monitor is sock.
 func (l *loop) monitored(sock *zmq.Socket) *link {
