@@ -297,11 +297,13 @@ func DecodeStoreReplyBody(p []byte) (StoreReplyBody, error) {
 	return StoreReplyBody{Created: created == 1}, nil
 }
 
-// PullBody is the body a Pull may carry: [known uint]. Known is the
-// crdt.StateHash of the canonical encoding of the list state the client holds:
-// when the merged state the proxy would send hashes to Known, the proxy
-// answers Unchanged instead of a PullReply. A Pull without a body asks for
-// the state whatever the client holds.
+// PullBody is the body a Pull, and a Fetch made for it, may carry: [known
+// uint]. Known is the crdt.StateHash of the canonical encoding of the list
+// state the client holds: when the merged state the proxy would send
+// hashes to Known, the proxy answers Unchanged instead of a PullReply, and
+// a server whose replica hashes to Known answers the Fetch Unchanged
+// instead of a FetchReply. A Pull or Fetch without a body asks for the
+// state whatever the client holds.
 type PullBody struct {
 	Known uint64
 }

@@ -180,6 +180,15 @@ func NewFetch(reqID, epoch uint64, list uuid.UUID) Message {
 	return newMessage(TypeFetch, reqID, list, epoch, nil)
 }
 
+// NewFetchKnown returns the proxy's Fetch of a server's replica on behalf
+// of a client that holds the state whose crdt.StateHash is known: answered
+// by Unchanged if the replica is that state, else as a Fetch without a
+// body.
+func NewFetchKnown(reqID, epoch uint64, list uuid.UUID, known uint64) Message {
+	body, _ := PullBody{Known: known}.Encode() // cannot fail
+	return newMessage(TypeFetch, reqID, list, epoch, body)
+}
+
 // NewFetchReply returns a server's answer to a Fetch; a nil state means the
 // server holds nothing for the list.
 func NewFetchReply(reqID uint64, list uuid.UUID, state []byte) Message {

@@ -61,6 +61,7 @@ func samples(t testing.TB) []sample {
 		{"StoreReplyCreated", NewStoreCreated(70000, listA)},
 		{"StoreExisting", NewStoreExisting(70003, 9, listA, listBody)},
 		{"Fetch", NewFetch(70001, 9, listA)},
+		{"FetchKnown", NewFetchKnown(70001, 9, listA, 0xfeed)},
 		{"FetchReply", NewFetchReply(70001, listA, listBody)},
 		{"FetchReplyNotFound", NewFetchReply(70001, listA, nil)},
 		{"HintedStore", must(NewHintedStore(70002, 9, listA, "s2", listBody))},

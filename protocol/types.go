@@ -39,8 +39,9 @@ const (
 	TypeError Type = 10
 	// TypeUnchanged (proxy → client) answers a Pull whose PullBody's Known
 	// equals the crdt.StateHash of the merged state the proxy would have sent in
-	// a PullReply: the client holds it already. Empty body; carries the
-	// list ID and request ID.
+	// a PullReply: the client holds it already; (server → proxy) answers a
+	// Fetch whose Known is the hash of the server's replica. Empty body;
+	// carries the list ID and request ID.
 	TypeUnchanged Type = 11
 
 	// TypeServerHello (server → proxy) registers a storage server. Body:
@@ -62,7 +63,9 @@ const (
 	// list before (a new list).
 	TypeStoreReply Type = 36
 	// TypeFetch (proxy → server) asks for a server's replica of a list.
-	// Empty body; answered by FetchReply or Error.
+	// Empty body, or a PullBody naming the state the asking client holds;
+	// answered by FetchReply, Unchanged (only to a Fetch with a body) or
+	// Error.
 	TypeFetch Type = 37
 	// TypeFetchReply (server → proxy) carries the replica, or an empty body
 	// when the server holds no state for the list.
@@ -158,7 +161,7 @@ var specs = [...]spec{
 	TypeHeartbeat:     {"Heartbeat", listNone, bodyEmpty, reqZero},
 	TypeStore:         {"Store", listRequired, bodyList, reqNonZero},
 	TypeStoreReply:    {"StoreReply", listRequired, bodyControlOrEmpty, reqNonZero},
-	TypeFetch:         {"Fetch", listRequired, bodyEmpty, reqNonZero},
+	TypeFetch:         {"Fetch", listRequired, bodyControlOrEmpty, reqNonZero},
 	TypeFetchReply:    {"FetchReply", listRequired, bodyListOrEmpty, reqNonZero},
 	TypeHintedStore:   {"HintedStore", listRequired, bodyHint, reqNonZero},
 	TypeHandoff:       {"Handoff", listRequired, bodyHint, reqNonZero},

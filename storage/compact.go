@@ -169,5 +169,5 @@ func (s *Store) rewriteLocked(k listKey, in *crdt.List, extra func(*pebble.Batch
 			return 0, false, fmt.Errorf("storage: deleting %s: %w", describeKey([]byte(key)), err)
 		}
 	}
-	return s.commitLocked(k, b, extra)
+	return s.commitLocked(k, b, extra, nil)
 }

@@ -37,7 +37,8 @@
 // [Store.Load] decodes and merges a list's parts from one snapshot.
 // [Store.LoadEncoded] returns the same state's canonical encoding without
 // decoding it: from a cache of encodings bounded by bytes, which every write
-// invalidates under the list's lock (enccache.go), or, on a miss, by
+// brings up to date under the list's lock, splicing in the parts it stored
+// (enccache.go, patch.go), or, on a miss, by
 // concatenating the verified stored parts (encoded.go). A server answers
 // fetches with it.
 //

@@ -6,14 +6,17 @@ import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
+
+	"shoplist/crdt"
 )
 
 // DefaultEncodedCacheSize is the default bound, in bytes, of the cache of
 // canonical list encodings behind LoadEncoded: about 13,000 30-item lists.
 const DefaultEncodedCacheSize = 64 << 20
 
-// encodedEntryOverhead is what one cache entry costs besides its bytes (map
-// slot, list element, entry struct), counted against the bound.
+// encodedEntryOverhead is what one cache entry costs besides its bytes and
+// its layout's offsets (map slot, list element, entry struct), counted
+// against the bound.
 const encodedEntryOverhead = 128
 
 // encodedCache keeps the canonical encodings of recently read lists, bounded
@@ -22,15 +25,22 @@ const encodedEntryOverhead = 128
 // Correctness under concurrent writes rests on a write generation per list
 // stripe (the same stripes as the list locks). Every write that changes what
 // is stored for a list (a commit by SaveMerge, Delete, Repair or Discard, or
-// marking it damaged) calls invalidate under the list's stripe lock, after
-// the change is visible to readers and before the write returns: that bumps
-// the stripe's generation, then drops the list's entry. A reader that missed
+// marking it damaged) calls invalidate, or refresh, under the list's stripe
+// lock, after the change is visible to readers and before the write
+// returns: that bumps the stripe's generation, then drops the list's entry
+// (invalidate) or splices the write into it (refresh). A reader that missed
 // the cache notes the generation before its snapshot read and inserts what it
 // read only if the generation is unchanged, checked under mu. So either the
 // reader's insert comes first (and invalidate drops it), or it comes after
 // invalidate's bump and is refused: a stale encoding is never served once the
 // write that changed the list has returned. A write elsewhere in the stripe
 // only costs a refused insert.
+//
+// refresh splices into the entry it finds the parts the write stored (see
+// patch). Writes to a list are serialised by its stripe lock, so that entry
+// holds the list either before this write or, if a reader whose snapshot
+// followed the commit inserted it before the bump, after it; the parts are
+// set to what is stored, so both give the state after the write.
 type encodedCache struct {
 	max  int64                      // bound in bytes; 0 disables the cache
 	gens [stripeCount]atomic.Uint64 // write generation per stripe
@@ -47,6 +57,17 @@ type encodedCache struct {
 type encodedEntry struct {
 	id  uuid.UUID
 	enc []byte
+	lay layout // where enc's parts lie, for refresh
+
+	// hash is crdt.StateHash(enc) once hashed is set, which happens at most
+	// once, under the cache's mu; the other fields never change.
+	hash   uint64
+	hashed bool
+}
+
+// size is what the entry counts against the bound.
+func (e *encodedEntry) size() int64 {
+	return int64(len(e.enc)+4*len(e.lay.items)) + encodedEntryOverhead
 }
 
 // newEncodedCache returns a cache bounded by size bytes (see
@@ -83,13 +104,38 @@ func (c *encodedCache) get(id uuid.UUID) ([]byte, bool) {
 	return e.Value.(*encodedEntry).enc, true
 }
 
-// put caches enc as the encoding of list k, read when the stripe's
-// generation was gen, unless a write has happened in the stripe since or enc
-// is too large to be worth a slot (over an eighth of the bound). enc must not
-// be modified afterwards.
-func (c *encodedCache) put(k listKey, gen uint64, enc []byte) {
-	size := int64(len(enc)) + encodedEntryOverhead
-	if c.max == 0 || size > c.max/8 {
+// getHashed is get, with the encoding's crdt.StateHash, computed on the
+// first call for each cached state and kept.
+func (c *encodedCache) getHashed(id uuid.UUID) (enc []byte, hash uint64, ok bool) {
+	if c.max == 0 {
+		return nil, 0, false
+	}
+	c.mu.Lock()
+	e, ok := c.entries[id]
+	if !ok {
+		c.mu.Unlock()
+		return nil, 0, false
+	}
+	c.lru.MoveToFront(e)
+	ent := e.Value.(*encodedEntry)
+	hashed, hash := ent.hashed, ent.hash
+	c.mu.Unlock()
+	if !hashed {
+		hash = crdt.StateHash(ent.enc) // outside mu: it reads a few KiB
+		c.mu.Lock()
+		ent.hash, ent.hashed = hash, true
+		c.mu.Unlock()
+	}
+	return ent.enc, hash, true
+}
+
+// put caches enc, laid out as lay, as the encoding of list k, read when the
+// stripe's generation was gen, unless a write has happened in the stripe
+// since or enc is too large to be worth a slot (over an eighth of the
+// bound). enc must not be modified afterwards.
+func (c *encodedCache) put(k listKey, gen uint64, enc []byte, lay layout) {
+	ent := &encodedEntry{id: k.id(), enc: enc, lay: lay}
+	if c.max == 0 || ent.size() > c.max/8 {
 		return
 	}
 	c.mu.Lock()
@@ -97,15 +143,12 @@ func (c *encodedCache) put(k listKey, gen uint64, enc []byte) {
 	if c.gen(k).Load() != gen {
 		return // written since the read began: enc may be stale
 	}
-	id := k.id()
-	if e, ok := c.entries[id]; ok {
+	if e, ok := c.entries[ent.id]; ok {
 		c.remove(e) // a concurrent reader of the same generation: same state
 	}
-	c.entries[id] = c.lru.PushFront(&encodedEntry{id: id, enc: enc})
-	c.used += size
-	for c.used > c.max {
-		c.remove(c.lru.Back())
-	}
+	c.entries[ent.id] = c.lru.PushFront(ent)
+	c.used += ent.size()
+	c.evict()
 }
 
 // invalidate records a write to list k and drops its entry. The caller holds
@@ -122,12 +165,48 @@ func (c *encodedCache) invalidate(k listKey) {
 	}
 }
 
+// refresh records a write to list k that stored writes, and splices them
+// into the list's entry, if it has one, rather than dropping it; an entry
+// that cannot be spliced, or grows too large for a slot, is dropped. The
+// caller holds k's stripe lock, and the write is already visible to
+// readers.
+func (c *encodedCache) refresh(k listKey, writes []partWrite) {
+	c.gen(k).Add(1)
+	if c.max == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k.id()]
+	if !ok {
+		return
+	}
+	ent := e.Value.(*encodedEntry)
+	enc, lay, ok := patch(ent.enc, ent.lay, writes)
+	next := &encodedEntry{id: ent.id, enc: enc, lay: lay}
+	if !ok || next.size() > c.max/8 {
+		c.remove(e)
+		return
+	}
+	c.used += next.size() - ent.size()
+	e.Value = next // readers hold the old bytes, which stay as they were
+	c.evict()
+}
+
+// evict drops the least recently used entries until the cache is within
+// its bound. The caller holds mu.
+func (c *encodedCache) evict() {
+	for c.used > c.max {
+		c.remove(c.lru.Back())
+	}
+}
+
 // remove drops entry e. The caller holds mu.
 func (c *encodedCache) remove(e *list.Element) {
 	ent := e.Value.(*encodedEntry)
 	c.lru.Remove(e)
 	delete(c.entries, ent.id)
-	c.used -= int64(len(ent.enc)) + encodedEntryOverhead
+	c.used -= ent.size()
 }
 
 // usage returns the bytes held and the number of entries.

@@ -60,11 +60,11 @@ func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
 	if damaged {
 		return nil, errNotAssembled
 	}
-	enc, err := s.assemble(k)
+	enc, lay, err := s.assemble(k)
 	if err != nil {
 		return nil, err
 	}
-	s.encoded.put(k, gen, enc)
+	s.encoded.put(k, gen, enc, lay)
 	return enc, nil
 }
 
@@ -89,7 +89,8 @@ func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
 // Each value's framing and CRC-32C are verified, and its bytes checked to be
 // the part its key names (the list ID, the kind of part, the item key), as
 // decodePart does after decoding; a value that fails makes assemble return
-// errNotAssembled. The item bytes themselves are not decoded: a value whose
+// errNotAssembled. The layout says where the header and each item lie in
+// the encoding (patch.go). The item bytes themselves are not decoded: a value whose
 // checksum verifies is what SaveMerge wrote, the encoding of a part it had
 // decoded or merged, so it decodes. It returns ErrNotFound if nothing of the
 // list is stored.
@@ -98,13 +99,14 @@ func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
 // the empty list's start (the version) and is declined: Load decodes it,
 // which converts it, and the next write of the part stores it in the
 // current version.
-func (s *Store) assemble(k listKey) ([]byte, error) {
+func (s *Store) assemble(k listKey) ([]byte, layout, error) {
 	id := k.id()
 	empty := crdt.Empty(id).Encode()
 	emptyHead := empty[:len(empty)-1] // without the empty item array
 	fixed := 2 + 2 + len(id)          // [5, version, bin16 id: the start of every part
 	var head []byte
 	items := make([]byte, 0, 8<<10) // a 30-item list takes about 6 KiB
+	var starts []int32              // offset of each item in items
 	n, bad := 0, false
 	err := s.scanList(k, func(key, raw []byte) {
 		p, ok := parsePartKey(key)
@@ -123,28 +125,31 @@ func (s *Store) assemble(k listKey) ([]byte, error) {
 			item := payload[len(emptyHead)+1:]
 			bad = !bytes.Equal(payload[:len(emptyHead)], emptyHead) || payload[len(emptyHead)] != 0x91 ||
 				len(item) == 0 || (item[0] != itemArray && item[0] != signedItemArray) || !strHolds(item[1:], p.item)
+			starts = append(starts, int32(len(items)))
 			items = append(items, item...)
 			n++
 		}
 	})
+	lay := layout{named: head != nil}
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, layout{}, err
 	case bad:
-		return nil, errNotAssembled
+		return nil, layout{}, errNotAssembled
 	case head == nil && n == 0:
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return nil, layout{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	case head == nil:
 		head = emptyHead
 	}
 	out := make([]byte, 0, len(head)+3+len(items))
 	out = append(out, head...)
-	if n < 16 {
-		out = append(out, 0x90|byte(n)) // fixarray
-	} else {
-		out = binary.BigEndian.AppendUint16(append(out, 0xdc), uint16(n)) // array 16; n ≤ crdt.MaxItems
+	out = appendItemCount(out, n)
+	lay.head = int32(len(head))
+	for i := range starts {
+		starts[i] += int32(len(out))
 	}
-	return append(out, items...), nil
+	lay.items = starts
+	return append(out, items...), lay, nil
 }
 
 // The msgpack headers of the arrays assemble relies on (crdt/codec.go): an
@@ -211,6 +216,16 @@ func strHeader(b []byte) (n, size int) {
 		return int(binary.BigEndian.Uint16(b[1:])), 3
 	}
 	return 0, 0
+}
+
+// CachedState is CachedEncoded with the crdt.StateHash of the encoding,
+// which is computed once for each state the cache holds.
+func (s *Store) CachedState(id uuid.UUID) (enc []byte, hash uint64, ok bool) {
+	if s.begin() != nil {
+		return nil, 0, false
+	}
+	defer s.end()
+	return s.encoded.getHashed(id)
 }
 
 // CachedEncoded returns the list's encoding if it is in the cache, without

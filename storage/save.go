@@ -147,6 +147,7 @@ func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebbl
 	defer b.Close()
 	var bad []badValue
 	added := 0 // items not stored before
+	writes := make([]partWrite, 0, len(parts))
 	for _, p := range parts {
 		pk, key := partOf(k, p)
 		raw, closer, err := s.db.Get(key)
@@ -162,9 +163,11 @@ func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebbl
 				}
 				added++
 			}
-			if err := b.Set(key, appendValue(nil, p.Encode()), nil); err != nil {
+			v := appendValue(nil, p.Encode())
+			if err := b.Set(key, v, nil); err != nil {
 				return 0, false, fmt.Errorf("storage: writing %s: %w", describeKey(key), err)
 			}
+			writes = append(writes, partWrite{pk, v[valueHeaderLen:]})
 			continue
 		} else if err != nil {
 			return 0, false, fmt.Errorf("storage: reading %s: %w", describeKey(key), err)
@@ -184,8 +187,10 @@ func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebbl
 		case merged == nil:
 		case len(merged) == 0:
 			err = b.Delete(key, nil)
+			writes = append(writes, partWrite{pk, nil})
 		default:
 			err = b.Set(key, merged, nil)
+			writes = append(writes, partWrite{pk, merged[valueHeaderLen:]})
 		}
 		if err != nil {
 			return 0, false, fmt.Errorf("storage: writing %s: %w", describeKey(key), err)
@@ -199,13 +204,15 @@ func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebbl
 			return 0, false, err
 		}
 	}
-	return s.commitLocked(k, b, extra)
+	return s.commitLocked(k, b, extra, writes)
 }
 
 // commitLocked adds extra's writes to b and commits it without syncing, if
-// it holds anything, and returns the ticket to wait for. The caller holds
-// k's stripe lock.
-func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batch) error) (ticket uint64, changed bool, err error) {
+// it holds anything, and returns the ticket to wait for. writes are the
+// list's parts b stores, for the cache of encodings to splice in; nil
+// drops the list's cached encoding instead. The caller holds k's stripe
+// lock.
+func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batch) error, writes []partWrite) (ticket uint64, changed bool, err error) {
 	if extra != nil {
 		if err := extra(b); err != nil {
 			return 0, false, err
@@ -217,7 +224,11 @@ func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batc
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return 0, false, fmt.Errorf("storage: committing list %s: %w", k.id(), err)
 	}
-	s.encoded.invalidate(k)
+	if writes != nil {
+		s.encoded.refresh(k, writes)
+	} else {
+		s.encoded.invalidate(k)
+	}
 	s.index.touch(k)
 	return s.sync.ticket(), true, nil
 }

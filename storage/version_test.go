@@ -50,7 +50,7 @@ func TestPartsOfFormatVersion1AreReadAndConverted(t *testing.T) {
 	if err != nil || !bytes.Equal(enc, l.Encode()) {
 		t.Fatalf("LoadEncoded of version 1 parts: %v; equal to Load's encoding: %v", err, bytes.Equal(enc, l.Encode()))
 	}
-	if _, err := s.assemble(k); err != errNotAssembled {
+	if _, _, err := s.assemble(k); err != errNotAssembled {
 		t.Fatalf("the fast path took version 1 parts: %v", err)
 	}
 
@@ -63,7 +63,7 @@ func TestPartsOfFormatVersion1AreReadAndConverted(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSave(t, s, edited.Delta(l.MaxStamp()))
-	got, err := s.assemble(k)
+	got, _, err := s.assemble(k)
 	if err != nil {
 		t.Fatalf("the fast path after both parts were rewritten: %v", err)
 	}

@@ -162,7 +162,7 @@ func (l *loop) onListRequest(identity []byte, acct *account, m protocol.Message)
 	l.reserve(o, expect)
 	o.kind, o.need, o.known = opPull, l.cfg.R, known
 	l.start(o, l.route(o, owners, true), func(id uint64, _ target) (protocol.Message, error) {
-		return protocol.NewFetch(id, epoch, m.ListID), nil
+		return o.fetch(id, epoch), nil
 	})
 }
 

@@ -13,14 +13,14 @@ import (
 
 // pullAnswered sends a client's Pull and answers every owner's Fetch with
 // body (nil: the owner does not hold the list); it returns the client's
-// answer.
+// answer. Each Fetch must name what the Pull names.
 func pullAnswered(t *testing.T, p *Proxy, fakes map[string]*fakeServer, c *endpoint, pull protocol.Message, body []byte) protocol.Message {
 	t.Helper()
 	c.send(pull)
 	for _, s := range owners(t, p, fakes, pull.ListID) {
 		m := s.recvType(protocol.TypeFetch)
-		if m.Body != nil {
-			t.Fatalf("%s got a Fetch with a %d-byte body", s.id, len(m.Body))
+		if !bytes.Equal(m.Body, pull.Body) {
+			t.Fatalf("%s got a Fetch with body %x for a Pull with body %x", s.id, m.Body, pull.Body)
 		}
 		s.send(protocol.NewFetchReply(m.RequestID, pull.ListID, body))
 	}
@@ -98,5 +98,109 @@ func TestPullWithAMalformedBodyIsRefused(t *testing.T) {
 	}
 	for _, s := range owners(t, p, fakes, id) {
 		s.silent(50 * time.Millisecond) // no Fetch
+	}
+}
+
+// Owners that answer a Fetch naming the client's state Unchanged make the
+// pull Unchanged, and leave nothing to repair.
+func TestReplicasAnsweringUnchangedMakeThePullUnchanged(t *testing.T) {
+	p := startProxy(t, nil)
+	fakes := joinServers(t, p, 3)
+	c := newClient(t, p)
+	l, body := sampleList(t, "milk", "eggs")
+	known := crdt.StateHash(body)
+	c.send(protocol.NewPullKnown(51, l.ID(), known))
+	own := owners(t, p, fakes, l.ID())
+	for _, s := range own {
+		m := s.recvType(protocol.TypeFetch)
+		if b, err := protocol.DecodePullBody(m.Body); err != nil || b.Known != known {
+			t.Fatalf("%s got a Fetch naming %+v (%v), want the client's hash %#x", s.id, b, err, known)
+		}
+		s.send(protocol.NewUnchanged(m.RequestID, l.ID()))
+	}
+	if got := c.recvType(protocol.TypeUnchanged); got.RequestID != 51 || got.Body != nil {
+		t.Fatalf("answer to request %d with %d bytes, want Unchanged for 51", got.RequestID, len(got.Body))
+	}
+	for _, s := range own {
+		s.silent(50 * time.Millisecond) // no repair, no second read
+	}
+	if st := statusOf(t, p); st.Counters.Unchanged != 1 || st.Counters.Rereads != 0 || st.Counters.Repairs != 0 {
+		t.Fatalf("counters: %d unchanged, %d rereads, %d repairs; want 1, 0, 0", st.Counters.Unchanged, st.Counters.Rereads, st.Counters.Repairs)
+	}
+}
+
+// An owner left behind, answering with its older state where the others
+// answered Unchanged, does not hold up the client; the list is then read
+// again without a named state, and the owner behind is repaired with what
+// the others hold, which the proxy had not seen.
+func TestAReplicaBehindUnchangedOnesIsReadAgainAndRepaired(t *testing.T) {
+	p := startProxy(t, nil)
+	fakes := joinServers(t, p, 3)
+	c := newClient(t, p)
+	old, oldBody := sampleList(t, "milk")
+	cur := old.Clone()
+	if err := cur.Add(crdt.NewClock(uuid.New()), "eggs", 1); err != nil {
+		t.Fatal(err)
+	}
+	body := cur.Encode()
+	c.send(protocol.NewPullKnown(61, old.ID(), crdt.StateHash(body)))
+	own := owners(t, p, fakes, old.ID())
+	fetches := make([]protocol.Message, len(own))
+	for i, s := range own {
+		fetches[i] = s.recvType(protocol.TypeFetch)
+	}
+	for _, i := range []int{0, 1} {
+		own[i].send(protocol.NewUnchanged(fetches[i].RequestID, old.ID()))
+	}
+	if got := c.recvType(protocol.TypeUnchanged); got.RequestID != 61 {
+		t.Fatalf("answer to request %d, want Unchanged for 61", got.RequestID)
+	}
+	own[2].send(protocol.NewFetchReply(fetches[2].RequestID, old.ID(), oldBody))
+
+	states := [][]byte{body, body, oldBody}
+	for i, s := range own {
+		m := s.recvType(protocol.TypeFetch)
+		if m.Body != nil {
+			t.Fatalf("%s: the second read names a state (%x)", s.id, m.Body)
+		}
+		s.send(protocol.NewFetchReply(m.RequestID, old.ID(), states[i]))
+	}
+	m := own[2].recvType(protocol.TypeStore)
+	if !bytes.Equal(m.Body, body) {
+		t.Fatalf("%s repaired with %d bytes, want the others' state", own[2].id, len(m.Body))
+	}
+	own[2].send(protocol.NewStoreReply(m.RequestID, old.ID()))
+	for _, s := range own[:2] {
+		s.silent(50 * time.Millisecond)
+	}
+	if st := statusOf(t, p); st.Counters.Rereads != 1 || st.Counters.Repairs != 1 {
+		t.Fatalf("counters: %d rereads, %d repairs; want 1 and 1", st.Counters.Rereads, st.Counters.Repairs)
+	}
+}
+
+// When some owners answer Unchanged and another sends a state the client
+// lacks, the client is sent that state, to merge into what it holds.
+func TestAStateBesideUnchangedAnswersIsSentToTheClient(t *testing.T) {
+	p := startProxy(t, func(c *Config) { c.R = 3 })
+	fakes := joinServers(t, p, 3)
+	c := newClient(t, p)
+	held, heldBody := sampleList(t, "milk")
+	ahead := held.Clone()
+	if err := ahead.Add(crdt.NewClock(uuid.New()), "eggs", 1); err != nil {
+		t.Fatal(err)
+	}
+	c.send(protocol.NewPullKnown(71, held.ID(), crdt.StateHash(heldBody)))
+	own := owners(t, p, fakes, held.ID())
+	for i, s := range own {
+		m := s.recvType(protocol.TypeFetch)
+		if i < 2 {
+			s.send(protocol.NewUnchanged(m.RequestID, held.ID()))
+		} else {
+			s.send(protocol.NewFetchReply(m.RequestID, held.ID(), ahead.Encode()))
+		}
+	}
+	got := c.recvType(protocol.TypePullReply)
+	if got.RequestID != 71 || !bytes.Equal(got.Body, ahead.Encode()) {
+		t.Fatalf("answer to request %d with %d bytes, want the state ahead for 71", got.RequestID, len(got.Body))
 	}
 }

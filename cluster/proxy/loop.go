@@ -76,11 +76,11 @@ type proxyLink struct {
 
 // stats counts what the loop did, for its log and tests.
 type stats struct {
-	pushes, pulls, failed, published, repairs, repairsSkipped uint64
-	hinted, handoffs, handoffsFailed                          uint64
-	announced, staleEpoch, rerouted, reports, removals        uint64
-	notAdmitted, relayed, unchanged                           uint64
-	liveTooLarge, repairsOverBudget, handoffsOverBudget       uint64
+	pushes, pulls, failed, published, repairs, repairsSkipped, rereads uint64
+	hinted, handoffs, handoffsFailed                                   uint64
+	announced, staleEpoch, rerouted, reports, removals                 uint64
+	notAdmitted, relayed, unchanged                                    uint64
+	liveTooLarge, repairsOverBudget, handoffsOverBudget                uint64
 }
 
 // newLoop binds the sockets in zctx.

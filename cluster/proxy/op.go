@@ -61,10 +61,11 @@ const (
 	opPull                      // a client's read: Fetch from the owners, R answers
 	opRepair                    // read repair: Store the merged state on stale replicas
 	opHandoff                   // a fallback's Handoff: Store on the owner it names, 1 ack
+	opReread                    // a read for read repair alone: Fetch from the owners (repair.go)
 )
 
 func (k opKind) String() string {
-	return [...]string{opPush: "push", opPull: "pull", opRepair: "read repair", opHandoff: "handoff"}[k]
+	return [...]string{opPush: "push", opPull: "pull", opRepair: "read repair", opHandoff: "handoff", opReread: "read for repair"}[k]
 }
 
 // opState is where an op is in its life.
@@ -124,11 +125,25 @@ type op struct {
 	createdAcks  int
 }
 
-// answer is one replica's reply to a Fetch; body is nil for "not found".
+// answer is one replica's reply to a Fetch; body is nil for "not found",
+// and for a replica that answered Unchanged: it holds the state the
+// client named, which the proxy has not seen.
 type answer struct {
-	server   string
-	body     []byte
-	fallback bool // from a server standing in for a down owner
+	server    string
+	body      []byte
+	unchanged bool
+	fallback  bool // from a server standing in for a down owner
+}
+
+// unchangedAnswers counts the answers that were Unchanged.
+func (o *op) unchangedAnswers() int {
+	n := 0
+	for _, a := range o.answers {
+		if a.unchanged {
+			n++
+		}
+	}
+	return n
 }
 
 // call is one backend request in flight.
@@ -206,7 +221,10 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 		l.resolve(m.RequestID, c, eb.Code.String()+": "+eb.Message, eb.Code)
 	case m.ListID != o.list:
 		l.resolve(m.RequestID, c, fmt.Sprintf("answered for list %s", m.ListID), 0)
-	case m.Type == protocol.TypeFetchReply && o.kind == opPull:
+	case m.Type == protocol.TypeUnchanged && o.kind == opPull && o.known != nil:
+		o.answers = append(o.answers, answer{server: pr.id, unchanged: true, fallback: c.forOwn != ""})
+		l.resolve(m.RequestID, c, "", 0)
+	case m.Type == protocol.TypeFetchReply && (o.kind == opPull || o.kind == opReread):
 		if !l.charge(o, msgBytes(m)) {
 			o.overBudget = true
 			l.resolve(m.RequestID, c, "answer dropped: proxy memory budget reached", 0)
@@ -339,6 +357,8 @@ func (l *loop) end(o *op) {
 		if len(o.failures) > 0 {
 			l.log.Debug("read repair incomplete", "list", o.list, "failures", o.failures)
 		}
+	case opReread:
+		l.repair(o)
 	}
 }
 
@@ -352,17 +372,24 @@ func (l *loop) succeed(o *op) {
 	case opHandoff:
 		l.handoffDelivered(o)
 	case opPull:
+		// Replicas that answered Unchanged hold the state the client
+		// named; the others sent theirs, merged here. What the client
+		// needs is the merge of both, and it holds the first: so it is
+		// told Unchanged when the others add nothing it can see (they
+		// sent nothing, or their merge is its state), and is sent their
+		// merge otherwise, which it merges into its own.
 		merged, err := mergeAnswers(o.list, o.answers)
+		unchanged := o.unchangedAnswers() > 0
 		if err != nil {
 			l.bad.report(l.log, l.now, "backend", []byte("replicas of "+o.list.String()), err)
 		}
-		if errors.Is(err, errUndecodable) {
+		if errors.Is(err, errUndecodable) && !unchanged {
 			l.stats.failed++
 			l.reply(o.identity, protocol.NewError(o.reqID, protocol.CodeInternal,
 				fmt.Sprintf("pull of list %s: %v", o.list, err)))
 			return
 		}
-		if o.known != nil && merged != nil && crdt.StateHash(merged) == *o.known {
+		if o.known != nil && ((merged == nil && unchanged) || (merged != nil && crdt.StateHash(merged) == *o.known)) {
 			// The client named this very state in its Pull: tell it so
 			// rather than send it again. Not found is never unchanged.
 			// Read repair still follows when the op ends.

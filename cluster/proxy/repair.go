@@ -20,6 +20,12 @@ func (l *loop) repair(o *op) {
 		l.stats.repairsSkipped++
 		return
 	}
+	if n := o.unchangedAnswers(); n == len(o.answers) {
+		return // all hold the state the client named
+	} else if n > 0 {
+		l.reread(o)
+		return
+	}
 	merged, err := mergeAnswers(o.list, o.answers)
 	if err != nil || merged == nil {
 		return
@@ -55,4 +61,35 @@ func (l *loop) repair(o *op) {
 		return protocol.NewStore(id, epoch, o.list, merged), nil
 	})
 	l.log.Debug("read repair", "list", o.list, "stale", stale)
+}
+
+// reread reads the list again from its owners, without naming a state, so
+// that read repair can follow: some replicas answered pull o Unchanged and
+// others with a state of their own, and Unchanged says that a replica
+// holds the client's state without saying what it is. Owners differ so
+// mostly while a write is on its way, which repair skips anyway; this read
+// is for a replica left behind.
+func (l *loop) reread(o *op) {
+	size := expectPull(l.mem.sizeOf(o.list), l.cfg.N)
+	if ok, _ := l.mem.fits(&l.mem.repair, size); !ok {
+		l.stats.repairsOverBudget++
+		return
+	}
+	l.stats.rereads++
+	r := &op{kind: opReread, list: o.list, deadline: l.now.Add(l.cfg.Timeout), state: opAnswered, acct: &l.mem.repair}
+	l.reserve(r, size)
+	owners := l.ring.view.Ring.Owners(o.list.String(), l.cfg.N)
+	epoch := l.ring.view.Epoch
+	l.start(r, l.route(r, owners, false), func(id uint64, _ target) (protocol.Message, error) {
+		return protocol.NewFetch(id, epoch, o.list), nil
+	})
+}
+
+// fetch returns the Fetch pull o sends a replica: naming the state its
+// client holds, if the client named one.
+func (o *op) fetch(reqID, epoch uint64) protocol.Message {
+	if o.known != nil {
+		return protocol.NewFetchKnown(reqID, epoch, o.list, *o.known)
+	}
+	return protocol.NewFetch(reqID, epoch, o.list)
 }

@@ -83,7 +83,7 @@ func (l *loop) reroute(o *op) {
 	l.sendCalls(o, fresh, func(id uint64, t target) (protocol.Message, error) {
 		switch {
 		case o.kind == opPull:
-			return protocol.NewFetch(id, epoch, o.list), nil
+			return o.fetch(id, epoch), nil
 		case t.forOwn == "":
 			return protocol.NewStore(id, epoch, o.list, o.body), nil
 		}

@@ -118,7 +118,7 @@ func (l *loop) fromServer(pr *peer, identity []byte, m protocol.Message, size in
 	case protocol.TypeHeartbeat, protocol.TypeOK:
 	case protocol.TypeServerReport:
 		l.onServerReport(pr, m)
-	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError:
+	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeUnchanged, protocol.TypeError:
 		l.onReply(pr, m)
 	case protocol.TypeHandoff:
 		l.onHandoff(pr, m)
@@ -134,7 +134,7 @@ func (l *loop) fromServer(pr *peer, identity []byte, m protocol.Message, size in
 // isReply reports whether t answers a request.
 func isReply(t protocol.Type) bool {
 	switch t {
-	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeError, protocol.TypeOK,
+	case protocol.TypeStoreReply, protocol.TypeFetchReply, protocol.TypeUnchanged, protocol.TypeError, protocol.TypeOK,
 		protocol.TypeDigestReply:
 		return true
 	}

@@ -75,9 +75,12 @@ type Counters struct {
 	Failed    uint64 `json:"failed"` // client requests answered with an error
 	Published uint64 `json:"published"`
 	// Repairs counts read repairs sent, RepairsSkipped those skipped
-	// because a push to the list was in progress.
+	// because a push to the list was in progress, Rereads the lists read
+	// again for a repair because some replicas answered a pull Unchanged
+	// and others with a state of their own.
 	Repairs        uint64 `json:"repairs"`
 	RepairsSkipped uint64 `json:"repairs_skipped"`
+	Rereads        uint64 `json:"rereads"`
 	// HintedStores counts sloppy-quorum writes to fallbacks, Handoffs the
 	// hints delivered to their owners, HandoffsFailed those refused.
 	HintedStores   uint64 `json:"hinted_stores"`
@@ -148,7 +151,7 @@ func (l *loop) status() Status {
 		AntiEntropy: l.ae.Stats(),
 		Counters: Counters{
 			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Unchanged: l.stats.unchanged, Failed: l.stats.failed, Published: l.stats.published,
-			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped,
+			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped, Rereads: l.stats.rereads,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Rerouted: l.stats.rerouted, Reports: l.stats.reports, Removals: l.stats.removals,
 			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused, Relayed: l.stats.relayed,

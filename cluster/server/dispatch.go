@@ -87,11 +87,15 @@ func (l *loop) enqueue(lk *link, m protocol.Message, now time.Time) {
 		return
 	}
 	if m.Type == protocol.TypeFetch {
+		if _, _, err := fetchKnown(m); err != nil {
+			l.refuseMessage(lk, m.Header, err, now)
+			return
+		}
 		// Most fetches hit the cache of encodings, which never touches
 		// the disk: answer those here and spare them the trip through a
 		// worker and back (two goroutine switches and nine cgo calls).
-		if enc, ok := l.s.store.CachedEncoded(m.ListID); ok {
-			l.reply(lk, protocol.NewFetchReply(m.RequestID, m.ListID, enc), now)
+		if answer, ok := l.s.cachedFetch(m); ok {
+			l.reply(lk, answer, now)
 			return
 		}
 	}

@@ -232,19 +232,6 @@ func (s *Server) checkSkew(l *crdt.List) error {
 		l.ID(), ahead, now.UTC().Format(time.RFC3339), s.cfg.MaxSkew)
 }
 
-// fetchList answers with the stored state's canonical encoding, or an empty
-// body if the server holds nothing for the list.
-func (s *Server) fetchList(m protocol.Message) protocol.Message {
-	enc, err := s.store.LoadEncoded(m.ListID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return protocol.NewFetchReply(m.RequestID, m.ListID, nil)
-	case err != nil:
-		return s.storageError(m, "fetch", err)
-	}
-	return protocol.NewFetchReply(m.RequestID, m.ListID, enc)
-}
-
 // storageError turns a store failure into an Error reply: Unavailable while
 // shutting down, the protocol's code for a list over the item limit, and
 // Internal (logged) for everything else, such as a corrupt replica.
