@@ -36,11 +36,14 @@ const encodedEntryOverhead = 128
 // write that changed the list has returned. A write elsewhere in the stripe
 // only costs a refused insert.
 //
-// refresh splices into the entry it finds the parts the write stored (see
-// patch). Writes to a list are serialised by its stripe lock, so that entry
-// holds the list either before this write or, if a reader whose snapshot
+// refresh adds the parts the write stored to the entry it finds, to be
+// spliced in (see patch) when the entry is next read: a list written many
+// times between reads, or never read again, pays for one splice or none.
+// Writes to a list are serialised by its stripe lock, so the entry holds
+// the list either before this write or, if a reader whose snapshot
 // followed the commit inserted it before the bump, after it; the parts are
-// set to what is stored, so both give the state after the write.
+// set to what is stored, in the order written, so both give the state
+// after the write.
 type encodedCache struct {
 	max  int64                      // bound in bytes; 0 disables the cache
 	gens [stripeCount]atomic.Uint64 // write generation per stripe
@@ -53,21 +56,57 @@ type encodedCache struct {
 	used    int64                       // bytes of the entries, overhead included
 }
 
-// encodedEntry is one cached encoding.
+// encodedEntry is one cached encoding. An entry is replaced, never
+// changed, except for its hash.
 type encodedEntry struct {
 	id  uuid.UUID
 	enc []byte
-	lay layout // where enc's parts lie, for refresh
+	lay layout // where enc's parts lie, for patch
+
+	// pending are the parts written since enc, oldest first, not yet
+	// spliced in: the list's state is enc patched with them.
+	pending []partWrite
 
 	// hash is crdt.StateHash(enc) once hashed is set, which happens at most
-	// once, under the cache's mu; the other fields never change.
+	// once, under the cache's mu, and only on an entry with nothing
+	// pending.
 	hash   uint64
 	hashed bool
 }
 
+// maxPending is the most written parts an entry keeps pending: one more,
+// and they are spliced in at once.
+const maxPending = 32
+
 // size is what the entry counts against the bound.
 func (e *encodedEntry) size() int64 {
-	return int64(len(e.enc)+4*len(e.lay.items)) + encodedEntryOverhead
+	n := int64(len(e.enc)+4*len(e.lay.items)) + encodedEntryOverhead
+	for _, w := range e.pending {
+		n += int64(len(w.payload)) + partWriteOverhead
+	}
+	return n
+}
+
+// partWriteOverhead is what a pending part costs besides its payload.
+const partWriteOverhead = 64
+
+// current returns element e's entry with its pending parts spliced in,
+// keeping it as e's entry; ok is false, and e is removed, if they cannot
+// be. The caller holds mu.
+func (c *encodedCache) current(e *list.Element) (ent *encodedEntry, ok bool) {
+	ent = e.Value.(*encodedEntry)
+	if len(ent.pending) == 0 {
+		return ent, true
+	}
+	enc, lay, ok := patch(ent.enc, ent.lay, ent.pending)
+	next := &encodedEntry{id: ent.id, enc: enc, lay: lay}
+	if !ok || next.size() > c.max/8 {
+		c.remove(e)
+		return nil, false
+	}
+	c.used += next.size() - ent.size()
+	e.Value = next // readers hold the old bytes, which stay as they were
+	return next, true
 }
 
 // newEncodedCache returns a cache bounded by size bytes (see
@@ -100,8 +139,12 @@ func (c *encodedCache) get(id uuid.UUID) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
+	ent, ok := c.current(e)
+	if !ok {
+		return nil, false
+	}
 	c.lru.MoveToFront(e)
-	return e.Value.(*encodedEntry).enc, true
+	return ent.enc, true
 }
 
 // getHashed is get, with the encoding's crdt.StateHash, computed on the
@@ -112,12 +155,15 @@ func (c *encodedCache) getHashed(id uuid.UUID) (enc []byte, hash uint64, ok bool
 	}
 	c.mu.Lock()
 	e, ok := c.entries[id]
+	var ent *encodedEntry
+	if ok {
+		ent, ok = c.current(e)
+	}
 	if !ok {
 		c.mu.Unlock()
 		return nil, 0, false
 	}
 	c.lru.MoveToFront(e)
-	ent := e.Value.(*encodedEntry)
 	hashed, hash := ent.hashed, ent.hash
 	c.mu.Unlock()
 	if !hashed {
@@ -165,11 +211,12 @@ func (c *encodedCache) invalidate(k listKey) {
 	}
 }
 
-// refresh records a write to list k that stored writes, and splices them
-// into the list's entry, if it has one, rather than dropping it; an entry
-// that cannot be spliced, or grows too large for a slot, is dropped. The
-// caller holds k's stripe lock, and the write is already visible to
-// readers.
+// refresh records a write to list k that stored writes, and adds them to
+// the list's entry, if it has one, to be spliced in when it is read,
+// rather than dropping it; past maxPending parts they are spliced in now.
+// An entry that cannot be spliced, or grows too large for a slot, is
+// dropped. The caller holds k's stripe lock, and the write is already
+// visible to readers.
 func (c *encodedCache) refresh(k listKey, writes []partWrite) {
 	c.gen(k).Add(1)
 	if c.max == 0 {
@@ -182,14 +229,15 @@ func (c *encodedCache) refresh(k listKey, writes []partWrite) {
 		return
 	}
 	ent := e.Value.(*encodedEntry)
-	enc, lay, ok := patch(ent.enc, ent.lay, writes)
-	next := &encodedEntry{id: ent.id, enc: enc, lay: lay}
-	if !ok || next.size() > c.max/8 {
-		c.remove(e)
-		return
-	}
+	next := &encodedEntry{id: ent.id, enc: ent.enc, lay: ent.lay,
+		pending: append(append(make([]partWrite, 0, len(ent.pending)+len(writes)), ent.pending...), writes...)}
 	c.used += next.size() - ent.size()
-	e.Value = next // readers hold the old bytes, which stay as they were
+	e.Value = next
+	if len(next.pending) > maxPending || next.size() > c.max/8 {
+		if _, ok := c.current(e); !ok {
+			return
+		}
+	}
 	c.evict()
 }
 

@@ -126,3 +126,47 @@ func TestPatchOfTheStateItHoldsIsTheSame(t *testing.T) {
 		t.Fatalf("layout after patching: %v, want %v", gotLay, lay)
 	}
 }
+
+// TestWritesWaitForTheNextRead: writes to a cached list that is not read
+// wait in its entry, at most maxPending parts of them, and the read after
+// many such writes is the state they left.
+func TestWritesWaitForTheNextRead(t *testing.T) {
+	s := openWithCache(t, 1<<20)
+	c := crdt.NewClock(uuid.New())
+	l := newList(t, c, "weekly", "milk")
+	mustSave(t, s, l)
+	if _, err := s.LoadEncoded(l.ID()); err != nil {
+		t.Fatal(err)
+	}
+	k := keyOf(l.ID())
+	most := 0
+	for i := range 3 * maxPending {
+		before := l.MaxStamp()
+		if err := l.Add(c, fmt.Sprintf("item %d", i%40), 1); err != nil {
+			t.Fatal(err)
+		}
+		mustSave(t, s, l.Delta(before))
+		s.encoded.mu.Lock()
+		e, ok := s.encoded.entries[l.ID()]
+		if !ok {
+			s.encoded.mu.Unlock()
+			t.Fatalf("write %d dropped the entry", i)
+		}
+		n := len(e.Value.(*encodedEntry).pending)
+		s.encoded.mu.Unlock()
+		if n > maxPending {
+			t.Fatalf("after write %d the entry keeps %d parts pending, more than %d", i, n, maxPending)
+		}
+		most = max(most, n)
+	}
+	if most < maxPending {
+		t.Fatalf("at most %d parts were ever pending: writes are not waiting for a read", most)
+	}
+	got, ok := s.CachedEncoded(l.ID())
+	if want := mustLoad(t, s, k.id()).Encode(); !ok || !bytes.Equal(got, want) {
+		t.Fatalf("read after %d writes: hit %v, equal %v", 3*maxPending, ok, bytes.Equal(got, want))
+	}
+	if _, _, ok := s.CachedState(l.ID()); !ok {
+		t.Fatal("no hash for the cached state")
+	}
+}
