@@ -74,10 +74,7 @@ type Options struct {
 // pebbleOptions returns the engine options for o. The caller must Unref the
 // returned cache once the DB is open (the DB holds its own reference).
 func (o Options) pebbleOptions(log *slog.Logger) (*pebble.Options, func()) {
-	cacheSize := o.CacheSize
-	if cacheSize <= 0 {
-		cacheSize = DefaultCacheSize
-	}
+	cacheSize := o.blockCacheSize()
 	memTable := o.MemTableSize
 	if memTable == 0 {
 		memTable = DefaultMemTableSize
@@ -110,6 +107,14 @@ func (o Options) pebbleOptions(log *slog.Logger) (*pebble.Options, func()) {
 	}
 	po.EnsureDefaults()
 	return po, func() { cache.Unref() }
+}
+
+// blockCacheSize returns the block cache's bound in bytes.
+func (o Options) blockCacheSize() int64 {
+	if o.CacheSize <= 0 {
+		return DefaultCacheSize
+	}
+	return o.CacheSize
 }
 
 // owner returns the lock owner description.

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"shoplist/internal/bytesize"
 	"shoplist/internal/profiling"
@@ -62,18 +64,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "server: %v\n", strings.TrimPrefix(err.Error(), "server: "))
 		return 1
 	}
-	return serveUntilDone(ctx, s, lines, stdout, stderr)
+	s.logMemory("memory after opening the store")
+	report := make(chan os.Signal, 1)
+	signal.Notify(report, syscall.SIGUSR1)
+	defer signal.Stop(report)
+	return serveUntilDone(ctx, s, lines, report, stdout, stderr)
 }
 
-// serveUntilDone prints the ready lines until ctx is done or the server
-// fails, then closes it.
-func serveUntilDone(ctx context.Context, s *Server, lines <-chan string, stdout, stderr io.Writer) int {
+// serveUntilDone prints the ready lines, and logs a memory report at each
+// signal on report, until ctx is done or the server fails, then closes it.
+func serveUntilDone(ctx context.Context, s *Server, lines <-chan string, report <-chan os.Signal, stdout, stderr io.Writer) int {
 	done, loopErr := s.failed()
 	code := 0
 	for running := true; running; {
 		select {
 		case line := <-lines:
 			io.WriteString(stdout, line)
+		case <-report:
+			s.logMemory("memory")
 		case <-ctx.Done():
 			running = false
 		case <-done:
