@@ -252,8 +252,9 @@ type ListDigest struct {
 // Digests returns the digest entry of every stored list whose ring position
 // lies in the arc (start, end] (start == end: the whole ring), in no
 // particular order. Hashes come from memory; a list changed since its hash
-// was last computed is read (LoadEncoded) and hashed now, and the hash kept
-// for next time. A list that cannot be read because it is damaged (see
+// was last computed is read (as LoadEncoded does, but without filling the
+// cache of encodings with it) and hashed now, and the hash kept for next
+// time. A list that cannot be read because it is damaged (see
 // ErrCorrupt) is left out: it is not served either. skipped counts those.
 func (s *Store) Digests(start, end uint64) (out []ListDigest, skipped int, err error) {
 	if err := s.begin(); err != nil {
@@ -264,7 +265,7 @@ func (s *Store) Digests(start, end uint64) (out []ListDigest, skipped int, err e
 	out = make([]ListDigest, 0, len(entries))
 	for _, e := range entries {
 		if !e.hashed {
-			enc, err := s.LoadEncoded(e.id)
+			enc, err := s.loadEncodedKeeping(e.id, false)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				continue // dropped since collect
