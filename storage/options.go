@@ -12,11 +12,11 @@ import (
 	"github.com/cockroachdb/pebble/bloom"
 )
 
-// Defaults sized for the reference deployment: a 2-core, 24 GiB machine
-// running five stores (five servers, or servers and clients, side by side).
-// Five stores then use at most about 5 × (256 + 2×16) MiB ≈ 1.4 GiB for
-// caches and memtables, leaving the rest of memory to the OS page cache,
-// which also holds the sstables.
+// Defaults for a store opened without sizes (tools, tests): storage
+// servers size their caches from their own setting (server --cache, 64 MiB
+// by default), since at a million stored lists a 256 MiB block cache was
+// most of a server's memory. Five stores with these defaults use at most
+// about 5 × (256 + 2×16) MiB ≈ 1.4 GiB for caches and memtables.
 const (
 	DefaultCacheSize    = 256 << 20 // bytes of block cache per store
 	DefaultMemTableSize = 16 << 20  // bytes per memtable (Pebble keeps up to two)

@@ -9,7 +9,7 @@ import (
 // A server's resident memory is its caches plus what grows with the lists
 // it stores (the list index, 40 bytes a list) plus what it holds for
 // requests in flight; the caches were fixed at 256 MiB of block cache and
-// 64 MiB of encodings, which alone came to 530 bytes a list at 600,000
+// 64 MiB of encodings, which alone came to 560 bytes a list at 600,000
 // lists. What the caches buy is bounded by the working set of lists, not
 // by the number stored: a Fetch of a list that was not written since it
 // was last read is answered from the cache of encodings, and a write reads
