@@ -27,7 +27,16 @@ import (
 // damaged, is handed to Load, which decodes, quarantines and reports, or
 // heals (heal.go).
 func (s *Store) LoadEncoded(id uuid.UUID) ([]byte, error) {
-	enc, err := s.loadEncoded(id)
+	return s.loadEncodedKeeping(id, true)
+}
+
+// loadEncodedKeeping is LoadEncoded; keep says whether a state read on a
+// miss goes into the cache of encodings. Digests reads every list written
+// since it was last hashed, most of them lists no client is using (after
+// an Open, all of them): keeping those would evict the lists clients
+// fetch, so it does not.
+func (s *Store) loadEncodedKeeping(id uuid.UUID, keep bool) ([]byte, error) {
+	enc, err := s.loadEncoded(id, keep)
 	if !errors.Is(err, errNotAssembled) {
 		return enc, err
 	}
@@ -42,8 +51,9 @@ func (s *Store) LoadEncoded(id uuid.UUID) ([]byte, error) {
 // it is damaged, or a value failed a check, so Load must judge it.
 var errNotAssembled = errors.New("storage: list not assembled")
 
-// loadEncoded is LoadEncoded's fast path: the cache, else assemble.
-func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
+// loadEncoded is LoadEncoded's fast path: the cache, else assemble (and
+// keep the result in the cache if keep).
+func (s *Store) loadEncoded(id uuid.UUID, keep bool) ([]byte, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
@@ -64,7 +74,9 @@ func (s *Store) loadEncoded(id uuid.UUID) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.encoded.put(k, gen, enc, lay)
+	if keep {
+		s.encoded.put(k, gen, enc, lay)
+	}
 	return enc, nil
 }
 

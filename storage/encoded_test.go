@@ -405,3 +405,31 @@ func TestNamePartShapeRefusesAMisshapenDeletion(t *testing.T) {
 		t.Error("a deletion accepted under a list header of 6 or 8 fields")
 	}
 }
+
+// TestDigestsLeaveTheCacheOfEncodingsAlone: hashing lists for a digest
+// reads them without putting them in the cache, so that a digest over
+// lists nobody fetches does not evict the ones clients do; a LoadEncoded
+// still fills it.
+func TestDigestsLeaveTheCacheOfEncodingsAlone(t *testing.T) {
+	s := openTemp(t)
+	c := crdt.NewClock(uuid.New())
+	var ids []uuid.UUID
+	for range 20 {
+		l := newList(t, c, "list", "milk")
+		mustSave(t, s, l)
+		ids = append(ids, l.ID())
+	}
+	d, _, err := s.Digests(0, 0)
+	if err != nil || len(d) != len(ids) {
+		t.Fatalf("Digests: %d entries, %v", len(d), err)
+	}
+	if _, n := s.encoded.usage(); n != 0 {
+		t.Fatalf("%d lists in the cache of encodings after a digest, want 0", n)
+	}
+	if _, err := s.LoadEncoded(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := s.encoded.usage(); n != 1 {
+		t.Fatalf("%d lists in the cache after one LoadEncoded, want 1", n)
+	}
+}

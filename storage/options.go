@@ -12,11 +12,11 @@ import (
 	"github.com/cockroachdb/pebble/bloom"
 )
 
-// Defaults sized for the reference deployment: a 2-core, 24 GiB machine
-// running five stores (five servers, or servers and clients, side by side).
-// Five stores then use at most about 5 × (256 + 2×16) MiB ≈ 1.4 GiB for
-// caches and memtables, leaving the rest of memory to the OS page cache,
-// which also holds the sstables.
+// Defaults for a store opened without sizes (tools, tests): storage
+// servers size their caches from their own setting (server --cache, 64 MiB
+// by default), since at a million stored lists a 256 MiB block cache was
+// most of a server's memory. Five stores with these defaults use at most
+// about 5 × (256 + 2×16) MiB ≈ 1.4 GiB for caches and memtables.
 const (
 	DefaultCacheSize    = 256 << 20 // bytes of block cache per store
 	DefaultMemTableSize = 16 << 20  // bytes per memtable (Pebble keeps up to two)
@@ -74,10 +74,7 @@ type Options struct {
 // pebbleOptions returns the engine options for o. The caller must Unref the
 // returned cache once the DB is open (the DB holds its own reference).
 func (o Options) pebbleOptions(log *slog.Logger) (*pebble.Options, func()) {
-	cacheSize := o.CacheSize
-	if cacheSize <= 0 {
-		cacheSize = DefaultCacheSize
-	}
+	cacheSize := o.blockCacheSize()
 	memTable := o.MemTableSize
 	if memTable == 0 {
 		memTable = DefaultMemTableSize
@@ -110,6 +107,14 @@ func (o Options) pebbleOptions(log *slog.Logger) (*pebble.Options, func()) {
 	}
 	po.EnsureDefaults()
 	return po, func() { cache.Unref() }
+}
+
+// blockCacheSize returns the block cache's bound in bytes.
+func (o Options) blockCacheSize() int64 {
+	if o.CacheSize <= 0 {
+		return DefaultCacheSize
+	}
+	return o.CacheSize
 }
 
 // owner returns the lock owner description.

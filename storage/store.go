@@ -69,6 +69,8 @@ type Store struct {
 	encoded *encodedCache       // encodings served by LoadEncoded
 	hints   hintCounter         // hint records: how many, the cap, the last sequence number
 	index   listIndex           // every stored list: position, write version, digest hash
+	// cacheCap is the block cache's bound (Options.CacheSize); read-only.
+	cacheCap int64
 
 	horizon  time.Duration    // Options.TombstoneHorizon; read-only
 	now      func() time.Time // Options.Now; read-only
@@ -124,7 +126,7 @@ func openEngine(dir string, opts Options, log *slog.Logger, lock *dirLock) (*Sto
 		return nil, engineError(dir, fmt.Errorf("storage: opening %s: %w", dir, err))
 	}
 	s := &Store{dir: dir, db: db, lock: lock, log: log, encoded: newEncodedCache(opts.EncodedCacheSize),
-		horizon: opts.TombstoneHorizon, now: opts.Now, selfHeal: opts.SelfHeal}
+		horizon: opts.TombstoneHorizon, now: opts.Now, selfHeal: opts.SelfHeal, cacheCap: opts.blockCacheSize()}
 	if s.now == nil {
 		s.now = time.Now
 	}

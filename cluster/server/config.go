@@ -83,6 +83,10 @@ type Config struct {
 	// MinMemoryBudget is refused. Past it requests are refused with
 	// Unavailable.
 	MemoryBudget int64
+	// Cache is the bytes of the store's caches: Pebble's block cache and
+	// the cache of encodings together (cache.go); 0 means DefaultCache,
+	// and less than MinCache is refused.
+	Cache int64
 	// TombstoneHorizon is how long the store keeps what a remove cancelled
 	// before the list forgets it (crdt/compact.go): every replica must sync
 	// within it. 0 means DefaultTombstoneHorizon.
@@ -139,6 +143,8 @@ func (c Config) withDefaults() (Config, error) {
 			ErrConfig, c.HandoffInterval, c.HandoffTimeout, c.MaxHints)
 	case c.MemoryBudget != 0 && c.MemoryBudget < MinMemoryBudget:
 		return c, fmt.Errorf("%w: memory budget %d bytes is under the least a server needs, %d", ErrConfig, c.MemoryBudget, MinMemoryBudget)
+	case c.Cache != 0 && c.Cache < MinCache:
+		return c, fmt.Errorf("%w: cache %d bytes is under the least a server needs, %d", ErrConfig, c.Cache, MinCache)
 	case c.Heartbeat > 0 && c.Heartbeat < time.Millisecond:
 		return c, fmt.Errorf("%w: heartbeat %v is under the poll resolution of 1ms", ErrConfig, c.Heartbeat)
 	}
@@ -150,6 +156,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.HandoffTimeout, DefaultHandoffTimeout)
 	orDefault(&c.TombstoneHorizon, DefaultTombstoneHorizon)
 	orDefault(&c.MemoryBudget, DefaultMemoryBudget)
+	orDefault(&c.Cache, int64(DefaultCache))
 	orDefault(&c.Logger, slog.Default())
 	if c.Now == nil { // funcs are not comparable
 		c.Now = time.Now

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"shoplist/internal/bytesize"
 	"shoplist/internal/profiling"
@@ -17,7 +19,7 @@ import (
 )
 
 // usage is the one-line synopsis printed with usage errors.
-const usage = "usage: server --data DIR --proxy tcp://HOST:PORT#PROXY_KEY[,more] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--memory-budget 256MiB] [--log-level info]"
+const usage = "usage: server --data DIR --proxy tcp://HOST:PORT#PROXY_KEY[,more] [--id ID] [--max-skew 5m] [--heartbeat 1s] [--workers 64] [--memory-budget 256MiB] [--cache 64MiB] [--log-level info]"
 
 // Main runs the server role with command-line args (without the program
 // name) until ctx is done. It prints `server ready: id=ID proxy=ENDPOINT
@@ -57,23 +59,30 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		default: // nobody reads stdout: the loop must not block on it
 		}
 	}
+	defer limitMemory(cfg)()
 	s, err := Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "server: %v\n", strings.TrimPrefix(err.Error(), "server: "))
 		return 1
 	}
-	return serveUntilDone(ctx, s, lines, stdout, stderr)
+	s.logMemory("memory after opening the store")
+	report := make(chan os.Signal, 1)
+	signal.Notify(report, syscall.SIGUSR1)
+	defer signal.Stop(report)
+	return serveUntilDone(ctx, s, lines, report, stdout, stderr)
 }
 
-// serveUntilDone prints the ready lines until ctx is done or the server
-// fails, then closes it.
-func serveUntilDone(ctx context.Context, s *Server, lines <-chan string, stdout, stderr io.Writer) int {
+// serveUntilDone prints the ready lines, and logs a memory report at each
+// signal on report, until ctx is done or the server fails, then closes it.
+func serveUntilDone(ctx context.Context, s *Server, lines <-chan string, report <-chan os.Signal, stdout, stderr io.Writer) int {
 	done, loopErr := s.failed()
 	code := 0
 	for running := true; running; {
 		select {
 		case line := <-lines:
 			io.WriteString(stdout, line)
+		case <-report:
+			s.logMemory("memory")
 		case <-ctx.Done():
 			running = false
 		case <-done:
@@ -108,6 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 	fs.BoolVar(&cfg.Batch, "batch", true, "send each proxy the answers of one turn of the loop as one message (every proxy must be of a version that reads them)")
 	cfg.MemoryBudget = DefaultMemoryBudget
 	fs.Var(bytesize.Value{P: &cfg.MemoryBudget}, "memory-budget", "`bytes` of requests and replies the server holds at once (KiB, MiB, GiB); past it requests are refused with Unavailable")
+	cfg.Cache = DefaultCache
+	fs.Var(bytesize.Value{P: &cfg.Cache}, "cache", "`bytes` of the store's caches (KiB, MiB, GiB): a quarter for the encodings of lists in use, the rest for the storage engine's blocks; the Go runtime's soft memory limit is derived from it and --memory-budget")
 	fs.DurationVar(&cfg.TombstoneHorizon, "tombstone-horizon", DefaultTombstoneHorizon, "how long removes are remembered before lists forget them; every client must sync within it")
 	fs.StringVar(&level, "log-level", "info", "log `level`: debug, info, warn or error")
 	err := fs.Parse(args)
@@ -131,6 +142,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, slog.Level, error) {
 		return cfg, 0, errors.New("--max-skew, --heartbeat and --workers must be positive")
 	case cfg.MemoryBudget < MinMemoryBudget:
 		return cfg, 0, fmt.Errorf("--memory-budget %s is under the least a server needs, %s", bytesize.Format(cfg.MemoryBudget), bytesize.Human(MinMemoryBudget))
+	case cfg.Cache < MinCache:
+		return cfg, 0, fmt.Errorf("--cache %s is under the least a server needs, %s", bytesize.Format(cfg.Cache), bytesize.Human(MinCache))
 	case lv.UnmarshalText([]byte(level)) != nil:
 		return cfg, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}

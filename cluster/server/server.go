@@ -78,6 +78,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// read and starts over on an empty store rather than stay down, and the
 	// other owners make it whole again (storage/heal.go, storage/aside.go).
 	store, err := storage.Open(cfg.Dir, storage.Options{Logger: cfg.Logger, Owner: "server", MaxHints: cfg.MaxHints,
+		CacheSize: blockCache(cfg.Cache), EncodedCacheSize: encodedCache(cfg.Cache),
 		TombstoneHorizon: cfg.TombstoneHorizon, Now: cfg.Now, SelfHeal: true, SetAsideCorrupt: true})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
