@@ -126,9 +126,10 @@ func (l *loop) charge(o *op, n int64) bool {
 // settle releases what an op held, at its end, and lets go of its bodies
 // (the deadline queue may keep the op itself a while).
 func (l *loop) settle(o *op) {
-	if o.acct == nil {
+	if o.acct == nil || o.settled {
 		return
 	}
+	o.settled = true
 	l.mem.hold(o.acct, -max(o.reserved, o.kept))
 	o.acct.ops--
 	l.mem.forgetIfIdle(o.acct)

@@ -179,14 +179,21 @@ func TestAReplicaBehindUnchangedOnesIsReadAgainAndRepaired(t *testing.T) {
 }
 
 // When some owners answer Unchanged and another sends a state the client
-// lacks, the client is sent that state, to merge into what it holds.
-func TestAStateBesideUnchangedAnswersIsSentToTheClient(t *testing.T) {
+// lacks, the client is not sent that state alone: a PullReply is a read of
+// the cluster, which the client trusts to drop what the cluster forgot.
+// The owners are asked again for their states, the client gets the merge
+// of all of them, and the owners are repaired from it.
+func TestAStateBesideUnchangedAnswersIsReadAgainWhole(t *testing.T) {
 	p := startProxy(t, func(c *Config) { c.R = 3 })
 	fakes := joinServers(t, p, 3)
 	c := newClient(t, p)
 	held, heldBody := sampleList(t, "milk")
-	ahead := held.Clone()
-	if err := ahead.Add(crdt.NewClock(uuid.New()), "eggs", 1); err != nil {
+	other := crdt.Empty(held.ID()) // a state without the client's milk
+	if err := other.Add(crdt.NewClock(uuid.New()), "eggs", 1); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := crdt.Join(held, other)
+	if err != nil {
 		t.Fatal(err)
 	}
 	c.send(protocol.NewPullKnown(71, held.ID(), crdt.StateHash(heldBody)))
@@ -196,11 +203,29 @@ func TestAStateBesideUnchangedAnswersIsSentToTheClient(t *testing.T) {
 		if i < 2 {
 			s.send(protocol.NewUnchanged(m.RequestID, held.ID()))
 		} else {
-			s.send(protocol.NewFetchReply(m.RequestID, held.ID(), ahead.Encode()))
+			s.send(protocol.NewFetchReply(m.RequestID, held.ID(), other.Encode()))
 		}
 	}
+	states := [][]byte{heldBody, heldBody, other.Encode()}
+	for i, s := range own {
+		m := s.recvType(protocol.TypeFetch)
+		if m.Body != nil {
+			t.Fatalf("%s: the second read names a state (%x)", s.id, m.Body)
+		}
+		s.send(protocol.NewFetchReply(m.RequestID, held.ID(), states[i]))
+	}
 	got := c.recvType(protocol.TypePullReply)
-	if got.RequestID != 71 || !bytes.Equal(got.Body, ahead.Encode()) {
-		t.Fatalf("answer to request %d with %d bytes, want the state ahead for 71", got.RequestID, len(got.Body))
+	if got.RequestID != 71 || !bytes.Equal(got.Body, whole.Encode()) {
+		t.Fatalf("answer to request %d with %d bytes, want the merge of every owner's state for 71", got.RequestID, len(got.Body))
+	}
+	for _, s := range own {
+		m := s.recvType(protocol.TypeStore)
+		if !bytes.Equal(m.Body, whole.Encode()) {
+			t.Fatalf("%s repaired with %d bytes, want the merge", s.id, len(m.Body))
+		}
+		s.send(protocol.NewStoreReply(m.RequestID, held.ID()))
+	}
+	if st := statusOf(t, p); st.Counters.PulledPlain != 1 || st.Counters.Rereads != 0 || st.Counters.Pulls != 1 {
+		t.Fatalf("counters: %d pulled plain, %d rereads, %d pulls; want 1, 0, 1", st.Counters.PulledPlain, st.Counters.Rereads, st.Counters.Pulls)
 	}
 }

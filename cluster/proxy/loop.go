@@ -77,6 +77,7 @@ type proxyLink struct {
 // stats counts what the loop did, for its log and tests.
 type stats struct {
 	pushes, pulls, failed, published, repairs, repairsSkipped, rereads uint64
+	pulledPlain                                                        uint64
 	hinted, handoffs, handoffsFailed                                   uint64
 	announced, staleEpoch, rerouted, reports, removals                 uint64
 	notAdmitted, relayed, unchanged                                    uint64

@@ -102,16 +102,24 @@ type op struct {
 
 	holderOwns bool // handoff: the fallback is itself an owner of the list
 
+	// askedAgain: a pull whose client is answered by another pull
+	// (pullPlain), which also repairs the owners.
+	askedAgain bool
+
 	// known: a pull's PullBody.Known, the StateHash of the state the
-	// client holds; nil for a Pull without a body.
+	// client holds; nil for a Pull without a body. plain: the pull asks
+	// the owners for their states whatever known is (see pullPlain).
 	known *uint64
+	plain bool
 
 	// The memory budget (budget.go): the account the op's bytes count
 	// against (nil: counted nowhere), the bytes reserved at admission and
-	// the answers' bytes kept; it holds the larger of the two.
+	// the answers' bytes kept; it holds the larger of the two, until
+	// settled.
 	acct     *account
 	reserved int64
 	kept     int64
+	settled  bool
 	// overBudget: an answer was dropped for lack of memory, so a failure
 	// is told as Unavailable rather than a quorum failure.
 	overBudget bool
@@ -221,7 +229,7 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 		l.resolve(m.RequestID, c, eb.Code.String()+": "+eb.Message, eb.Code)
 	case m.ListID != o.list:
 		l.resolve(m.RequestID, c, fmt.Sprintf("answered for list %s", m.ListID), 0)
-	case m.Type == protocol.TypeUnchanged && o.kind == opPull && o.known != nil:
+	case m.Type == protocol.TypeUnchanged && o.namesState():
 		o.answers = append(o.answers, answer{server: pr.id, unchanged: true, fallback: c.forOwn != ""})
 		l.resolve(m.RequestID, c, "", 0)
 	case m.Type == protocol.TypeFetchReply && (o.kind == opPull || o.kind == opReread):
@@ -235,7 +243,7 @@ func (l *loop) onReply(pr *peer, m protocol.Message) {
 			l.mem.learnSize(o.list, int64(len(m.Body)))
 		}
 		l.resolve(m.RequestID, c, "", 0)
-	case m.Type == protocol.TypeStoreReply && o.kind != opPull:
+	case m.Type == protocol.TypeStoreReply && o.kind != opPull && o.kind != opReread:
 		if b, err := protocol.DecodeStoreReplyBody(m.Body); err == nil && b.Created {
 			o.createdAcks++
 		}
@@ -358,6 +366,10 @@ func (l *loop) end(o *op) {
 			l.log.Debug("read repair incomplete", "list", o.list, "failures", o.failures)
 		}
 	case opReread:
+		// Its hold goes before the repair's room is reckoned.
+		answers := o.answers
+		l.settle(o)
+		o.answers = answers
 		l.repair(o)
 	}
 }
@@ -373,11 +385,13 @@ func (l *loop) succeed(o *op) {
 		l.handoffDelivered(o)
 	case opPull:
 		// Replicas that answered Unchanged hold the state the client
-		// named; the others sent theirs, merged here. What the client
-		// needs is the merge of both, and it holds the first: so it is
-		// told Unchanged when the others add nothing it can see (they
-		// sent nothing, or their merge is its state), and is sent their
-		// merge otherwise, which it merges into its own.
+		// named; the others sent theirs, merged here. The client is told
+		// Unchanged when the others add nothing (they sent nothing, or
+		// their merge is its state). Otherwise the answer must be a read
+		// of the cluster, which the client trusts to drop what the
+		// cluster has forgotten (crdt.List.MergeComplete), and the merge
+		// of the others alone is not: the owners are asked again for
+		// their states.
 		merged, err := mergeAnswers(o.list, o.answers)
 		unchanged := o.unchangedAnswers() > 0
 		if err != nil {
@@ -395,6 +409,10 @@ func (l *loop) succeed(o *op) {
 			// Read repair still follows when the op ends.
 			l.stats.unchanged++
 			l.reply(o.identity, protocol.NewUnchanged(o.reqID, o.list))
+			return
+		}
+		if unchanged {
+			l.pullPlain(o)
 			return
 		}
 		reply := protocol.NewPullReply(o.reqID, o.list, merged)

@@ -20,8 +20,8 @@ func (l *loop) repair(o *op) {
 		l.stats.repairsSkipped++
 		return
 	}
-	if n := o.unchangedAnswers(); n == len(o.answers) {
-		return // all hold the state the client named
+	if n := o.unchangedAnswers(); n == len(o.answers) || o.askedAgain {
+		return // all hold the state the client named, or pullPlain's op repairs
 	} else if n > 0 {
 		l.reread(o)
 		return
@@ -85,10 +85,33 @@ func (l *loop) reread(o *op) {
 	})
 }
 
+// pullPlain answers pull o, which some owners answered Unchanged and
+// others with a state the client does not hold, by asking the owners
+// again for their states, without naming the client's, in a pull of its
+// own that answers the client and repairs the owners; o is left to end.
+// It keeps o's deadline, and runs once per client request.
+func (l *loop) pullPlain(o *op) {
+	o.askedAgain = true
+	p := &op{kind: opPull, identity: o.identity, reqID: o.reqID, list: o.list, deadline: o.deadline,
+		acct: o.acct, need: l.cfg.R, known: o.known, plain: true}
+	l.ops.active++
+	l.stats.pulledPlain++
+	l.reserve(p, expectPull(l.mem.sizeOf(o.list), l.cfg.N))
+	owners := l.ring.view.Ring.Owners(o.list.String(), l.cfg.N)
+	epoch := l.ring.view.Epoch
+	l.start(p, l.route(p, owners, true), func(id uint64, _ target) (protocol.Message, error) {
+		return p.fetch(id, epoch), nil
+	})
+}
+
+// namesState reports whether pull o names the client's state in its
+// Fetches, so that owners may answer Unchanged.
+func (o *op) namesState() bool { return o.kind == opPull && o.known != nil && !o.plain }
+
 // fetch returns the Fetch pull o sends a replica: naming the state its
-// client holds, if the client named one.
+// client holds, if it names it.
 func (o *op) fetch(reqID, epoch uint64) protocol.Message {
-	if o.known != nil {
+	if o.namesState() {
 		return protocol.NewFetchKnown(reqID, epoch, o.list, *o.known)
 	}
 	return protocol.NewFetch(reqID, epoch, o.list)

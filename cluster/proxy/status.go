@@ -81,6 +81,10 @@ type Counters struct {
 	Repairs        uint64 `json:"repairs"`
 	RepairsSkipped uint64 `json:"repairs_skipped"`
 	Rereads        uint64 `json:"rereads"`
+	// PulledPlain counts the pulls asked again without the client's
+	// state, because some owners answered Unchanged and others with a
+	// state the client lacks.
+	PulledPlain uint64 `json:"pulled_plain"`
 	// HintedStores counts sloppy-quorum writes to fallbacks, Handoffs the
 	// hints delivered to their owners, HandoffsFailed those refused.
 	HintedStores   uint64 `json:"hinted_stores"`
@@ -151,7 +155,7 @@ func (l *loop) status() Status {
 		AntiEntropy: l.ae.Stats(),
 		Counters: Counters{
 			Pushes: l.stats.pushes, Pulls: l.stats.pulls, Unchanged: l.stats.unchanged, Failed: l.stats.failed, Published: l.stats.published,
-			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped, Rereads: l.stats.rereads,
+			Repairs: l.stats.repairs, RepairsSkipped: l.stats.repairsSkipped, Rereads: l.stats.rereads, PulledPlain: l.stats.pulledPlain,
 			HintedStores: l.stats.hinted, Handoffs: l.stats.handoffs, HandoffsFailed: l.stats.handoffsFailed,
 			Announced: l.stats.announced, StaleEpoch: l.stats.staleEpoch, Rerouted: l.stats.rerouted, Reports: l.stats.reports, Removals: l.stats.removals,
 			NotAdmitted: l.stats.notAdmitted, SubscriptionsRefused: l.subs.refused, Relayed: l.stats.relayed,
