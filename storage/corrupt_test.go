@@ -192,16 +192,22 @@ func corruptionCases(t *testing.T, c *crdt.Clock) (*crdt.List, map[string]func(s
 
 // TestCorruptionKinds: every way a value can be wrong is caught by Load, by
 // SaveMerge touching the part, and by Discard, which drops the whole list.
+// The store is opened again after the damage, as after a crash, so that
+// the write reads the name part too: a store that knows the list has no
+// floor does not (TestAWriteThatKnowsTheFloorLeavesTheNamePartUnread).
 func TestCorruptionKinds(t *testing.T) {
 	c := crdt.NewClock(uuid.New())
 	l, cases := corruptionCases(t, c)
 	milk := keyOf(l.ID()).itemKey("milk")
 	for name, corrupt := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := openTemp(t)
+			dir := t.TempDir()
+			s := openAt(t, dir)
 			mustSave(t, s, l)
 			key, value := corrupt(s)
 			rawSet(t, s, key, value)
+			s.Close()
+			s = openAt(t, dir)
 
 			before := l.Clone()
 			if err := before.Add(c, "milk", 1); err != nil {
@@ -254,5 +260,42 @@ func TestDamagedListsAreListed(t *testing.T) {
 	}
 	if got, err := s.Damaged(); err != nil || len(got) != 0 {
 		t.Fatalf("Damaged after Repair = %v, %v", got, err)
+	}
+}
+
+// TestAWriteThatKnowsTheFloorLeavesTheNamePartUnread: once the store has
+// read or written a list's name part and found no floor, a write of an
+// item does not read the name part again, so damage to it that happens
+// meanwhile is found by the next read of the list rather than by the
+// write; the write, which does not depend on it, is stored.
+func TestAWriteThatKnowsTheFloorLeavesTheNamePartUnread(t *testing.T) {
+	s := openTemp(t)
+	c := crdt.NewClock(uuid.New())
+	l := newList(t, c, "list", "milk", "eggs")
+	mustSave(t, s, l)
+	name := keyOf(l.ID()).nameKey()
+	v := rawGet(t, s, name)
+	v[len(v)-2] ^= 0x01
+	rawSet(t, s, name, v)
+	before := l.MaxStamp()
+	if err := l.Add(c, "milk", 1); err != nil {
+		t.Fatal(err)
+	}
+	delta := l.Delta(before)
+	if _, err := s.SaveMerge(delta); err != nil {
+		t.Fatalf("SaveMerge of an item: %v, want it stored without reading the name part", err)
+	}
+	_, err := s.Load(l.ID())
+	wantCorrupt(t, "Load", err, name)
+	got, err := s.LoadEncoded(l.ID())
+	if err == nil {
+		t.Fatalf("LoadEncoded after Load found the damage: %d bytes, want an error", len(got))
+	}
+	if _, err := s.Repair(l.ID()); err != nil {
+		t.Fatal(err)
+	}
+	back := mustLoad(t, s, l.ID())
+	if ok, err := contains(back, delta.Split()[len(delta.Split())-1]); err != nil || !ok {
+		t.Fatalf("the write is not in the repaired list (%v)", err)
 	}
 }

@@ -114,8 +114,9 @@ func TestSelfHealDropsADamagedValueAndTheListIsWholeAgainByMerging(t *testing.T)
 }
 
 // TestSelfHealLetsAWriteThroughAtOnce: a write whose merge meets a damaged
-// value (the part it merges into, or the name part holding the floor)
-// heals the list and is stored, durably, on what is left.
+// value (the part it merges into, or the name part holding the floor,
+// which a store opened after the damage reads) heals the list and is
+// stored, durably, on what is left.
 func TestSelfHealLetsAWriteThroughAtOnce(t *testing.T) {
 	for _, part := range []string{"milk", "the name part"} {
 		t.Run(part, func(t *testing.T) {
@@ -130,6 +131,8 @@ func TestSelfHealLetsAWriteThroughAtOnce(t *testing.T) {
 				key = k.nameKey()
 			}
 			flipPayload(t, s, key)
+			s.Close()
+			s = openHealing(t, dir)
 
 			before := l.MaxStamp()
 			if err := l.Add(c, "milk", 2); err != nil {

@@ -67,15 +67,22 @@ type indexShard struct {
 type indexEntry struct {
 	pos  uint64    // ring position
 	id   uuid.UUID // list ID
-	vh   uint64    // write version of the stored state (never 0) << 1, | 1 once hash is set
-	hash uint64    // crdt.StateHash of the encoding at that version, if the low bit of vh says so
+	vh   uint64    // write version of the stored state (never 0) << 2, | entryFloorZero, | entryHashed
+	hash uint64    // crdt.StateHash of the encoding at that version, if vh says so
 }
 
+// The flags packed under the version in indexEntry.vh.
+const (
+	entryHashed    = 1 << 0 // hash is the hash of the state at the version
+	entryFloorZero = 1 << 1 // the list is known to have no floor (see floorZero)
+	entryFlagBits  = 2
+)
+
 // hashed reports whether e.hash is the hash of the state at e's version.
-func (e indexEntry) hashed() bool { return e.vh&1 == 1 }
+func (e indexEntry) hashed() bool { return e.vh&entryHashed != 0 }
 
 // ver returns e's write version.
-func (e indexEntry) ver() uint64 { return e.vh >> 1 }
+func (e indexEntry) ver() uint64 { return e.vh >> entryFlagBits }
 
 // compareEntry orders entries by ring position, then ID: the order of the
 // list keys, so that the scan at Open appends.
@@ -98,13 +105,17 @@ func (x *listIndex) shardOf(pos uint64) *indexShard {
 }
 
 // touch records a change to the stored state of list k (it is stored after
-// the change): a new write version, and the hash forgotten. Writers call it
-// under k's stripe lock, after the change is visible to readers and the
-// cache of encodings has been invalidated.
-func (x *listIndex) touch(k listKey) {
+// the change): a new write version, and the hash forgotten; floorZero says
+// whether the list is known to have no floor after the change. Writers
+// call it under k's stripe lock, after the change is visible to readers
+// and the cache of encodings has been invalidated.
+func (x *listIndex) touch(k listKey, floorZero bool) {
 	pos, id := k.position(), k.id()
 	sh := x.shardOf(pos)
-	vh := x.vers.Add(1) << 1
+	vh := x.vers.Add(1) << entryFlagBits
+	if floorZero {
+		vh |= entryFloorZero
+	}
 	sh.mu.Lock()
 	if i, ok := sh.find(pos, id); ok {
 		sh.lists[i].vh, sh.lists[i].hash = vh, 0
@@ -170,7 +181,33 @@ func (x *listIndex) setHash(id uuid.UUID, pos, ver, hash uint64) {
 	sh := x.shardOf(pos)
 	sh.mu.Lock()
 	if i, ok := sh.find(pos, id); ok && sh.lists[i].ver() == ver {
-		sh.lists[i].vh, sh.lists[i].hash = ver<<1|1, hash
+		sh.lists[i].vh |= entryHashed
+		sh.lists[i].hash = hash
+	}
+	sh.mu.Unlock()
+}
+
+// floorZero reports whether list k is known to have no floor (compact.go):
+// its name part was read, or written, without one since the list's last
+// change that may have set one. Writers ask under k's stripe lock, which
+// every change of the floor holds too.
+func (x *listIndex) floorZero(k listKey) bool {
+	pos := k.position()
+	sh := x.shardOf(pos)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, ok := sh.find(pos, k.id())
+	return ok && sh.lists[i].vh&entryFloorZero != 0
+}
+
+// knowFloorZero records that list k, if it is stored, has no floor: its
+// name part was just read under k's stripe lock, which the caller holds.
+func (x *listIndex) knowFloorZero(k listKey) {
+	pos := k.position()
+	sh := x.shardOf(pos)
+	sh.mu.Lock()
+	if i, ok := sh.find(pos, k.id()); ok {
+		sh.lists[i].vh |= entryFloorZero
 	}
 	sh.mu.Unlock()
 }
@@ -285,7 +322,7 @@ func (s *Store) Digests(start, end uint64) (out []ListDigest, skipped int, err e
 
 // buildIndex fills the index from one scan of the list keys, at Open.
 func (s *Store) buildIndex() error {
-	if err := s.scanLists(0, ^uint64(0), s.index.touch); err != nil {
+	if err := s.scanLists(0, ^uint64(0), func(k listKey) { s.index.touch(k, false) }); err != nil {
 		return err
 	}
 	s.index.trim()
@@ -301,7 +338,7 @@ func (s *Store) reindexLocked(k listKey) error {
 		return err
 	}
 	if found {
-		s.index.touch(k)
+		s.index.touch(k, false)
 	} else {
 		s.index.remove(k)
 	}

@@ -57,12 +57,12 @@ func TestThePackedIndexAgreesWithAMap(t *testing.T) {
 			k := keyAt(id, pos)
 			positions[id] = k.position()
 			ids = append(ids, id)
-			x.touch(k)
+			x.touch(k, rng.IntN(2) == 0)
 			ref[id] = wantEntry{pos: k.position(), ver: x.vers.Load()}
 		case op < 7: // a write to a stored list
 			id := ids[rng.IntN(len(ids))]
 			k := keyAt(id, positions[id])
-			x.touch(k)
+			x.touch(k, rng.IntN(2) == 0)
 			ref[id] = wantEntry{pos: k.position(), ver: x.vers.Load()}
 		case op < 9: // a hash, sometimes of a version written over since
 			id := ids[rng.IntN(len(ids))]

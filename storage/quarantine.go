@@ -239,7 +239,7 @@ func (s *Store) markDamagedLocked(k listKey, bad []badValue) error {
 	if n > 0 {
 		s.setDamagedLocked(k, true)
 		s.encoded.invalidate(k)
-		s.index.touch(k) // its hash is forgotten: the list is no longer served
+		s.index.touch(k, false) // its hash is forgotten: the list is no longer served
 	}
 	if added > 0 {
 		s.log.Error("storage: corrupt values quarantined", "list", k.id(), "count", added, "err", badError(bad))

@@ -204,15 +204,15 @@ func (s *Store) mergeOnceLocked(k listKey, parts []*crdt.List, extra func(*pebbl
 			return 0, false, err
 		}
 	}
-	return s.commitLocked(k, b, extra, writes)
+	return s.commitLocked(k, b, extra, writes, floor.IsZero())
 }
 
 // commitLocked adds extra's writes to b and commits it without syncing, if
 // it holds anything, and returns the ticket to wait for. writes are the
 // list's parts b stores, for the cache of encodings to splice in; nil
-// drops the list's cached encoding instead. The caller holds k's stripe
-// lock.
-func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batch) error, writes []partWrite) (ticket uint64, changed bool, err error) {
+// drops the list's cached encoding instead. floorZero says that the list
+// has no floor after the commit. The caller holds k's stripe lock.
+func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batch) error, writes []partWrite, floorZero bool) (ticket uint64, changed bool, err error) {
 	if extra != nil {
 		if err := extra(b); err != nil {
 			return 0, false, err
@@ -229,7 +229,7 @@ func (s *Store) commitLocked(k listKey, b *pebble.Batch, extra func(*pebble.Batc
 	} else {
 		s.encoded.invalidate(k)
 	}
-	s.index.touch(k)
+	s.index.touch(k, floorZero)
 	return s.sync.ticket(), true, nil
 }
 
