@@ -26,6 +26,10 @@ import (
 // so a write costs a map update and no extra read; a hash computed from a
 // state read at version v is kept only if the version is still v.
 //
+// An entry also says whether the list is known to have no floor
+// (compact.go), so that a write need not read the name part to learn it
+// (storedFloorLocked); a change that may set a floor clears that.
+//
 // The index answers the cheap questions a server reports once a second
 // (ListCount) and the anti-entropy digests of a ring range (Digests), and
 // gives DropHint the write version that tells whether a list was written
