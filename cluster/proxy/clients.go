@@ -161,9 +161,7 @@ func (l *loop) onListRequest(identity []byte, acct *account, m protocol.Message)
 	l.stats.pulls++
 	l.reserve(o, expect)
 	o.kind, o.need, o.known = opPull, l.cfg.R, known
-	l.start(o, l.route(o, owners, true), func(id uint64, _ target) (protocol.Message, error) {
-		return o.fetch(id, epoch), nil
-	})
+	l.startFetches(o, true)
 }
 
 // publish sends an acknowledged push to the list's subscribers on this

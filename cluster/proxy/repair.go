@@ -78,11 +78,7 @@ func (l *loop) reread(o *op) {
 	l.stats.rereads++
 	r := &op{kind: opReread, list: o.list, deadline: l.now.Add(l.cfg.Timeout), state: opAnswered, acct: &l.mem.repair}
 	l.reserve(r, size)
-	owners := l.ring.view.Ring.Owners(o.list.String(), l.cfg.N)
-	epoch := l.ring.view.Epoch
-	l.start(r, l.route(r, owners, false), func(id uint64, _ target) (protocol.Message, error) {
-		return protocol.NewFetch(id, epoch, o.list), nil
-	})
+	l.startFetches(r, false)
 }
 
 // pullPlain answers pull o, which some owners answered Unchanged and
@@ -97,22 +93,5 @@ func (l *loop) pullPlain(o *op) {
 	l.ops.active++
 	l.stats.pulledPlain++
 	l.reserve(p, expectPull(l.mem.sizeOf(o.list), l.cfg.N))
-	owners := l.ring.view.Ring.Owners(o.list.String(), l.cfg.N)
-	epoch := l.ring.view.Epoch
-	l.start(p, l.route(p, owners, true), func(id uint64, _ target) (protocol.Message, error) {
-		return p.fetch(id, epoch), nil
-	})
-}
-
-// namesState reports whether pull o names the client's state in its
-// Fetches, so that owners may answer Unchanged.
-func (o *op) namesState() bool { return o.kind == opPull && o.known != nil && !o.plain }
-
-// fetch returns the Fetch pull o sends a replica: naming the state its
-// client holds, if it names it.
-func (o *op) fetch(reqID, epoch uint64) protocol.Message {
-	if o.namesState() {
-		return protocol.NewFetchKnown(reqID, epoch, o.list, *o.known)
-	}
-	return protocol.NewFetch(reqID, epoch, o.list)
+	l.startFetches(p, true)
 }
