@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"shoplist/cluster/launcher"
+	"shoplist/internal/runtimecfg"
 	"shoplist/testing/loadgen"
 )
 
@@ -17,7 +18,9 @@ func main() {
 		os.Exit(code)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopHeadroom := runtimecfg.KeepHeadroom(ctx)
 	code := loadgen.Main(ctx, os.Args[1:], os.Stdout, os.Stderr, launch)
+	stopHeadroom()
 	stop()
 	os.Exit(code)
 }

@@ -28,9 +28,9 @@ const period = 5 * time.Millisecond
 // Prepare raises GOMAXPROCS to MinProcs unless the user set it, bounds the
 // C allocator's arenas (limitArenas), fixes its mmap threshold
 // (fixMmapThreshold), and, until ctx is done or stop is called, has the C
-// allocator's free pages given back (trimFreed) and keeps one P in a
-// sleeping system call (the anchor); stop returns once both goroutines
-// have.
+// allocator's free pages given back (trimFreed), gives the collector
+// Headroom (keepHeadroom) and keeps one P in a sleeping system call (the
+// anchor); stop returns once its goroutines have.
 //
 // Why the anchor: the monitor (runtime.sysmon) sleeps deeply while every P
 // is idle, and the first system call or cgo call made after that wakes it
@@ -59,6 +59,7 @@ func Prepare(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { trimFreed(ctx) })
+	wg.Go(func() { keepHeadroom(ctx) })
 	wg.Go(func() {
 		ts := unix.NsecToTimespec(period.Nanoseconds())
 		for ctx.Err() == nil {
