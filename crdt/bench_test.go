@@ -62,6 +62,21 @@ func BenchmarkMergeDelta(b *testing.B) {
 	}
 }
 
+// BenchmarkDelta is what a client computes for each push: the one item it
+// edited, out of a 50-item list.
+func BenchmarkDelta(b *testing.B) {
+	l := benchList(b, 50)
+	r := newReplica(4, 0)
+	point := l.MaxStamp()
+	must(b, l.Add(r.clock, "item 7", 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := l.Delta(point); d.Len() != 1 {
+			b.Fatalf("delta of one edit holds %d items", d.Len())
+		}
+	}
+}
+
 // BenchmarkDecodeEncodeTombstones decodes and re-encodes a list that had
 // 5,000 items, 4,950 of them removed: 50 present and the MaxTombstones
 // newest removes kept.

@@ -208,7 +208,8 @@ func (it *item) totals() (wanted, bought int64) {
 	return wanted, bought
 }
 
-// modified is the newest stamp on the item.
+// modified is the newest stamp on the item. modifiedAfter must look at the
+// same stamps.
 func (it *item) modified() Timestamp {
 	m := maxStamp(maxStamp(it.display.at, it.category.at), maxStamp(it.note.at, it.author.at))
 	m = maxStamp(maxStamp(m, it.removed), maxStamp(it.legacyRemoved, it.set.at))
@@ -216,6 +217,22 @@ func (it *item) modified() Timestamp {
 		m = maxStamp(m, s.stamp)
 	}
 	return m
+}
+
+// modifiedAfter reports whether it.modified().After(t), stopping at the
+// first newer stamp rather than building the newest: Delta asks it of every
+// item of a list, and most answer no.
+func (it *item) modifiedAfter(t Timestamp) bool {
+	if it.display.at.After(t) || it.category.at.After(t) || it.note.at.After(t) || it.author.at.After(t) ||
+		it.removed.After(t) || it.legacyRemoved.After(t) || it.set.at.After(t) {
+		return true
+	}
+	for i := range it.slots {
+		if it.slots[i].stamp.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (it *item) clone() *item {

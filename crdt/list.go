@@ -436,7 +436,7 @@ func (l *List) Delta(since Timestamp) *List {
 		d.deleted = l.deleted
 	}
 	for k, it := range l.items {
-		if it.modified().After(since) {
+		if it.modifiedAfter(since) {
 			d.items[k] = it.clone()
 		}
 	}

@@ -274,3 +274,24 @@ func TestSplitPartsMergeBackToTheWhole(t *testing.T) {
 		sameBytes(t, "split and merge", whole, a)
 	}
 }
+
+func TestModifiedAfterAgreesWithModified(t *testing.T) {
+	for seed := uint64(1); seed <= 200; seed++ {
+		a, b, c := randomStates(t, seed)
+		for _, l := range []*List{a, b, c} {
+			for k, it := range l.items {
+				// Every stamp on the item, and none: an item whose newest
+				// stamp is one field alone is asked about the next newest.
+				ts := []Timestamp{{}, it.display.at, it.category.at, it.note.at, it.author.at, it.removed, it.legacyRemoved, it.set.at}
+				for _, s := range it.slots {
+					ts = append(ts, s.stamp)
+				}
+				for _, ts := range ts {
+					if got, want := it.modifiedAfter(ts), it.modified().After(ts); got != want {
+						t.Fatalf("seed %d, item %q: modifiedAfter(%v) = %v, modified() %v is after it: %v", seed, k, ts, got, it.modified(), want)
+					}
+				}
+			}
+		}
+	}
+}
