@@ -226,6 +226,11 @@ func TestAReplyThatDoesNotFitIsReplacedByAnError(t *testing.T) {
 	for range fits {
 		store()
 	}
+	// The stores are sent, not yet read: the fetch may go on only once the
+	// server holds them all and no room is left for its reply.
+	eventually(t, "the queued stores to fill the memory budget", func() bool {
+		return s.Stats().MemoryHeld+int64(len(enc))+messageOverhead > MinMemoryBudget
+	})
 	open(1) // the fetch reads the list, and finds no room for it
 	_, m, _ := p.recv()
 	if m.RequestID != fetch.RequestID {
