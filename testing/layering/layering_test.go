@@ -54,7 +54,7 @@ var rules = []rule{
 	{"cluster/...", []string{"crdt", "hashring", "protocol", "storage", "internal/...", "cluster/..."}, "the cluster side never imports the device side or test infrastructure"},
 
 	{"testing/...", []string{"..."}, "test infrastructure may import anything but the mains"},
-	{"cmd/bench", []string{"cluster/launcher", "testing/loadgen"}, "bench wires the launcher and the load generator"},
+	{"cmd/bench", []string{"cluster/launcher", "testing/loadgen", "internal/runtimecfg"}, "bench wires the launcher and the load generator, in a runtime set up as the roles' is"},
 	{"cmd/...", []string{"client/...", "cluster/..."}, "the mains wire one side each"},
 }
 
