@@ -12,12 +12,12 @@ import (
 // Headroom is the least the Go heap may grow past what the last collection
 // found live before the collector runs again.
 //
-// A proxy's or a storage server's live heap is small, 1 to 8 MB (the list
-// index, the requests in flight), while every request leaves garbage
-// behind, so at the default GOGC the heap goal was the runtime's floor of
-// 4 MB: under 64 clients each server collected every 40 ms, 25 times a
-// second, and the collector took a sixth of a busy server's CPU
-// (docs/BENCHMARKS.md, "The collector's headroom"). Headroom costs a fixed
+// A proxy's or a storage server's live heap can be small, a megabyte or
+// so (the list index of a small store, the requests in flight), while
+// every request leaves garbage behind, so at the default GOGC the heap goal
+// was the runtime's floor of 4 MB: under 64 clients each server collected
+// 11 to 20 times a second, and the collector took a sixth of the servers'
+// CPU (docs/BENCHMARKS.md, "The collector's headroom"). Headroom costs a fixed
 // amount of memory per process, not per list: once the live heap is larger
 // than Headroom, GOGC's growth in proportion is the larger and the percentage
 // is left at GOGC's. Each role's soft memory limit (debug.SetMemoryLimit)
