@@ -4,13 +4,14 @@ import (
 	"context"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"time"
 )
 
-// Headroom is the least the Go heap may grow past what the last collection
-// found live before the collector runs again.
+// Headroom is how far past the live heap the collector's heap goal is set,
+// at the least: the collector starts its next cycle on the way to that
+// goal, so the heap grows most of Headroom between collections.
 //
 // A proxy's or a storage server's live heap can be small, a megabyte or
 // so (the list index of a small store, the requests in flight), while
@@ -24,14 +25,10 @@ import (
 // still bounds the heap, headroom included.
 const Headroom = 32 << 20
 
-// headroomPeriod is how often keepHeadroom looks for a finished collection.
-// The live heap changes only when a collection ends, and slowly: a goal
-// computed from a reading this old is as good as a fresh one.
-const headroomPeriod = 250 * time.Millisecond
-
 // heapMinimum is the runtime's least heap goal at GOGC=100, which it scales
 // with the percentage (defaultHeapMinimum, and setGCPercent's heapMinimum,
-// in runtime/mgcpacer.go of Go 1.26).
+// in runtime/mgcpacer.go of Go 1.26; 512 KiB under the heapminimum512kib
+// experiment, which is off by default).
 const heapMinimum = 4 << 20
 
 // defaultPercent is the percentage the runtime runs with when GOGC is unset.
@@ -56,41 +53,61 @@ func gcPercent(live, scan, headroom uint64, base int) int {
 	return p
 }
 
-// keepHeadroom sets the collector's percentage after every collection, until
-// ctx is done, so that the heap may grow by Headroom past the live heap
-// before the next collection (gcPercent); it then puts the default back. It
-// does nothing when GOGC is set: the user's percentage stands.
+// keepHeadroom sets the collector's percentage at the end of every
+// collection, until ctx is done, so that the next heap goal is Headroom
+// past the heap the collection found live (gcPercent); it then puts the
+// default back. A percentage left from a smaller live heap would let a heap
+// that grew fast (a server building its list index) run to many times its
+// live size before the next collection, so it is set anew from every
+// collection's reading rather than from a periodic one. It does nothing
+// when GOGC is set: the user's percentage stands. Several in one process
+// (tests that run roles in-process) set the same percentage, from the same
+// readings; one that stops puts the default back until the others' next
+// collection.
 func keepHeadroom(ctx context.Context) {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
 	defer debug.SetGCPercent(defaultPercent)
+	collected := make(chan struct{}, 1)
+	watchCollections(ctx, collected)
 	samples := []metrics.Sample{
-		{Name: "/gc/cycles/total:gc-cycles"},
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/gc/scan/stack:bytes"},
 		{Name: "/gc/scan/globals:bytes"},
 	}
-	t := time.NewTicker(headroomPeriod)
-	defer t.Stop()
-	seen, percent := ^uint64(0), defaultPercent
 	for {
 		metrics.Read(samples)
-		if cycles := samples[0].Value.Uint64(); cycles != seen {
-			seen = cycles
-			live := samples[1].Value.Uint64()
-			scan := live + samples[2].Value.Uint64() + samples[3].Value.Uint64()
-			if p := gcPercent(live, scan, Headroom, defaultPercent); p != percent {
-				percent = p
-				debug.SetGCPercent(p)
-			}
-		}
+		live := samples[0].Value.Uint64()
+		scan := live + samples[1].Value.Uint64() + samples[2].Value.Uint64()
+		debug.SetGCPercent(gcPercent(live, scan, Headroom, defaultPercent))
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-collected:
 		}
 	}
+}
+
+// sentinel is an object made only to be collected. It holds a pointer so
+// that the allocator never batches it with other tiny objects, whose
+// cleanups may then never run (runtime.AddCleanup).
+type sentinel struct{ _ *byte }
+
+// watchCollections signals collected (without blocking) at the end of each
+// collection until ctx is done: each sentinel's cleanup runs once the
+// collection that found it unreachable is over, and arms the next one.
+func watchCollections(ctx context.Context, collected chan<- struct{}) {
+	if ctx.Err() != nil {
+		return
+	}
+	runtime.AddCleanup(new(sentinel), func(struct{}) {
+		select {
+		case collected <- struct{}{}:
+		default: // one pending signal is enough
+		}
+		watchCollections(ctx, collected)
+	}, struct{}{})
 }
 
 // KeepHeadroom runs keepHeadroom for a process that does not call Prepare
