@@ -295,3 +295,29 @@ func TestModifiedAfterAgreesWithModified(t *testing.T) {
 		}
 	}
 }
+
+// TestModifiedAfterSeesEveryStamp makes each stamp on an item in turn the
+// only one newer than a point, including those random histories never
+// make the newest (a version 1 remove, the wanted set).
+func TestModifiedAfterSeesEveryStamp(t *testing.T) {
+	point, newer := Timestamp{Wall: 1}, Timestamp{Wall: 2}
+	for name, set := range map[string]func(*item){
+		"display":       func(it *item) { it.display.at = newer },
+		"category":      func(it *item) { it.category.at = newer },
+		"note":          func(it *item) { it.note.at = newer },
+		"author":        func(it *item) { it.author.at = newer },
+		"removed":       func(it *item) { it.removed = newer },
+		"legacyRemoved": func(it *item) { it.legacyRemoved = newer },
+		"set":           func(it *item) { it.set.at = newer },
+		"slot":          func(it *item) { it.slots = []slot{{stamp: newer}} },
+	} {
+		var it item
+		set(&it)
+		if !it.modifiedAfter(point) || it.modified() != newer {
+			t.Errorf("%s newer than the point: modifiedAfter %v, modified %v", name, it.modifiedAfter(point), it.modified())
+		}
+		if it.modifiedAfter(newer) {
+			t.Errorf("%s: modifiedAfter its own stamp", name)
+		}
+	}
+}
